@@ -1,0 +1,71 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * vmmsim's in-process /dev/vmm.
+ *
+ * vmmsim_open() stands for open("/dev/vmm", O_RDWR), vmmsim_ioctl() for
+ * ioctl(2) and vmmsim_close() for close(2).  They keep the system calls'
+ * conventions: a descriptor or 0 on success, -1 with errno on failure.
+ * The descriptor is a real file descriptor of this process (it refers to
+ * /dev/null), so it never collides with another descriptor; only these
+ * functions (or the libvmmdev.so shim) give it its /dev/vmm meaning.
+ *
+ * Every handle stands for a process: it carries a pid (the real one unless
+ * vmmsim_open_as() says otherwise) and optional pledge(2) promises, so the
+ * contract's creator-pid and pledge rules can be exercised in one process.
+ */
+
+#ifndef VMMSIM_H
+#define VMMSIM_H
+
+#include <sys/types.h>
+#include <stdio.h>
+
+#include <dev/vmm/vmm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* vmmsim_open() flags: which simulated CPU vendor the device runs on. */
+#define VMMSIM_OPEN_DEFAULT	0x0	/* $VMMSIM_CPU, else Intel */
+#define VMMSIM_OPEN_INTEL	0x1	/* VT-x with EPT (VMM_MODE_EPT) */
+#define VMMSIM_OPEN_AMD		0x2	/* AMD-V with RVI (VMM_MODE_RVI) */
+
+int	vmmsim_open(int flags);
+int	vmmsim_open_as(pid_t pid, const char *promises, int flags);
+int	vmmsim_pledge(int fd, const char *promises);
+int	vmmsim_ioctl(int fd, unsigned long cmd, void *arg);
+int	vmmsim_close(int fd);
+
+/* 1 if fd is an open vmmsim handle, else 0. */
+int	vmmsim_is_handle(int fd);
+
+/*
+ * Where the monitor's console messages (OpenBSD's printf(9) and pledge
+ * violation reports) go: stderr by default, nowhere when NULL.
+ */
+void	vmmsim_set_log(FILE *fp);
+
+/* The library's version string, e.g. "0.1.0". */
+const char *vmmsim_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMSIM_H */

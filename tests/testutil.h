@@ -1,0 +1,177 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/* Helpers shared by the Check suites: handles, guest memory, VMs. */
+
+#ifndef VMMSIM_TESTUTIL_H
+#define VMMSIM_TESTUTIL_H
+
+#include <sys/mman.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "vmmsim.h"
+
+#define TPAGE	4096UL
+
+/* Both vendors: suites loop over these (vendor-specific where it differs). */
+static const int test_vendors[] = { VMMSIM_OPEN_INTEL, VMMSIM_OPEN_AMD };
+
+static inline int
+t_open(int vendor)
+{
+	int fd = vmmsim_open(vendor);
+
+	ck_assert_msg(fd >= 0, "vmmsim_open: %s", strerror(errno));
+	return (fd);
+}
+
+/* Anonymous page-aligned guest memory, as vmd 2024 allocated it. */
+static inline void *
+t_mem(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	return (p);
+}
+
+/* A page-aligned address range that is certainly not mapped. */
+static inline unsigned long
+t_hole(size_t size)
+{
+	void *p = t_mem(size);
+
+	munmap(p, size);
+	return ((unsigned long)p);
+}
+
+static inline void
+t_range(struct vm_create_params *vcp, unsigned long gpa, size_t size,
+    int type)
+{
+	struct vm_mem_range *vmr = &vcp->vcp_memranges[vcp->vcp_nmemranges++];
+
+	vmr->vmr_gpa = gpa;
+	vmr->vmr_size = size;
+	vmr->vmr_type = type;
+	vmr->vmr_va = (type == VM_MEM_MMIO) ? t_hole(TPAGE) :
+	    (unsigned long)t_mem(size);
+}
+
+/* A one-range VM of 'size' bytes of RAM at GPA 0. */
+static inline void
+t_vcp_simple(struct vm_create_params *vcp, size_t size, const char *name)
+{
+	memset(vcp, 0, sizeof(*vcp));
+	vcp->vcp_ncpus = 1;
+	t_range(vcp, 0, size, VM_MEM_RAM);
+	snprintf(vcp->vcp_name, sizeof(vcp->vcp_name), "%s", name);
+}
+
+static inline uint32_t
+t_create(int fd, size_t size, const char *name)
+{
+	struct vm_create_params vcp;
+
+	t_vcp_simple(&vcp, size, name);
+	ck_assert_msg(vmmsim_ioctl(fd, VMM_IOC_CREATE, &vcp) == 0,
+	    "CREATE: %s", strerror(errno));
+	return (vcp.vcp_id);
+}
+
+static inline int
+t_term(int fd, uint32_t id)
+{
+	struct vm_terminate_params vtp = { .vtp_vm_id = id };
+
+	return (vmmsim_ioctl(fd, VMM_IOC_TERM, &vtp));
+}
+
+/* ioctl result as an errno value (0 on success). */
+static inline int
+t_err(int r)
+{
+	return (r == 0 ? 0 : errno);
+}
+
+static inline int
+t_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return (n);
+}
+
+/* Resident set size in pages, from /proc/self/statm. */
+static inline long
+t_rss_pages(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, rss = 0;
+
+	if (f == NULL)
+		return (-1);
+	if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return (rss);
+}
+
+/* Number of mappings in /proc/self/maps. */
+static inline int
+t_count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0, c;
+
+	if (f == NULL)
+		return (-1);
+	while ((c = fgetc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(f);
+	return (n);
+}
+
+static inline int
+t_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+#endif /* VMMSIM_TESTUTIL_H */
