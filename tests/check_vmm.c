@@ -319,11 +319,9 @@ START_TEST(test_create_partly_unmapped_memory_is_enomem)
 {
 	int fd = t_open(VENDOR);
 	struct vm_create_params vcp;
-	char *p;
+	char *p = t_mem_with_hole(4, 2);
 
 	t_vcp_simple(&vcp, TPAGE, "x");
-	p = t_mem(4 * TPAGE);
-	munmap(p + 2 * TPAGE, TPAGE);
 	vcp.vcp_memranges[0].vmr_va = (unsigned long)p;
 	vcp.vcp_memranges[0].vmr_size = 4 * TPAGE;
 	ck_assert_int_eq(create_err(fd, &vcp), ENOMEM);
@@ -1222,9 +1220,20 @@ START_TEST(test_10000_create_terminate_cycles_do_not_grow)
 	fds1 = t_count_fds();
 	maps1 = t_count_maps();
 	ck_assert_int_eq(fds1, fds0);
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan's allocator maps a few regions of its own over time. */
+	ck_assert_msg(maps1 - maps0 < 16, "maps grew by %d", maps1 - maps0);
+#else
 	ck_assert_int_eq(maps1, maps0);
+#endif
+#ifndef __SANITIZE_ADDRESS__
 	/* 10,000 leaked VMs would be thousands of pages; allow noise. */
 	ck_assert_msg(rss1 - rss0 < 256, "RSS grew by %ld pages", rss1 - rss0);
+#else
+	/* ASan quarantines freed memory; LeakSanitizer checks leaks at exit. */
+	(void)rss0;
+	(void)rss1;
+#endif
 }
 END_TEST
 

@@ -20,6 +20,10 @@
 #define VMMSIM_TESTUTIL_H
 
 #include <sys/mman.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -56,14 +60,43 @@ t_mem(size_t size)
 	return (p);
 }
 
-/* A page-aligned address range that is certainly not mapped. */
+/*
+ * A page-aligned address range that is certainly not mapped and stays so:
+ * taken from a part of the address space (48 TiB) that neither the kernel's
+ * top-down mmap nor ASan's shadow and allocator regions use.
+ */
 static inline unsigned long
 t_hole(size_t size)
 {
-	void *p = t_mem(size);
+	static unsigned long next = 0x300000000000UL;
+	unsigned long va;
+	void *p;
 
-	munmap(p, size);
-	return ((unsigned long)p);
+	size = (size + TPAGE - 1) & ~(TPAGE - 1);
+	for (;;) {
+		va = __atomic_fetch_add(&next, size + 16 * TPAGE,
+		    __ATOMIC_RELAXED);
+		p = mmap((void *)va, size, PROT_NONE, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == (void *)va) {
+			munmap(p, size);
+			return (va);
+		}
+		if (p != MAP_FAILED)
+			munmap(p, size);
+	}
+}
+
+/* Guest memory at a stable address with one page punched out. */
+static inline char *
+t_mem_with_hole(size_t npages, size_t holepage)
+{
+	char *p = (char *)t_hole(npages * TPAGE);
+
+	ck_assert_ptr_eq(mmap(p, npages * TPAGE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), p);
+	munmap(p + holepage * TPAGE, TPAGE);
+	return (p);
 }
 
 static inline void
