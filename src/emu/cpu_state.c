@@ -1,0 +1,560 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Moving guest state between the VMCS and the Unicorn engine.
+ *
+ * Unicorn's register API cannot load hidden segment state: in a 64-bit
+ * engine a write to CS or SS changes only the selector.  VM entry must load
+ * arbitrary bases, limits, access rights and CPL (a real-mode CS with base
+ * FFFF0000, a ring-3 long-mode guest), so vmmsim edits the engine's saved
+ * context: the segment caches, control registers, EFER and the derived
+ * "hflags" word that the translator reads for the code mode and CPL.  The
+ * offsets of those fields inside a uc_context are found by probing with
+ * values written through the public API, never assumed, and the probe
+ * refuses a Unicorn whose layout does not match (emu_cpu_create then fails
+ * with ENOTSUP).
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "emu_impl.h"
+
+/* QEMU's segment cache inside the context: selector, base, limit, flags. */
+#define SC_SIZE		24
+#define SC_SEL		0
+#define SC_BASE		8
+#define SC_LIMIT	16
+#define SC_FLAGS	20
+#define SC_LDT		6
+#define SC_TR		7
+#define SC_GDT		8
+#define SC_IDT		9
+
+/* hflags bits used by QEMU's x86 translator (target/i386/cpu.h). */
+#define HF_CPL_MASK	0x00000003U
+#define HF_INHIBIT_IRQ	(1U << 3)
+#define HF_CS32		(1U << 4)
+#define HF_SS32		(1U << 5)
+#define HF_ADDSEG	(1U << 6)
+#define HF_PE		(1U << 7)
+#define HF_MP		(1U << 9)
+#define HF_EM		(1U << 10)
+#define HF_TS		(1U << 11)
+#define HF_LMA		(1U << 14)
+#define HF_CS64		(1U << 15)
+#define HF_OSFXSR	(1U << 22)
+#define HF_SMAP		(1U << 23)
+#define HF_DERIVED	(HF_CPL_MASK | HF_INHIBIT_IRQ | HF_CS32 | HF_SS32 | \
+	HF_ADDSEG | HF_PE | HF_MP | HF_EM | HF_TS | HF_LMA | HF_CS64 | \
+	HF_OSFXSR | HF_SMAP)
+
+/* Descriptor flags bits (the high dword of a descriptor). */
+#define DESC_P		(1U << 15)
+#define DESC_L		(1U << 21)
+#define DESC_B		(1U << 22)
+
+#define AR_UNUSABLE	0x10000U
+
+static size_t
+find64(const uint8_t *b, size_t n, uint64_t v)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i++)
+		if (memcmp(b + i, &v, 8) == 0)
+			return (i);
+	return ((size_t)-1);
+}
+
+/*
+ * Find the CPU-state fields in a saved context by writing distinctive
+ * values through the register API.  Returns 0 or ENOTSUP.
+ */
+int
+uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
+{
+	uc_context *ctx;
+	uc_x86_mmr gdt = { 0, 0x5a5a1122334455a5ULL, 0x1357, 0 };
+	uc_x86_mmr ldt = { 0x28, 0x5a5a6677889900a5ULL, 0x2468, 0x82 };
+	uc_x86_msr efer = { MSR_EFER, 0x0d01 };
+	uint64_t cr3 = 0x5a5a0000abcde000ULL, zero = 0;
+	uint64_t dr0 = 0x5a5a123456789abcULL;
+	size_t d;
+	int32_t old;
+	uc_x86_mmr none = { 0, 0, 0, 0 };
+	size_t n, g, l, c, e;
+	const uint8_t *b;
+	int error = ENOTSUP;
+
+	if (uc_context_alloc(uc, &ctx) != UC_ERR_OK)
+		return (ENOMEM);
+	n = uc_context_size(uc);
+	uc_reg_write(uc, UC_X86_REG_GDTR, &gdt);
+	uc_reg_write(uc, UC_X86_REG_LDTR, &ldt);
+	uc_reg_write(uc, UC_X86_REG_CR3, &cr3);
+	uc_reg_write(uc, UC_X86_REG_MSR, &efer);
+	uc_reg_write(uc, UC_X86_REG_DR0, &dr0);
+	uc_context_save(uc, ctx);
+	b = (const uint8_t *)ctx;
+	g = find64(b, n, gdt.base);
+	l = find64(b, n, ldt.base);
+	c = find64(b, n, cr3);
+	e = find64(b, n, efer.value);
+	d = find64(b, n, dr0);
+	old = 0;
+	if (d != (size_t)-1 && d + 100 <= n)
+		memcpy(&old, b + d + 96, 4);
+	/*
+	 * QEMU keeps error_code, exception_is_int and exception_next_eip
+	 * right before dr[8], and old_exception (-1 when idle) after dr[8]
+	 * and four breakpoint pointers.
+	 */
+	if (g != (size_t)-1 && l != (size_t)-1 && c != (size_t)-1 &&
+	    e != (size_t)-1 && d != (size_t)-1 && d >= 16 && old == -1 &&
+	    g == l + (SC_GDT - SC_LDT) * SC_SIZE &&
+	    l >= SC_BASE + SC_LDT * SC_SIZE + 8 &&
+	    c == g - SC_BASE + 2 * SC_SIZE + 3 * 8) {
+		lay->segs = l - SC_BASE - SC_LDT * SC_SIZE;
+		lay->hflags = lay->segs - 8;
+		lay->hflags2 = lay->segs - 4;
+		lay->cr = c - 3 * 8;
+		lay->efer = e;
+		lay->dr = d;
+		lay->error_code = d - 16;
+		lay->is_int = d - 12;
+		lay->old_exception = d + 96;
+		lay->size = n;
+		error = 0;
+	}
+	/* Undo the probe's values. */
+	uc_reg_write(uc, UC_X86_REG_GDTR, &none);
+	uc_reg_write(uc, UC_X86_REG_LDTR, &none);
+	uc_reg_write(uc, UC_X86_REG_CR3, &zero);
+	uc_reg_write(uc, UC_X86_REG_DR0, &zero);
+	uc_context_free(ctx);
+	return (error);
+}
+
+static void
+put32(uint8_t *b, size_t off, uint32_t v)
+{
+	memcpy(b + off, &v, 4);
+}
+
+static void
+put64(uint8_t *b, size_t off, uint64_t v)
+{
+	memcpy(b + off, &v, 8);
+}
+
+static uint32_t
+get32(const uint8_t *b, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, b + off, 4);
+	return (v);
+}
+
+static uint64_t
+get64(const uint8_t *b, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, b + off, 8);
+	return (v);
+}
+
+static const uint32_t seg_sel_enc[SEG_NUM] = {
+	VMCS_GUEST_IA32_ES_SEL, VMCS_GUEST_IA32_CS_SEL, VMCS_GUEST_IA32_SS_SEL,
+	VMCS_GUEST_IA32_DS_SEL, VMCS_GUEST_IA32_FS_SEL, VMCS_GUEST_IA32_GS_SEL,
+	VMCS_GUEST_IA32_LDTR_SEL, VMCS_GUEST_IA32_TR_SEL
+};
+/* Limit, AR and base encodings follow the selector's at fixed distances. */
+#define ENC_LIMIT(i)	(VMCS_GUEST_IA32_ES_LIMIT + 2 * (i))
+#define ENC_AR(i)	(VMCS_GUEST_IA32_ES_AR + 2 * (i))
+#define ENC_BASE(i)	(VMCS_GUEST_IA32_ES_BASE + 2 * (i))
+
+static uint32_t
+ar_to_flags(uint32_t ar)
+{
+	if (ar & AR_UNUSABLE)
+		return ((ar & 0x60) << 8);	/* keep only the DPL */
+	return ((ar & 0xF0FF) << 8);
+}
+
+/*
+ * The translator's view of the state: code size, CPL, long mode, and
+ * whether segment bases must be added (QEMU's cpu_x86_load_seg_cache and
+ * cpu_x86_update_cr0/cr4 rules).
+ */
+static uint32_t
+compute_hflags(uint32_t old, uint64_t cr0, uint64_t cr4, uint64_t efer,
+    uint64_t rflags, const uint8_t *b, const struct uc_layout *lay,
+    unsigned cpl, uint32_t intr_state)
+{
+	uint32_t hf = old & ~HF_DERIVED;
+	uint32_t csf = get32(b, lay->segs + SEG_CS * SC_SIZE + SC_FLAGS);
+	uint32_t ssf = get32(b, lay->segs + SEG_SS * SC_SIZE + SC_FLAGS);
+	uint64_t bases;
+
+	hf |= cpl & HF_CPL_MASK;
+	if (cr0 & CR0_PE)
+		hf |= HF_PE;
+	hf |= (uint32_t)((cr0 << 8) & (HF_MP | HF_EM | HF_TS));
+	if (efer & EFER_LMA)
+		hf |= HF_LMA;
+	if ((efer & EFER_LMA) && (csf & DESC_L)) {
+		hf |= HF_CS32 | HF_SS32 | HF_CS64;
+	} else {
+		if (csf & DESC_B)
+			hf |= HF_CS32;
+		if (ssf & DESC_B)
+			hf |= HF_SS32;
+	}
+	if (!(hf & HF_CS64)) {
+		bases = get64(b, lay->segs + SEG_DS * SC_SIZE + SC_BASE) |
+		    get64(b, lay->segs + SEG_ES * SC_SIZE + SC_BASE) |
+		    get64(b, lay->segs + SEG_SS * SC_SIZE + SC_BASE);
+		if (!(cr0 & CR0_PE) || (rflags & PSL_VM) || !(hf & HF_CS32) ||
+		    bases != 0)
+			hf |= HF_ADDSEG;
+	}
+	if (cr4 & CR4_OSFXSR)
+		hf |= HF_OSFXSR;
+	if (cr4 & CR4_SMAP)
+		hf |= HF_SMAP;
+	if (intr_state & 0x3)		/* blocking by STI or by MOV SS */
+		hf |= HF_INHIBIT_IRQ;
+	return (hf);
+}
+
+/*
+ * Load the guest state of the current VMCS into the engine (SDM Vol. 3C
+ * §27.3.2): control registers, debug register 7, segment registers with
+ * their hidden parts, descriptor tables, EFER, and the MSRs the engine
+ * holds.  RIP, RSP, RFLAGS and the GPRs are written by the caller.
+ */
+void
+emu_state_load(struct emu_cpu *cpu)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint64_t cr0, cr4, efer, rflags;
+	uint32_t entry, hf, intr;
+	unsigned cpl;
+	size_t off;
+	int i;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	for (i = 0; i < SEG_NUM; i++) {
+		struct emu_seg *s = &cpu->loaded_seg[i];
+
+		s->sel = (uint16_t)vmcs_get(cpu, seg_sel_enc[i]);
+		s->base = vmcs_get(cpu, ENC_BASE(i));
+		s->limit = (uint32_t)vmcs_get(cpu, ENC_LIMIT(i));
+		s->ar = (uint32_t)vmcs_get(cpu, ENC_AR(i));
+		off = lay->segs + (size_t)i * SC_SIZE;
+		put32(b, off + SC_SEL, s->sel);
+		put64(b, off + SC_BASE, s->base);
+		put32(b, off + SC_LIMIT, s->limit);
+		cpu->loaded_flags[i] = ar_to_flags(s->ar);
+		put32(b, off + SC_FLAGS, cpu->loaded_flags[i]);
+	}
+	off = lay->segs + SC_GDT * SC_SIZE;
+	put64(b, off + SC_BASE, vmcs_get(cpu, VMCS_GUEST_IA32_GDTR_BASE));
+	put32(b, off + SC_LIMIT, (uint32_t)vmcs_get(cpu,
+	    VMCS_GUEST_IA32_GDTR_LIMIT));
+	off = lay->segs + SC_IDT * SC_SIZE;
+	put64(b, off + SC_BASE, vmcs_get(cpu, VMCS_GUEST_IA32_IDTR_BASE));
+	put32(b, off + SC_LIMIT, (uint32_t)vmcs_get(cpu,
+	    VMCS_GUEST_IA32_IDTR_LIMIT));
+
+	cr0 = vmcs_get(cpu, VMCS_GUEST_IA32_CR0);
+	cr4 = vmcs_get(cpu, VMCS_GUEST_IA32_CR4);
+	entry = (uint32_t)vmcs_get(cpu, VMCS_ENTRY_CTLS);
+	if (entry & IA32_VMX_LOAD_IA32_EFER_ON_ENTRY) {
+		efer = vmcs_get(cpu, VMCS_GUEST_IA32_EFER);
+	} else {
+		/* SDM §27.3.2.1: LMA (and LME with paging) follow the control. */
+		efer = cpu->msr.efer & ~(EFER_LMA | EFER_LME);
+		if (entry & IA32_VMX_IA32E_MODE_GUEST)
+			efer |= EFER_LMA | ((cr0 & CR0_PG) ? EFER_LME : 0);
+	}
+	put64(b, lay->cr + 0 * 8, cr0);
+	put64(b, lay->cr + 3 * 8, vmcs_get(cpu, VMCS_GUEST_IA32_CR3));
+	put64(b, lay->cr + 4 * 8, cr4);
+	put64(b, lay->efer, efer);
+	rflags = vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS);
+	intr = (uint32_t)vmcs_get(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST);
+	/* CPL is SS.DPL; a real-mode guest runs at 0 (SDM §27.3.2.2). */
+	cpl = (cr0 & CR0_PE) ? (cpu->loaded_seg[SEG_SS].ar >> 5) & 3 : 0;
+	if (rflags & PSL_VM)
+		cpl = 3;
+	hf = compute_hflags(get32(b, lay->hflags), cr0, cr4, efer, rflags, b,
+	    lay, cpl, intr);
+	put32(b, lay->hflags, hf);
+	uc_context_restore(cpu->uc, cpu->ctx);
+	cpu->engine_vmcs = cpu->vmcs_pa;
+	cpu->guest_dirty = false;
+}
+
+/*
+ * Save the engine's guest state into the current VMCS on VM exit (SDM Vol.
+ * 3C §28.3).  A segment the guest did not reload keeps the access rights
+ * VM entry gave it (including "unusable"); one it reloaded is reported
+ * from its descriptor, unusable when it holds no present descriptor.
+ */
+void
+emu_state_save(struct emu_cpu *cpu)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	const uint8_t *b = (const uint8_t *)cpu->ctx;
+	uint64_t efer;
+	uint32_t flags, ar, entry;
+	size_t off;
+	int i;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	for (i = 0; i < SEG_NUM; i++) {
+		const struct emu_seg *s = &cpu->loaded_seg[i];
+		uint16_t sel;
+		uint64_t base;
+		uint32_t limit;
+
+		off = lay->segs + (size_t)i * SC_SIZE;
+		sel = (uint16_t)get32(b, off + SC_SEL);
+		base = get64(b, off + SC_BASE);
+		limit = get32(b, off + SC_LIMIT);
+		flags = get32(b, off + SC_FLAGS);
+		if (sel == s->sel && base == s->base && limit == s->limit &&
+		    flags == cpu->loaded_flags[i])
+			ar = s->ar;
+		else if (!(flags & DESC_P))
+			ar = AR_UNUSABLE | ((flags >> 8) & 0x60);
+		else
+			ar = (flags >> 8) & 0xF0FF;
+		vmcs_set(cpu, seg_sel_enc[i], sel);
+		vmcs_set(cpu, ENC_BASE(i), base);
+		vmcs_set(cpu, ENC_LIMIT(i), limit);
+		vmcs_set(cpu, ENC_AR(i), ar);
+		cpu->loaded_seg[i].sel = sel;
+		cpu->loaded_seg[i].base = base;
+		cpu->loaded_seg[i].limit = limit;
+		cpu->loaded_seg[i].ar = ar;
+		cpu->loaded_flags[i] = flags;
+	}
+	off = lay->segs + SC_GDT * SC_SIZE;
+	vmcs_set(cpu, VMCS_GUEST_IA32_GDTR_BASE, get64(b, off + SC_BASE));
+	vmcs_set(cpu, VMCS_GUEST_IA32_GDTR_LIMIT, get32(b, off + SC_LIMIT));
+	off = lay->segs + SC_IDT * SC_SIZE;
+	vmcs_set(cpu, VMCS_GUEST_IA32_IDTR_BASE, get64(b, off + SC_BASE));
+	vmcs_set(cpu, VMCS_GUEST_IA32_IDTR_LIMIT, get32(b, off + SC_LIMIT));
+	vmcs_set(cpu, VMCS_GUEST_IA32_CR0, get64(b, lay->cr + 0 * 8));
+	vmcs_set(cpu, VMCS_GUEST_IA32_CR3, get64(b, lay->cr + 3 * 8));
+	vmcs_set(cpu, VMCS_GUEST_IA32_CR4, get64(b, lay->cr + 4 * 8));
+	efer = get64(b, lay->efer);
+	if (vmcs_get(cpu, VMCS_EXIT_CTLS) & IA32_VMX_SAVE_IA32_EFER_ON_EXIT)
+		vmcs_set(cpu, VMCS_GUEST_IA32_EFER, efer);
+	/* SDM §28.2: "IA-32e mode guest" reflects EFER.LMA at exit. */
+	entry = (uint32_t)vmcs_get(cpu, VMCS_ENTRY_CTLS);
+	if (efer & EFER_LMA)
+		entry |= IA32_VMX_IA32E_MODE_GUEST;
+	else
+		entry &= ~IA32_VMX_IA32E_MODE_GUEST;
+	vmcs_set(cpu, VMCS_ENTRY_CTLS, entry);
+	vmcs_set(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST,
+	    (get32(b, lay->hflags) & HF_INHIBIT_IRQ) ? 1 : 0);
+}
+
+/* CPL of the guest in the engine. */
+unsigned
+emu_guest_cpl(struct emu_cpu *cpu)
+{
+	uint32_t hf;
+
+	hf = 0;
+	uc_context_save(cpu->uc, cpu->ctx);
+	memcpy(&hf, (const uint8_t *)cpu->ctx + cpu->host->lay.hflags, 4);
+	return (hf & HF_CPL_MASK);
+}
+
+/*
+ * Load CS (and SS when given) with full hidden state and set CPL, as event
+ * delivery does when it goes through a gate.
+ */
+void
+emu_set_code_stack(struct emu_cpu *cpu, const struct emu_seg *cs,
+    const struct emu_seg *ss, unsigned cpl)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	uint8_t *b = (uint8_t *)cpu->ctx;
+	const struct emu_seg *seg[2] = { cs, ss };
+	int idx[2] = { SEG_CS, SEG_SS };
+	uint64_t cr0, cr4, efer, rflags = 0;
+	size_t off;
+	int i;
+
+	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &rflags);
+	uc_context_save(cpu->uc, cpu->ctx);
+	for (i = 0; i < 2; i++) {
+		if (seg[i] == NULL)
+			continue;
+		off = lay->segs + (size_t)idx[i] * SC_SIZE;
+		put32(b, off + SC_SEL, seg[i]->sel);
+		put64(b, off + SC_BASE, seg[i]->base);
+		put32(b, off + SC_LIMIT, seg[i]->limit);
+		put32(b, off + SC_FLAGS, ar_to_flags(seg[i]->ar));
+		cpu->loaded_seg[idx[i]] = *seg[i];
+		cpu->loaded_flags[idx[i]] = ar_to_flags(seg[i]->ar);
+	}
+	cr0 = get64(b, lay->cr);
+	cr4 = get64(b, lay->cr + 4 * 8);
+	efer = get64(b, lay->efer);
+	put32(b, lay->hflags, compute_hflags(get32(b, lay->hflags), cr0, cr4,
+	    efer, rflags, b, lay, cpl, 0));
+	uc_context_restore(cpu->uc, cpu->ctx);
+}
+
+/*
+ * After the engine reported an exception: its error code, whether it came
+ * from INT n, and clear QEMU's "exception in flight" so that the next
+ * exception is not taken for a double fault (Unicorn issue 1883).
+ */
+void
+emu_take_engine_event(struct emu_cpu *cpu, uint32_t *err, bool *is_int)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	uint8_t *b = (uint8_t *)cpu->ctx;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	*err = get32(b, lay->error_code);
+	*is_int = get32(b, lay->is_int) != 0;
+	put32(b, lay->old_exception, 0xFFFFFFFFU);
+	put32(b, lay->is_int, 0);
+	uc_context_restore(cpu->uc, cpu->ctx);
+}
+
+/* Write guest memory by linear address, as the CPU would for a push. */
+int
+emu_write_guest_linear(struct emu_cpu *cpu, uint64_t va, const void *buf,
+    size_t len)
+{
+	const uint8_t *in = buf;
+	size_t chunk;
+	uint64_t hpa;
+	void *p;
+
+	while (len > 0) {
+		chunk = 4096 - (va & 0xFFF);
+		if (chunk > len)
+			chunk = len;
+		if (emu_translate_probe(cpu, va, EMU_ACC_WRITE, &hpa) != 0)
+			return (-1);
+		if ((p = hostmem_ptr(cpu->host->mem, hpa, chunk)) == NULL)
+			return (-1);
+		memcpy(p, in, chunk);
+		uc_ctl_remove_cache(cpu->uc, va, va + chunk);
+		in += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return (0);
+}
+
+/* The guest's code size in the engine: 16, 32 or 64 bits. */
+int
+emu_code_size(struct emu_cpu *cpu)
+{
+	uint32_t hf;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	hf = get32((const uint8_t *)cpu->ctx, cpu->host->lay.hflags);
+	if (hf & HF_CS64)
+		return (64);
+	return ((hf & HF_CS32) ? 32 : 16);
+}
+
+/*
+ * Set the guest's CR2.  Unicorn 2.1.1's register API stores a CR2 write
+ * into CR3 (and so loses the page-table base), so CR2 goes through the
+ * saved context instead.
+ */
+void
+emu_set_cr2(struct emu_cpu *cpu, uint64_t v)
+{
+	uc_context_save(cpu->uc, cpu->ctx);
+	put64((uint8_t *)cpu->ctx, cpu->host->lay.cr + 2 * 8, v);
+	uc_context_restore(cpu->uc, cpu->ctx);
+}
+
+/*
+ * MOV to CR0 or CR4 that does not exit, done by the CPU (SDM Vol. 3A
+ * §2.5, Vol. 3C §26.3): the bits owned by the host (the guest/host mask)
+ * keep their current values, the #GP conditions are checked, EFER.LMA
+ * follows CR0.PG when EFER.LME is set, and the TLB is flushed when paging
+ * controls change.  Returns 0, or -1 when the write raises #GP(0).
+ */
+int
+emu_mov_to_cr(struct emu_cpu *cpu, int cr, uint64_t v, uint64_t mask)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint64_t old, cr0, cr4, efer, rflags = 0, flushbits;
+	uint32_t hf;
+
+	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &rflags);
+	uc_context_save(cpu->uc, cpu->ctx);
+	cr0 = get64(b, lay->cr);
+	cr4 = get64(b, lay->cr + 4 * 8);
+	efer = get64(b, lay->efer);
+	old = cr == 0 ? cr0 : cr4;
+	v = (v & ~mask) | (old & mask);
+	if ((v >> 32) != 0)
+		return (-1);
+	if (cr == 0) {
+		if (((v & CR0_PG) && !(v & CR0_PE)) ||
+		    ((v & CR0_NW) && !(v & CR0_CD)))
+			return (-1);
+		if ((v & CR0_PG) && !(cr0 & CR0_PG) && (efer & EFER_LME)) {
+			if (!(cr4 & CR4_PAE))
+				return (-1);
+			efer |= EFER_LMA;
+		}
+		if (!(v & CR0_PG) && (cr0 & CR0_PG) && (efer & EFER_LMA))
+			efer &= ~EFER_LMA;
+		flushbits = CR0_PG | CR0_WP | CR0_PE;
+		cr0 = v;
+	} else {
+		if ((efer & EFER_LMA) && !(v & CR4_PAE))
+			return (-1);
+		flushbits = CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP |
+		    CR4_SMAP | CR4_PCIDE;
+		cr4 = v;
+	}
+	put64(b, lay->cr, cr0);
+	put64(b, lay->cr + 4 * 8, cr4);
+	put64(b, lay->efer, efer);
+	hf = get32(b, lay->hflags);
+	put32(b, lay->hflags, compute_hflags(hf, cr0, cr4, efer, rflags, b, lay,
+	    hf & HF_CPL_MASK, (hf & HF_INHIBIT_IRQ) ? 1 : 0));
+	uc_context_restore(cpu->uc, cpu->ctx);
+	if ((old ^ v) & flushbits)
+		uc_ctl_flush_tlb(cpu->uc);
+	return (0);
+}

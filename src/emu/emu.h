@@ -1,0 +1,130 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The simulated CPU's interface to the layer above (src/vmm): what a kernel
+ * has on real silicon.  A host (struct emu_host) is a machine: physical
+ * memory and a CPU model.  A CPU (struct emu_cpu) is one logical processor
+ * with control registers, MSRs and VMX operation.  The monitor drives it
+ * only through the instructions below, each with the SDM's semantics and
+ * results (VMsucceed, VMfailInvalid, VMfailValid with the error number in
+ * the current VMCS), and through host-physical memory (hostmem.h).
+ *
+ * Guest general-purpose registers are not part of the VMCS: as on hardware,
+ * the caller of VMLAUNCH/VMRESUME hands them in and gets them back
+ * (struct emu_gprs), the way a kernel's entry trampoline loads and saves
+ * them around the instruction.
+ */
+
+#ifndef VMMSIM_EMU_EMU_H
+#define VMMSIM_EMU_EMU_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hostmem.h"
+
+struct emu_host;
+struct emu_cpu;
+struct vmx_caps;
+
+/* Results of a VMX instruction (SDM Vol. 3C §31.2). */
+enum vmx_result {
+	VMX_SUCCEED = 0,	/* VMsucceed; for VMLAUNCH/VMRESUME: a VM exit */
+	VMX_FAIL_INVALID,	/* VMfailInvalid: CF=1 */
+	VMX_FAIL_VALID,		/* VMfailValid: ZF=1, error in the VMCS */
+	VMX_FAULT_UD,		/* the instruction raised #UD */
+	VMX_FAULT_GP		/* the instruction raised #GP(0) */
+};
+
+/* Register numbers of emu_gprs.r[]: ModRM order, as vmmvar.h's. */
+#define EMU_RAX	0
+#define EMU_RCX	1
+#define EMU_RDX	2
+#define EMU_RBX	3
+#define EMU_RSP	4	/* ignored: RSP is in the VMCS */
+#define EMU_RBP	5
+#define EMU_RSI	6
+#define EMU_RDI	7
+#define EMU_NGPRS 16
+
+struct emu_gprs {
+	uint64_t	r[EMU_NGPRS];
+	uint64_t	cr2;
+	uint64_t	dr[4];		/* DR0-DR3 */
+	uint64_t	dr6;
+	uint64_t	xcr0;
+};
+
+/* INVEPT / INVVPID descriptors (SDM Vol. 3C §31.3). */
+struct vmx_invept_desc {
+	uint64_t	eptp;
+	uint64_t	reserved;
+};
+struct vmx_invvpid_desc {
+	uint64_t	vpid;		/* bits 15:0; 63:16 reserved */
+	uint64_t	linear;
+};
+
+/* Host (machine) */
+struct emu_host	*emu_host_create(const char *profile, int *errorp);
+void		 emu_host_destroy(struct emu_host *);
+struct hostmem	*emu_host_mem(struct emu_host *);
+const struct vmx_caps *emu_host_caps(struct emu_host *);
+
+/* Logical processors */
+struct emu_cpu	*emu_cpu_create(struct emu_host *, int *errorp);
+void		 emu_cpu_destroy(struct emu_cpu *);
+
+/* Host control registers and MSRs of the CPU (outside any guest). */
+uint64_t	 emu_read_cr(struct emu_cpu *, int cr);
+int		 emu_write_cr(struct emu_cpu *, int cr, uint64_t);
+int		 emu_rdmsr(struct emu_cpu *, uint32_t msr, uint64_t *);
+int		 emu_wrmsr(struct emu_cpu *, uint32_t msr, uint64_t);
+
+/* VMX instructions */
+enum vmx_result	 vmx_vmxon(struct emu_cpu *, uint64_t pa);
+enum vmx_result	 vmx_vmxoff(struct emu_cpu *);
+enum vmx_result	 vmx_vmclear(struct emu_cpu *, uint64_t pa);
+enum vmx_result	 vmx_vmptrld(struct emu_cpu *, uint64_t pa);
+enum vmx_result	 vmx_vmptrst(struct emu_cpu *, uint64_t *pa);
+enum vmx_result	 vmx_vmread(struct emu_cpu *, uint64_t field, uint64_t *);
+enum vmx_result	 vmx_vmwrite(struct emu_cpu *, uint64_t field, uint64_t);
+enum vmx_result	 vmx_vmlaunch(struct emu_cpu *, struct emu_gprs *);
+enum vmx_result	 vmx_vmresume(struct emu_cpu *, struct emu_gprs *);
+enum vmx_result	 vmx_invept(struct emu_cpu *, uint64_t type,
+		    const struct vmx_invept_desc *);
+enum vmx_result	 vmx_invvpid(struct emu_cpu *, uint64_t type,
+		    const struct vmx_invvpid_desc *);
+
+/* The VM-instruction error of the current VMCS after VMX_FAIL_VALID. */
+uint32_t	 vmx_last_error(struct emu_cpu *);
+
+/*
+ * An external interrupt arriving at this CPU from another thread (a host
+ * IPI or device interrupt).  With external-interrupt exiting it ends guest
+ * execution with exit reason 1 at the next instruction boundary.
+ * Safe to call from any thread.
+ */
+void		 emu_cpu_kick(struct emu_cpu *);
+
+/* Virtual time: instructions retired by guests on this CPU. */
+uint64_t	 emu_cpu_vtime(struct emu_cpu *);
+
+/* Why the last VM entry failed, for people: rule, SDM section, values. */
+void		 vmx_explain_entry_failure(struct emu_cpu *, FILE *);
+
+#endif /* VMMSIM_EMU_EMU_H */

@@ -1,0 +1,249 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Inside the simulated CPU: what the instruction-level interface of emu.h
+ * hides.  Only src/emu includes this.
+ */
+
+#ifndef VMMSIM_EMU_IMPL_H
+#define VMMSIM_EMU_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <unicorn/unicorn.h>
+
+#include "emu.h"
+#include "hostmem.h"
+#include "vmcs_fields.h"
+#include "vmx_caps.h"
+#include "vmentry.h"
+
+#define VMCS_PA_NONE		0xFFFFFFFFFFFFFFFFULL
+/* Launch state, kept in the last dword of the VMCS region. */
+#define VMCS_LAUNCH_OFFSET	(VMCS_REGION_SIZE - 4)
+#define VMCS_STATE_CLEAR	0
+#define VMCS_STATE_LAUNCHED	1
+
+/* Segment registers in VMCS and QEMU order. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR,
+	SEG_NUM };
+
+/* Segment state as VMX sees it (access rights in VMCS format). */
+struct emu_seg {
+	uint16_t	sel;
+	uint64_t	base;
+	uint32_t	limit;
+	uint32_t	ar;
+};
+
+/*
+ * Where Unicorn 2.1's CPU state lies inside a saved uc_context: found by
+ * probing when the first CPU is created (cpu_state.c), never assumed.
+ */
+struct uc_layout {
+	size_t	hflags;
+	size_t	hflags2;
+	size_t	segs;		/* ES..GS, then LDT, TR, GDT, IDT */
+	size_t	cr;		/* cr[0..4] */
+	size_t	efer;
+	size_t	dr;		/* dr[8]; error_code and is_int precede it */
+	size_t	error_code;
+	size_t	is_int;
+	size_t	old_exception;	/* QEMU's "exception in flight" */
+	size_t	size;
+};
+
+/* The MSRs the CPU keeps for itself (host values, shared with guests). */
+struct emu_msrs {
+	uint64_t	feature_control;
+	uint64_t	efer;
+	uint64_t	star, lstar, cstar, sfmask, kgsbase;
+	uint64_t	fsbase, gsbase;
+	uint64_t	sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t	pat;
+	uint64_t	misc_enable;
+	uint64_t	tsc_aux;
+	uint64_t	debugctl;
+};
+
+struct emu_insn;
+
+/* One decoded basic block: where its exit-causing instructions are. */
+struct emu_block {
+	uint64_t	 va;		/* linear address of its first byte */
+	uint32_t	 size;
+	uint8_t		 mode;		/* 16, 32 or 64 */
+	uint16_t	 ninsn;
+	uint8_t		 nsel;		/* instructions that need a hook */
+	uint16_t	*ends;		/* [ninsn] end offset of each insn */
+	struct emu_block *next;		/* hash chain */
+};
+
+#define EMU_BLOCK_HASH	4096
+
+/* What the last guest execution wants the VM-exit code to report. */
+struct emu_exit {
+	bool		 pending;
+	uint32_t	 reason;
+	uint64_t	 qual;
+	uint32_t	 insn_len;
+	uint32_t	 insn_info;
+	uint64_t	 gla;
+	uint64_t	 gpa;
+	bool		 gla_valid;
+	uint32_t	 intr_info;
+	uint32_t	 intr_err;
+	uint64_t	 io_rcx, io_rsi, io_rdi, io_rip;
+};
+
+struct emu_host {
+	struct hostmem		*mem;		/* [I] */
+	const struct vmx_caps	*caps;		/* [I] */
+	struct uc_layout	 lay;		/* [I] once probed */
+	pthread_mutex_t		 lock;
+	int			 lay_ok;	/* [lock] */
+};
+
+struct emu_cpu {
+	struct emu_host		*host;		/* [I] */
+	uc_engine		*uc;		/* [I] */
+	uc_context		*ctx;		/* [I] scratch for state moves */
+
+	/* Host state */
+	uint64_t		 cr0, cr3, cr4;
+	struct emu_msrs		 msr;
+
+	/* VMX operation */
+	bool			 vmx_root;
+	uint64_t		 vmxon_pa;
+	uint64_t		 vmcs_pa;	/* current VMCS or VMCS_PA_NONE */
+	uint8_t			*vmcs;		/* its bytes, or NULL */
+	struct vmentry_failure	 entry_failure;
+	bool			 entry_failed;
+
+	/* Guest execution */
+	bool			 in_guest;	/* engine holds a guest */
+	uint64_t		 engine_vmcs;	/* whose guest it holds */
+	bool			 guest_dirty;	/* VMCS guest state changed */
+	struct emu_seg		 loaded_seg[SEG_NUM];
+	uint32_t		 loaded_flags[SEG_NUM];
+	uint64_t		 vtime;		/* retired instructions */
+	uint64_t		 vtime_block;	/* vtime at current block start */
+	struct emu_block	*cur_block;
+	struct emu_exit		 exit;
+	uint32_t		 ctl_pin, ctl_proc, ctl_proc2, ctl_exit, ctl_entry;
+	uint64_t		 eptp;
+	uint16_t		 vpid;
+	uint64_t		 cr0_mask, cr4_mask, cr0_shadow, cr4_shadow;
+	uint64_t		 tsc_offset;
+	int			 stop_why;	/* why the engine stopped */
+
+	/* Decode cache */
+	struct emu_block	*blocks[EMU_BLOCK_HASH];
+	struct emu_insn		*insns;		/* hooked instructions */
+	struct emu_insn		*insn_hash[EMU_BLOCK_HASH];
+	bool			 flush_pending;	/* redecode at next block */
+
+	/* An exception or interrupt raised while the guest ran */
+	int			 guest_event;	/* vector */
+	bool			 event_has_err;
+	uint32_t		 event_err;
+	uint64_t		 event_cr2;
+	bool			 event_pf;	/* found by the page walk */
+	bool			 event_own;	/* raised by vmmsim, not QEMU */
+
+	/* An instruction the engine stopped for, done between runs */
+	struct emu_insn		*op_insn;
+	int			 op_cr;
+	uint64_t		 op_val;
+	uint64_t		 rng;		/* RDRAND without exiting */
+	bool			 halted;
+	pthread_mutex_t		 halt_lock;
+	pthread_cond_t		 halt_cv;
+
+	/* RAM regions mapped into the engine */
+	unsigned		 map_gen;
+	uint64_t		 mapped[HOSTMEM_MAX_REGIONS];
+	size_t			 nmapped;
+
+	bool			 walk_probe;	/* translate without effects */
+	atomic_int		 kicked;
+};
+
+/* vmcs.c-style access to the current VMCS (no checks: callers validate). */
+uint64_t vmcs_get(struct emu_cpu *, uint32_t enc);
+void	 vmcs_set(struct emu_cpu *, uint32_t enc, uint64_t);
+
+/* cpu_state.c */
+int	 uc_layout_probe(uc_engine *, struct uc_layout *);
+void	 emu_state_load(struct emu_cpu *);
+void	 emu_state_save(struct emu_cpu *);
+
+/* exec.c */
+int	 emu_engine_init(struct emu_cpu *);
+void	 emu_engine_fini(struct emu_cpu *);
+enum vmx_result emu_run_guest(struct emu_cpu *, struct emu_gprs *);
+void	 emu_flush_decode(struct emu_cpu *);
+
+/* translate.c */
+bool	 emu_tlb_fill(uc_engine *, uint64_t va, uc_mem_type type,
+	    uc_tlb_entry *result, void *arg);
+int	 ept_translate(struct emu_cpu *, uint64_t gpa, int access,
+	    uint64_t *hpa, uint64_t gla, bool gla_valid, bool paging_struct);
+int	 emu_read_guest_linear(struct emu_cpu *, uint64_t va, void *buf,
+	    size_t len);
+void	 emu_map_hpa(struct emu_cpu *, uint64_t hpa);
+int	 emu_translate_probe(struct emu_cpu *, uint64_t va, int access,
+	    uint64_t *hpa);
+unsigned emu_guest_cpl(struct emu_cpu *);
+int	 emu_code_size(struct emu_cpu *);
+void	 emu_set_cr2(struct emu_cpu *, uint64_t);
+int	 emu_mov_to_cr(struct emu_cpu *, int cr, uint64_t v, uint64_t mask);
+
+#define EMU_ACC_READ	1
+#define EMU_ACC_WRITE	2
+#define EMU_ACC_FETCH	4
+
+/* Why uc_emu_start returned (stop_why). */
+#define EMU_STOP_NONE		0
+#define EMU_STOP_EXIT		1	/* exit recorded in cpu->exit */
+#define EMU_STOP_REDECODE	2	/* hooks changed: restart at RIP */
+#define EMU_STOP_KICK		3
+#define EMU_STOP_EVENT		4	/* guest_event holds an exception */
+#define EMU_STOP_OP		5	/* op_insn to be done by the CPU */
+
+/* event.c */
+int	 emu_inject_event(struct emu_cpu *, uint32_t info, uint32_t err,
+	    uint32_t len);
+int	 emu_deliver_event(struct emu_cpu *, int vector, uint32_t type,
+	    bool has_err, uint32_t err);
+void	 emu_triple_fault(struct emu_cpu *);
+bool	 emu_has_error_code(int vector);
+
+/* cpu_state.c, for event delivery */
+void	 emu_set_code_stack(struct emu_cpu *, const struct emu_seg *cs,
+	    const struct emu_seg *ss, unsigned cpl);
+void	 emu_take_engine_event(struct emu_cpu *, uint32_t *err, bool *is_int);
+int	 emu_write_guest_linear(struct emu_cpu *, uint64_t va,
+	    const void *buf, size_t len);
+
+/* vmx.c */
+void	 emu_entry_msr_view(struct emu_cpu *, struct vmentry_view *);
+
+#endif /* VMMSIM_EMU_IMPL_H */

@@ -1,0 +1,1290 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Guest execution on Unicorn (SDM Vol. 3C ch. 26 "VMX Non-Root Operation",
+ * ch. 28 "VM Exits").
+ *
+ * Unicorn runs guest code natively except where a VMX control or vmmsim's
+ * determinism needs the instruction: I/O, CPUID, HLT, RDTSC(P), RDMSR,
+ * WRMSR, MOV CR, INVLPG, XSETBV, the VMX instructions and the like.
+ * Unicorn can hook only a few instructions by kind and its I/O hooks see a
+ * stale RIP, so every translated block is decoded once with Zydis when it
+ * first runs (the block hook), a code hook is placed on exactly the
+ * instructions that matter, the block's translation is dropped and the
+ * engine restarts at the block: the hooked instruction is then intercepted
+ * before it executes, with exact state.  Blocks without such instructions
+ * cost one cache lookup per execution.
+ *
+ * The block hook also keeps virtual time: the instructions of a block are
+ * counted when it starts, and corrected to the exact instruction when
+ * execution stops inside it.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <Zydis/Zydis.h>
+
+#include "emu_impl.h"
+
+/* How an intercepted instruction is handled. */
+enum insn_class {
+	IC_NONE = 0,
+	IC_IO,
+	IC_CPUID,
+	IC_HLT,
+	IC_RDTSC,
+	IC_RDTSCP,
+	IC_RDMSR,
+	IC_WRMSR,
+	IC_MOVCR,
+	IC_CLTS,
+	IC_LMSW,
+	IC_INVLPG,
+	IC_XSETBV,
+	IC_VMX,		/* VMCALL and the VMX instructions: always exit */
+	IC_INVD,
+	IC_GETSEC,
+	IC_MWAIT,
+	IC_MONITOR,
+	IC_PAUSE,
+	IC_RDPMC,
+	IC_WBINVD,
+	IC_RDRAND,
+	IC_RDSEED
+};
+
+struct emu_insn {
+	struct emu_cpu	*cpu;
+	uint64_t	 va;
+	uc_hook		 hook;
+	enum insn_class	 cls;
+	uint8_t		 mode;
+	uint8_t		 len;
+	ZydisDecodedInstruction	 zi;
+	ZydisDecodedOperand	 ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct emu_insn	*next;		/* all hooked instructions */
+	struct emu_insn	*hnext;		/* hash chain by address */
+};
+
+static enum insn_class
+classify(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW:
+	case ZYDIS_MNEMONIC_INSD: case ZYDIS_MNEMONIC_OUTSB:
+	case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return (IC_IO);
+	case ZYDIS_MNEMONIC_CPUID:	return (IC_CPUID);
+	case ZYDIS_MNEMONIC_HLT:	return (IC_HLT);
+	case ZYDIS_MNEMONIC_RDTSC:	return (IC_RDTSC);
+	case ZYDIS_MNEMONIC_RDTSCP:	return (IC_RDTSCP);
+	case ZYDIS_MNEMONIC_RDMSR:	return (IC_RDMSR);
+	case ZYDIS_MNEMONIC_WRMSR:	return (IC_WRMSR);
+	case ZYDIS_MNEMONIC_CLTS:	return (IC_CLTS);
+	case ZYDIS_MNEMONIC_LMSW:	return (IC_LMSW);
+	case ZYDIS_MNEMONIC_INVLPG:	return (IC_INVLPG);
+	case ZYDIS_MNEMONIC_XSETBV:	return (IC_XSETBV);
+	case ZYDIS_MNEMONIC_VMCALL: case ZYDIS_MNEMONIC_VMLAUNCH:
+	case ZYDIS_MNEMONIC_VMRESUME: case ZYDIS_MNEMONIC_VMXOFF:
+	case ZYDIS_MNEMONIC_VMXON: case ZYDIS_MNEMONIC_VMCLEAR:
+	case ZYDIS_MNEMONIC_VMPTRLD: case ZYDIS_MNEMONIC_VMPTRST:
+	case ZYDIS_MNEMONIC_VMREAD: case ZYDIS_MNEMONIC_VMWRITE:
+	case ZYDIS_MNEMONIC_INVEPT: case ZYDIS_MNEMONIC_INVVPID:
+	case ZYDIS_MNEMONIC_VMFUNC:
+		return (IC_VMX);
+	case ZYDIS_MNEMONIC_INVD:	return (IC_INVD);
+	case ZYDIS_MNEMONIC_GETSEC:	return (IC_GETSEC);
+	case ZYDIS_MNEMONIC_MWAIT:	return (IC_MWAIT);
+	case ZYDIS_MNEMONIC_MONITOR:	return (IC_MONITOR);
+	case ZYDIS_MNEMONIC_PAUSE:	return (IC_PAUSE);
+	case ZYDIS_MNEMONIC_RDPMC:	return (IC_RDPMC);
+	case ZYDIS_MNEMONIC_WBINVD:	return (IC_WBINVD);
+	case ZYDIS_MNEMONIC_RDRAND:	return (IC_RDRAND);
+	case ZYDIS_MNEMONIC_RDSEED:	return (IC_RDSEED);
+	default:			return (IC_NONE);
+	}
+}
+
+/* MOV to/from a control register is a MOV with a CRn operand. */
+static enum insn_class
+classify_full(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *op)
+{
+	int i;
+
+	if (zi->mnemonic == ZYDIS_MNEMONIC_MOV) {
+		for (i = 0; i < zi->operand_count_visible; i++)
+			if (op[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			    ZydisRegisterGetClass(op[i].reg.value) ==
+			    ZYDIS_REGCLASS_CONTROL)
+				return (IC_MOVCR);
+		return (IC_NONE);
+	}
+	return (classify(zi->mnemonic));
+}
+
+static void
+decoder_for(ZydisDecoder *d, int mode)
+{
+	switch (mode) {
+	case 64:
+		ZydisDecoderInit(d, ZYDIS_MACHINE_MODE_LONG_64,
+		    ZYDIS_STACK_WIDTH_64);
+		break;
+	case 32:
+		ZydisDecoderInit(d, ZYDIS_MACHINE_MODE_LEGACY_32,
+		    ZYDIS_STACK_WIDTH_32);
+		break;
+	default:
+		ZydisDecoderInit(d, ZYDIS_MACHINE_MODE_REAL_16,
+		    ZYDIS_STACK_WIDTH_16);
+		break;
+	}
+}
+
+/*
+ * The code size the engine decodes with now: 16, 32 or 64.  Unicorn's
+ * UC_QUERY_MODE reports the engine's fixed mode, not the guest's, so this
+ * reads the translator's flags; it is called only for new blocks.
+ */
+static int
+engine_mode(struct emu_cpu *cpu)
+{
+	return (emu_code_size(cpu));
+}
+
+/* Record an exit for the instruction at in and stop the engine. */
+static void
+insn_exit(struct emu_cpu *cpu, const struct emu_insn *in, uint32_t reason,
+    uint64_t qual)
+{
+	cpu->exit.pending = true;
+	cpu->exit.reason = reason;
+	cpu->exit.qual = qual;
+	cpu->exit.insn_len = in->len;
+	cpu->stop_why = EMU_STOP_EXIT;
+	uc_emu_stop(cpu->uc);
+}
+
+static uint64_t
+reg_read(struct emu_cpu *cpu, int reg)
+{
+	uint64_t v = 0;
+
+	uc_reg_read(cpu->uc, reg, &v);
+	return (v);
+}
+
+static void
+reg_write(struct emu_cpu *cpu, int reg, uint64_t v)
+{
+	uc_reg_write(cpu->uc, reg, &v);
+}
+
+static const int gpr_uc[EMU_NGPRS] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15
+};
+
+/* The instruction at in retired without an exit: count it, skip it. */
+static void
+insn_retire(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	const struct emu_block *b = cpu->cur_block;
+	uint64_t off;
+	unsigned k = 0;
+
+	if (b != NULL && in->va >= b->va && in->va < b->va + b->size) {
+		off = in->va - b->va;
+		while (k < b->ninsn && b->ends[k] <= off)
+			k++;
+		cpu->vtime = cpu->vtime_block + k + 1;
+		cpu->cur_block = NULL;
+	}
+	reg_write(cpu, UC_X86_REG_RIP, reg_read(cpu, UC_X86_REG_RIP) + in->len);
+}
+
+/* Instructions retired before the one at linear address va. */
+static uint64_t
+vtime_at(struct emu_cpu *cpu, uint64_t va)
+{
+	const struct emu_block *b = cpu->cur_block;
+	unsigned k = 0;
+
+	if (b == NULL || va < b->va || va >= b->va + b->size)
+		return (cpu->vtime);
+	while (k < b->ninsn && b->ends[k] <= va - b->va)
+		k++;
+	return (cpu->vtime_block + k);
+}
+
+/* The TSC the guest reads at the instruction at va (SDM §26.6.5). */
+static uint64_t
+guest_tsc(struct emu_cpu *cpu, uint64_t va)
+{
+	uint64_t tsc = vtime_at(cpu, va);
+
+	if (cpu->ctl_proc & IA32_VMX_USE_TSC_OFFSETTING)
+		tsc += cpu->tsc_offset;
+	return (tsc);
+}
+
+/*
+ * Does an access to [port, port + size) exit?  SDM Vol. 3C §26.1.3: with
+ * I/O bitmaps, if any byte's bit is set (or the range wraps past FFFF);
+ * otherwise if unconditional I/O exiting is set.
+ */
+static bool
+io_exits(struct emu_cpu *cpu, unsigned port, unsigned size)
+{
+	uint64_t bm;
+	const uint8_t *p;
+	unsigned i, q;
+
+	if (!(cpu->ctl_proc & IA32_VMX_USE_IO_BITMAPS))
+		return ((cpu->ctl_proc & IA32_VMX_UNCONDITIONAL_IO_EXITING) != 0);
+	for (i = 0; i < size; i++) {
+		q = port + i;
+		if (q > 0xFFFF)
+			return (true);
+		bm = vmcs_get(cpu, q < 0x8000 ? VMCS_IO_BITMAP_A :
+		    VMCS_IO_BITMAP_B);
+		p = hostmem_ptr(cpu->host->mem, bm, 4096);
+		if (p == NULL || (p[(q & 0x7FFF) / 8] >> (q % 8)) & 1)
+			return (true);
+	}
+	return (false);
+}
+
+static void
+handle_io(struct emu_cpu *cpu, struct emu_insn *in)
+{
+	const ZydisDecodedInstruction *zi = &in->zi;
+	unsigned port, size, in_dir, string, rep, imm = 0, i;
+	uint64_t qual;
+
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_OUTSB:
+		size = 1;
+		break;
+	case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_OUTSW:
+		size = 2;
+		break;
+	case ZYDIS_MNEMONIC_INSD: case ZYDIS_MNEMONIC_OUTSD:
+		size = 4;
+		break;
+	default:
+		size = zi->operand_width / 8;
+		for (i = 0; i < zi->operand_count_visible; i++)
+			if (in->ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			    in->ops[i].reg.value != ZYDIS_REGISTER_DX)
+				size = in->ops[i].size / 8;
+		break;
+	}
+	in_dir = zi->mnemonic == ZYDIS_MNEMONIC_IN ||
+	    zi->mnemonic == ZYDIS_MNEMONIC_INSB ||
+	    zi->mnemonic == ZYDIS_MNEMONIC_INSW ||
+	    zi->mnemonic == ZYDIS_MNEMONIC_INSD;
+	string = zi->mnemonic != ZYDIS_MNEMONIC_IN &&
+	    zi->mnemonic != ZYDIS_MNEMONIC_OUT;
+	rep = (zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+	    ZYDIS_ATTRIB_HAS_REPNE)) != 0;
+	port = (unsigned)(reg_read(cpu, UC_X86_REG_RDX) & 0xFFFF);
+	for (i = 0; i < zi->operand_count_visible; i++)
+		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			port = (unsigned)in->ops[i].imm.value.u & 0xFF;
+			imm = 1;
+		}
+	if (!io_exits(cpu, port, size)) {
+		/* No device behind the port on the simulated host. */
+		if (!string && in_dir)
+			reg_write(cpu, UC_X86_REG_RAX,
+			    reg_read(cpu, UC_X86_REG_RAX) |
+			    (size == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * size)) - 1));
+		if (string)
+			return;		/* let the engine's I/O hook drop it */
+		insn_retire(cpu, in);
+		return;
+	}
+	/* Exit qualification for I/O (SDM Vol. 3C Table 28-5). */
+	qual = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) |
+	    ((uint64_t)string << 4) | ((uint64_t)rep << 5) |
+	    ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+	if (string) {
+		/* Instruction information: address size and segment. */
+		unsigned asz = zi->address_width == 16 ? 0 :
+		    zi->address_width == 32 ? 1 : 2;
+		unsigned seg = 3;	/* DS */
+		if (in_dir)
+			seg = 0;	/* ES, no override */
+		else if (zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_ES)
+			seg = 0;
+		else if (zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_CS)
+			seg = 1;
+		else if (zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_SS)
+			seg = 2;
+		else if (zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS)
+			seg = 4;
+		else if (zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS)
+			seg = 5;
+		cpu->exit.insn_info = (asz << 7) | (seg << 15);
+		cpu->exit.gla = reg_read(cpu, in_dir ? UC_X86_REG_RDI :
+		    UC_X86_REG_RSI);
+		if (asz == 0)
+			cpu->exit.gla &= 0xFFFF;
+		else if (asz == 1)
+			cpu->exit.gla &= 0xFFFFFFFFULL;
+		cpu->exit.gla += cpu->loaded_seg[seg].base;
+		cpu->exit.gla_valid = true;
+	}
+	insn_exit(cpu, in, VMX_EXIT_IO, qual);
+}
+
+/*
+ * RDMSR/WRMSR exit unless the MSR bitmap clears the MSR's bit (SDM Vol. 3C
+ * §26.1.3, §25.6.9): read bitmaps at 0 (low MSRs) and 1024 (high), write
+ * bitmaps at 2048 and 3072; MSRs outside both ranges always exit.
+ */
+static bool
+msr_exits(struct emu_cpu *cpu, uint32_t msr, int write)
+{
+	const uint8_t *bm;
+	unsigned off;
+
+	if (!(cpu->ctl_proc & IA32_VMX_USE_MSR_BITMAPS))
+		return (true);
+	if (msr <= 0x1FFF)
+		off = 0;
+	else if (msr >= 0xC0000000 && msr <= 0xC0001FFF)
+		off = 1024;
+	else
+		return (true);
+	if (write)
+		off += 2048;
+	bm = hostmem_ptr(cpu->host->mem, vmcs_get(cpu,
+	    VMCS_MSR_BITMAP_ADDRESS), 4096);
+	if (bm == NULL)
+		return (true);
+	msr &= 0x1FFF;
+	return (((bm[off + msr / 8] >> (msr % 8)) & 1) != 0);
+}
+
+static void
+handle_msr(struct emu_cpu *cpu, struct emu_insn *in, int write)
+{
+	uint32_t msr = (uint32_t)reg_read(cpu, UC_X86_REG_RCX);
+	uc_x86_msr m = { msr, 0 };
+
+	if (msr_exits(cpu, msr, write)) {
+		insn_exit(cpu, in, write ? VMX_EXIT_WRMSR : VMX_EXIT_RDMSR, 0);
+		return;
+	}
+	/* Pass-through: the guest reaches this CPU's own MSR. */
+	if (msr == 0x10 && !write) {
+		m.value = guest_tsc(cpu, in->va);
+	} else if (write) {
+		m.value = (reg_read(cpu, UC_X86_REG_RDX) << 32) |
+		    (reg_read(cpu, UC_X86_REG_RAX) & 0xFFFFFFFFULL);
+		uc_reg_write(cpu->uc, UC_X86_REG_MSR, &m);
+	} else {
+		uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
+	}
+	if (!write) {
+		reg_write(cpu, UC_X86_REG_RAX, m.value & 0xFFFFFFFFULL);
+		reg_write(cpu, UC_X86_REG_RDX, m.value >> 32);
+	}
+	insn_retire(cpu, in);
+}
+
+static const int zreg_to_gpr[] = {
+	[ZYDIS_REGISTER_RAX] = 0, [ZYDIS_REGISTER_RCX] = 1,
+	[ZYDIS_REGISTER_RDX] = 2, [ZYDIS_REGISTER_RBX] = 3,
+	[ZYDIS_REGISTER_RSP] = 4, [ZYDIS_REGISTER_RBP] = 5,
+	[ZYDIS_REGISTER_RSI] = 6, [ZYDIS_REGISTER_RDI] = 7,
+	[ZYDIS_REGISTER_R8] = 8, [ZYDIS_REGISTER_R9] = 9,
+	[ZYDIS_REGISTER_R10] = 10, [ZYDIS_REGISTER_R11] = 11,
+	[ZYDIS_REGISTER_R12] = 12, [ZYDIS_REGISTER_R13] = 13,
+	[ZYDIS_REGISTER_R14] = 14, [ZYDIS_REGISTER_R15] = 15,
+};
+
+static int
+gpr_number(ZydisRegister r)
+{
+	ZydisRegister r64 = ZydisRegisterGetLargestEnclosing(
+	    ZYDIS_MACHINE_MODE_LONG_64, r);
+
+	if (r64 >= ZYDIS_REGISTER_RAX && r64 <= ZYDIS_REGISTER_R15)
+		return (zreg_to_gpr[r64]);
+	return (0);
+}
+
+/*
+ * MOV to/from CR0, CR3, CR4, CR8 (SDM Vol. 3C §26.1.3): writes to CR0/CR4
+ * exit when they would change a bit owned by the host (mask) to differ from
+ * its read shadow; reads of masked bits return the shadow; CR3 loads and
+ * stores and CR8 accesses exit by control.
+ */
+static void
+handle_movcr(struct emu_cpu *cpu, struct emu_insn *in)
+{
+	const ZydisDecodedOperand *dst = &in->ops[0], *src = &in->ops[1];
+	int to_cr = ZydisRegisterGetClass(dst->reg.value) ==
+	    ZYDIS_REGCLASS_CONTROL;
+	ZydisRegister crreg = to_cr ? dst->reg.value : src->reg.value;
+	int gpr = gpr_number(to_cr ? src->reg.value : dst->reg.value);
+	int cr = crreg - ZYDIS_REGISTER_CR0;
+	uint64_t qual = (uint64_t)cr | ((to_cr ? 0ULL : 1ULL) << 4) |
+	    ((uint64_t)gpr << 8);
+	uint64_t v, mask = 0, shadow = 0, real;
+	unsigned i, n;
+
+	if (to_cr) {
+		v = reg_read(cpu, gpr_uc[gpr]);
+		switch (cr) {
+		case 0:
+		case 4:
+			mask = cr == 0 ? cpu->cr0_mask : cpu->cr4_mask;
+			shadow = cr == 0 ? cpu->cr0_shadow : cpu->cr4_shadow;
+			if (((v ^ shadow) & mask) != 0) {
+				insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
+				return;
+			}
+			/* The masked bits stay: the CPU does the write. */
+			cpu->op_insn = in;
+			cpu->op_cr = cr;
+			cpu->op_val = v;
+			cpu->stop_why = EMU_STOP_OP;
+			uc_emu_stop(cpu->uc);
+			return;
+		case 3:
+			if (!(cpu->ctl_proc & IA32_VMX_CR3_LOAD_EXITING))
+				goto native_cr3;
+			n = (unsigned)vmcs_get(cpu, VMCS_CR3_TARGET_COUNT);
+			for (i = 0; i < n && i < 4; i++)
+				if (vmcs_get(cpu, VMCS_CR3_TARGET_0 + 2 * i) == v)
+					goto native_cr3;
+			insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
+			return;
+		case 8:
+			if (cpu->ctl_proc & IA32_VMX_CR8_LOAD_EXITING) {
+				insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
+				return;
+			}
+			return;
+		default:
+			return;
+		}
+	}
+	switch (cr) {
+	case 0:
+	case 4:
+		mask = cr == 0 ? cpu->cr0_mask : cpu->cr4_mask;
+		if (mask == 0)
+			return;
+		shadow = cr == 0 ? cpu->cr0_shadow : cpu->cr4_shadow;
+		real = reg_read(cpu, cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4);
+		reg_write(cpu, gpr_uc[gpr], (shadow & mask) | (real & ~mask));
+		insn_retire(cpu, in);
+		return;
+	case 3:
+		if (cpu->ctl_proc & IA32_VMX_CR3_STORE_EXITING)
+			insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
+		return;
+	case 8:
+		if (cpu->ctl_proc & IA32_VMX_CR8_STORE_EXITING)
+			insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
+		return;
+	default:
+		return;
+	}
+native_cr3:
+	/* A CR3 load changes what linear addresses mean: redecode later. */
+	cpu->flush_pending = true;
+}
+
+/*
+ * CPL, for the instructions whose privilege check comes before their VM
+ * exit (SDM Vol. 3C §26.1.1): CS.RPL in protected mode, 3 in virtual-8086
+ * mode, 0 in real mode.
+ */
+static unsigned
+guest_cpl(struct emu_cpu *cpu)
+{
+	if (!(reg_read(cpu, UC_X86_REG_CR0) & CR0_PE))
+		return (0);
+	if (reg_read(cpu, UC_X86_REG_RFLAGS) & PSL_VM)
+		return (3);
+	return ((unsigned)reg_read(cpu, UC_X86_REG_CS) & 3);
+}
+
+/* Instructions that fault (#GP) at CPL > 0 before any VM exit. */
+static bool
+privileged(enum insn_class c)
+{
+	switch (c) {
+	case IC_HLT: case IC_RDMSR: case IC_WRMSR: case IC_MOVCR:
+	case IC_CLTS: case IC_LMSW: case IC_INVLPG: case IC_XSETBV:
+	case IC_INVD: case IC_WBINVD:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/* The code hook on an intercepted instruction. */
+static void
+on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
+{
+	struct emu_insn *in = arg;
+	struct emu_cpu *cpu = in->cpu;
+	uint64_t tsc, v;
+
+	(void)uc;
+	(void)size;
+	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE) {
+		uc_emu_stop(cpu->uc);
+		return;
+	}
+	/*
+	 * Faults that take priority over the exit: a privileged instruction
+	 * above CPL 0, I/O above IOPL (the TSS bitmap decides), RDTSC with
+	 * CR4.TSD and RDPMC without CR4.PCE above CPL 0.  The engine raises
+	 * them when the instruction runs.
+	 */
+	if (privileged(in->cls) && guest_cpl(cpu) > 0)
+		return;
+	if (in->cls == IC_IO && (reg_read(cpu, UC_X86_REG_CR0) & CR0_PE) &&
+	    guest_cpl(cpu) > ((reg_read(cpu, UC_X86_REG_RFLAGS) >> 12) & 3))
+		return;
+	if ((in->cls == IC_RDTSC || in->cls == IC_RDTSCP) &&
+	    (reg_read(cpu, UC_X86_REG_CR4) & CR4_TSD) && guest_cpl(cpu) > 0)
+		return;
+	if (in->cls == IC_RDPMC && !(reg_read(cpu, UC_X86_REG_CR4) & CR4_PCE) &&
+	    guest_cpl(cpu) > 0)
+		return;
+	switch (in->cls) {
+	case IC_IO:
+		handle_io(cpu, in);
+		break;
+	case IC_CPUID:
+		insn_exit(cpu, in, VMX_EXIT_CPUID, 0);
+		break;
+	case IC_HLT:
+		if (cpu->ctl_proc & IA32_VMX_HLT_EXITING) {
+			insn_exit(cpu, in, VMX_EXIT_HLT, 0);
+			break;
+		}
+		/* Activity state HLT until an external interrupt arrives. */
+		insn_retire(cpu, in);
+		cpu->halted = true;
+		cpu->stop_why = EMU_STOP_KICK;
+		uc_emu_stop(cpu->uc);
+		break;
+	case IC_RDTSCP:
+		if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_RDTSCP))
+			break;		/* the engine raises #UD */
+		/* FALLTHROUGH */
+	case IC_RDTSC:
+		if (cpu->ctl_proc & IA32_VMX_RDTSC_EXITING) {
+			insn_exit(cpu, in, in->cls == IC_RDTSC ? VMX_EXIT_RDTSC :
+			    VMX_EXIT_RDTSCP, 0);
+			break;
+		}
+		tsc = guest_tsc(cpu, in->va);
+		reg_write(cpu, UC_X86_REG_RAX, tsc & 0xFFFFFFFFULL);
+		reg_write(cpu, UC_X86_REG_RDX, tsc >> 32);
+		if (in->cls == IC_RDTSCP) {
+			uc_x86_msr m = { 0xc0000103, 0 };
+
+			uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
+			reg_write(cpu, UC_X86_REG_RCX, m.value & 0xFFFFFFFFULL);
+		}
+		insn_retire(cpu, in);
+		break;
+	case IC_RDMSR:
+		handle_msr(cpu, in, 0);
+		break;
+	case IC_WRMSR:
+		handle_msr(cpu, in, 1);
+		break;
+	case IC_MOVCR:
+		handle_movcr(cpu, in);
+		break;
+	case IC_INVLPG:
+		if (cpu->ctl_proc & IA32_VMX_INVLPG_EXITING) {
+			v = 0;
+			if (in->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				ZydisCalcAbsoluteAddress(&in->zi, &in->ops[0],
+				    reg_read(cpu, UC_X86_REG_RIP), &v);
+			insn_exit(cpu, in, VMX_EXIT_INVLPG, v);
+		} else {
+			cpu->flush_pending = true;
+		}
+		break;
+	case IC_XSETBV:
+		insn_exit(cpu, in, VMX_EXIT_XSETBV, 0);
+		break;
+	case IC_VMX:
+		switch (in->zi.mnemonic) {
+		case ZYDIS_MNEMONIC_VMCALL:
+			insn_exit(cpu, in, VMX_EXIT_VMCALL, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMLAUNCH:
+			insn_exit(cpu, in, VMX_EXIT_VMLAUNCH, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMRESUME:
+			insn_exit(cpu, in, VMX_EXIT_VMRESUME, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMXOFF:
+			insn_exit(cpu, in, VMX_EXIT_VMXOFF, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMXON:
+			insn_exit(cpu, in, VMX_EXIT_VMXON, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMCLEAR:
+			insn_exit(cpu, in, VMX_EXIT_VMCLEAR, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMPTRLD:
+			insn_exit(cpu, in, VMX_EXIT_VMPTRLD, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMPTRST:
+			insn_exit(cpu, in, VMX_EXIT_VMPTRST, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMREAD:
+			insn_exit(cpu, in, VMX_EXIT_VMREAD, 0);
+			break;
+		case ZYDIS_MNEMONIC_VMWRITE:
+			insn_exit(cpu, in, VMX_EXIT_VMWRITE, 0);
+			break;
+		case ZYDIS_MNEMONIC_INVEPT:
+			insn_exit(cpu, in, VMX_EXIT_INVEPT, 0);
+			break;
+		case ZYDIS_MNEMONIC_INVVPID:
+			insn_exit(cpu, in, VMX_EXIT_INVVPID, 0);
+			break;
+		default:
+			insn_exit(cpu, in, VMX_EXIT_VMFUNC, 0);
+			break;
+		}
+		break;
+	case IC_INVD:
+		insn_exit(cpu, in, VMX_EXIT_INVD, 0);
+		break;
+	case IC_GETSEC:
+		insn_exit(cpu, in, VMX_EXIT_GETSEC, 0);
+		break;
+	case IC_MWAIT:
+		if (cpu->ctl_proc & IA32_VMX_MWAIT_EXITING)
+			insn_exit(cpu, in, VMX_EXIT_MWAIT, 0);
+		else
+			insn_retire(cpu, in);
+		break;
+	case IC_MONITOR:
+		if (cpu->ctl_proc & IA32_VMX_MONITOR_EXITING)
+			insn_exit(cpu, in, VMX_EXIT_MONITOR, 0);
+		else
+			insn_retire(cpu, in);
+		break;
+	case IC_PAUSE:
+		if (cpu->ctl_proc & IA32_VMX_PAUSE_EXITING)
+			insn_exit(cpu, in, VMX_EXIT_PAUSE, 0);
+		break;
+	case IC_RDPMC:
+		if (cpu->ctl_proc & IA32_VMX_RDPMC_EXITING)
+			insn_exit(cpu, in, VMX_EXIT_RDPMC, 0);
+		break;
+	case IC_WBINVD:
+		if (cpu->ctl_proc2 & IA32_VMX_WBINVD_EXITING)
+			insn_exit(cpu, in, VMX_EXIT_WBINVD, 0);
+		break;
+	case IC_RDRAND:
+	case IC_RDSEED:
+		if ((cpu->ctl_proc2 & (in->cls == IC_RDRAND ?
+		    IA32_VMX_RDRAND_EXITING : IA32_VMX_RDSEED_EXITING))) {
+			insn_exit(cpu, in, in->cls == IC_RDRAND ?
+			    VMX_EXIT_RDRAND : VMX_EXIT_RDSEED, 0);
+			break;
+		}
+		/* Deterministic: a fixed-seed generator, CF=1. */
+		cpu->rng = cpu->rng * 6364136223846793005ULL +
+		    1442695040888963407ULL;
+		reg_write(cpu, gpr_uc[gpr_number(in->ops[0].reg.value)],
+		    cpu->rng >> (64 - in->ops[0].size));
+		reg_write(cpu, UC_X86_REG_RFLAGS,
+		    (reg_read(cpu, UC_X86_REG_RFLAGS) & ~0x8D5ULL) | 1);
+		insn_retire(cpu, in);
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned
+block_hash(uint64_t va, uint32_t size)
+{
+	uint64_t h = (va ^ ((uint64_t)size << 7)) * 0x9E3779B97F4A7C15ULL;
+
+	return ((unsigned)(h >> 52) & (EMU_BLOCK_HASH - 1));
+}
+
+/* Forget every decoded block and every instruction hook. */
+void
+emu_flush_decode(struct emu_cpu *cpu)
+{
+	struct emu_block *b, *nb;
+	struct emu_insn *in, *nin;
+	size_t i;
+
+	for (i = 0; i < EMU_BLOCK_HASH; i++) {
+		for (b = cpu->blocks[i]; b != NULL; b = nb) {
+			nb = b->next;
+			free(b->ends);
+			free(b);
+		}
+		cpu->blocks[i] = NULL;
+	}
+	for (in = cpu->insns; in != NULL; in = nin) {
+		nin = in->next;
+		uc_hook_del(cpu->uc, in->hook);
+		free(in);
+	}
+	cpu->insns = NULL;
+	memset(cpu->insn_hash, 0, sizeof(cpu->insn_hash));
+	cpu->cur_block = NULL;
+	cpu->flush_pending = false;
+}
+
+static unsigned
+insn_hash(uint64_t va)
+{
+	return ((unsigned)((va * 0x9E3779B97F4A7C15ULL) >> 52) &
+	    (EMU_BLOCK_HASH - 1));
+}
+
+static bool
+insn_hooked(struct emu_cpu *cpu, uint64_t va, int mode)
+{
+	const struct emu_insn *in;
+
+	for (in = cpu->insn_hash[insn_hash(va)]; in != NULL; in = in->hnext)
+		if (in->va == va && in->mode == mode)
+			return (true);
+	return (false);
+}
+
+/*
+ * Decode a new block; hook its intercepted instructions.  Returns the
+ * block, with *hooked set when hooks were added (the translation must
+ * then be redone).
+ */
+static struct emu_block *
+decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
+    bool *hooked)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct emu_block *b;
+	struct emu_insn *in;
+	uint8_t buf[4096 + 16];
+	uint32_t off = 0, n = 0, avail;
+	enum insn_class cls;
+
+	*hooked = false;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return (NULL);
+	b->va = va;
+	b->size = size;
+	b->mode = (uint8_t)mode;
+	avail = size > 4096 ? 4096 : size;
+	if ((b->ends = calloc(avail + 1, sizeof(*b->ends))) == NULL ||
+	    emu_read_guest_linear(cpu, va, buf, avail) != 0) {
+		free(b->ends);
+		free(b);
+		return (NULL);
+	}
+	decoder_for(&dec, mode);
+	while (off < avail) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf + off,
+		    avail - off, &zi, ops)))
+			break;
+		cls = classify_full(&zi, ops);
+		if (cls != IC_NONE && insn_hooked(cpu, va + off, mode))
+			cls = IC_NONE;		/* already hooked by another block */
+		if (cls != IC_NONE && (in = calloc(1, sizeof(*in))) != NULL) {
+			in->cpu = cpu;
+			in->va = va + off;
+			in->cls = cls;
+			in->mode = (uint8_t)mode;
+			in->len = zi.length;
+			in->zi = zi;
+			memcpy(in->ops, ops, sizeof(ops));
+			if (uc_hook_add(cpu->uc, &in->hook, UC_HOOK_CODE, on_insn,
+			    in, in->va, in->va) == UC_ERR_OK) {
+				in->next = cpu->insns;
+				cpu->insns = in;
+				in->hnext = cpu->insn_hash[insn_hash(in->va)];
+				cpu->insn_hash[insn_hash(in->va)] = in;
+				*hooked = true;
+				b->nsel++;
+			} else {
+				free(in);
+			}
+		}
+		off += zi.length;
+		b->ends[n++] = (uint16_t)off;
+	}
+	b->ninsn = (uint16_t)n;
+	return (b);
+}
+
+/* Runs before every translated block: count it, decode it the first time. */
+static void
+on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+	struct emu_block *b;
+	unsigned h;
+	int mode;
+	bool hooked;
+
+	if (cpu->flush_pending) {
+		emu_flush_decode(cpu);
+		cpu->stop_why = EMU_STOP_REDECODE;
+		uc_ctl_remove_cache(uc, va, va + size);
+		uc_emu_stop(uc);
+		return;
+	}
+	h = block_hash(va, size);
+	for (b = cpu->blocks[h]; b != NULL; b = b->next)
+		if (b->va == va && b->size == size)
+			break;
+	if (b == NULL) {
+		mode = engine_mode(cpu);
+		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL)
+			return;
+		b->next = cpu->blocks[h];
+		cpu->blocks[h] = b;
+		if (hooked) {
+			/* Retranslate with the hooks in place, from here. */
+			uc_ctl_remove_cache(uc, va, va + size);
+			cpu->stop_why = EMU_STOP_REDECODE;
+			cpu->cur_block = NULL;
+			uc_emu_stop(uc);
+			return;
+		}
+	}
+	cpu->cur_block = b;
+	cpu->vtime_block = cpu->vtime;
+	cpu->vtime += b->ninsn;
+}
+
+/* Correct virtual time when execution stopped at linear rip. */
+static void
+vtime_fixup(struct emu_cpu *cpu, uint64_t lin)
+{
+	const struct emu_block *b = cpu->cur_block;
+	uint64_t off;
+	unsigned k = 0;
+
+	if (b == NULL || lin < b->va || lin > b->va + b->size)
+		return;
+	off = lin - b->va;
+	while (k < b->ninsn && b->ends[k] <= off)
+		k++;
+	cpu->vtime = cpu->vtime_block + k;
+	cpu->cur_block = NULL;
+}
+
+/* Exceptions and INT n raised inside the engine. */
+static void
+on_intr(uc_engine *uc, uint32_t intno, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+
+	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE)
+		return;
+	cpu->guest_event = (int)intno;
+	cpu->event_pf = false;
+	cpu->stop_why = EMU_STOP_EVENT;
+	uc_emu_stop(uc);
+}
+
+static bool
+on_invalid(uc_engine *uc, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+
+	if (!cpu->exit.pending && cpu->stop_why == EMU_STOP_NONE) {
+		cpu->guest_event = 6;		/* #UD */
+		cpu->event_pf = false;
+		cpu->stop_why = EMU_STOP_EVENT;
+	}
+	uc_emu_stop(uc);
+	return (false);
+}
+
+int
+emu_engine_init(struct emu_cpu *cpu)
+{
+	struct emu_host *h = cpu->host;
+	uc_hook hk;
+	int error = 0;
+
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &cpu->uc) != UC_ERR_OK)
+		return (ENOMEM);
+	pthread_mutex_lock(&h->lock);
+	if (!h->lay_ok) {
+		if ((error = uc_layout_probe(cpu->uc, &h->lay)) == 0)
+			h->lay_ok = 1;
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (error != 0)
+		goto fail;
+	if (uc_ctl_tlb_mode(cpu->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
+	    uc_context_alloc(cpu->uc, &cpu->ctx) != UC_ERR_OK) {
+		error = ENOMEM;
+		goto fail;
+	}
+	if (uc_hook_add(cpu->uc, &hk, UC_HOOK_TLB_FILL, emu_tlb_fill, cpu,
+	    1, 0) != UC_ERR_OK ||
+	    uc_hook_add(cpu->uc, &hk, UC_HOOK_BLOCK, on_block, cpu,
+	    1, 0) != UC_ERR_OK ||
+	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INTR, on_intr, cpu,
+	    1, 0) != UC_ERR_OK ||
+	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INSN_INVALID, on_invalid, cpu,
+	    1, 0) != UC_ERR_OK) {
+		error = ENOMEM;
+		goto fail;
+	}
+	cpu->rng = 0x853c49e6748fea9bULL;
+	return (0);
+fail:
+	if (cpu->ctx != NULL)
+		uc_context_free(cpu->ctx);
+	uc_close(cpu->uc);
+	cpu->uc = NULL;
+	return (error);
+}
+
+void
+emu_engine_fini(struct emu_cpu *cpu)
+{
+	if (cpu->uc == NULL)
+		return;
+	emu_flush_decode(cpu);
+	uc_context_free(cpu->ctx);
+	uc_close(cpu->uc);
+	cpu->uc = NULL;
+}
+
+/* Copy the controls the hooks consult out of the VMCS once per entry. */
+static void
+cache_controls(struct emu_cpu *cpu)
+{
+	cpu->ctl_pin = (uint32_t)vmcs_get(cpu, VMCS_PINBASED_CTLS);
+	cpu->ctl_proc = (uint32_t)vmcs_get(cpu, VMCS_PROCBASED_CTLS);
+	cpu->ctl_proc2 = (cpu->ctl_proc & IA32_VMX_ACTIVATE_SECONDARY_CONTROLS) ?
+	    (uint32_t)vmcs_get(cpu, VMCS_PROCBASED2_CTLS) : 0;
+	cpu->ctl_exit = (uint32_t)vmcs_get(cpu, VMCS_EXIT_CTLS);
+	cpu->ctl_entry = (uint32_t)vmcs_get(cpu, VMCS_ENTRY_CTLS);
+	cpu->eptp = vmcs_get(cpu, VMCS_GUEST_IA32_EPTP);
+	cpu->vpid = (uint16_t)vmcs_get(cpu, VMCS_GUEST_VPID);
+	cpu->cr0_mask = vmcs_get(cpu, VMCS_CR0_MASK);
+	cpu->cr4_mask = vmcs_get(cpu, VMCS_CR4_MASK);
+	cpu->cr0_shadow = vmcs_get(cpu, VMCS_CR0_READ_SHADOW);
+	cpu->cr4_shadow = vmcs_get(cpu, VMCS_CR4_READ_SHADOW);
+	cpu->tsc_offset = vmcs_get(cpu, VMCS_TSC_OFFSET);
+}
+
+/* Host state after a VM exit (SDM Vol. 3C §28.5). */
+static void
+load_host_state(struct emu_cpu *cpu)
+{
+	cpu->cr0 = vmcs_get(cpu, VMCS_HOST_IA32_CR0);
+	cpu->cr3 = vmcs_get(cpu, VMCS_HOST_IA32_CR3);
+	cpu->cr4 = vmcs_get(cpu, VMCS_HOST_IA32_CR4);
+	if (cpu->ctl_exit & IA32_VMX_LOAD_IA32_EFER_ON_EXIT)
+		cpu->msr.efer = vmcs_get(cpu, VMCS_HOST_IA32_EFER);
+	if (cpu->ctl_exit & IA32_VMX_LOAD_IA32_PAT_ON_EXIT)
+		cpu->msr.pat = vmcs_get(cpu, VMCS_HOST_IA32_PAT);
+	cpu->msr.sysenter_cs = vmcs_get(cpu, VMCS_HOST_IA32_SYSENTER_CS);
+	cpu->msr.sysenter_esp = vmcs_get(cpu, VMCS_HOST_IA32_SYSENTER_ESP);
+	cpu->msr.sysenter_eip = vmcs_get(cpu, VMCS_HOST_IA32_SYSENTER_EIP);
+	cpu->msr.fsbase = vmcs_get(cpu, VMCS_HOST_IA32_FS_BASE);
+	cpu->msr.gsbase = vmcs_get(cpu, VMCS_HOST_IA32_GS_BASE);
+}
+
+/*
+ * MSR lists (SDM Vol. 3C §27.4, §28.4, §28.6): 16-byte entries, index in
+ * bits 31:0, value in bits 127:64.
+ */
+static int
+msr_list_store(struct emu_cpu *cpu, uint64_t addr, uint32_t count)
+{
+	uc_x86_msr m;
+	uint32_t i, idx;
+	uint64_t v;
+
+	for (i = 0; i < count; i++) {
+		if (hostmem_read(cpu->host->mem, addr + 16 * i, &idx, 4) != 0)
+			return (-1);
+		m.rid = idx;
+		m.value = 0;
+		if (idx == MSR_EFER || emu_rdmsr(cpu, idx, &v) != 0)
+			uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
+		else if (uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m) != UC_ERR_OK)
+			m.value = v;
+		if (hostmem_write64(cpu->host->mem, addr + 16 * i + 8,
+		    m.value) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+msr_list_load_host(struct emu_cpu *cpu, uint64_t addr, uint32_t count)
+{
+	uint32_t i, idx;
+	uint64_t v;
+
+	for (i = 0; i < count; i++) {
+		if (hostmem_read(cpu->host->mem, addr + 16 * i, &idx, 4) != 0 ||
+		    hostmem_read64(cpu->host->mem, addr + 16 * i + 8, &v) != 0)
+			return (-1);
+		(void)emu_wrmsr(cpu, idx, v);
+	}
+	return (0);
+}
+
+static int
+entry_msr_load(void *arg, uint32_t msr, uint64_t val)
+{
+	struct emu_cpu *cpu = arg;
+	uc_x86_msr m = { msr, val };
+
+	if (uc_reg_write(cpu->uc, UC_X86_REG_MSR, &m) != UC_ERR_OK)
+		return (-1);
+	return (0);
+}
+
+/* Write the exit information fields (SDM Vol. 3C §28.2). */
+static void
+record_exit_fields(struct emu_cpu *cpu)
+{
+	const struct emu_exit *x = &cpu->exit;
+
+	vmcs_set(cpu, VMCS_EXIT_REASON, x->reason);
+	vmcs_set(cpu, VMCS_GUEST_EXIT_QUALIFICATION, x->qual);
+	vmcs_set(cpu, VMCS_INSTRUCTION_LENGTH, x->insn_len);
+	vmcs_set(cpu, VMCS_EXIT_INSTRUCTION_INFO, x->insn_info);
+	vmcs_set(cpu, VMCS_GUEST_LINEAR_ADDRESS, x->gla_valid ? x->gla : 0);
+	vmcs_set(cpu, VMCS_GUEST_PHYSICAL_ADDRESS,
+	    (x->reason == VMX_EXIT_EPT_VIOLATION ||
+	    x->reason == VMX_EXIT_EPT_MISCONFIGURATION) ? x->gpa : 0);
+	vmcs_set(cpu, VMCS_EXIT_INTERRUPTION_INFO, x->intr_info);
+	vmcs_set(cpu, VMCS_EXIT_INTERRUPTION_ERR_CODE, x->intr_err);
+	vmcs_set(cpu, VMCS_IDT_VECTORING_INFO, 0);
+	vmcs_set(cpu, VMCS_IO_RCX, 0);
+	vmcs_set(cpu, VMCS_IO_RSI, 0);
+	vmcs_set(cpu, VMCS_IO_RDI, 0);
+	vmcs_set(cpu, VMCS_IO_RIP, 0);
+}
+
+/*
+ * A guest exception or INT n.  With the exception bitmap's bit (for #PF
+ * also the PFEC mask/match) it is a VM exit with reason 0 (SDM Vol. 3C
+ * §26.2, §28.2.2); otherwise it is delivered through the guest's IVT/IDT.
+ * Returns true when it made an exit.
+ */
+static bool
+guest_event(struct emu_cpu *cpu)
+{
+	uint32_t bitmap = (uint32_t)vmcs_get(cpu, VMCS_EXCEPTION_BITMAP);
+	int vector = cpu->guest_event;
+	uint32_t type = 3, err = 0, mask, match;
+	bool is_int = false, has_err, exits;
+
+	if (cpu->event_pf || cpu->event_own) {
+		err = cpu->event_err;
+		has_err = cpu->event_has_err;
+	} else {
+		emu_take_engine_event(cpu, &err, &is_int);
+		has_err = !is_int && emu_has_error_code(vector);
+	}
+	if (is_int)
+		type = (vector == 3 || vector == 4) ? 6 : vector == 1 ? 5 : 4;
+	exits = type != 4 && vector < 32 && ((bitmap >> vector) & 1);
+	if (vector == 14 && type == 3) {
+		mask = (uint32_t)vmcs_get(cpu, VMCS_PF_ERROR_CODE_MASK);
+		match = (uint32_t)vmcs_get(cpu, VMCS_PF_ERROR_CODE_MATCH);
+		exits = ((bitmap >> 14) & 1) == ((err & mask) == match);
+	}
+	cpu->event_pf = false;
+	cpu->event_own = false;
+	if (exits) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_NMI;
+		cpu->exit.qual = vector == 14 ? cpu->event_cr2 : 0;
+		cpu->exit.intr_info = (uint32_t)vector | (type << 8) |
+		    (has_err ? 1U << 11 : 0) | (1U << 31);
+		cpu->exit.intr_err = has_err ? err : 0;
+		return (true);
+	}
+	if (vector == 14 && type == 3)
+		emu_set_cr2(cpu, cpu->event_cr2);
+	return (emu_deliver_event(cpu, vector, type, has_err, err) != 0);
+}
+
+/* #GP(0) raised by an instruction the CPU carried out itself. */
+static void
+raise_gp(struct emu_cpu *cpu)
+{
+	cpu->guest_event = 13;
+	cpu->event_own = true;
+	cpu->event_has_err = true;
+	cpu->event_err = 0;
+	cpu->event_pf = false;
+	cpu->stop_why = EMU_STOP_EVENT;
+}
+
+/*
+ * VM entry's last steps and guest execution until a VM exit.  The checks
+ * have passed and the launch state is set; regs holds the guest's GPRs.
+ */
+enum vmx_result
+emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
+{
+	struct vmentry_failure f;
+	struct vmentry_view view;
+	uint64_t rip, lin, info;
+	uc_err err;
+	int i;
+
+	cache_controls(cpu);
+	emu_map_hpa(cpu, 0);
+	memset(&cpu->exit, 0, sizeof(cpu->exit));
+	if (cpu->engine_vmcs != cpu->vmcs_pa || cpu->guest_dirty) {
+		emu_state_load(cpu);
+		emu_flush_decode(cpu);
+		uc_ctl_flush_tlb(cpu->uc);
+		/* Entry MSR-load list (SDM §27.4). */
+		memset(&view, 0, sizeof(view));
+		memset(&f, 0, sizeof(f));
+		if (emu_entry_msr_view(cpu, &view),
+		    vmentry_load_msrs(&view, entry_msr_load, cpu, &f) != 0) {
+			cpu->engine_vmcs = VMCS_PA_NONE;
+			vmcs_set(cpu, VMCS_EXIT_REASON, f.exit_reason |
+			    VMX_EXIT_REASON_ENTRY_FAILURE);
+			vmcs_set(cpu, VMCS_GUEST_EXIT_QUALIFICATION, f.exit_qual);
+			cpu->entry_failure = f;
+			cpu->entry_failed = true;
+			load_host_state(cpu);
+			return (VMX_SUCCEED);
+		}
+	}
+	for (i = 0; i < EMU_NGPRS; i++)
+		if (i != EMU_RSP)
+			reg_write(cpu, gpr_uc[i], regs->r[i]);
+	reg_write(cpu, UC_X86_REG_RSP, vmcs_get(cpu, VMCS_GUEST_IA32_RSP));
+	reg_write(cpu, UC_X86_REG_RFLAGS, vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS));
+	reg_write(cpu, UC_X86_REG_RIP, vmcs_get(cpu, VMCS_GUEST_IA32_RIP));
+	emu_set_cr2(cpu, regs->cr2);
+
+	/* Event injection (SDM Vol. 3C §27.6). */
+	info = vmcs_get(cpu, VMCS_ENTRY_INTERRUPTION_INFO);
+	if (info & (1U << 31)) {
+		vmcs_set(cpu, VMCS_ENTRY_INTERRUPTION_INFO, info & ~(1ULL << 31));
+		if (emu_inject_event(cpu, (uint32_t)info,
+		    (uint32_t)vmcs_get(cpu, VMCS_ENTRY_EXCEPTION_ERROR_CODE),
+		    (uint32_t)vmcs_get(cpu, VMCS_ENTRY_INSTRUCTION_LENGTH)) != 0)
+			goto exited;
+	}
+
+	for (;;) {
+		cpu->stop_why = EMU_STOP_NONE;
+		if (atomic_exchange(&cpu->kicked, 0) &&
+		    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING)) {
+			cpu->exit.pending = true;
+			cpu->exit.reason = VMX_EXIT_EXTINT;
+			break;
+		}
+		rip = reg_read(cpu, UC_X86_REG_RIP);
+		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
+		lin = reg_read(cpu, UC_X86_REG_RIP) +
+		    cpu->loaded_seg[SEG_CS].base;
+		if (cpu->exit.pending)
+			break;
+		if (cpu->stop_why == EMU_STOP_REDECODE)
+			continue;
+		if (cpu->halted) {
+			pthread_mutex_lock(&cpu->halt_lock);
+			while (!atomic_load(&cpu->kicked))
+				pthread_cond_wait(&cpu->halt_cv, &cpu->halt_lock);
+			pthread_mutex_unlock(&cpu->halt_lock);
+			cpu->halted = false;
+			continue;
+		}
+		if (cpu->stop_why == EMU_STOP_OP) {
+			vtime_fixup(cpu, lin);
+			if (emu_mov_to_cr(cpu, cpu->op_cr, cpu->op_val,
+			    cpu->op_cr == 0 ? cpu->cr0_mask : cpu->cr4_mask) != 0) {
+				raise_gp(cpu);
+			} else {
+				cpu->vtime++;
+				reg_write(cpu, UC_X86_REG_RIP,
+				    reg_read(cpu, UC_X86_REG_RIP) +
+				    cpu->op_insn->len);
+				cpu->flush_pending = true;
+				continue;
+			}
+		}
+		if (cpu->stop_why == EMU_STOP_EVENT) {
+			vtime_fixup(cpu, lin);
+			if (guest_event(cpu))
+				goto exited;
+			continue;
+		}
+		if (err != UC_ERR_OK) {
+			/* The engine could not go on: the CPU shuts down. */
+			cpu->exit.pending = true;
+			cpu->exit.reason = VMX_EXIT_TRIPLE_FAULT;
+			break;
+		}
+	}
+exited:
+	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
+	vtime_fixup(cpu, lin);
+	for (i = 0; i < EMU_NGPRS; i++)
+		regs->r[i] = reg_read(cpu, gpr_uc[i]);
+	regs->cr2 = reg_read(cpu, UC_X86_REG_CR2);
+	vmcs_set(cpu, VMCS_GUEST_IA32_RIP, reg_read(cpu, UC_X86_REG_RIP));
+	vmcs_set(cpu, VMCS_GUEST_IA32_RSP, reg_read(cpu, UC_X86_REG_RSP));
+	vmcs_set(cpu, VMCS_GUEST_IA32_RFLAGS, reg_read(cpu, UC_X86_REG_RFLAGS));
+	emu_state_save(cpu);
+	record_exit_fields(cpu);
+	(void)msr_list_store(cpu, vmcs_get(cpu, VMCS_EXIT_STORE_MSR_ADDRESS),
+	    (uint32_t)vmcs_get(cpu, VMCS_EXIT_MSR_STORE_COUNT));
+	load_host_state(cpu);
+	(void)msr_list_load_host(cpu, vmcs_get(cpu, VMCS_EXIT_LOAD_MSR_ADDRESS),
+	    (uint32_t)vmcs_get(cpu, VMCS_EXIT_MSR_LOAD_COUNT));
+	return (VMX_SUCCEED);
+}

@@ -1,0 +1,614 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The simulated host and its logical processors, and the VMX instructions
+ * (SDM Vol. 3C ch. 31 "VMX Instruction Reference"): VMXON, VMXOFF,
+ * VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME, INVEPT
+ * and INVVPID, with their #UD/#GP conditions and VMfailInvalid /
+ * VMfailValid results.  The instructions run in VMX root operation at
+ * CPL 0 in 64-bit mode: the caller is a kernel.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu_impl.h"
+
+/* Host */
+
+struct emu_host *
+emu_host_create(const char *profile, int *errorp)
+{
+	struct emu_host *h;
+	const struct vmx_caps *caps;
+
+	if ((caps = vmx_caps_profile(profile)) == NULL) {
+		*errorp = EINVAL;
+		return (NULL);
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		*errorp = ENOMEM;
+		return (NULL);
+	}
+	h->caps = caps;
+	pthread_mutex_init(&h->lock, NULL);
+	if ((h->mem = hostmem_create()) == NULL) {
+		free(h);
+		*errorp = ENOMEM;
+		return (NULL);
+	}
+	*errorp = 0;
+	return (h);
+}
+
+void
+emu_host_destroy(struct emu_host *h)
+{
+	if (h == NULL)
+		return;
+	hostmem_destroy(h->mem);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+struct hostmem *
+emu_host_mem(struct emu_host *h)
+{
+	return (h->mem);
+}
+
+const struct vmx_caps *
+emu_host_caps(struct emu_host *h)
+{
+	return (h->caps);
+}
+
+/* Logical processors */
+
+/*
+ * A CPU as firmware leaves it for the kernel: long mode, paging on,
+ * IA32_FEATURE_CONTROL locked with VMX enabled outside SMX, CR4.VMXE
+ * clear (the kernel sets it before VMXON).
+ */
+struct emu_cpu *
+emu_cpu_create(struct emu_host *h, int *errorp)
+{
+	struct emu_cpu *cpu;
+	int error;
+
+	if ((cpu = calloc(1, sizeof(*cpu))) == NULL) {
+		*errorp = ENOMEM;
+		return (NULL);
+	}
+	cpu->host = h;
+	cpu->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	cpu->cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	cpu->msr.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	cpu->msr.feature_control = IA32_FEATURE_CONTROL_LOCK |
+	    IA32_FEATURE_CONTROL_VMX_EN;
+	cpu->msr.pat = 0x0007040600070406ULL;	/* power-on PAT */
+	cpu->vmcs_pa = VMCS_PA_NONE;
+	cpu->engine_vmcs = VMCS_PA_NONE;
+	pthread_mutex_init(&cpu->halt_lock, NULL);
+	pthread_cond_init(&cpu->halt_cv, NULL);
+	if ((error = emu_engine_init(cpu)) != 0) {
+		free(cpu);
+		*errorp = error;
+		return (NULL);
+	}
+	*errorp = 0;
+	return (cpu);
+}
+
+void
+emu_cpu_destroy(struct emu_cpu *cpu)
+{
+	if (cpu == NULL)
+		return;
+	emu_engine_fini(cpu);
+	pthread_mutex_destroy(&cpu->halt_lock);
+	pthread_cond_destroy(&cpu->halt_cv);
+	free(cpu);
+}
+
+uint64_t
+emu_read_cr(struct emu_cpu *cpu, int cr)
+{
+	switch (cr) {
+	case 0:
+		return (cpu->cr0);
+	case 3:
+		return (cpu->cr3);
+	case 4:
+		return (cpu->cr4);
+	default:
+		return (0);
+	}
+}
+
+/*
+ * MOV to CR0/CR3/CR4 on the host.  In VMX operation the CR0/CR4 fixed
+ * bits hold (SDM Vol. 3C §24.8): a write that breaks them raises #GP,
+ * reported here as EINVAL.
+ */
+int
+emu_write_cr(struct emu_cpu *cpu, int cr, uint64_t v)
+{
+	const struct vmx_caps *caps = cpu->host->caps;
+
+	switch (cr) {
+	case 0:
+		if (cpu->vmx_root && ((v & caps->cr0_fixed0) != caps->cr0_fixed0 ||
+		    (v & ~caps->cr0_fixed1) != 0))
+			return (EINVAL);
+		cpu->cr0 = v;
+		return (0);
+	case 3:
+		cpu->cr3 = v;
+		return (0);
+	case 4:
+		if (cpu->vmx_root && ((v & caps->cr4_fixed0) != caps->cr4_fixed0 ||
+		    (v & ~caps->cr4_fixed1) != 0))
+			return (EINVAL);
+		cpu->cr4 = v;
+		return (0);
+	default:
+		return (EINVAL);
+	}
+}
+
+static uint64_t *
+msr_slot(struct emu_cpu *cpu, uint32_t msr)
+{
+	struct emu_msrs *m = &cpu->msr;
+
+	switch (msr) {
+	case MSR_IA32_FEATURE_CONTROL:	return (&m->feature_control);
+	case MSR_EFER:			return (&m->efer);
+	case 0xc0000081:		return (&m->star);
+	case 0xc0000082:		return (&m->lstar);
+	case 0xc0000083:		return (&m->cstar);
+	case 0xc0000084:		return (&m->sfmask);
+	case MSR_KERNELGSBASE:		return (&m->kgsbase);
+	case MSR_FSBASE:		return (&m->fsbase);
+	case MSR_GSBASE:		return (&m->gsbase);
+	case MSR_SYSENTER_CS:		return (&m->sysenter_cs);
+	case MSR_SYSENTER_ESP:		return (&m->sysenter_esp);
+	case MSR_SYSENTER_EIP:		return (&m->sysenter_eip);
+	case MSR_CR_PAT:		return (&m->pat);
+	case 0x1a0:			return (&m->misc_enable);
+	case 0xc0000103:		return (&m->tsc_aux);
+	case MSR_DEBUGCTLMSR:		return (&m->debugctl);
+	default:			return (NULL);
+	}
+}
+
+/* RDMSR on the host: 0, or EINVAL where the CPU would raise #GP. */
+int
+emu_rdmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t *v)
+{
+	uint64_t *p;
+
+	if (vmx_caps_rdmsr(cpu->host->caps, msr, v) == 0)
+		return (0);
+	if (msr == 0x10) {		/* IA32_TIME_STAMP_COUNTER */
+		*v = cpu->vtime;
+		return (0);
+	}
+	if ((p = msr_slot(cpu, msr)) == NULL)
+		return (EINVAL);
+	*v = *p;
+	return (0);
+}
+
+/* WRMSR on the host: 0, or EINVAL where the CPU would raise #GP. */
+int
+emu_wrmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t v)
+{
+	uint64_t *p;
+
+	if (msr == MSR_IA32_FEATURE_CONTROL &&
+	    (cpu->msr.feature_control & IA32_FEATURE_CONTROL_LOCK))
+		return (EINVAL);
+	if ((p = msr_slot(cpu, msr)) == NULL)
+		return (EINVAL);
+	*p = v;
+	return (0);
+}
+
+/* The VMCS */
+
+uint64_t
+vmcs_get(struct emu_cpu *cpu, uint32_t enc)
+{
+	return (vmcs_data_read(cpu->vmcs, enc));
+}
+
+void
+vmcs_set(struct emu_cpu *cpu, uint32_t enc, uint64_t v)
+{
+	vmcs_data_write(cpu->vmcs, enc, v);
+}
+
+static uint32_t
+vmcs_revision(struct emu_cpu *cpu)
+{
+	return ((uint32_t)(cpu->host->caps->basic & IA32_VMX_BASIC_REVISION_MASK));
+}
+
+static int
+pa_valid(uint64_t pa)
+{
+	return ((pa & HOSTMEM_PAGE_MASK) == 0 &&
+	    (pa >> HOSTMEM_PHYS_BITS) == 0);
+}
+
+/*
+ * VMfail(n): VMfailValid with error n when there is a current VMCS,
+ * VMfailInvalid otherwise (SDM Vol. 3C §31.2).
+ */
+static enum vmx_result
+vmfail(struct emu_cpu *cpu, uint32_t error)
+{
+	if (cpu->vmcs == NULL)
+		return (VMX_FAIL_INVALID);
+	vmcs_set(cpu, VMCS_INSTRUCTION_ERROR, error);
+	return (VMX_FAIL_VALID);
+}
+
+uint32_t
+vmx_last_error(struct emu_cpu *cpu)
+{
+	if (cpu->vmcs == NULL)
+		return (0);
+	return ((uint32_t)vmcs_get(cpu, VMCS_INSTRUCTION_ERROR));
+}
+
+/* #UD conditions common to every VMX instruction but VMXON. */
+static int
+vmx_ud(struct emu_cpu *cpu)
+{
+	return (!cpu->vmx_root || !(cpu->cr0 & CR0_PE) ||
+	    !(cpu->cr4 & CR4_VMXE));
+}
+
+enum vmx_result
+vmx_vmxon(struct emu_cpu *cpu, uint64_t pa)
+{
+	const struct vmx_caps *caps = cpu->host->caps;
+	uint32_t rev;
+
+	if (!(cpu->cr0 & CR0_PE) || !(cpu->cr4 & CR4_VMXE))
+		return (VMX_FAULT_UD);
+	if (cpu->vmx_root)
+		return (vmfail(cpu, VMXERR_VMXON_IN_VMX_ROOT));
+	if ((cpu->cr0 & caps->cr0_fixed0) != caps->cr0_fixed0 ||
+	    (cpu->cr0 & ~caps->cr0_fixed1) != 0 ||
+	    (cpu->cr4 & caps->cr4_fixed0) != caps->cr4_fixed0 ||
+	    (cpu->cr4 & ~caps->cr4_fixed1) != 0 ||
+	    !(cpu->msr.feature_control & IA32_FEATURE_CONTROL_LOCK) ||
+	    !(cpu->msr.feature_control & IA32_FEATURE_CONTROL_VMX_EN))
+		return (VMX_FAULT_GP);
+	if (!pa_valid(pa) ||
+	    hostmem_read(cpu->host->mem, pa, &rev, sizeof(rev)) != 0)
+		return (VMX_FAIL_INVALID);
+	if (rev != vmcs_revision(cpu))
+		return (VMX_FAIL_INVALID);
+	cpu->vmxon_pa = pa;
+	cpu->vmcs_pa = VMCS_PA_NONE;
+	cpu->vmcs = NULL;
+	cpu->vmx_root = true;
+	return (VMX_SUCCEED);
+}
+
+enum vmx_result
+vmx_vmxoff(struct emu_cpu *cpu)
+{
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	cpu->vmx_root = false;
+	cpu->vmcs_pa = VMCS_PA_NONE;
+	cpu->vmcs = NULL;
+	cpu->in_guest = false;
+	cpu->engine_vmcs = VMCS_PA_NONE;
+	return (VMX_SUCCEED);
+}
+
+enum vmx_result
+vmx_vmclear(struct emu_cpu *cpu, uint64_t pa)
+{
+	uint8_t *p;
+	uint32_t st = VMCS_STATE_CLEAR;
+
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (!pa_valid(pa) ||
+	    (p = hostmem_ptr(cpu->host->mem, pa, VMCS_REGION_SIZE)) == NULL)
+		return (vmfail(cpu, VMXERR_VMCLEAR_INVALID_ADDRESS));
+	if (pa == cpu->vmxon_pa)
+		return (vmfail(cpu, VMXERR_VMCLEAR_VMXON_POINTER));
+	memcpy(p + VMCS_LAUNCH_OFFSET, &st, sizeof(st));
+	if (pa == cpu->engine_vmcs)
+		cpu->engine_vmcs = VMCS_PA_NONE;
+	if (pa == cpu->vmcs_pa) {
+		cpu->vmcs_pa = VMCS_PA_NONE;
+		cpu->vmcs = NULL;
+	}
+	return (VMX_SUCCEED);
+}
+
+enum vmx_result
+vmx_vmptrld(struct emu_cpu *cpu, uint64_t pa)
+{
+	uint8_t *p;
+	uint32_t rev;
+
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (!pa_valid(pa) ||
+	    (p = hostmem_ptr(cpu->host->mem, pa, VMCS_REGION_SIZE)) == NULL)
+		return (vmfail(cpu, VMXERR_VMPTRLD_INVALID_ADDRESS));
+	if (pa == cpu->vmxon_pa)
+		return (vmfail(cpu, VMXERR_VMPTRLD_VMXON_POINTER));
+	memcpy(&rev, p + VMCS_REVISION_OFFSET, sizeof(rev));
+	/* The profile has no VMCS shadowing: a shadow VMCS is refused too. */
+	if (rev != vmcs_revision(cpu))
+		return (vmfail(cpu, VMXERR_VMPTRLD_INCORRECT_REVISION));
+	cpu->vmcs_pa = pa;
+	cpu->vmcs = p;
+	return (VMX_SUCCEED);
+}
+
+enum vmx_result
+vmx_vmptrst(struct emu_cpu *cpu, uint64_t *pa)
+{
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	*pa = cpu->vmcs_pa;
+	return (VMX_SUCCEED);
+}
+
+/* Guest-state fields whose change means the engine must reload. */
+static int
+field_needs_reload(uint32_t enc)
+{
+	if ((enc & 0x0C00) != 0x0800)	/* type 2: guest state */
+		return (0);
+	switch (enc) {
+	case VMCS_GUEST_IA32_RIP:
+	case VMCS_GUEST_IA32_RSP:
+	case VMCS_GUEST_IA32_RFLAGS:
+	case VMCS_GUEST_INTERRUPTIBILITY_ST:
+	case VMCS_GUEST_ACTIVITY_STATE:
+	case VMCS_GUEST_PENDING_DBG_EXC:
+	case VMCS_VMX_PREEMPTION_TIMER_VAL:
+		return (0);
+	default:
+		return (1);
+	}
+}
+
+enum vmx_result
+vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
+{
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (cpu->vmcs == NULL)
+		return (VMX_FAIL_INVALID);
+	if ((field >> 32) != 0 || vmcs_field_lookup((uint32_t)field) == NULL)
+		return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
+	*v = vmcs_get(cpu, (uint32_t)field);
+	return (VMX_SUCCEED);
+}
+
+enum vmx_result
+vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
+{
+	const struct vmcs_field *f;
+
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (cpu->vmcs == NULL)
+		return (VMX_FAIL_INVALID);
+	if ((field >> 32) != 0 ||
+	    (f = vmcs_field_lookup((uint32_t)field)) == NULL)
+		return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
+	if (f->type == VMCS_T_RODATA &&
+	    !(cpu->host->caps->misc & IA32_VMX_MISC_VMWRITE_ALL))
+		return (vmfail(cpu, VMXERR_VMWRITE_READ_ONLY_COMPONENT));
+	vmcs_set(cpu, (uint32_t)field, v);
+	if (cpu->vmcs_pa == cpu->engine_vmcs && field_needs_reload(f->encoding))
+		cpu->guest_dirty = true;
+	return (VMX_SUCCEED);
+}
+
+static uint64_t
+view_read(const void *ctx, uint32_t enc)
+{
+	const struct emu_cpu *cpu = ctx;
+
+	return (vmcs_data_read(cpu->vmcs, enc));
+}
+
+static int
+view_read_phys(const void *ctx, uint64_t pa, void *buf, size_t len)
+{
+	const struct emu_cpu *cpu = ctx;
+
+	return (hostmem_read(cpu->host->mem, pa, buf, len) == 0 ? 0 : -1);
+}
+
+static void
+entry_view(struct emu_cpu *cpu, struct vmentry_view *v, int resume)
+{
+	memset(v, 0, sizeof(*v));
+	v->read = view_read;
+	v->read_phys = view_read_phys;
+	v->ctx = cpu;
+	v->caps = cpu->host->caps;
+	v->host_cr0 = cpu->cr0;
+	v->host_cr4 = cpu->cr4;
+	v->host_efer = cpu->msr.efer;
+	v->physaddr_bits = HOSTMEM_PHYS_BITS;
+	v->is_vmresume = resume;
+}
+
+void
+emu_entry_msr_view(struct emu_cpu *cpu, struct vmentry_view *v)
+{
+	entry_view(cpu, v, 1);
+}
+
+/*
+ * A VM entry that fails after the checks on controls and host state
+ * (SDM Vol. 3C §27.8): exit reason with bit 31 set, qualification, and
+ * the host state loaded.  To the caller it is a VM exit.
+ */
+static enum vmx_result
+entry_fail_exit(struct emu_cpu *cpu, const struct vmentry_failure *f)
+{
+	vmcs_set(cpu, VMCS_EXIT_REASON,
+	    f->exit_reason | VMX_EXIT_REASON_ENTRY_FAILURE);
+	vmcs_set(cpu, VMCS_GUEST_EXIT_QUALIFICATION, f->exit_qual);
+	cpu->entry_failure = *f;
+	cpu->entry_failed = true;
+	return (VMX_SUCCEED);
+}
+
+static enum vmx_result
+vm_entry(struct emu_cpu *cpu, struct emu_gprs *regs, int resume)
+{
+	struct vmentry_view view;
+	struct vmentry_failure f;
+	uint32_t launch;
+
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (cpu->vmcs == NULL)
+		return (VMX_FAIL_INVALID);
+	memcpy(&launch, cpu->vmcs + VMCS_LAUNCH_OFFSET, sizeof(launch));
+	if (!resume && launch != VMCS_STATE_CLEAR)
+		return (vmfail(cpu, VMXERR_VMLAUNCH_NONCLEAR_VMCS));
+	if (resume && launch != VMCS_STATE_LAUNCHED)
+		return (vmfail(cpu, VMXERR_VMRESUME_NONLAUNCHED_VMCS));
+
+	cpu->entry_failed = false;
+	memset(&f, 0, sizeof(f));
+	entry_view(cpu, &view, resume);
+	/*
+	 * A resumed guest whose state no VMWRITE touched since its last exit
+	 * was saved from a running CPU: the checks on that state would give
+	 * the same results, so only the controls and host state are checked.
+	 */
+	if (vmentry_check_controls_and_host(&view, &f) != 0) {
+		cpu->entry_failure = f;
+		cpu->entry_failed = true;
+		return (vmfail(cpu, f.vm_error));
+	}
+	if (!(resume && cpu->engine_vmcs == cpu->vmcs_pa && !cpu->guest_dirty) &&
+	    vmentry_check_guest(&view, &f) != 0)
+		return (entry_fail_exit(cpu, &f));
+	if (!resume) {
+		launch = VMCS_STATE_LAUNCHED;
+		memcpy(cpu->vmcs + VMCS_LAUNCH_OFFSET, &launch, sizeof(launch));
+	}
+	return (emu_run_guest(cpu, regs));
+}
+
+enum vmx_result
+vmx_vmlaunch(struct emu_cpu *cpu, struct emu_gprs *regs)
+{
+	return (vm_entry(cpu, regs, 0));
+}
+
+enum vmx_result
+vmx_vmresume(struct emu_cpu *cpu, struct emu_gprs *regs)
+{
+	return (vm_entry(cpu, regs, 1));
+}
+
+void
+vmx_explain_entry_failure(struct emu_cpu *cpu, FILE *fp)
+{
+	if (!cpu->entry_failed) {
+		fprintf(fp, "the last VM entry did not fail\n");
+		return;
+	}
+	vmentry_explain(&cpu->entry_failure, fp);
+}
+
+static int
+canonical(uint64_t va)
+{
+	return ((int64_t)(va << 16) >> 16 == (int64_t)va);
+}
+
+enum vmx_result
+vmx_invept(struct emu_cpu *cpu, uint64_t type, const struct vmx_invept_desc *d)
+{
+	uint64_t cap = cpu->host->caps->ept_vpid_cap;
+
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (!(cap & IA32_EPT_VPID_CAP_INVEPT) || type < 1 || type > 2 ||
+	    !(cap & (1ULL << (24 + type))))
+		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	if (type == 1 && (d->eptp & 0x7) != 6 && (d->eptp & 0x7) != 0)
+		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	emu_flush_decode(cpu);
+	uc_ctl_flush_tlb(cpu->uc);
+	return (VMX_SUCCEED);
+}
+
+enum vmx_result
+vmx_invvpid(struct emu_cpu *cpu, uint64_t type,
+    const struct vmx_invvpid_desc *d)
+{
+	uint64_t cap = cpu->host->caps->ept_vpid_cap;
+
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (!(cap & IA32_EPT_VPID_CAP_INVVPID) || type > 3 ||
+	    !(cap & (1ULL << (40 + type))))
+		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	if ((d->vpid >> 16) != 0)
+		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	if (type != 2 && (d->vpid & 0xFFFF) == 0)
+		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	if (type == 0 && !canonical(d->linear))
+		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	emu_flush_decode(cpu);
+	uc_ctl_flush_tlb(cpu->uc);
+	return (VMX_SUCCEED);
+}
+
+void
+emu_cpu_kick(struct emu_cpu *cpu)
+{
+	pthread_mutex_lock(&cpu->halt_lock);
+	atomic_store(&cpu->kicked, 1);
+	pthread_cond_broadcast(&cpu->halt_cv);
+	pthread_mutex_unlock(&cpu->halt_lock);
+	uc_emu_stop(cpu->uc);
+}
+
+uint64_t
+emu_cpu_vtime(struct emu_cpu *cpu)
+{
+	return (cpu->vtime);
+}

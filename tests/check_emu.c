@@ -1,0 +1,709 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * src/emu: the VMX instructions, guest execution and VM exits, as a
+ * kernel sees them.  Each test programs the simulated CPU through its
+ * instruction-level interface and checks the SDM's results.
+ */
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "emu_fixture.h"
+
+/* VMX instructions (SDM Vol. 3C ch. 31) */
+
+START_TEST(test_vmxon_needs_cr4_vmxe)
+{
+	struct emu_host *h;
+	struct emu_cpu *cpu;
+	int error;
+	uint64_t pa;
+
+	h = emu_host_create(NULL, &error);
+	cpu = emu_cpu_create(h, &error);
+	pa = hostmem_alloc(emu_host_mem(h), 1);
+	ck_assert_int_eq(vmx_vmxon(cpu, pa), VMX_FAULT_UD);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+}
+END_TEST
+
+START_TEST(test_vmxon_wrong_revision_fails_invalid)
+{
+	struct emu_host *h;
+	struct emu_cpu *cpu;
+	int error;
+	uint64_t pa;
+	uint32_t bad = 0x12345;
+
+	h = emu_host_create(NULL, &error);
+	cpu = emu_cpu_create(h, &error);
+	emu_write_cr(cpu, 4, emu_read_cr(cpu, 4) | CR4_VMXE);
+	pa = hostmem_alloc(emu_host_mem(h), 1);
+	hostmem_write(emu_host_mem(h), pa, &bad, 4);
+	ck_assert_int_eq(vmx_vmxon(cpu, pa), VMX_FAIL_INVALID);
+	ck_assert_int_eq(vmx_vmxon(cpu, pa | 0x10), VMX_FAIL_INVALID);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+}
+END_TEST
+
+START_TEST(test_vmxon_in_vmx_root_fails_valid_15)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	ck_assert_int_eq(vmx_vmxon(fx.cpu, fx.vmxon), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_VMXON_IN_VMX_ROOT);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_vmx_instructions_ud_outside_vmx)
+{
+	struct emu_host *h;
+	struct emu_cpu *cpu;
+	int error;
+	uint64_t v;
+	struct emu_gprs regs;
+
+	h = emu_host_create(NULL, &error);
+	cpu = emu_cpu_create(h, &error);
+	ck_assert_int_eq(vmx_vmclear(cpu, 0x1000), VMX_FAULT_UD);
+	ck_assert_int_eq(vmx_vmptrld(cpu, 0x1000), VMX_FAULT_UD);
+	ck_assert_int_eq(vmx_vmread(cpu, VMCS_GUEST_IA32_RIP, &v), VMX_FAULT_UD);
+	ck_assert_int_eq(vmx_vmwrite(cpu, VMCS_GUEST_IA32_RIP, 0), VMX_FAULT_UD);
+	ck_assert_int_eq(vmx_vmlaunch(cpu, &regs), VMX_FAULT_UD);
+	ck_assert_int_eq(vmx_vmxoff(cpu), VMX_FAULT_UD);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+}
+END_TEST
+
+START_TEST(test_vmclear_errors)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	ck_assert_int_eq(vmx_vmclear(fx.cpu, fx.vmcs + 8), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_VMCLEAR_INVALID_ADDRESS);
+	ck_assert_int_eq(vmx_vmclear(fx.cpu, fx.vmxon), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_VMCLEAR_VMXON_POINTER);
+	ck_assert_int_eq(vmx_vmclear(fx.cpu, 1ULL << 50), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_VMCLEAR_INVALID_ADDRESS);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_vmclear_current_makes_pointer_invalid)
+{
+	struct fx fx;
+	uint64_t pa, v;
+
+	fx_init(&fx);
+	ck_assert_int_eq(vmx_vmptrst(fx.cpu, &pa), VMX_SUCCEED);
+	ck_assert_uint_eq(pa, fx.vmcs);
+	ck_assert_int_eq(vmx_vmclear(fx.cpu, fx.vmcs), VMX_SUCCEED);
+	ck_assert_int_eq(vmx_vmptrst(fx.cpu, &pa), VMX_SUCCEED);
+	ck_assert_uint_eq(pa, ~0ULL);
+	ck_assert_int_eq(vmx_vmread(fx.cpu, VMCS_GUEST_IA32_RIP, &v),
+	    VMX_FAIL_INVALID);
+	ck_assert_int_eq(vmx_vmclear(fx.cpu, fx.vmxon), VMX_FAIL_INVALID);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_vmptrld_errors)
+{
+	struct fx fx;
+	uint64_t other;
+	uint32_t bad = 7;
+
+	fx_init(&fx);
+	ck_assert_int_eq(vmx_vmptrld(fx.cpu, fx.vmxon), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_VMPTRLD_VMXON_POINTER);
+	ck_assert_int_eq(vmx_vmptrld(fx.cpu, 0x123), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_VMPTRLD_INVALID_ADDRESS);
+	other = hostmem_alloc(fx.hm, 1);
+	hostmem_write(fx.hm, other, &bad, 4);
+	ck_assert_int_eq(vmx_vmptrld(fx.cpu, other), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu),
+	    VMXERR_VMPTRLD_INCORRECT_REVISION);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_vmread_vmwrite_errors)
+{
+	struct fx fx;
+	uint64_t v;
+
+	fx_init(&fx);
+	ck_assert_int_eq(vmx_vmread(fx.cpu, 0x7FFF, &v), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_UNSUPPORTED_COMPONENT);
+	ck_assert_int_eq(vmx_vmwrite(fx.cpu, 1ULL << 32, 0), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_UNSUPPORTED_COMPONENT);
+	/* The profile lets VMWRITE reach exit-information fields only if
+	 * IA32_VMX_MISC bit 29 says so. */
+	if (!(fx.caps->misc & IA32_VMX_MISC_VMWRITE_ALL)) {
+		ck_assert_int_eq(vmx_vmwrite(fx.cpu, VMCS_EXIT_REASON, 1),
+		    VMX_FAIL_VALID);
+		ck_assert_uint_eq(vmx_last_error(fx.cpu),
+		    VMXERR_VMWRITE_READ_ONLY_COMPONENT);
+	}
+	/* 16-bit fields truncate, high halves reach bits 63:32. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_CS_SEL, 0x12345);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL), 0x2345);
+	fx_vmwrite(&fx, VMCS_TSC_OFFSET, 0x1111111122222222ULL);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_TSC_OFFSET_HI), 0x11111111);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_vmlaunch_launched_and_vmresume_clear)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	ck_assert_int_eq(vmx_vmresume(fx.cpu, &fx.regs), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu),
+	    VMXERR_VMRESUME_NONLAUNCHED_VMCS);
+	fx_map_ram(&fx, 16);
+	fx_load(&fx, "rm_basic.bin", 0x1000);
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_int_eq(vmx_vmlaunch(fx.cpu, &fx.regs), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu),
+	    VMXERR_VMLAUNCH_NONCLEAR_VMCS);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_invept_invvpid_operands)
+{
+	struct fx fx;
+	struct vmx_invept_desc ed = { 0, 0 };
+	struct vmx_invvpid_desc vd = { 0, 0 };
+
+	fx_init(&fx);
+	ed.eptp = fx.eptp;
+	ck_assert_int_eq(vmx_invept(fx.cpu, 1, &ed), VMX_SUCCEED);
+	ck_assert_int_eq(vmx_invept(fx.cpu, 2, &ed), VMX_SUCCEED);
+	ck_assert_int_eq(vmx_invept(fx.cpu, 3, &ed), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu),
+	    VMXERR_INVALID_INVEPT_INVVPID_OPERAND);
+	vd.vpid = 1;
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 1, &vd), VMX_SUCCEED);
+	vd.vpid = 0;
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 1, &vd), VMX_FAIL_VALID);
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 2, &vd), VMX_SUCCEED);
+	vd.vpid = 1;
+	vd.linear = 0x0000800000000000ULL;	/* not canonical */
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 0, &vd), VMX_FAIL_VALID);
+	vd.vpid = 0x10001;
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 2, &vd), VMX_FAIL_VALID);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* Guest execution: real mode */
+
+START_TEST(test_real_mode_exits_in_order)
+{
+	struct fx fx;
+	uint64_t t0, t1;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 8);			/* 0x0000-0x7FFF */
+	fx_load(&fx, "rm_basic.bin", 0x1000);
+	memcpy(fx.ram + 0x2000, "abc", 3);
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	fx_vmwrite(&fx, VMCS_TSC_OFFSET, 1000000);
+
+	/* out 0xE9, al: port E9, size 1, OUT, immediate operand. */
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    (0xE9ULL << 16) | (1 << 6) | 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 2);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1002);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX] & 0xFF, 0x41);
+	fx_skip(&fx);
+
+	/* in ax, dx: port 3F8, size 2, IN, DX operand. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    (0x3F8ULL << 16) | (1 << 3) | 1);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 1);
+	fx_skip(&fx);
+
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_CPUID);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 2);
+	t0 = emu_cpu_vtime(fx.cpu);
+	fx_skip(&fx);
+
+	/* rdtsc ran in the guest: TSC = virtual time + offset. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_RDMSR);
+	t1 = (fx.regs.r[EMU_RDX] << 32) | (fx.regs.r[EMU_RAX] & 0xFFFFFFFF);
+	ck_assert_uint_eq(t1, 1000000 + t0);
+	ck_assert_uint_eq(fx.regs.r[EMU_RCX], 0x10);
+	fx_skip(&fx);
+
+	/* mov bx, [0x9000]: GPA 0x9000 has no EPT entry. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_EPT_VIOLATION);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_PHYSICAL_ADDRESS), 0x9000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_LINEAR_ADDRESS), 0x9000);
+	/* read access, not readable/writable/executable, GLA valid+final */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    0x1 | (1 << 7) | (1 << 8));
+	/* The monitor maps the page and resumes at the same instruction. */
+	fx_ept_map(&fx, 0x9000, fx.ram_hpa + 0x9000, 7);
+	fx.ram[0x9000] = 0x5A;
+	fx.ram[0x9001] = 0xA5;
+
+	/* rep outsb: string, REP, port DX=0x3F8, from DS:SI. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX] & 0xFFFF, 0xA55A);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    (0x3F8ULL << 16) | (1 << 5) | (1 << 4) | 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_LINEAR_ADDRESS), 0x2000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 2);
+	/* address size 16 (0), segment DS (3) */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INSTRUCTION_INFO),
+	    (0 << 7) | (3 << 15));
+	fx_skip(&fx);
+
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 1);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
+ * OpenBSD's flat 16-bit reset state: CS selector F000 with base FFFF0000,
+ * RIP FFF0, so the first instruction comes from FFFFFFF0.
+ */
+START_TEST(test_reset_vector_loads_hidden_cs_base)
+{
+	struct fx fx;
+	uint8_t *bios;
+	uint64_t bios_hpa;
+	size_t i;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	bios = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_int_eq(hostmem_add_ram(fx.hm, bios, 0x10000, &bios_hpa), 0);
+	for (i = 0; i < 16; i++)
+		fx_ept_map(&fx, 0xFFFF0000ULL + i * 4096, bios_hpa + i * 4096, 7);
+	/* at FFFFFFF0: mov ax, cs; out 0x80, ax */
+	memcpy(bios + 0xFFF0, "\x8c\xc8\xe7\x80", 4);
+	fx_guest_real(&fx, 0xF000, 0xFFFF0000ULL, 0xFFF0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0xFFF2);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX] & 0xFFFF, 0xF000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_BASE), 0xFFFF0000ULL);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL), 0xF000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_AR), 0x9B);
+	fx_fini(&fx);
+	munmap(bios, 0x10000);
+}
+END_TEST
+
+
+/* Guest execution: long mode, events */
+
+#define LM_PF_INSN	0x1013
+#define LM_UD_INSN	0x1016
+#define LM_BP_INSN	0x1021
+#define LM_PF_HANDLER	0x1100
+#define LM_IRQ_HANDLER	0x1180
+#define LM_USER_CODE	0x1200
+
+static void
+lm_setup(struct fx *fx)
+{
+	fx_init(fx);
+	fx_map_ram(fx, 512);
+	fx_load(fx, "lm_basic.bin", 0x1000);
+	fx_guest_long(fx, 0x1000);
+}
+
+START_TEST(test_long_mode_exits_in_order)
+{
+	struct fx fx;
+	uint64_t *pml4;
+
+	lm_setup(&fx);
+	pml4 = (uint64_t *)(fx.ram + FX_PML4);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, (1 << 3) | (1 << 6) | (1 << 14));
+
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    (0x80ULL << 16) | (1 << 6) | 3);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x12345678);
+	fx_skip(&fx);
+
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_RDMSR);
+	ck_assert_uint_eq(fx.regs.r[EMU_RCX], 0xC0000100);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 2);
+	fx_skip(&fx);
+
+	/* #PF: exception bitmap bit 14 with PFEC mask = match = 0. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO),
+	    0x80000000 | (1 << 11) | (3 << 8) | 14);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_ERR_CODE), 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    0x400000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), LM_PF_INSN);
+	/* The guest's walk set the accessed bits of the entries it used. */
+	ck_assert_uint_eq(pml4[0] & 0x20, 0x20);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_UD_INSN);
+
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO),
+	    0x80000000 | (3 << 8) | 6);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), LM_UD_INSN);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_UD_INSN + 2);
+
+	/* mov rax, cr0 sees NE from the shadow (0); setting it exits. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_CR_ACCESS);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 0);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX] & CR0_NE, CR0_NE);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX] & ~CR0_NE,
+	    CR0_PE | CR0_ET | CR0_WP | CR0_PG);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 3);
+	fx_skip(&fx);
+
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO),
+	    0x80000000 | (6 << 8) | 3);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), LM_BP_INSN + 1);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_long_mode_msr_bitmap_pass_through)
+{
+	struct fx fx;
+	uint8_t *bm;
+
+	lm_setup(&fx);
+	bm = hostmem_ptr(fx.hm, fx.msr_bitmap, 4096);
+	bm[1024 + 0x100 / 8] &= ~(1 << (0x100 % 8));	/* read FS_BASE */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_FS_BASE, 0x00007FFE12345678ULL);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1 << 14);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	fx_skip(&fx);
+	/* rdmsr did not exit: the next exit is the #PF after it. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x12345678);
+	ck_assert_uint_eq(fx.regs.r[EMU_RDX], 0x00007FFE);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_page_fault_delivered_through_idt)
+{
+	struct fx fx;
+	uint64_t rsp, *frame;
+
+	lm_setup(&fx);
+	fx_idt64(&fx, 14, LM_PF_HANDLER, 0);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_PF_INSN);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x80008);
+	fx.regs.r[EMU_RBX] = 0x400000;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x81);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0);		/* error code */
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0x400000);	/* CR2 */
+	ck_assert_uint_eq(fx.regs.cr2, 0x400000);
+	/* RSP aligned to 16, five qwords pushed plus the popped error. */
+	rsp = fx_vmread(&fx, VMCS_GUEST_IA32_RSP);
+	ck_assert_uint_eq(rsp, 0x80000 - 5 * 8);
+	frame = (uint64_t *)(fx.ram + rsp);
+	ck_assert_uint_eq(frame[0], LM_PF_INSN);	/* RIP */
+	ck_assert_uint_eq(frame[1], 0x08);		/* CS */
+	ck_assert_uint_eq(frame[3], 0x80008);		/* RSP */
+	ck_assert_uint_eq(frame[4], 0x10);		/* SS */
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_inject_external_interrupt_long_mode)
+{
+	struct fx fx;
+
+	lm_setup(&fx);
+	fx_idt64(&fx, 0x20, LM_IRQ_HANDLER, 0);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RFLAGS, 0x202);
+	fx_vmwrite(&fx, VMCS_ENTRY_INTERRUPTION_INFO, 0x80000020);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x82);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x1000);	/* interrupted RIP */
+	/* An interrupt gate clears IF; the valid bit is cleared on exit. */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RFLAGS) & PSL_I, 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_ENTRY_INTERRUPTION_INFO) >> 31,
+	    0);
+	fx_skip(&fx);
+	/* iretq returns to the interrupted code: the first OUT. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x80);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RFLAGS) & PSL_I, PSL_I);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* Delivery fails (empty IDT), then #GP, then #DF: a triple fault. */
+START_TEST(test_triple_fault_when_idt_is_empty)
+{
+	struct fx fx;
+
+	lm_setup(&fx);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_IDTR_LIMIT, 0);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_UD_INSN);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_TRIPLE_FAULT);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
+ * A ring-3 long-mode guest: VM entry loads CPL 3 from SS.DPL, so HLT
+ * raises #GP(0) instead of exiting.
+ */
+START_TEST(test_ring3_long_mode_guest)
+{
+	struct fx fx;
+	uint64_t *gdt, *pt;
+
+	lm_setup(&fx);
+	gdt = (uint64_t *)(fx.ram + FX_GDT);
+	pt = (uint64_t *)(fx.ram + FX_PML4);
+	gdt[5] = 0x00CFF3000000FFFFULL;		/* 0x2B: data, DPL 3 */
+	gdt[6] = 0x00AFFB000000FFFFULL;		/* 0x33: code64, DPL 3 */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x37);
+	pt[0] |= 4;
+	pt[512] |= 4;
+	pt[1024] |= 4;
+	fx_seg(&fx, 1, 0x33, 0, 0xFFFFFFFF, 0xA0FB);
+	fx_seg(&fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_USER_CODE);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1 << 13);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_CPUID);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_AR), 0xA0FB);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_SS_AR), 0xC0F3);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL), 0x33);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO),
+	    0x80000000 | (1 << 11) | (3 << 8) | 13);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_ERR_CODE), 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), LM_USER_CODE + 2);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
+ * The regress test's injection: #GP into a real-mode guest; real mode
+ * pushes FLAGS, CS, IP and no error code.  With unrestricted guest and
+ * CR0.PE = 0 the deliver-error-code bit must be 0 (SDM Vol. 3C
+ * §27.2.1.3): setting it fails the entry with error 7.
+ */
+START_TEST(test_inject_gp_real_mode_drops_error_code)
+{
+	struct fx fx;
+	uint16_t *ivt, *stack;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	fx_load(&fx, "rm_inject.bin", 0x1000);
+	ivt = (uint16_t *)fx.ram;
+	ivt[13 * 2] = 0x1100;
+	ivt[13 * 2 + 1] = 0;
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x61);
+	fx_skip(&fx);
+	fx_vmwrite(&fx, VMCS_ENTRY_INTERRUPTION_INFO,
+	    0x80000000 | (1 << 11) | (3 << 8) | 13);
+	fx_vmwrite(&fx, VMCS_ENTRY_EXCEPTION_ERROR_CODE, 0x11223344);
+	ck_assert_int_eq(vmx_vmresume(fx.cpu, &fx.regs), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu),
+	    VMXERR_ENTRY_INVALID_CONTROL_FIELDS);
+	fx_vmwrite(&fx, VMCS_ENTRY_INTERRUPTION_INFO,
+	    0x80000000 | (3 << 8) | 13);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    (0xF0ULL << 16) | (1 << 6) | (1 << 3));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RSP), 0x8000 - 6);
+	stack = (uint16_t *)(fx.ram + 0x8000 - 6);
+	ck_assert_uint_eq(stack[0], 0x1004);	/* IP: the hlt */
+	ck_assert_uint_eq(stack[1], 0);		/* CS */
+	ck_assert_uint_eq(stack[2], 0x2);	/* FLAGS */
+	fx_fini(&fx);
+}
+END_TEST
+
+/* The same inputs give the same exits, registers and virtual time. */
+START_TEST(test_runs_are_deterministic)
+{
+	uint64_t trace[2][16];
+	struct fx fx;
+	int run, i;
+
+	for (run = 0; run < 2; run++) {
+		lm_setup(&fx);
+		fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, (1 << 3) | (1 << 6) |
+		    (1 << 14));
+		for (i = 0; i < 4; i++) {
+			trace[run][4 * i] = fx_run(&fx, i == 0);
+			trace[run][4 * i + 1] = fx_vmread(&fx,
+			    VMCS_GUEST_IA32_RIP);
+			trace[run][4 * i + 2] = emu_cpu_vtime(fx.cpu);
+			trace[run][4 * i + 3] = fx.regs.r[EMU_RAX];
+			fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, trace[run][4 * i + 1] +
+			    (fx_vmread(&fx, VMCS_EXIT_REASON) == VMX_EXIT_NMI ?
+			    3 : fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH)));
+		}
+		fx_fini(&fx);
+	}
+	ck_assert_mem_eq(trace[0], trace[1], sizeof(trace[0]));
+}
+END_TEST
+
+/*
+ * A whole firmware run: from the reset vector through protected mode to
+ * long mode (the guest's own MOV CR0/CR4 with host-owned bits, LGDT, far
+ * jumps, WRMSR EFER through the MSR bitmap), then a loop and a greeting on
+ * COM1, handled the way a monitor handles I/O exits.
+ */
+START_TEST(test_boot64_reset_vector_to_long_mode)
+{
+	struct fx fx;
+	uint8_t *rom, *bm;
+	uint64_t rom_hpa, q;
+	char out[128];
+	size_t n = 0, i;
+	uint32_t reason;
+	int launch = 1, steps;
+	FILE *fp;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	rom = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fp = fopen(TESTDATA_DIR "/boot64.bin", "rb");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fread(rom, 1, 0x10000, fp), 0x10000);
+	fclose(fp);
+	ck_assert_int_eq(hostmem_add_ram(fx.hm, rom, 0x10000, &rom_hpa), 0);
+	for (i = 0; i < 16; i++)
+		fx_ept_map(&fx, 0xFFFF0000ULL + i * 4096, rom_hpa + i * 4096, 7);
+	bm = hostmem_ptr(fx.hm, fx.msr_bitmap, 4096);
+	bm[1024 + 0x80 / 8] &= ~1;		/* EFER reads */
+	bm[3072 + 0x80 / 8] &= ~1;		/* EFER writes */
+	fx_vmwrite(&fx, VMCS_ENTRY_CTLS, fx_vmread(&fx, VMCS_ENTRY_CTLS) &
+	    ~IA32_VMX_LOAD_IA32_EFER_ON_ENTRY);
+	fx_guest_real(&fx, 0xF000, 0xFFFF0000ULL, 0xFFF0);
+	memset(out, 0, sizeof(out));
+	for (steps = 0; steps < 200; steps++) {
+		reason = fx_run(&fx, launch);
+		launch = 0;
+		ck_assert_uint_eq(reason, VMX_EXIT_IO);
+		q = fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION);
+		if ((q >> 16) == 0xF4)
+			break;
+		ck_assert_uint_eq(q >> 16, 0x3F8);
+		if (n < sizeof(out) - 1)
+			out[n++] = (char)fx.regs.r[EMU_RAX];
+		fx_skip(&fx);
+	}
+	ck_assert_str_eq(out, "Hello from vmmsim's demo guest: reset vector "
+	    "to long mode.\r\n");
+	/* Long mode, 64-bit code segment, paging, as the guest set up. */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_ENTRY_CTLS) &
+	    IA32_VMX_IA32E_MODE_GUEST, IA32_VMX_IA32E_MODE_GUEST);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL), 0x18);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_AR) & 0x2000,
+	    0x2000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CR0) & (CR0_PG |
+	    CR0_PE | CR0_NE), CR0_PG | CR0_PE | CR0_NE);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CR4) & (CR4_PAE |
+	    CR4_VMXE), CR4_PAE | CR4_VMXE);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CR3), 0x1000);
+	fx_fini(&fx);
+	munmap(rom, 0x10000);
+}
+END_TEST
+
+Suite *
+emu_suite(void)
+{
+	Suite *s = suite_create("emu");
+	TCase *tc;
+
+	tc = tcase_create("vmx_instructions");
+	tcase_add_test(tc, test_vmxon_needs_cr4_vmxe);
+	tcase_add_test(tc, test_vmxon_wrong_revision_fails_invalid);
+	tcase_add_test(tc, test_vmxon_in_vmx_root_fails_valid_15);
+	tcase_add_test(tc, test_vmx_instructions_ud_outside_vmx);
+	tcase_add_test(tc, test_vmclear_errors);
+	tcase_add_test(tc, test_vmclear_current_makes_pointer_invalid);
+	tcase_add_test(tc, test_vmptrld_errors);
+	tcase_add_test(tc, test_vmread_vmwrite_errors);
+	tcase_add_test(tc, test_vmlaunch_launched_and_vmresume_clear);
+	tcase_add_test(tc, test_invept_invvpid_operands);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("real_mode");
+	tcase_add_test(tc, test_real_mode_exits_in_order);
+	tcase_add_test(tc, test_reset_vector_loads_hidden_cs_base);
+	tcase_add_test(tc, test_inject_gp_real_mode_drops_error_code);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("long_mode");
+	tcase_add_test(tc, test_long_mode_exits_in_order);
+	tcase_add_test(tc, test_long_mode_msr_bitmap_pass_through);
+	tcase_add_test(tc, test_page_fault_delivered_through_idt);
+	tcase_add_test(tc, test_inject_external_interrupt_long_mode);
+	tcase_add_test(tc, test_triple_fault_when_idt_is_empty);
+	tcase_add_test(tc, test_ring3_long_mode_guest);
+	tcase_add_test(tc, test_runs_are_deterministic);
+	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(emu_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
