@@ -25,6 +25,7 @@
 #include <stdlib.h>
 
 #include "emu_fixture.h"
+#include "emu/emu_impl.h"
 
 /* VMX instructions (SDM Vol. 3C ch. 31) */
 
@@ -658,6 +659,164 @@ START_TEST(test_boot64_reset_vector_to_long_mode)
 }
 END_TEST
 
+/* The TLB: VPID- and EPTP-tagged, flushed only as hardware flushes. */
+
+#define TLB_VA		0x5000
+
+static void
+tlb_setup(struct fx *fx)
+{
+	fx_init(fx);
+	fx_map_ram(fx, 512);
+	fx_load(fx, "lm_tlb.bin", 0x1000);
+	fx_guest_long(fx, 0x1000);
+	*(uint32_t *)(fx->ram + 0x6000) = 0x1111;
+	*(uint32_t *)(fx->ram + 0x7000) = 0x2222;
+	/* GPA 0x5000 -> the RAM page at 0x6000 */
+	fx_ept_map(fx, TLB_VA, fx->ram_hpa + 0x6000, 7);
+	fx->regs.r[EMU_RBX] = TLB_VA;
+}
+
+/* Run to the OUT and return what the guest read. */
+static uint32_t
+tlb_read(struct fx *fx, int launch)
+{
+	if (!launch)
+		fx_skip(fx);
+	ck_assert_uint_eq(fx_run(fx, launch), VMX_EXIT_IO);
+	return ((uint32_t)fx->regs.r[EMU_RAX]);
+}
+
+START_TEST(test_tlb_stale_ept_mapping_until_invept)
+{
+	struct fx fx;
+	struct vmx_invept_desc d;
+
+	tlb_setup(&fx);
+	ck_assert_uint_eq(tlb_read(&fx, 1), 0x1111);
+	fx_ept_map(&fx, TLB_VA, fx.ram_hpa + 0x7000, 7);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x1111);	/* stale, as on hw */
+	d.eptp = fx.eptp;
+	d.reserved = 0;
+	ck_assert_int_eq(vmx_invept(fx.cpu, 1, &d), VMX_SUCCEED);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x2222);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_tlb_invvpid_single_context)
+{
+	struct fx fx;
+	struct vmx_invvpid_desc d = { 2, 0 };
+
+	tlb_setup(&fx);
+	ck_assert_uint_eq(tlb_read(&fx, 1), 0x1111);
+	fx_ept_map(&fx, TLB_VA, fx.ram_hpa + 0x7000, 7);
+	/* Another VPID's flush leaves VPID 1's translations. */
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 1, &d), VMX_SUCCEED);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x1111);
+	d.vpid = 1;
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 1, &d), VMX_SUCCEED);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x2222);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_tlb_invvpid_individual_address)
+{
+	struct fx fx;
+	struct vmx_invvpid_desc d = { 1, TLB_VA + 0x1000 };
+
+	tlb_setup(&fx);
+	ck_assert_uint_eq(tlb_read(&fx, 1), 0x1111);
+	fx_ept_map(&fx, TLB_VA, fx.ram_hpa + 0x7000, 7);
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 0, &d), VMX_SUCCEED);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x1111);	/* other page */
+	d.linear = TLB_VA;
+	ck_assert_int_eq(vmx_invvpid(fx.cpu, 0, &d), VMX_SUCCEED);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x2222);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* Without VPIDs every VM entry and exit flushes (VPID 0). */
+START_TEST(test_tlb_without_vpid_flushes_on_entry)
+{
+	struct fx fx;
+
+	tlb_setup(&fx);
+	fx_vmwrite(&fx, VMCS_PROCBASED2_CTLS, fx_vmread(&fx,
+	    VMCS_PROCBASED2_CTLS) & ~IA32_VMX_ENABLE_VPID);
+	ck_assert_uint_eq(tlb_read(&fx, 1), 0x1111);
+	fx_ept_map(&fx, TLB_VA, fx.ram_hpa + 0x7000, 7);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x2222);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* The guest's MOV to CR3 drops its stale page-table translation. */
+START_TEST(test_tlb_guest_mov_cr3_invalidates)
+{
+	struct fx fx;
+	uint64_t *pd, *pt;
+	int i;
+
+	tlb_setup(&fx);
+	/* 4 KiB guest page tables for the first 2 MiB, at 0x13000. */
+	pd = (uint64_t *)(fx.ram + FX_PML4 + 0x2000);
+	pt = (uint64_t *)(fx.ram + 0x13000);
+	for (i = 0; i < 512; i++)
+		pt[i] = ((uint64_t)i << 12) | 3;
+	pd[0] = 0x13000 | 3;
+	fx_ept_map(&fx, TLB_VA, fx.ram_hpa + TLB_VA, 7);
+	*(uint32_t *)(fx.ram + TLB_VA) = 0x5555;
+	ck_assert_uint_eq(tlb_read(&fx, 1), 0x5555);
+	pt[TLB_VA >> 12] = 0x6000 | 3;		/* no INVLPG */
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x5555);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1100);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x1111);
+	fx_fini(&fx);
+}
+END_TEST
+
+struct stale_seen {
+	int			n;
+	struct emu_stale_report	last;
+};
+
+static void
+count_stale(void *arg, const struct emu_stale_report *r)
+{
+	struct stale_seen *s = arg;
+
+	s->n++;
+	s->last = *r;
+}
+
+START_TEST(test_tlb_checked_mode_reports_stale_use)
+{
+	struct fx fx;
+	struct stale_seen seen;
+
+	memset(&seen, 0, sizeof(seen));
+	tlb_setup(&fx);
+	emu_cpu_set_tlb_check(fx.cpu, count_stale, &seen);
+	ck_assert_uint_eq(tlb_read(&fx, 1), 0x1111);
+	ck_assert_int_eq(seen.n, 0);
+	fx_ept_map(&fx, TLB_VA, fx.ram_hpa + 0x7000, 7);
+	ck_assert_uint_eq(tlb_read(&fx, 0), 0x1111);
+	ck_assert_int_ge(seen.n, 1);
+	ck_assert_uint_eq(seen.last.vpid, 1);
+	ck_assert_uint_eq(seen.last.va, TLB_VA);
+	ck_assert_uint_eq(seen.last.cached.hpa, fx.ram_hpa + 0x6000);
+	ck_assert_uint_eq(seen.last.now.hpa, fx.ram_hpa + 0x7000);
+	ck_assert(!seen.last.now_faults);
+	ck_assert_uint_eq(emu_cpu_stale_count(fx.cpu), (uint64_t)seen.n);
+	fx_fini(&fx);
+}
+END_TEST
+
 Suite *
 emu_suite(void)
 {
@@ -692,6 +851,15 @@ emu_suite(void)
 	tcase_add_test(tc, test_ring3_long_mode_guest);
 	tcase_add_test(tc, test_runs_are_deterministic);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tlb");
+	tcase_add_test(tc, test_tlb_stale_ept_mapping_until_invept);
+	tcase_add_test(tc, test_tlb_invvpid_single_context);
+	tcase_add_test(tc, test_tlb_invvpid_individual_address);
+	tcase_add_test(tc, test_tlb_without_vpid_flushes_on_entry);
+	tcase_add_test(tc, test_tlb_guest_mov_cr3_invalidates);
+	tcase_add_test(tc, test_tlb_checked_mode_reports_stale_use);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -554,7 +554,9 @@ emu_mov_to_cr(struct emu_cpu *cpu, int cr, uint64_t v, uint64_t mask)
 	put32(b, lay->hflags, compute_hflags(hf, cr0, cr4, efer, rflags, b, lay,
 	    hf & HF_CPL_MASK, (hf & HF_INHIBIT_IRQ) ? 1 : 0));
 	uc_context_restore(cpu->uc, cpu->ctx);
-	if ((old ^ v) & flushbits)
+	if ((old ^ v) & flushbits) {
+		tlb_flush_vpid(cpu->tlb, emu_vpid_tag(cpu), false);
 		uc_ctl_flush_tlb(cpu->uc);
+	}
 	return (0);
 }

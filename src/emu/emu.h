@@ -124,6 +124,16 @@ void		 emu_cpu_kick(struct emu_cpu *);
 /* Virtual time: instructions retired by guests on this CPU. */
 uint64_t	 emu_cpu_vtime(struct emu_cpu *);
 
+/*
+ * TLB checked mode: every use of a cached translation (VPID- and
+ * EPTP-tagged, see tlb.c) that a fresh walk would no longer give is
+ * reported: to stderr, or to a function given by
+ * emu_cpu_set_tlb_check() in emu_impl.h.  VMMSIM_CHECK_TLB=1 in the
+ * environment turns it on for every CPU.
+ */
+void		 emu_cpu_tlb_check_stderr(struct emu_cpu *);
+uint64_t	 emu_cpu_stale_count(struct emu_cpu *);
+
 /* Why the last VM entry failed, for people: rule, SDM section, values. */
 void		 vmx_explain_entry_failure(struct emu_cpu *, FILE *);
 

@@ -83,6 +83,29 @@ struct emu_msrs {
 };
 
 struct emu_insn;
+struct emu_tlb;
+
+/* One cached translation (tlb.c): a 4 KiB page's mapping and rights. */
+struct emu_xlat {
+	uint64_t	hpa;		/* host-physical page */
+	uint64_t	gpa;		/* guest-physical page */
+	uint8_t		ept;		/* EPT R/W/X along the walk */
+	bool		w, u, nx;	/* guest paging rights along the walk */
+	bool		dirty;		/* leaf's D flag set */
+	bool		global;		/* leaf's G flag with CR4.PGE */
+};
+
+/* A use of a stale translation, found in checked mode. */
+struct emu_stale_report {
+	uint64_t	vtime;
+	uint16_t	vpid;
+	uint64_t	eptp;
+	uint64_t	va;
+	struct emu_xlat	cached;
+	bool		now_faults;	/* a fresh walk faults */
+	struct emu_xlat	now;		/* else what a fresh walk gives */
+};
+typedef void emu_stale_fn(void *, const struct emu_stale_report *);
 
 /* One decoded basic block: where its exit-causing instructions are. */
 struct emu_block {
@@ -183,6 +206,15 @@ struct emu_cpu {
 	size_t			 nmapped;
 
 	bool			 walk_probe;	/* translate without effects */
+
+	/* TLB */
+	struct emu_tlb		*tlb;
+	uint16_t		 tlb_vpid;	/* context of the engine's TLB */
+	uint64_t		 tlb_eptp;
+	bool			 tlb_ctx_valid;
+	emu_stale_fn		*stale_fn;	/* checked mode when set */
+	void			*stale_arg;
+	uint64_t		 stale_count;
 	atomic_int		 kicked;
 };
 
@@ -227,6 +259,26 @@ int	 emu_mov_to_cr(struct emu_cpu *, int cr, uint64_t v, uint64_t mask);
 #define EMU_STOP_KICK		3
 #define EMU_STOP_EVENT		4	/* guest_event holds an exception */
 #define EMU_STOP_OP		5	/* op_insn to be done by the CPU */
+
+/* tlb.c */
+struct emu_tlb	*tlb_create(void);
+void	 tlb_destroy(struct emu_tlb *);
+const struct emu_xlat *tlb_lookup(struct emu_tlb *, uint16_t vpid,
+	    uint64_t eptp, bool gp_only, uint64_t va);
+void	 tlb_insert(struct emu_tlb *, uint16_t vpid, uint64_t eptp,
+	    bool gp_only, uint64_t va, const struct emu_xlat *);
+void	 tlb_flush_vpid(struct emu_tlb *, uint16_t vpid, bool keep_global);
+void	 tlb_flush_va(struct emu_tlb *, uint16_t vpid, uint64_t va);
+void	 tlb_flush_all_vpids(struct emu_tlb *);
+void	 tlb_flush_eptp(struct emu_tlb *, uint64_t eptp);
+void	 tlb_flush_all(struct emu_tlb *);
+size_t	 tlb_count(struct emu_tlb *);
+
+void	 emu_cpu_set_tlb_check(struct emu_cpu *, emu_stale_fn *, void *);
+
+/* The VPID and EPTP tags of the current guest context. */
+uint16_t emu_vpid_tag(struct emu_cpu *);
+uint64_t emu_eptp_tag(struct emu_cpu *);
 
 /* event.c */
 int	 emu_inject_event(struct emu_cpu *, uint32_t info, uint32_t err,

@@ -516,8 +516,71 @@ handle_movcr(struct emu_cpu *cpu, struct emu_insn *in)
 		return;
 	}
 native_cr3:
-	/* A CR3 load changes what linear addresses mean: redecode later. */
+	/*
+	 * MOV to CR3 (no PCIDs) invalidates the current VPID's non-global
+	 * translations (SDM Vol. 3C §29.4.3.1); the engine flushes its own
+	 * TLB when it executes the instruction.  Linear addresses may now
+	 * hold other code: redecode.
+	 */
+	tlb_flush_vpid(cpu->tlb, emu_vpid_tag(cpu), true);
 	cpu->flush_pending = true;
+}
+
+/* The linear address of an instruction's first memory operand. */
+static uint64_t
+mem_operand_linear(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	static const ZydisRegister zr[EMU_NGPRS] = {
+		ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX,
+		ZYDIS_REGISTER_RBX, ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_RBP,
+		ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_R8,
+		ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11,
+		ZYDIS_REGISTER_R12, ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14,
+		ZYDIS_REGISTER_R15
+	};
+	ZydisRegisterContext rc;
+	const ZydisDecodedOperand *op = NULL;
+	ZyanU64 ea = 0;
+	uint64_t base = 0;
+	int i;
+
+	for (i = 0; i < in->zi.operand_count; i++)
+		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			op = &in->ops[i];
+			break;
+		}
+	if (op == NULL)
+		return (0);
+	memset(&rc, 0, sizeof(rc));
+	for (i = 0; i < EMU_NGPRS; i++) {
+		uint64_t v = reg_read(cpu, gpr_uc[i]);
+
+		/* Zydis takes the value of the widest register and masks. */
+		rc.values[zr[i]] = v;
+		rc.values[ZydisRegisterEncode(ZYDIS_REGCLASS_GPR32, i)] =
+		    v & 0xFFFFFFFF;
+		rc.values[ZydisRegisterEncode(ZYDIS_REGCLASS_GPR16, i)] =
+		    v & 0xFFFF;
+	}
+	rc.values[ZYDIS_REGISTER_RIP] = reg_read(cpu, UC_X86_REG_RIP);
+	rc.values[ZYDIS_REGISTER_EIP] = rc.values[ZYDIS_REGISTER_RIP] &
+	    0xFFFFFFFF;
+	rc.values[ZYDIS_REGISTER_IP] = rc.values[ZYDIS_REGISTER_RIP] & 0xFFFF;
+	if (!ZYAN_SUCCESS(ZydisCalcAbsoluteAddressEx(&in->zi, op,
+	    rc.values[ZYDIS_REGISTER_RIP], &rc, &ea)))
+		return (0);
+	switch (op->mem.segment) {
+	case ZYDIS_REGISTER_ES: base = cpu->loaded_seg[SEG_ES].base; break;
+	case ZYDIS_REGISTER_CS: base = cpu->loaded_seg[SEG_CS].base; break;
+	case ZYDIS_REGISTER_SS: base = cpu->loaded_seg[SEG_SS].base; break;
+	case ZYDIS_REGISTER_FS: base = reg_read(cpu, UC_X86_REG_FS_BASE); break;
+	case ZYDIS_REGISTER_GS: base = reg_read(cpu, UC_X86_REG_GS_BASE); break;
+	default: base = cpu->loaded_seg[SEG_DS].base; break;
+	}
+	if (in->mode == 64 && op->mem.segment != ZYDIS_REGISTER_FS &&
+	    op->mem.segment != ZYDIS_REGISTER_GS)
+		base = 0;
+	return (ea + base);
 }
 
 /*
@@ -630,12 +693,11 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		break;
 	case IC_INVLPG:
 		if (cpu->ctl_proc & IA32_VMX_INVLPG_EXITING) {
-			v = 0;
-			if (in->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY)
-				ZydisCalcAbsoluteAddress(&in->zi, &in->ops[0],
-				    reg_read(cpu, UC_X86_REG_RIP), &v);
+			v = mem_operand_linear(cpu, in);
 			insn_exit(cpu, in, VMX_EXIT_INVLPG, v);
 		} else {
+			tlb_flush_va(cpu->tlb, emu_vpid_tag(cpu),
+			    mem_operand_linear(cpu, in));
 			cpu->flush_pending = true;
 		}
 		break;
@@ -1185,7 +1247,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	if (cpu->engine_vmcs != cpu->vmcs_pa || cpu->guest_dirty) {
 		emu_state_load(cpu);
 		emu_flush_decode(cpu);
-		uc_ctl_flush_tlb(cpu->uc);
+		cpu->tlb_ctx_valid = false;
 		/* Entry MSR-load list (SDM §27.4). */
 		memset(&view, 0, sizeof(view));
 		memset(&f, 0, sizeof(f));
@@ -1208,6 +1270,23 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	reg_write(cpu, UC_X86_REG_RFLAGS, vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS));
 	reg_write(cpu, UC_X86_REG_RIP, vmcs_get(cpu, VMCS_GUEST_IA32_RIP));
 	emu_set_cr2(cpu, regs->cr2);
+
+	/*
+	 * The engine's TLB holds one context's translations: a different
+	 * VPID or EPTP, or checked mode (which must see every use), empties
+	 * it; the software TLB keeps every context's.  Without VPIDs, VM
+	 * entries and exits invalidate VPID 0's mappings (SDM §29.4.3.1).
+	 */
+	if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_VPID))
+		tlb_flush_vpid(cpu->tlb, 0, false);
+	if (!cpu->tlb_ctx_valid || cpu->tlb_vpid != emu_vpid_tag(cpu) ||
+	    cpu->tlb_eptp != emu_eptp_tag(cpu) || cpu->stale_fn != NULL ||
+	    !(cpu->ctl_proc2 & IA32_VMX_ENABLE_VPID)) {
+		uc_ctl_flush_tlb(cpu->uc);
+		cpu->tlb_vpid = emu_vpid_tag(cpu);
+		cpu->tlb_eptp = emu_eptp_tag(cpu);
+		cpu->tlb_ctx_valid = true;
+	}
 
 	/* Event injection (SDM Vol. 3C §27.6). */
 	info = vmcs_get(cpu, VMCS_ENTRY_INTERRUPTION_INFO);
@@ -1283,6 +1362,8 @@ exited:
 	record_exit_fields(cpu);
 	(void)msr_list_store(cpu, vmcs_get(cpu, VMCS_EXIT_STORE_MSR_ADDRESS),
 	    (uint32_t)vmcs_get(cpu, VMCS_EXIT_MSR_STORE_COUNT));
+	if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_VPID))
+		tlb_flush_vpid(cpu->tlb, 0, false);
 	load_host_state(cpu);
 	(void)msr_list_load_host(cpu, vmcs_get(cpu, VMCS_EXIT_LOAD_MSR_ADDRESS),
 	    (uint32_t)vmcs_get(cpu, VMCS_EXIT_MSR_LOAD_COUNT));

@@ -229,12 +229,12 @@ read_gpa64(struct emu_cpu *cpu, uint64_t gpa, uint64_t *v, uint64_t va,
 }
 
 /*
- * Walk the guest's page tables for va.  Returns 0 with *gpa and the
- * permissions (*w, *u, *x) granted, or -1 with an exit recorded.
+ * Walk the guest's page tables for va.  Returns 0 with *gpa and the rights
+ * along the walk in *xl, or -1 with the #PF or EPT exit recorded.
  */
 static int
 guest_walk(struct emu_cpu *cpu, const struct walk_regs *r, uint64_t va,
-    int access, uint64_t *gpa, bool *wr, bool *us, bool *nx)
+    int access, uint64_t *gpa, struct emu_xlat *xl)
 {
 	uint64_t e, ea_hpa, table, rsvd_hi, pdpte;
 	uint64_t ents_hpa[5];
@@ -359,11 +359,11 @@ guest_walk(struct emu_cpu *cpu, const struct walk_regs *r, uint64_t va,
 			}
 		}
 	}
-	*wr = w && ((ents[n - 1] & PTE_D) || (access & EMU_ACC_WRITE));
-	if (!(r->cr0 & CR0_WP) && !user)
-		*wr = (ents[n - 1] & PTE_D) || (access & EMU_ACC_WRITE);
-	*us = u;
-	*nx = !x;
+	xl->w = w;
+	xl->u = u;
+	xl->nx = !x;
+	xl->dirty = (ents[n - 1] & PTE_D) || (access & EMU_ACC_WRITE);
+	xl->global = (ents[n - 1] & (1ULL << 8)) && (r->cr4 & CR4_PGE);
 	return (0);
 pf:
 	if (access & EMU_ACC_WRITE)
@@ -433,20 +433,120 @@ ensure_mapped(struct emu_cpu *cpu, uint64_t hpa)
 	return (0);
 }
 
+uint16_t
+emu_vpid_tag(struct emu_cpu *cpu)
+{
+	return ((cpu->ctl_proc2 & IA32_VMX_ENABLE_VPID) ? cpu->vpid : 0);
+}
+
+uint64_t
+emu_eptp_tag(struct emu_cpu *cpu)
+{
+	return ((cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT) ?
+	    (cpu->eptp & ADDR_MASK) : 0);
+}
+
+/* Unicorn rights for a translation at the current CPL and controls. */
+static uint32_t
+xlat_perms(const struct emu_xlat *x, const struct walk_regs *r)
+{
+	bool user = r->cpl == 3, smap;
+	uint32_t p = 0;
+
+	smap = !user && x->u && (r->cr4 & CR4_SMAP) && !(r->rflags & PSL_AC);
+	if ((!user || x->u) && !smap && (x->ept & EPT_R))
+		p |= UC_PROT_READ;
+	if ((user ? (x->u && x->w) : (x->w || !(r->cr0 & CR0_WP))) &&
+	    (!user || x->u) && !smap && x->dirty && (x->ept & EPT_W))
+		p |= UC_PROT_WRITE;
+	if ((!user || x->u) && !x->nx && !(!user && x->u &&
+	    (r->cr4 & CR4_SMEP)) && (x->ept & EPT_X))
+		p |= UC_PROT_EXEC;
+	return (p);
+}
+
+static uint32_t
+access_prot(int access)
+{
+	return (access == EMU_ACC_WRITE ? UC_PROT_WRITE :
+	    access == EMU_ACC_FETCH ? UC_PROT_EXEC : UC_PROT_READ);
+}
+
 /*
- * Unicorn's TLB-miss hook: translate linear va for one access, walking
- * guest paging then EPT.  Returns true with the host-physical page and its
- * permissions, or false after recording the fault.
+ * A fresh two-dimensional walk for va.  Returns 0 with *x filled, or -1
+ * with the fault recorded (nothing recorded when probing).
+ */
+static int
+fresh_walk(struct emu_cpu *cpu, const struct walk_regs *r, uint64_t va,
+    int access, struct emu_xlat *x)
+{
+	uint64_t gpa, hpa;
+	int eperm;
+
+	memset(x, 0, sizeof(*x));
+	if (r->cr0 & CR0_PG) {
+		if (guest_walk(cpu, r, va, access, &gpa, x) < 0)
+			return (-1);
+	} else {
+		gpa = (r->efer & EFER_LMA) ? va : (va & 0xFFFFFFFFULL);
+		x->w = x->u = x->dirty = true;
+	}
+	eperm = ept_translate(cpu, gpa & ~0xFFFULL, access, &hpa, va, true,
+	    false);
+	if (eperm < 0) {
+		if (!cpu->walk_probe)
+			cpu->exit.gpa = gpa;
+		return (-1);
+	}
+	x->gpa = gpa & ~0xFFFULL;
+	x->hpa = hpa & ~0xFFFULL;
+	x->ept = (uint8_t)eperm;
+	return (0);
+}
+
+/* Checked mode: is the cached translation still what a walk gives? */
+static void
+check_stale(struct emu_cpu *cpu, const struct walk_regs *r, uint64_t va,
+    int access, const struct emu_xlat *cached)
+{
+	struct emu_stale_report rep;
+	int rc;
+
+	memset(&rep, 0, sizeof(rep));
+	cpu->walk_probe = true;
+	rc = fresh_walk(cpu, r, va, access, &rep.now);
+	cpu->walk_probe = false;
+	if (rc == 0 && rep.now.hpa == cached->hpa &&
+	    rep.now.ept == cached->ept && rep.now.w == cached->w &&
+	    rep.now.u == cached->u && rep.now.nx == cached->nx)
+		return;
+	rep.vtime = cpu->vtime;
+	rep.vpid = emu_vpid_tag(cpu);
+	rep.eptp = emu_eptp_tag(cpu);
+	rep.va = va & ~0xFFFULL;
+	rep.cached = *cached;
+	rep.now_faults = rc != 0;
+	cpu->stale_count++;
+	cpu->stale_fn(cpu->stale_arg, &rep);
+}
+
+/*
+ * Unicorn's TLB-miss hook: translate linear va for one access.  A cached
+ * translation of the current context (VPID, EPTP) is used when it allows
+ * the access; otherwise the guest's paging and EPT are walked and the
+ * result cached.  Returns true with the host-physical page and its rights,
+ * or false after recording the fault.
  */
 bool
 emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
     uc_tlb_entry *result, void *arg)
 {
 	struct emu_cpu *cpu = arg;
+	const struct emu_xlat *c;
+	struct emu_xlat x;
 	struct walk_regs r;
-	uint64_t gpa, hpa;
-	int access, eperm;
-	bool w = true, u = true, nx = false;
+	bool gp_only;
+	int access;
 
 	(void)uc;
 	switch (type) {
@@ -461,60 +561,49 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 		break;
 	}
 	walk_regs(cpu, &r);
-	if (r.cr0 & CR0_PG) {
-		if (guest_walk(cpu, &r, va, access, &gpa, &w, &u, &nx) < 0)
-			return (fill_fail(cpu));
+	gp_only = !(r.cr0 & CR0_PG);
+	c = tlb_lookup(cpu->tlb, emu_vpid_tag(cpu), emu_eptp_tag(cpu), gp_only,
+	    va);
+	if (c != NULL && (xlat_perms(c, &r) & access_prot(access))) {
+		if (cpu->stale_fn != NULL)
+			check_stale(cpu, &r, va, access, c);
+		x = *c;
 	} else {
-		gpa = (r.efer & EFER_LMA) ? va : (va & 0xFFFFFFFFULL);
+		if (fresh_walk(cpu, &r, va, access, &x) != 0)
+			return (fill_fail(cpu));
+		if (ensure_mapped(cpu, x.hpa) != 0) {
+			/* EPT points at no memory: the access cannot complete. */
+			cpu->exit.gpa = x.gpa | (va & 0xFFF);
+			record_exit(cpu, VMX_EXIT_EPT_MISCONFIGURATION, 0);
+			return (fill_fail(cpu));
+		}
+		tlb_insert(cpu->tlb, emu_vpid_tag(cpu), emu_eptp_tag(cpu),
+		    gp_only, va, &x);
 	}
-	eperm = ept_translate(cpu, gpa & ~0xFFFULL, access, &hpa, va, true,
-	    false);
-	if (eperm < 0) {
-		cpu->exit.gpa = gpa;
-		return (fill_fail(cpu));
-	}
-	if (ensure_mapped(cpu, hpa) != 0) {
-		/* EPT points at no memory: the access cannot complete. */
-		cpu->exit.gpa = gpa;
-		record_exit(cpu, VMX_EXIT_EPT_MISCONFIGURATION, 0);
-		return (fill_fail(cpu));
-	}
-	result->paddr = hpa & ~0xFFFULL;
-	result->perms = 0;
-	if (eperm & EPT_R)
-		result->perms |= UC_PROT_READ;
-	if ((eperm & EPT_W) && w)
-		result->perms |= UC_PROT_WRITE;
-	if ((eperm & EPT_X) && !nx)
-		result->perms |= UC_PROT_EXEC;
+	result->paddr = x.hpa;
+	result->perms = xlat_perms(&x, &r);
 	return (true);
 }
 
 /*
  * Translate linear va as the guest would for an access, with no side
- * effects (no A/D updates, no exit recorded): for decoding instructions.
+ * effects (no A/D updates, no exit recorded, no caching): for decoding
+ * instructions and for the CPU's own accesses during event delivery.
  */
 int
 emu_translate_probe(struct emu_cpu *cpu, uint64_t va, int access,
     uint64_t *hpa)
 {
 	struct walk_regs r;
-	uint64_t gpa;
-	bool w, u, nx;
-	int rc = 0;
+	struct emu_xlat x;
+	int rc;
 
 	cpu->walk_probe = true;
 	walk_regs(cpu, &r);
-	if (r.cr0 & CR0_PG) {
-		if (guest_walk(cpu, &r, va, access, &gpa, &w, &u, &nx) < 0)
-			rc = -1;
-	} else {
-		gpa = (r.efer & EFER_LMA) ? va : (va & 0xFFFFFFFFULL);
-	}
-	if (rc == 0 && ept_translate(cpu, gpa, access, hpa, va, true,
-	    false) < 0)
-		rc = -1;
+	rc = fresh_walk(cpu, &r, va, access, &x);
 	cpu->walk_probe = false;
+	if (rc == 0)
+		*hpa = x.hpa | (va & 0xFFF);
 	return (rc);
 }
 

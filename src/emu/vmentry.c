@@ -3582,8 +3582,8 @@ vmentry_explain(const struct vmentry_failure *f, FILE *fp)
 		fprintf(fp, "VM entry: no check failed\n");
 		return;
 	}
-	fprintf(fp, "VM entry failed check %s (SDM Vol. 3C %s%s)\n",
-	    f->rule->name, "\xc2\xa7", f->rule->sdm);
+	fprintf(fp, "VM entry failed check %s (SDM Vol. 3C §%s)\n",
+	    f->rule->name, f->rule->sdm);
 	fprintf(fp, "  rule:   %s\n", f->rule->what);
 	if (f->detail[0] != '\0')
 		fprintf(fp, "  detail: %s\n", f->detail);

@@ -29,6 +29,8 @@
 
 #include "emu_impl.h"
 
+static void stale_to_stderr(void *, const struct emu_stale_report *);
+
 /* Host */
 
 struct emu_host *
@@ -106,14 +108,25 @@ emu_cpu_create(struct emu_host *h, int *errorp)
 	cpu->engine_vmcs = VMCS_PA_NONE;
 	pthread_mutex_init(&cpu->halt_lock, NULL);
 	pthread_cond_init(&cpu->halt_cv, NULL);
+	if ((cpu->tlb = tlb_create()) == NULL) {
+		free(cpu);
+		*errorp = ENOMEM;
+		return (NULL);
+	}
 	if ((error = emu_engine_init(cpu)) != 0) {
+		tlb_destroy(cpu->tlb);
 		free(cpu);
 		*errorp = error;
 		return (NULL);
 	}
+	if (getenv("VMMSIM_CHECK_TLB") != NULL &&
+	    strcmp(getenv("VMMSIM_CHECK_TLB"), "0") != 0)
+		cpu->stale_fn = stale_to_stderr;
 	*errorp = 0;
 	return (cpu);
 }
+
+
 
 void
 emu_cpu_destroy(struct emu_cpu *cpu)
@@ -121,6 +134,7 @@ emu_cpu_destroy(struct emu_cpu *cpu)
 	if (cpu == NULL)
 		return;
 	emu_engine_fini(cpu);
+	tlb_destroy(cpu->tlb);
 	pthread_mutex_destroy(&cpu->halt_lock);
 	pthread_cond_destroy(&cpu->halt_cv);
 	free(cpu);
@@ -570,6 +584,11 @@ vmx_invept(struct emu_cpu *cpu, uint64_t type, const struct vmx_invept_desc *d)
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
 	if (type == 1 && (d->eptp & 0x7) != 6 && (d->eptp & 0x7) != 0)
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	if (type == 1)
+		tlb_flush_eptp(cpu->tlb, d->eptp & 0x000FFFFFFFFFF000ULL &
+		    ((1ULL << HOSTMEM_PHYS_BITS) - 1));
+	else
+		tlb_flush_all(cpu->tlb);
 	emu_flush_decode(cpu);
 	uc_ctl_flush_tlb(cpu->uc);
 	return (VMX_SUCCEED);
@@ -592,6 +611,20 @@ vmx_invvpid(struct emu_cpu *cpu, uint64_t type,
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
 	if (type == 0 && !canonical(d->linear))
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	switch (type) {
+	case 0:
+		tlb_flush_va(cpu->tlb, (uint16_t)d->vpid, d->linear);
+		break;
+	case 1:
+		tlb_flush_vpid(cpu->tlb, (uint16_t)d->vpid, false);
+		break;
+	case 2:
+		tlb_flush_all_vpids(cpu->tlb);
+		break;
+	default:
+		tlb_flush_vpid(cpu->tlb, (uint16_t)d->vpid, true);
+		break;
+	}
 	emu_flush_decode(cpu);
 	uc_ctl_flush_tlb(cpu->uc);
 	return (VMX_SUCCEED);
@@ -611,4 +644,49 @@ uint64_t
 emu_cpu_vtime(struct emu_cpu *cpu)
 {
 	return (cpu->vtime);
+}
+
+static void
+stale_to_stderr(void *arg, const struct emu_stale_report *r)
+{
+	(void)arg;
+	if (r->now_faults)
+		fprintf(stderr, "vmmsim: stale translation used at vtime %llu: "
+		    "VPID %u EPTP %#llx VA %#llx -> HPA %#llx, but a walk now "
+		    "faults\n", (unsigned long long)r->vtime, r->vpid,
+		    (unsigned long long)r->eptp, (unsigned long long)r->va,
+		    (unsigned long long)r->cached.hpa);
+	else
+		fprintf(stderr, "vmmsim: stale translation used at vtime %llu: "
+		    "VPID %u EPTP %#llx VA %#llx -> HPA %#llx (EPT %x), a walk "
+		    "now gives HPA %#llx (EPT %x)\n",
+		    (unsigned long long)r->vtime, r->vpid,
+		    (unsigned long long)r->eptp, (unsigned long long)r->va,
+		    (unsigned long long)r->cached.hpa, r->cached.ept,
+		    (unsigned long long)r->now.hpa, r->now.ept);
+}
+
+/*
+ * Checked mode: report every use of a cached translation that a fresh
+ * walk would no longer give.  fn NULL with arg NULL turns it off; the
+ * environment variable VMMSIM_CHECK_TLB=1 turns it on for every CPU with
+ * reports on stderr.
+ */
+void
+emu_cpu_set_tlb_check(struct emu_cpu *cpu, emu_stale_fn *fn, void *arg)
+{
+	cpu->stale_fn = fn;
+	cpu->stale_arg = arg;
+}
+
+void
+emu_cpu_tlb_check_stderr(struct emu_cpu *cpu)
+{
+	emu_cpu_set_tlb_check(cpu, stale_to_stderr, NULL);
+}
+
+uint64_t
+emu_cpu_stale_count(struct emu_cpu *cpu)
+{
+	return (cpu->stale_count);
 }
