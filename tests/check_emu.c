@@ -22,7 +22,9 @@
 
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "emu_fixture.h"
 #include "emu/emu_impl.h"
@@ -817,7 +819,330 @@ START_TEST(test_tlb_checked_mode_reports_stale_use)
 }
 END_TEST
 
-Suite *
+/* Exits by control (SDM Vol. 3C §26.1) on testdata/lm_exits.asm */
+
+static void
+ex_setup(struct fx *fx, uint64_t rip)
+{
+	fx_init(fx);
+	fx_map_ram(fx, 512);
+	fx_load(fx, "lm_exits.bin", 0x1000);
+	fx_guest_long(fx, rip);
+}
+
+static void
+ex_ctl(struct fx *fx, uint32_t field, uint32_t set, uint32_t clear)
+{
+	fx_vmwrite(fx, field, (fx_vmread(fx, field) | set) & ~clear);
+}
+
+START_TEST(test_exit_mov_dr)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x1040);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_MOV_DR_EXITING, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_MOV_DR);
+	/* MOV to DR3 from RAX */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 3);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 3);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_MOV_DR);
+	/* MOV from DR7 to RCX */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    7 | (1 << 4) | (1 << 8));
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_exit_invlpg_reports_linear_address)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x1080);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_INVLPG_EXITING, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_INVLPG);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 0x3010);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 4);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_exit_vmcall_and_xsetbv)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x10C0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_VMCALL);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 3);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_XSETBV);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 3);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x10C5);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_exit_cr3_load_store_and_target_list)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x1100);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_CR3_LOAD_EXITING |
+	    IA32_VMX_CR3_STORE_EXITING, 0);
+	fx_vmwrite(&fx, VMCS_CR3_TARGET_COUNT, 1);
+	fx_vmwrite(&fx, VMCS_CR3_TARGET_0, 0x10000);
+	/* The load of a target value does not exit; the store does. */
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_CR_ACCESS);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1108);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    3 | (1 << 4) | (2 << 8));
+	fx_vmwrite(&fx, VMCS_CR3_TARGET_COUNT, 0);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1105);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_CR_ACCESS);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 3);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_tpr_shadow_and_threshold_exit)
+{
+	struct fx fx;
+	uint64_t vapic;
+	uint8_t *p;
+
+	ex_setup(&fx, 0x1140);
+	vapic = hostmem_alloc(fx.hm, 1);
+	p = hostmem_ptr(fx.hm, vapic, 4096);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_USE_TPR_SHADOW,
+	    IA32_VMX_CR8_LOAD_EXITING | IA32_VMX_CR8_STORE_EXITING);
+	fx_vmwrite(&fx, VMCS_VIRTUAL_APIC_ADDRESS, vapic);
+	fx_vmwrite(&fx, VMCS_TPR_THRESHOLD, 6);
+	p[0x80] = 0x70;		/* the threshold may not exceed VTPR[7:4] */
+	/* Trap-like: after the MOV to CR8, with VTPR already written. */
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_TPR_BELOW_THRESHOLD);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1149);
+	ck_assert_uint_eq(p[0x80], 0x50);
+	/* Resuming with the threshold above VTPR would fail the entry. */
+	ck_assert_int_eq(vmx_vmresume(fx.cpu, &fx.regs), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu),
+	    VMXERR_ENTRY_INVALID_CONTROL_FIELDS);
+	fx_vmwrite(&fx, VMCS_TPR_THRESHOLD, 0);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 5);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_exits_wbinvd_pause_rdpmc_rdtsc_rdrand)
+{
+	struct fx fx;
+	static const uint32_t want[] = { VMX_EXIT_WBINVD, VMX_EXIT_PAUSE,
+	    VMX_EXIT_RDPMC, VMX_EXIT_RDTSC, VMX_EXIT_RDRAND, VMX_EXIT_HLT };
+	size_t i;
+
+	ex_setup(&fx, 0x1180);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_PAUSE_EXITING |
+	    IA32_VMX_RDPMC_EXITING | IA32_VMX_RDTSC_EXITING, 0);
+	ex_ctl(&fx, VMCS_PROCBASED2_CTLS, IA32_VMX_WBINVD_EXITING |
+	    IA32_VMX_RDRAND_EXITING, 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_uint_eq(fx_run(&fx, i == 0), want[i]);
+		fx_skip(&fx);
+	}
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_rdrand_without_exiting_is_deterministic)
+{
+	struct fx fx;
+	uint64_t v[2];
+	int run;
+
+	for (run = 0; run < 2; run++) {
+		ex_setup(&fx, 0x1188);
+		ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+		v[run] = fx.regs.r[EMU_RAX];
+		/* CF = 1: a value was returned. */
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RFLAGS) & 1, 1);
+		fx_fini(&fx);
+	}
+	ck_assert_uint_eq(v[0], v[1]);
+}
+END_TEST
+
+START_TEST(test_interrupt_window_after_sti_shadow)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x11C0);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_INTERRUPT_WINDOW_EXITING, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_INT_WINDOW);
+	/* sti; nop (in the shadow); the exit comes before the second nop. */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x11C2);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 0);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_interrupt_window_open_at_entry)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x1000);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_INTERRUPT_WINDOW_EXITING, 0);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RFLAGS, 0x202);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_INT_WINDOW);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0);
+	/* Blocking by STI at entry holds the window shut for one insn. */
+	fx_vmwrite(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST, 1);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_INT_WINDOW);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1003);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 1);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_io_bitmaps)
+{
+	struct fx fx;
+	uint8_t *a, *b;
+
+	ex_setup(&fx, 0x1200);
+	a = hostmem_ptr(fx.hm, fx.io_a, 4096);
+	b = hostmem_ptr(fx.hm, fx.io_b, 4096);
+	a[0x71 / 8] |= 1 << (0x71 % 8);
+	a[0x100 / 8] |= 1 << (0x100 % 8);
+	b[1 / 8] |= 1 << 1;				/* port 0x8001 */
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_USE_IO_BITMAPS, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x71);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x8001);
+	fx_skip(&fx);
+	/* A 2-byte access at 0xFF exits for port 0x100's bit. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    (0xFFULL << 16) | (1 << 6) | 1);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* The preemption timer exits at exactly the instruction it expires at. */
+START_TEST(test_preemption_timer_is_exact)
+{
+	struct fx fx;
+	uint64_t n, vt[2], rax[2];
+	int run;
+
+	for (run = 0; run < 2; run++) {
+		ex_setup(&fx, 0x1000);
+		ex_ctl(&fx, VMCS_PINBASED_CTLS,
+		    IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER, 0);
+		ex_ctl(&fx, VMCS_EXIT_CTLS, IA32_VMX_SAVE_VMX_PREEMPTION_TIMER, 0);
+		fx_vmwrite(&fx, VMCS_VMX_PREEMPTION_TIMER_VAL, 1000);
+		ck_assert_uint_eq(fx_run(&fx, 1),
+		    VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED);
+		n = emu_cpu_vtime(fx.cpu);
+		/* Rate 5: 1000 ticks of bit 5 = 32000 instructions. */
+		ck_assert_uint_eq(n, 1000 << 5);
+		/* inc, jmp, inc, ...: RAX counts the incs retired. */
+		ck_assert_uint_eq(fx.regs.r[EMU_RAX], (n + 1) / 2);
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP),
+		    n % 2 ? 0x1003 : 0x1000);
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_VMX_PREEMPTION_TIMER_VAL),
+		    0);
+		vt[run] = n;
+		rax[run] = fx.regs.r[EMU_RAX];
+		fx_fini(&fx);
+	}
+	ck_assert_uint_eq(vt[0], vt[1]);
+	ck_assert_uint_eq(rax[0], rax[1]);
+}
+END_TEST
+
+/* HLT without HLT exiting: activity state HLT, idle time skipped. */
+START_TEST(test_hlt_activity_state_and_timer_warp)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x1240);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, 0, IA32_VMX_HLT_EXITING);
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER,
+	    0);
+	ex_ctl(&fx, VMCS_EXIT_CTLS, IA32_VMX_SAVE_VMX_PREEMPTION_TIMER, 0);
+	fx_vmwrite(&fx, VMCS_VMX_PREEMPTION_TIMER_VAL, 100000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_ACTIVITY_STATE), 1);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1241);
+	ck_assert_uint_eq(emu_cpu_vtime(fx.cpu), 100000ULL << 5);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_VMX_PREEMPTION_TIMER_VAL), 0);
+	fx_fini(&fx);
+}
+END_TEST
+
+static void *
+kick_later(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	emu_cpu_kick(arg);
+	return (NULL);
+}
+
+/* Another thread's interrupt ends a spinning guest with exit reason 1. */
+START_TEST(test_external_interrupt_from_another_thread)
+{
+	struct fx fx;
+	pthread_t t;
+
+	ex_setup(&fx, 0x1000);
+	ck_assert_int_eq(pthread_create(&t, NULL, kick_later, fx.cpu), 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
+	pthread_join(t, NULL);
+	ck_assert_uint_gt(fx.regs.r[EMU_RAX], 0);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* MSR lists: loaded on entry, stored on exit, a bad entry fails (34). */
+START_TEST(test_msr_load_and_store_lists)
+{
+	struct fx fx;
+	uint64_t list = 0, store, *p, *q;
+
+	ex_setup(&fx, 0x1240);
+	list = hostmem_alloc(fx.hm, 1);
+	store = hostmem_alloc(fx.hm, 1);
+	p = hostmem_ptr(fx.hm, list, 4096);
+	q = hostmem_ptr(fx.hm, store, 4096);
+	p[0] = 0xC0000082;			/* LSTAR */
+	p[1] = 0xFFFFFFFF81234560ULL;
+	q[0] = 0xC0000082;
+	fx_vmwrite(&fx, VMCS_ENTRY_LOAD_MSR_ADDRESS, list);
+	fx_vmwrite(&fx, VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+	fx_vmwrite(&fx, VMCS_EXIT_STORE_MSR_ADDRESS, store);
+	fx_vmwrite(&fx, VMCS_EXIT_MSR_STORE_COUNT, 1);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(q[1], 0xFFFFFFFF81234560ULL);
+	vmx_vmclear(fx.cpu, fx.vmcs);
+	vmx_vmptrld(fx.cpu, fx.vmcs);
+	p[2] = 0x9E;				/* IA32_SMBASE: not loadable */
+	fx_vmwrite(&fx, VMCS_ENTRY_MSR_LOAD_COUNT, 2);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_ENTRY_FAILED_MSR_LOAD |
+	    VMX_EXIT_REASON_ENTRY_FAILURE);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 2);
+	fx_fini(&fx);
+}
+END_TEST
+
+static Suite *
 emu_suite(void)
 {
 	Suite *s = suite_create("emu");
@@ -851,6 +1176,23 @@ emu_suite(void)
 	tcase_add_test(tc, test_ring3_long_mode_guest);
 	tcase_add_test(tc, test_runs_are_deterministic);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exits");
+	tcase_add_test(tc, test_exit_mov_dr);
+	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
+	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
+	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);
+	tcase_add_test(tc, test_tpr_shadow_and_threshold_exit);
+	tcase_add_test(tc, test_exits_wbinvd_pause_rdpmc_rdtsc_rdrand);
+	tcase_add_test(tc, test_rdrand_without_exiting_is_deterministic);
+	tcase_add_test(tc, test_interrupt_window_after_sti_shadow);
+	tcase_add_test(tc, test_interrupt_window_open_at_entry);
+	tcase_add_test(tc, test_io_bitmaps);
+	tcase_add_test(tc, test_preemption_timer_is_exact);
+	tcase_add_test(tc, test_hlt_activity_state_and_timer_warp);
+	tcase_add_test(tc, test_external_interrupt_from_another_thread);
+	tcase_add_test(tc, test_msr_load_and_store_lists);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tlb");

@@ -307,6 +307,8 @@ fx_run(struct fx *fx, int launch)
 
 	r = launch ? vmx_vmlaunch(fx->cpu, &fx->regs) :
 	    vmx_vmresume(fx->cpu, &fx->regs);
+	if (r == VMX_FAIL_VALID)
+		vmx_explain_entry_failure(fx->cpu, stderr);
 	ck_assert_msg(r == VMX_SUCCEED, "VM entry failed: %d (error %u)", r,
 	    vmx_last_error(fx->cpu));
 	return ((uint32_t)fx_vmread(fx, VMCS_EXIT_REASON));

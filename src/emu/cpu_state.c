@@ -309,6 +309,7 @@ emu_state_load(struct emu_cpu *cpu)
 	hf = compute_hflags(get32(b, lay->hflags), cr0, cr4, efer, rflags, b,
 	    lay, cpl, intr);
 	put32(b, lay->hflags, hf);
+	cpu->engine_intr = (intr & 3) ? 1 : 0;
 	uc_context_restore(cpu->uc, cpu->ctx);
 	cpu->engine_vmcs = cpu->vmcs_pa;
 	cpu->guest_dirty = false;
@@ -378,8 +379,8 @@ emu_state_save(struct emu_cpu *cpu)
 	else
 		entry &= ~IA32_VMX_IA32E_MODE_GUEST;
 	vmcs_set(cpu, VMCS_ENTRY_CTLS, entry);
-	vmcs_set(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST,
-	    (get32(b, lay->hflags) & HF_INHIBIT_IRQ) ? 1 : 0);
+	cpu->engine_intr = (get32(b, lay->hflags) & HF_INHIBIT_IRQ) ? 1 : 0;
+	vmcs_set(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST, cpu->engine_intr);
 }
 
 /* CPL of the guest in the engine. */
@@ -559,4 +560,21 @@ emu_mov_to_cr(struct emu_cpu *cpu, int cr, uint64_t v, uint64_t mask)
 		uc_ctl_flush_tlb(cpu->uc);
 	}
 	return (0);
+}
+
+/*
+ * Blocking by STI or MOV SS for the first instruction after VM entry, from
+ * the interruptibility-state field: QEMU's inhibit flag.
+ */
+void
+emu_set_inhibit(struct emu_cpu *cpu, bool on)
+{
+	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint32_t hf;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	hf = get32(b, cpu->host->lay.hflags);
+	hf = on ? (hf | HF_INHIBIT_IRQ) : (hf & ~HF_INHIBIT_IRQ);
+	put32(b, cpu->host->lay.hflags, hf);
+	uc_context_restore(cpu->uc, cpu->ctx);
 }

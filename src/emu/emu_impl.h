@@ -114,6 +114,7 @@ struct emu_block {
 	uint8_t		 mode;		/* 16, 32 or 64 */
 	uint16_t	 ninsn;
 	uint8_t		 nsel;		/* instructions that need a hook */
+	bool		 shadow;	/* ends with STI, MOV SS or POP SS */
 	uint16_t	*ends;		/* [ninsn] end offset of each insn */
 	struct emu_block *next;		/* hash chain */
 };
@@ -175,6 +176,13 @@ struct emu_cpu {
 	uint16_t		 vpid;
 	uint64_t		 cr0_mask, cr4_mask, cr0_shadow, cr4_shadow;
 	uint64_t		 tsc_offset;
+	uint64_t		 deadline;	/* vtime of the next timed exit */
+	uint64_t		 entry_vtime;	/* vtime at the last VM entry */
+	uint32_t		 preempt_val;	/* preemption timer at entry */
+	uc_hook			 deadline_hook;	/* code hook at the deadline */
+	bool			 deadline_hooked;
+	bool			 shadow_next;	/* next block is in a shadow */
+	uint32_t		 engine_intr;	/* inhibit state the engine has */
 	int			 stop_why;	/* why the engine stopped */
 
 	/* Decode cache */
@@ -247,6 +255,7 @@ unsigned emu_guest_cpl(struct emu_cpu *);
 int	 emu_code_size(struct emu_cpu *);
 void	 emu_set_cr2(struct emu_cpu *, uint64_t);
 int	 emu_mov_to_cr(struct emu_cpu *, int cr, uint64_t v, uint64_t mask);
+void	 emu_set_inhibit(struct emu_cpu *, bool);
 
 #define EMU_ACC_READ	1
 #define EMU_ACC_WRITE	2

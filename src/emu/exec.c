@@ -66,7 +66,8 @@ enum insn_class {
 	IC_RDPMC,
 	IC_WBINVD,
 	IC_RDRAND,
-	IC_RDSEED
+	IC_RDSEED,
+	IC_MOVDR
 };
 
 struct emu_insn {
@@ -129,11 +130,16 @@ classify_full(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *op)
 	int i;
 
 	if (zi->mnemonic == ZYDIS_MNEMONIC_MOV) {
-		for (i = 0; i < zi->operand_count_visible; i++)
-			if (op[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-			    ZydisRegisterGetClass(op[i].reg.value) ==
+		for (i = 0; i < zi->operand_count_visible; i++) {
+			if (op[i].type != ZYDIS_OPERAND_TYPE_REGISTER)
+				continue;
+			if (ZydisRegisterGetClass(op[i].reg.value) ==
 			    ZYDIS_REGCLASS_CONTROL)
 				return (IC_MOVCR);
+			if (ZydisRegisterGetClass(op[i].reg.value) ==
+			    ZYDIS_REGCLASS_DEBUG)
+				return (IC_MOVDR);
+		}
 		return (IC_NONE);
 	}
 	return (classify(zi->mnemonic));
@@ -437,6 +443,51 @@ gpr_number(ZydisRegister r)
 }
 
 /*
+ * The virtual-APIC page's VTPR (offset 0x80) under "use TPR shadow" (SDM
+ * Vol. 3C §30.1.1).  A virtual-APIC address with no memory behind it reads
+ * as 0 and drops writes.
+ */
+static uint8_t *
+vtpr_ptr(struct emu_cpu *cpu)
+{
+	return (hostmem_ptr(cpu->host->mem, (vmcs_get(cpu,
+	    VMCS_VIRTUAL_APIC_ADDRESS) & ~0xFFFULL) + 0x80, 4));
+}
+
+static uint32_t
+vtpr(struct emu_cpu *cpu)
+{
+	uint8_t *p = vtpr_ptr(cpu);
+	uint32_t v = 0;
+
+	if (p != NULL)
+		memcpy(&v, p, 4);
+	return (v & 0xFF);
+}
+
+/*
+ * MOV to CR8 with a TPR shadow: VTPR[7:4] <- CR8[3:0], the rest of the
+ * dword cleared, then a trap-like TPR-below-threshold exit when VTPR[7:4]
+ * falls below the threshold (SDM Vol. 3C §30.1.2).
+ */
+static void
+tpr_shadow_write(struct emu_cpu *cpu, struct emu_insn *in, uint64_t v)
+{
+	uint8_t *p = vtpr_ptr(cpu);
+	uint32_t nv = ((uint32_t)v & 0xF) << 4;
+
+	if (p != NULL)
+		memcpy(p, &nv, 4);
+	insn_retire(cpu, in);
+	if ((nv >> 4) < (vmcs_get(cpu, VMCS_TPR_THRESHOLD) & 0xF)) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_TPR_BELOW_THRESHOLD;
+		cpu->stop_why = EMU_STOP_EXIT;
+		uc_emu_stop(cpu->uc);
+	}
+}
+
+/*
  * MOV to/from CR0, CR3, CR4, CR8 (SDM Vol. 3C §26.1.3): writes to CR0/CR4
  * exit when they would change a bit owned by the host (mask) to differ from
  * its read shadow; reads of masked bits return the shadow; CR3 loads and
@@ -488,6 +539,8 @@ handle_movcr(struct emu_cpu *cpu, struct emu_insn *in)
 				insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
 				return;
 			}
+			if (cpu->ctl_proc & IA32_VMX_USE_TPR_SHADOW)
+				tpr_shadow_write(cpu, in, v);
 			return;
 		default:
 			return;
@@ -509,8 +562,12 @@ handle_movcr(struct emu_cpu *cpu, struct emu_insn *in)
 			insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
 		return;
 	case 8:
-		if (cpu->ctl_proc & IA32_VMX_CR8_STORE_EXITING)
+		if (cpu->ctl_proc & IA32_VMX_CR8_STORE_EXITING) {
 			insn_exit(cpu, in, VMX_EXIT_CR_ACCESS, qual);
+		} else if (cpu->ctl_proc & IA32_VMX_USE_TPR_SHADOW) {
+			reg_write(cpu, gpr_uc[gpr], vtpr(cpu) >> 4);
+			insn_retire(cpu, in);
+		}
 		return;
 	default:
 		return;
@@ -605,7 +662,7 @@ privileged(enum insn_class c)
 	switch (c) {
 	case IC_HLT: case IC_RDMSR: case IC_WRMSR: case IC_MOVCR:
 	case IC_CLTS: case IC_LMSW: case IC_INVLPG: case IC_XSETBV:
-	case IC_INVD: case IC_WBINVD:
+	case IC_INVD: case IC_WBINVD: case IC_MOVDR:
 		return (true);
 	default:
 		return (false);
@@ -745,6 +802,21 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		default:
 			insn_exit(cpu, in, VMX_EXIT_VMFUNC, 0);
 			break;
+		}
+		break;
+	case IC_MOVDR:
+		if (cpu->ctl_proc & IA32_VMX_MOV_DR_EXITING) {
+			/* SDM Table 28-4: DR number, direction, GPR. */
+			int to_dr = ZydisRegisterGetClass(in->ops[0].reg.value) ==
+			    ZYDIS_REGCLASS_DEBUG;
+			ZydisRegister dr = to_dr ? in->ops[0].reg.value :
+			    in->ops[1].reg.value;
+			int g = gpr_number(to_dr ? in->ops[1].reg.value :
+			    in->ops[0].reg.value);
+
+			insn_exit(cpu, in, VMX_EXIT_MOV_DR,
+			    (uint64_t)(dr - ZYDIS_REGISTER_DR0) |
+			    ((to_dr ? 0ULL : 1ULL) << 4) | ((uint64_t)g << 8));
 		}
 		break;
 	case IC_INVD:
@@ -913,9 +985,64 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		}
 		off += zi.length;
 		b->ends[n++] = (uint16_t)off;
+		b->shadow = zi.mnemonic == ZYDIS_MNEMONIC_STI ||
+		    ((zi.mnemonic == ZYDIS_MNEMONIC_MOV ||
+		    zi.mnemonic == ZYDIS_MNEMONIC_POP) &&
+		    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ops[0].reg.value == ZYDIS_REGISTER_SS);
 	}
 	b->ninsn = (uint16_t)n;
 	return (b);
+}
+
+/*
+ * A timed exit (the VMX-preemption timer) falls inside the block that is
+ * starting: stop before its instruction at vtime == deadline, exactly.
+ * At the block's first instruction the block hook stops right away;
+ * otherwise a code hook goes on that instruction and the block is
+ * translated again with it.
+ */
+static void on_deadline(uc_engine *, uint64_t, uint32_t, void *);
+
+static void
+deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
+{
+	uint64_t k = cpu->deadline - cpu->vtime_block, at;
+
+	if (k == 0) {
+		cpu->vtime = cpu->vtime_block;
+		cpu->cur_block = NULL;
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+		cpu->stop_why = EMU_STOP_EXIT;
+		uc_emu_stop(cpu->uc);
+		return;
+	}
+	at = b->va + b->ends[k - 1];
+	if (cpu->deadline_hooked)
+		uc_hook_del(cpu->uc, cpu->deadline_hook);
+	cpu->deadline_hooked = uc_hook_add(cpu->uc, &cpu->deadline_hook,
+	    UC_HOOK_CODE, on_deadline, cpu, at, at) == UC_ERR_OK;
+	uc_ctl_remove_cache(cpu->uc, b->va, b->va + b->size);
+	cpu->vtime = cpu->vtime_block;
+	cpu->cur_block = NULL;
+	cpu->stop_why = EMU_STOP_REDECODE;
+	uc_emu_stop(cpu->uc);
+}
+
+static void
+on_deadline(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+
+	(void)size;
+	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE ||
+	    vtime_at(cpu, addr) != cpu->deadline)
+		return;
+	cpu->exit.pending = true;
+	cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+	cpu->stop_why = EMU_STOP_EXIT;
+	uc_emu_stop(uc);
 }
 
 /* Runs before every translated block: count it, decode it the first time. */
@@ -926,7 +1053,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	struct emu_block *b;
 	unsigned h;
 	int mode;
-	bool hooked;
+	bool hooked, shadowed;
 
 	if (cpu->flush_pending) {
 		emu_flush_decode(cpu);
@@ -954,9 +1081,29 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 			return;
 		}
 	}
+	shadowed = cpu->shadow_next;
+	cpu->shadow_next = b->shadow;
+	/*
+	 * Interrupt-window exiting (SDM Vol. 3C §26.7.5): an exit before the
+	 * first instruction at which RFLAGS.IF = 1 and nothing blocks.  The
+	 * engine ends a block after every instruction that can open the
+	 * window (STI, POPF, IRET, the shadowed instruction after STI), so
+	 * block starts are exactly the points to check.
+	 */
+	if ((cpu->ctl_proc & IA32_VMX_INTERRUPT_WINDOW_EXITING) && !shadowed &&
+	    (reg_read(cpu, UC_X86_REG_RFLAGS) & PSL_I)) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_INT_WINDOW;
+		cpu->stop_why = EMU_STOP_EXIT;
+		cpu->cur_block = NULL;
+		uc_emu_stop(uc);
+		return;
+	}
 	cpu->cur_block = b;
 	cpu->vtime_block = cpu->vtime;
 	cpu->vtime += b->ninsn;
+	if (cpu->vtime > cpu->deadline)
+		deadline_in_block(cpu, b);
 }
 
 /* Correct virtual time when execution stopped at linear rip. */
@@ -1216,6 +1363,43 @@ guest_event(struct emu_cpu *cpu)
 	return (emu_deliver_event(cpu, vector, type, has_err, err) != 0);
 }
 
+/*
+ * The guest is in the HLT activity state.  A timed exit comes first: with
+ * nothing to execute, virtual time jumps to it (the guest is idle, so this
+ * costs no host time).  Otherwise an open interrupt window exits, and any
+ * other wake-up waits for an external interrupt from another thread.
+ * Returns true when an exit was recorded.
+ */
+static bool
+halt_wait(struct emu_cpu *cpu)
+{
+	if (cpu->deadline != UINT64_MAX) {
+		cpu->vtime = cpu->deadline;
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+		return (true);
+	}
+	if ((cpu->ctl_proc & IA32_VMX_INTERRUPT_WINDOW_EXITING) &&
+	    (reg_read(cpu, UC_X86_REG_RFLAGS) & PSL_I)) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_INT_WINDOW;
+		return (true);
+	}
+	pthread_mutex_lock(&cpu->halt_lock);
+	while (!atomic_load(&cpu->kicked))
+		pthread_cond_wait(&cpu->halt_cv, &cpu->halt_lock);
+	pthread_mutex_unlock(&cpu->halt_lock);
+	if (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) {
+		atomic_store(&cpu->kicked, 0);
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_EXTINT;
+		return (true);
+	}
+	atomic_store(&cpu->kicked, 0);
+	cpu->halted = false;
+	return (false);
+}
+
 /* #GP(0) raised by an instruction the CPU carried out itself. */
 static void
 raise_gp(struct emu_cpu *cpu)
@@ -1288,14 +1472,46 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		cpu->tlb_ctx_valid = true;
 	}
 
+	/*
+	 * The VMX-preemption timer counts down each time bit X of the TSC
+	 * changes, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C §26.5.1); here the
+	 * TSC is virtual time, so its expiry is a vtime deadline.
+	 */
+	cpu->entry_vtime = cpu->vtime;
+	cpu->deadline = UINT64_MAX;
+	if (cpu->ctl_pin & IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER) {
+		unsigned rate = (unsigned)(cpu->host->caps->misc &
+		    IA32_VMX_MISC_PREEMPT_RATE_MASK);
+
+		cpu->preempt_val = (uint32_t)vmcs_get(cpu,
+		    VMCS_VMX_PREEMPTION_TIMER_VAL);
+		cpu->deadline = ((cpu->vtime >> rate) +
+		    (uint64_t)cpu->preempt_val) << rate;
+	}
+	cpu->shadow_next = (vmcs_get(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST) &
+	    3) != 0;
+	if ((cpu->shadow_next ? 1U : 0U) != cpu->engine_intr) {
+		emu_set_inhibit(cpu, cpu->shadow_next);
+		cpu->engine_intr = cpu->shadow_next;
+	}
+	cpu->halted = vmcs_get(cpu, VMCS_GUEST_ACTIVITY_STATE) == 1;
+
 	/* Event injection (SDM Vol. 3C §27.6). */
 	info = vmcs_get(cpu, VMCS_ENTRY_INTERRUPTION_INFO);
 	if (info & (1U << 31)) {
 		vmcs_set(cpu, VMCS_ENTRY_INTERRUPTION_INFO, info & ~(1ULL << 31));
+		cpu->halted = false;
+		cpu->shadow_next = false;
 		if (emu_inject_event(cpu, (uint32_t)info,
 		    (uint32_t)vmcs_get(cpu, VMCS_ENTRY_EXCEPTION_ERROR_CODE),
 		    (uint32_t)vmcs_get(cpu, VMCS_ENTRY_INSTRUCTION_LENGTH)) != 0)
 			goto exited;
+	}
+	/* A timer value of 0 expires before the first instruction. */
+	if (cpu->deadline <= cpu->vtime) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+		goto exited;
 	}
 
 	for (;;) {
@@ -1306,6 +1522,11 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			cpu->exit.reason = VMX_EXIT_EXTINT;
 			break;
 		}
+		if (cpu->halted) {
+			if (halt_wait(cpu))
+				break;
+			continue;
+		}
 		rip = reg_read(cpu, UC_X86_REG_RIP);
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
 		lin = reg_read(cpu, UC_X86_REG_RIP) +
@@ -1314,14 +1535,8 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			break;
 		if (cpu->stop_why == EMU_STOP_REDECODE)
 			continue;
-		if (cpu->halted) {
-			pthread_mutex_lock(&cpu->halt_lock);
-			while (!atomic_load(&cpu->kicked))
-				pthread_cond_wait(&cpu->halt_cv, &cpu->halt_lock);
-			pthread_mutex_unlock(&cpu->halt_lock);
-			cpu->halted = false;
+		if (cpu->halted)
 			continue;
-		}
 		if (cpu->stop_why == EMU_STOP_OP) {
 			vtime_fixup(cpu, lin);
 			if (emu_mov_to_cr(cpu, cpu->op_cr, cpu->op_val,
@@ -1359,6 +1574,22 @@ exited:
 	vmcs_set(cpu, VMCS_GUEST_IA32_RSP, reg_read(cpu, UC_X86_REG_RSP));
 	vmcs_set(cpu, VMCS_GUEST_IA32_RFLAGS, reg_read(cpu, UC_X86_REG_RFLAGS));
 	emu_state_save(cpu);
+	vmcs_set(cpu, VMCS_GUEST_ACTIVITY_STATE, cpu->halted ? 1 : 0);
+	if ((cpu->ctl_pin & IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER) &&
+	    (cpu->ctl_exit & IA32_VMX_SAVE_VMX_PREEMPTION_TIMER)) {
+		unsigned rate = (unsigned)(cpu->host->caps->misc &
+		    IA32_VMX_MISC_PREEMPT_RATE_MASK);
+		uint64_t ticks = (cpu->vtime >> rate) -
+		    (cpu->entry_vtime >> rate);
+
+		vmcs_set(cpu, VMCS_VMX_PREEMPTION_TIMER_VAL,
+		    ticks >= cpu->preempt_val ? 0 : cpu->preempt_val - ticks);
+	}
+	if (cpu->deadline_hooked) {
+		uc_hook_del(cpu->uc, cpu->deadline_hook);
+		cpu->deadline_hooked = false;
+	}
+	cpu->deadline = UINT64_MAX;
 	record_exit_fields(cpu);
 	(void)msr_list_store(cpu, vmcs_get(cpu, VMCS_EXIT_STORE_MSR_ADDRESS),
 	    (uint32_t)vmcs_get(cpu, VMCS_EXIT_MSR_STORE_COUNT));

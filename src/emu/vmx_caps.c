@@ -95,7 +95,49 @@ static const struct vmx_caps vmx_caps_skylake_server = {
 	.exit2 = 0,
 };
 
+/*
+ * "vmmsim" (the default): the skylake-server CPU less what the simulated
+ * CPU does not implement yet, so that a monitor can never enable a
+ * feature that would silently do nothing.  Differences:
+ * pin-based		no virtual NMIs, no posted interrupts (may-be-1
+ *			0x5F).
+ * primary proc-based	no monitor trap flag (bit 27).
+ * secondary proc-based	EPT, RDTSCP, VPID, WBINVD exiting, unrestricted
+ *			guest, RDRAND exiting, INVPCID, RDSEED exiting,
+ *			conceal VMX from PT, XSAVES/XRSTORS (0x001918EA):
+ *			no APIC virtualization, descriptor-table exiting,
+ *			PAUSE-loop exiting, VM functions, VMCS shadowing,
+ *			PML, #VE, mode-based execute control or TSC scaling.
+ * IA32_VMX_MISC	activity states active and HLT only.
+ * VMFUNC		none.
+ */
+static const struct vmx_caps vmx_caps_vmmsim = {
+	.name = "vmmsim",
+	.description = "skylake-server less what vmmsim does not implement",
+	.basic = 0x00D8100000000004ULL,
+	.pinbased = 0x0000005F00000016ULL,
+	.procbased = 0xF7F9FFFE0401E172ULL,
+	.exit = 0x01FFFFFF00036DFFULL,
+	.entry = 0x0003FFFF000011FFULL,
+	.misc = 0x000000007004C065ULL,
+	.cr0_fixed0 = 0x0000000080000021ULL,
+	.cr0_fixed1 = 0x00000000FFFFFFFFULL,
+	.cr4_fixed0 = 0x0000000000002000ULL,
+	.cr4_fixed1 = 0x00000000003767FFULL,
+	.vmcs_enum = 0x000000000000002EULL,
+	.procbased2 = 0x001918EA00000000ULL,
+	.ept_vpid_cap = 0x00000F0106334141ULL,
+	.true_pinbased = 0x0000005F00000016ULL,
+	.true_procbased = 0xF7F9FFFE04006172ULL,
+	.true_exit = 0x01FFFFFF00036DFBULL,
+	.true_entry = 0x0003FFFF000011FBULL,
+	.vmfunc = 0,
+	.procbased3 = 0,
+	.exit2 = 0,
+};
+
 static const struct vmx_caps *const vmx_caps_profiles[] = {
+	&vmx_caps_vmmsim,
 	&vmx_caps_skylake_server,
 };
 
@@ -103,7 +145,7 @@ static const struct vmx_caps *const vmx_caps_profiles[] = {
 	(sizeof(vmx_caps_profiles) / sizeof(vmx_caps_profiles[0]))
 
 /*
- * Returns the profile called name, the default ("skylake-server") for
+ * Returns the profile called name, the default ("vmmsim") for
  * NULL or "default", or NULL if there is no such profile.
  */
 const struct vmx_caps *
