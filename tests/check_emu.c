@@ -1142,6 +1142,256 @@ START_TEST(test_msr_load_and_store_lists)
 }
 END_TEST
 
+/* Guest paging modes and EPT (SDM Vol. 3A ch. 4, Vol. 3C §29.3) */
+
+static void
+pm_setup(struct fx *fx, uint64_t cr0, uint64_t cr4, uint64_t cr3)
+{
+	int i;
+
+	fx_init(fx);
+	fx_map_ram(fx, 512);
+	fx_load(fx, "pm_paging.bin", 0x1000);
+	fx_guest_long(fx, 0x1000);
+	for (i = 0; i < 6; i++)
+		fx_seg(fx, i, 0x10, 0, 0xFFFFFFFF, 0xC093);
+	fx_seg(fx, 1, 0x08, 0, 0xFFFFFFFF, 0xC09B);
+	fx_vmwrite(fx, VMCS_ENTRY_CTLS, fx_vmread(fx, VMCS_ENTRY_CTLS) &
+	    ~IA32_VMX_IA32E_MODE_GUEST);
+	fx_vmwrite(fx, VMCS_GUEST_IA32_EFER, 0);
+	fx_vmwrite(fx, VMCS_GUEST_IA32_CR0, cr0);
+	fx_vmwrite(fx, VMCS_GUEST_IA32_CR4, cr4 | CR4_VMXE);
+	fx_vmwrite(fx, VMCS_GUEST_IA32_CR3, cr3);
+	*(uint32_t *)(fx->ram + 0x3000) = 0xCAFE;
+}
+
+START_TEST(test_protected_mode_without_paging)
+{
+	struct fx fx;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
+	fx.regs.r[EMU_RBX] = 0x3000;
+	fx.regs.r[EMU_RCX] = 0x3100;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0xCAFE);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 2);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(*(uint32_t *)(fx.ram + 0x3100), 0x600D);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* 32-bit paging: a 4 KiB page through a page table, a 4 MiB PSE page. */
+START_TEST(test_32bit_paging_4k_and_4m_pages)
+{
+	struct fx fx;
+	uint32_t *pd, *pt;
+	int i;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET | CR0_PG | CR0_WP, CR4_PSE,
+	    0x10000);
+	pd = (uint32_t *)(fx.ram + 0x10000);
+	pt = (uint32_t *)(fx.ram + 0x11000);
+	for (i = 0; i < 512; i++)
+		pt[i] = (i << 12) | 3;
+	pt[0x9] = 0x3000 | 3;			/* VA 0x9000 -> PA 0x3000 */
+	pd[0] = 0x11000 | 3;
+	pd[1] = 0x00000000 | 0x83;		/* VA 4M..8M -> PA 0..4M */
+	fx.regs.r[EMU_RBX] = 0x9000;
+	fx.regs.r[EMU_RCX] = 0x403100;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0xCAFE);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(*(uint32_t *)(fx.ram + 0x3100), 0x600D);
+	/* Accessed on the walk's entries, dirty on the written leaf. */
+	ck_assert_uint_eq(pt[0x9] & 0x20, 0x20);
+	ck_assert_uint_eq(pt[0x9] & 0x40, 0);
+	ck_assert_uint_eq(pd[1] & 0x60, 0x60);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* PAE: PDPTEs at CR3 (loaded from the VMCS with EPT), a 2 MiB page. */
+START_TEST(test_pae_paging)
+{
+	struct fx fx;
+	uint64_t *pdpt, *pd;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET | CR0_PG, CR4_PAE, 0x10000);
+	pdpt = (uint64_t *)(fx.ram + 0x10000);
+	pd = (uint64_t *)(fx.ram + 0x11000);
+	pdpt[0] = 0x11000 | 1;
+	pdpt[1] = 0x11000 | 1;			/* VA 1G.. uses the same PD */
+	pd[0] = 0 | 0x83;			/* 2 MiB page at 0 */
+	fx_vmwrite(&fx, VMCS_GUEST_PDPTE0, pdpt[0]);
+	fx_vmwrite(&fx, VMCS_GUEST_PDPTE1, pdpt[1]);
+	fx.regs.r[EMU_RBX] = 0x40003000;	/* through PDPTE 1 */
+	fx.regs.r[EMU_RCX] = 0x3100;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0xCAFE);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* #PF error codes: write to a read-only page with CR0.WP (P|W). */
+START_TEST(test_page_fault_error_code_write_protect)
+{
+	struct fx fx;
+	uint32_t *pd, *pt;
+	int i;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET | CR0_PG | CR0_WP, 0, 0x10000);
+	pd = (uint32_t *)(fx.ram + 0x10000);
+	pt = (uint32_t *)(fx.ram + 0x11000);
+	for (i = 0; i < 512; i++)
+		pt[i] = (i << 12) | 3;
+	pt[0x5] = 0x5000 | 1;			/* read-only */
+	pd[0] = 0x11000 | 3;
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1 << 14);
+	fx.regs.r[EMU_RBX] = 0x3000;
+	fx.regs.r[EMU_RCX] = 0x5008;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO),
+	    0x80000B0E);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_ERR_CODE), 3);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 0x5008);
+	/* Without CR0.WP the supervisor write goes through. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_CR0, CR0_PE | CR0_NE | CR0_ET | CR0_PG);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(*(uint32_t *)(fx.ram + 0x5008), 0x600D);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* A reserved bit in a 4-level entry: #PF with P|RSVD. */
+START_TEST(test_page_fault_reserved_bit)
+{
+	struct fx fx;
+	uint64_t *pt;
+
+	lm_setup(&fx);
+	pt = (uint64_t *)(fx.ram + FX_PML4);
+	pt[1024 + 2] = 0x400000 | 0x83 | (1ULL << 51);	/* PD[2]: RSVD */
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1 << 14);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_PF_INSN);
+	fx.regs.r[EMU_RBX] = 0x400000;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_ERR_CODE), 9);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* Execute from an NX page (EFER.NXE): #PF with P|I. */
+START_TEST(test_page_fault_nx_fetch)
+{
+	struct fx fx;
+	uint64_t *pt;
+
+	lm_setup(&fx);
+	pt = (uint64_t *)(fx.ram + FX_PML4);
+	pt[1024] |= 1ULL << 63;
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1 << 14);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_ERR_CODE),
+	    1 | 0x10);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 0x1000);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* EPT: write to a read-only page; the qualification lists the rights. */
+START_TEST(test_ept_violation_write_to_read_only)
+{
+	struct fx fx;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
+	fx_ept_map(&fx, 0x3000, fx.ram_hpa + 0x3000, 1 | 4);	/* R, X */
+	fx.regs.r[EMU_RBX] = 0x3000;
+	fx.regs.r[EMU_RCX] = 0x3100;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_EPT_VIOLATION);
+	/* write; readable, executable; linear address valid and final */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    2 | (1 << 3) | (1 << 5) | (1 << 7) | (1 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_PHYSICAL_ADDRESS), 0x3100);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_LINEAR_ADDRESS), 0x3100);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1004);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* EPT violation on a guest paging-structure access (bit 8 clear). */
+START_TEST(test_ept_violation_on_paging_structure)
+{
+	struct fx fx;
+	uint64_t *l1;
+
+	lm_setup(&fx);
+	/* Unmap the guest's PD page (GPA 0x12000) in the EPT. */
+	l1 = hostmem_ptr(fx.hm, 0, 8);
+	(void)l1;
+	fx_ept_map(&fx, FX_PML4 + 0x2000, 0, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EPT_VIOLATION);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_PHYSICAL_ADDRESS),
+	    FX_PML4 + 0x2000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_LINEAR_ADDRESS), 0x1000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    1 | (1 << 7));
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_ept_misconfiguration_write_without_read)
+{
+	struct fx fx;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
+	fx_ept_map(&fx, 0x3000, fx.ram_hpa + 0x3000, 2);	/* W only */
+	fx.regs.r[EMU_RBX] = 0x3000;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EPT_MISCONFIGURATION);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_PHYSICAL_ADDRESS), 0x3000);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* 2 MiB and 1 GiB EPT leaves, and EPT accessed/dirty flags. */
+START_TEST(test_ept_large_pages_and_ad_flags)
+{
+	struct fx fx;
+	uint64_t pml4, pdpt, pd, *e;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
+	/* A fresh EPT: GPA 0-2M by one 2 MiB leaf, GPA 1G-2G by a 1 GiB
+	 * leaf onto the same RAM (only its first 2 MiB exist). */
+	pml4 = hostmem_alloc(fx.hm, 1);
+	pdpt = hostmem_alloc(fx.hm, 1);
+	pd = hostmem_alloc(fx.hm, 1);
+	*(uint64_t *)hostmem_ptr(fx.hm, pml4, 8) = pdpt | 7;
+	e = hostmem_ptr(fx.hm, pdpt, 16);
+	e[0] = pd | 7;
+	e[1] = fx.ram_hpa | 0x80 | (6 << 3) | 7;
+	*(uint64_t *)hostmem_ptr(fx.hm, pd, 8) = fx.ram_hpa | 0x80 | (6 << 3) | 7;
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_EPTP, pml4 | 6 | (3 << 3) | (1 << 6));
+	fx.regs.r[EMU_RBX] = 0x40003000;	/* through the 1 GiB leaf */
+	fx.regs.r[EMU_RCX] = 0x3100;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0xCAFE);
+	ck_assert_uint_eq(e[1] & 0x300, 0x100);		/* accessed only */
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(*(uint32_t *)hostmem_ptr(fx.hm, pd, 8) & 0x300,
+	    0x300);					/* written: A and D */
+	ck_assert_uint_eq(e[0] & 0x100, 0x100);
+	fx_fini(&fx);
+}
+END_TEST
+
 static Suite *
 emu_suite(void)
 {
@@ -1193,6 +1443,19 @@ emu_suite(void)
 	tcase_add_test(tc, test_hlt_activity_state_and_timer_warp);
 	tcase_add_test(tc, test_external_interrupt_from_another_thread);
 	tcase_add_test(tc, test_msr_load_and_store_lists);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("paging");
+	tcase_add_test(tc, test_protected_mode_without_paging);
+	tcase_add_test(tc, test_32bit_paging_4k_and_4m_pages);
+	tcase_add_test(tc, test_pae_paging);
+	tcase_add_test(tc, test_page_fault_error_code_write_protect);
+	tcase_add_test(tc, test_page_fault_reserved_bit);
+	tcase_add_test(tc, test_page_fault_nx_fetch);
+	tcase_add_test(tc, test_ept_violation_write_to_read_only);
+	tcase_add_test(tc, test_ept_violation_on_paging_structure);
+	tcase_add_test(tc, test_ept_misconfiguration_write_without_read);
+	tcase_add_test(tc, test_ept_large_pages_and_ad_flags);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tlb");

@@ -162,7 +162,7 @@ setup(void)
 	memset(link_page, 0, sizeof(link_page));
 	memset(pdpt_page, 0, sizeof(pdpt_page));
 	memset(msrlist, 0, sizeof(msrlist));
-	caps = *vmx_caps_profile(NULL);
+	caps = *vmx_caps_profile("skylake-server");
 
 	view.read = fake_read;
 	view.read_phys = fake_read_phys;

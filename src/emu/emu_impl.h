@@ -214,6 +214,8 @@ struct emu_cpu {
 	size_t			 nmapped;
 
 	bool			 walk_probe;	/* translate without effects */
+	uint64_t		 fault_page;	/* the last refused fill */
+	int			 fault_access;
 
 	/* TLB */
 	struct emu_tlb		*tlb;

@@ -583,9 +583,25 @@ native_cr3:
 	cpu->flush_pending = true;
 }
 
+static uint64_t operand_linear(struct emu_cpu *, const struct emu_insn *,
+    const ZydisDecodedOperand *);
+
 /* The linear address of an instruction's first memory operand. */
 static uint64_t
 mem_operand_linear(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	int i;
+
+	for (i = 0; i < in->zi.operand_count; i++)
+		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+			return (operand_linear(cpu, in, &in->ops[i]));
+	return (0);
+}
+
+/* The linear address a memory operand refers to, now. */
+static uint64_t
+operand_linear(struct emu_cpu *cpu, const struct emu_insn *in,
+    const ZydisDecodedOperand *op)
 {
 	static const ZydisRegister zr[EMU_NGPRS] = {
 		ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX,
@@ -596,18 +612,10 @@ mem_operand_linear(struct emu_cpu *cpu, const struct emu_insn *in)
 		ZYDIS_REGISTER_R15
 	};
 	ZydisRegisterContext rc;
-	const ZydisDecodedOperand *op = NULL;
 	ZyanU64 ea = 0;
 	uint64_t base = 0;
 	int i;
 
-	for (i = 0; i < in->zi.operand_count; i++)
-		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
-			op = &in->ops[i];
-			break;
-		}
-	if (op == NULL)
-		return (0);
 	memset(&rc, 0, sizeof(rc));
 	for (i = 0; i < EMU_NGPRS; i++) {
 		uint64_t v = reg_read(cpu, gpr_uc[i]);
@@ -638,6 +646,50 @@ mem_operand_linear(struct emu_cpu *cpu, const struct emu_insn *in)
 	    op->mem.segment != ZYDIS_REGISTER_GS)
 		base = 0;
 	return (ea + base);
+}
+
+/*
+ * Unicorn reports a refused translation by page only.  The faulting
+ * address (CR2, the guest-linear and guest-physical addresses of an EPT
+ * violation) is recovered from the instruction at RIP: its first memory
+ * operand that lies in the faulting page, the instruction's own address
+ * for a fetch, and the page's first byte otherwise.
+ */
+static uint64_t
+fault_address(struct emu_cpu *cpu)
+{
+	ZydisDecoder dec;
+	struct emu_insn in;
+	uint8_t buf[15];
+	uint64_t lin, a;
+	int mode, i;
+
+	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
+	if (cpu->fault_access == EMU_ACC_FETCH)
+		return ((lin & ~0xFFFULL) == cpu->fault_page ? lin :
+		    cpu->fault_page);
+	memset(&in, 0, sizeof(in));
+	mode = emu_code_size(cpu);
+	decoder_for(&dec, mode);
+	if (emu_read_guest_linear(cpu, lin, buf, sizeof(buf)) != 0 &&
+	    emu_read_guest_linear(cpu, lin, buf, 4096 - (lin & 0xFFF)) != 0)
+		return (cpu->fault_page);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf, sizeof(buf),
+	    &in.zi, in.ops)))
+		return (cpu->fault_page);
+	in.mode = (uint8_t)mode;
+	for (i = 0; i < in.zi.operand_count; i++) {
+		if (in.ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    in.ops[i].mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;
+		a = operand_linear(cpu, &in, &in.ops[i]);
+		if ((a & ~0xFFFULL) == cpu->fault_page)
+			return (a);
+		if (((a + in.ops[i].size / 8 - 1) & ~0xFFFULL) ==
+		    cpu->fault_page)
+			return (cpu->fault_page);	/* crosses into it */
+	}
+	return (cpu->fault_page);
 }
 
 /*
@@ -1553,6 +1605,8 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		}
 		if (cpu->stop_why == EMU_STOP_EVENT) {
 			vtime_fixup(cpu, lin);
+			if (cpu->event_pf)
+				cpu->event_cr2 = fault_address(cpu);
 			if (guest_event(cpu))
 				goto exited;
 			continue;
@@ -1565,6 +1619,14 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		}
 	}
 exited:
+	if (cpu->exit.reason == VMX_EXIT_EPT_VIOLATION && cpu->exit.gla_valid &&
+	    (cpu->exit.qual & (1ULL << 8)) &&
+	    (cpu->exit.gla & ~0xFFFULL) == cpu->fault_page) {
+		uint64_t a = fault_address(cpu);
+
+		cpu->exit.gla = a;
+		cpu->exit.gpa = (cpu->exit.gpa & ~0xFFFULL) | (a & 0xFFF);
+	}
 	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
 	vtime_fixup(cpu, lin);
 	for (i = 0; i < EMU_NGPRS; i++)

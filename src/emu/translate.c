@@ -569,8 +569,11 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 			check_stale(cpu, &r, va, access, c);
 		x = *c;
 	} else {
-		if (fresh_walk(cpu, &r, va, access, &x) != 0)
+		if (fresh_walk(cpu, &r, va, access, &x) != 0) {
+			cpu->fault_page = va & ~0xFFFULL;
+			cpu->fault_access = access;
 			return (fill_fail(cpu));
+		}
 		if (ensure_mapped(cpu, x.hpa) != 0) {
 			/* EPT points at no memory: the access cannot complete. */
 			cpu->exit.gpa = x.gpa | (va & 0xFFF);
