@@ -578,3 +578,54 @@ emu_set_inhibit(struct emu_cpu *cpu, bool on)
 	put32(b, cpu->host->lay.hflags, hf);
 	uc_context_restore(cpu->uc, cpu->ctx);
 }
+
+/*
+ * Bring the VMCS the engine's guest belongs to up to date.  After a VM
+ * exit only the fields every monitor reads are saved (RIP, RSP, RFLAGS,
+ * interruptibility, activity, the exit information); the rest stays in
+ * the engine, as a CPU keeps VMCS data on chip, until a VMREAD or VMWRITE
+ * of guest state, a VMCLEAR, or an entry with another VMCS needs it.
+ */
+void
+emu_sync_vmcs(struct emu_cpu *cpu)
+{
+	uint8_t *cur = cpu->vmcs;
+
+	if (!cpu->vmcs_stale)
+		return;
+	cpu->vmcs_stale = false;
+	if (cpu->engine_vmcs == VMCS_PA_NONE)
+		return;
+	cpu->vmcs = hostmem_ptr(cpu->host->mem, cpu->engine_vmcs,
+	    VMCS_REGION_SIZE);
+	if (cpu->vmcs != NULL)
+		emu_state_save(cpu);
+	cpu->vmcs = cur;
+}
+
+/* Fields saved eagerly at every exit: reading them needs no sync. */
+bool
+emu_field_volatile(uint32_t enc)
+{
+	switch (enc) {
+	case VMCS_GUEST_IA32_RIP:
+	case VMCS_GUEST_IA32_RSP:
+	case VMCS_GUEST_IA32_RFLAGS:
+	case VMCS_GUEST_INTERRUPTIBILITY_ST:
+	case VMCS_GUEST_ACTIVITY_STATE:
+	case VMCS_GUEST_PENDING_DBG_EXC:
+	case VMCS_VMX_PREEMPTION_TIMER_VAL:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/* The engine's blocking by STI/MOV SS, as the interruptibility state. */
+uint32_t
+emu_read_inhibit(struct emu_cpu *cpu)
+{
+	uc_context_save(cpu->uc, cpu->ctx);
+	return ((get32((const uint8_t *)cpu->ctx, cpu->host->lay.hflags) &
+	    HF_INHIBIT_IRQ) ? 1 : 0);
+}

@@ -183,6 +183,12 @@ struct emu_cpu {
 	bool			 deadline_hooked;
 	bool			 shadow_next;	/* next block is in a shadow */
 	uint32_t		 engine_intr;	/* inhibit state the engine has */
+	bool			 in_shadow_block; /* current block is shadowed */
+	bool			 vmcs_stale;	/* engine_vmcs lags the engine */
+	bool			 checks_valid;	/* checked_vmcs passed entry */
+	uint64_t		 checked_vmcs;
+	uint64_t		 engine_cr2;	/* CR2 the engine holds */
+	uint64_t		 engine_gpr[EMU_NGPRS];
 	int			 stop_why;	/* why the engine stopped */
 
 	/* Decode cache */
@@ -258,6 +264,9 @@ int	 emu_code_size(struct emu_cpu *);
 void	 emu_set_cr2(struct emu_cpu *, uint64_t);
 int	 emu_mov_to_cr(struct emu_cpu *, int cr, uint64_t v, uint64_t mask);
 void	 emu_set_inhibit(struct emu_cpu *, bool);
+void	 emu_sync_vmcs(struct emu_cpu *);
+uint32_t emu_read_inhibit(struct emu_cpu *);
+bool	 emu_field_volatile(uint32_t enc);
 
 #define EMU_ACC_READ	1
 #define EMU_ACC_WRITE	2

@@ -1135,6 +1135,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	}
 	shadowed = cpu->shadow_next;
 	cpu->shadow_next = b->shadow;
+	cpu->in_shadow_block = shadowed;
 	/*
 	 * Interrupt-window exiting (SDM Vol. 3C §26.7.5): an exit before the
 	 * first instruction at which RFLAGS.IF = 1 and nothing blocks.  The
@@ -1464,6 +1465,59 @@ raise_gp(struct emu_cpu *cpu)
 	cpu->stop_why = EMU_STOP_EVENT;
 }
 
+static const int gpr_batch[EMU_NGPRS] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15
+};
+
+/*
+ * The entry trampoline's register loads: the GPRs that differ from what
+ * the engine holds, RSP, RFLAGS and RIP from the VMCS.
+ */
+static void
+write_gprs(struct emu_cpu *cpu, const struct emu_gprs *regs)
+{
+	int ids[EMU_NGPRS + 3], n = 0, i;
+	const void *vals[EMU_NGPRS + 3];
+	uint64_t rsp, rfl, rip;
+
+	for (i = 0; i < EMU_NGPRS; i++) {
+		if (i == EMU_RSP || regs->r[i] == cpu->engine_gpr[i])
+			continue;
+		ids[n] = gpr_batch[i];
+		vals[n++] = &regs->r[i];
+		cpu->engine_gpr[i] = regs->r[i];
+	}
+	rsp = vmcs_get(cpu, VMCS_GUEST_IA32_RSP);
+	rfl = vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS);
+	rip = vmcs_get(cpu, VMCS_GUEST_IA32_RIP);
+	ids[n] = UC_X86_REG_RSP;
+	vals[n++] = &rsp;
+	ids[n] = UC_X86_REG_RFLAGS;
+	vals[n++] = &rfl;
+	ids[n] = UC_X86_REG_RIP;
+	vals[n++] = &rip;
+	uc_reg_write_batch(cpu->uc, ids, (void *const *)vals, n);
+}
+
+/* The exit trampoline's register saves. */
+static void
+read_gprs(struct emu_cpu *cpu, struct emu_gprs *regs)
+{
+	void *vals[EMU_NGPRS];
+	int ids[EMU_NGPRS], i;
+
+	for (i = 0; i < EMU_NGPRS; i++) {
+		ids[i] = gpr_batch[i];
+		vals[i] = &regs->r[i];
+		regs->r[i] = 0;
+	}
+	uc_reg_read_batch(cpu->uc, ids, vals, EMU_NGPRS);
+	memcpy(cpu->engine_gpr, regs->r, sizeof(cpu->engine_gpr));
+}
+
 /*
  * VM entry's last steps and guest execution until a VM exit.  The checks
  * have passed and the launch state is set; regs holds the guest's GPRs.
@@ -1481,7 +1535,13 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	emu_map_hpa(cpu, 0);
 	memset(&cpu->exit, 0, sizeof(cpu->exit));
 	if (cpu->engine_vmcs != cpu->vmcs_pa || cpu->guest_dirty) {
+		/* The engine's previous guest goes back to its VMCS first. */
+		emu_sync_vmcs(cpu);
 		emu_state_load(cpu);
+		cpu->vmcs_stale = false;
+		for (i = 0; i < EMU_NGPRS; i++)
+			cpu->engine_gpr[i] = ~regs->r[i];	/* write them all */
+		cpu->engine_cr2 = ~regs->cr2;
 		emu_flush_decode(cpu);
 		cpu->tlb_ctx_valid = false;
 		/* Entry MSR-load list (SDM §27.4). */
@@ -1499,13 +1559,11 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			return (VMX_SUCCEED);
 		}
 	}
-	for (i = 0; i < EMU_NGPRS; i++)
-		if (i != EMU_RSP)
-			reg_write(cpu, gpr_uc[i], regs->r[i]);
-	reg_write(cpu, UC_X86_REG_RSP, vmcs_get(cpu, VMCS_GUEST_IA32_RSP));
-	reg_write(cpu, UC_X86_REG_RFLAGS, vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS));
-	reg_write(cpu, UC_X86_REG_RIP, vmcs_get(cpu, VMCS_GUEST_IA32_RIP));
-	emu_set_cr2(cpu, regs->cr2);
+	write_gprs(cpu, regs);
+	if (regs->cr2 != cpu->engine_cr2) {
+		emu_set_cr2(cpu, regs->cr2);
+		cpu->engine_cr2 = regs->cr2;
+	}
 
 	/*
 	 * The engine's TLB holds one context's translations: a different
@@ -1542,6 +1600,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	}
 	cpu->shadow_next = (vmcs_get(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST) &
 	    3) != 0;
+	cpu->in_shadow_block = cpu->shadow_next;
 	if ((cpu->shadow_next ? 1U : 0U) != cpu->engine_intr) {
 		emu_set_inhibit(cpu, cpu->shadow_next);
 		cpu->engine_intr = cpu->shadow_next;
@@ -1629,13 +1688,24 @@ exited:
 	}
 	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
 	vtime_fixup(cpu, lin);
-	for (i = 0; i < EMU_NGPRS; i++)
-		regs->r[i] = reg_read(cpu, gpr_uc[i]);
+	read_gprs(cpu, regs);
 	regs->cr2 = reg_read(cpu, UC_X86_REG_CR2);
+	cpu->engine_cr2 = regs->cr2;
+	/*
+	 * Save what every monitor reads now; the rest of the guest state
+	 * stays in the engine until someone asks (emu_sync_vmcs).  Blocking
+	 * by STI or MOV SS can only be in force inside the one-instruction
+	 * block that follows such an instruction.
+	 */
 	vmcs_set(cpu, VMCS_GUEST_IA32_RIP, reg_read(cpu, UC_X86_REG_RIP));
 	vmcs_set(cpu, VMCS_GUEST_IA32_RSP, reg_read(cpu, UC_X86_REG_RSP));
 	vmcs_set(cpu, VMCS_GUEST_IA32_RFLAGS, reg_read(cpu, UC_X86_REG_RFLAGS));
-	emu_state_save(cpu);
+	if (cpu->in_shadow_block)
+		cpu->engine_intr = emu_read_inhibit(cpu);
+	else
+		cpu->engine_intr = 0;
+	vmcs_set(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST, cpu->engine_intr);
+	cpu->vmcs_stale = true;
 	vmcs_set(cpu, VMCS_GUEST_ACTIVITY_STATE, cpu->halted ? 1 : 0);
 	if ((cpu->ctl_pin & IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER) &&
 	    (cpu->ctl_exit & IA32_VMX_SAVE_VMX_PREEMPTION_TIMER)) {

@@ -26,8 +26,10 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "emu/vmcs_fields.h"
@@ -3558,6 +3560,68 @@ vmentry_check_guest(const struct vmentry_view *v, struct vmentry_failure *f)
 }
 
 /* The rule called name, or NULL. */
+static const struct vmentry_rule *resume_sel[64];
+static size_t resume_nsel;
+static bool resume_rule(const struct vmentry_rule *);
+
+static void
+resume_rules_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < vmentry_nrules && resume_nsel < 64; i++)
+		if (resume_rule(&vmentry_rules[i]))
+			resume_sel[resume_nsel++] = &vmentry_rules[i];
+}
+
+/*
+ * The rules a VMRESUME still runs when no VMWRITE since the last
+ * successful entry touched anything but the fields a monitor rewrites on
+ * every exit (guest RIP, RSP, RFLAGS, interruptibility, activity state,
+ * pending debug exceptions, preemption-timer value): the rules on those
+ * fields, and the rules that read memory (VTPR, VMCS link pointer,
+ * PDPTEs), whose inputs a VMWRITE does not guard.  Every other rule would
+ * give the result it gave before.
+ */
+static bool
+resume_rule(const struct vmentry_rule *r)
+{
+	static const char *const prefix[] = { "ctl_tpr_threshold_vtpr",
+	    "guest_rip_", "guest_rflags_", "guest_activity_", "guest_intr_",
+	    "guest_pending_dbg_", "guest_link_ptr_", "guest_pdpte_" };
+	size_t i;
+
+	for (i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (strncmp(r->name, prefix[i], strlen(prefix[i])) == 0)
+			return (true);
+	return (false);
+}
+
+int
+vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const struct vmentry_rule *r;
+	size_t i;
+
+	if (pthread_once(&once, resume_rules_init) != 0)
+		return (run_rules(v, f, VMENTRY_CONTROL));
+	for (i = 0; i < resume_nsel; i++) {
+		r = resume_sel[i];
+		f->detail[0] = '\0';
+		f->exit_qual = 0;
+		if (r->check(v, f) == 0)
+			continue;
+		f->rule = r;
+		if (r->kind == VMENTRY_CONTROL)
+			f->vm_error = VMXERR_ENTRY_INVALID_CONTROL_FIELDS;
+		else
+			f->exit_reason = VMX_EXIT_ENTRY_FAILED_GUEST_STATE;
+		return (-1);
+	}
+	return (0);
+}
+
 const struct vmentry_rule *
 vmentry_rule_by_name(const char *name)
 {

@@ -171,6 +171,7 @@ emu_write_cr(struct emu_cpu *cpu, int cr, uint64_t v)
 		    (v & ~caps->cr0_fixed1) != 0))
 			return (EINVAL);
 		cpu->cr0 = v;
+		cpu->checks_valid = false;
 		return (0);
 	case 3:
 		cpu->cr3 = v;
@@ -180,6 +181,7 @@ emu_write_cr(struct emu_cpu *cpu, int cr, uint64_t v)
 		    (v & ~caps->cr4_fixed1) != 0))
 			return (EINVAL);
 		cpu->cr4 = v;
+		cpu->checks_valid = false;
 		return (0);
 	default:
 		return (EINVAL);
@@ -242,6 +244,8 @@ emu_wrmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t v)
 	if ((p = msr_slot(cpu, msr)) == NULL)
 		return (EINVAL);
 	*p = v;
+	if (msr == MSR_EFER)
+		cpu->checks_valid = false;
 	return (0);
 }
 
@@ -356,9 +360,14 @@ vmx_vmclear(struct emu_cpu *cpu, uint64_t pa)
 		return (vmfail(cpu, VMXERR_VMCLEAR_INVALID_ADDRESS));
 	if (pa == cpu->vmxon_pa)
 		return (vmfail(cpu, VMXERR_VMCLEAR_VMXON_POINTER));
-	memcpy(p + VMCS_LAUNCH_OFFSET, &st, sizeof(st));
-	if (pa == cpu->engine_vmcs)
+	/* VMCLEAR writes the VMCS data back to memory. */
+	if (pa == cpu->engine_vmcs) {
+		emu_sync_vmcs(cpu);
 		cpu->engine_vmcs = VMCS_PA_NONE;
+	}
+	if (pa == cpu->checked_vmcs)
+		cpu->checks_valid = false;
+	memcpy(p + VMCS_LAUNCH_OFFSET, &st, sizeof(st));
 	if (pa == cpu->vmcs_pa) {
 		cpu->vmcs_pa = VMCS_PA_NONE;
 		cpu->vmcs = NULL;
@@ -397,6 +406,19 @@ vmx_vmptrst(struct emu_cpu *cpu, uint64_t *pa)
 	return (VMX_SUCCEED);
 }
 
+/* Does accessing this field need the engine's state in the VMCS? */
+static bool
+needs_sync(uint32_t enc)
+{
+	const struct vmcs_field *f = vmcs_field_lookup(enc);
+
+	if (f == NULL)
+		return (false);
+	if (f->encoding == VMCS_ENTRY_CTLS)	/* its IA-32e mode bit */
+		return (true);
+	return (f->type == VMCS_T_GUEST && !emu_field_volatile(f->encoding));
+}
+
 /* Guest-state fields whose change means the engine must reload. */
 static int
 field_needs_reload(uint32_t enc)
@@ -426,6 +448,9 @@ vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 		return (VMX_FAIL_INVALID);
 	if ((field >> 32) != 0 || vmcs_field_lookup((uint32_t)field) == NULL)
 		return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
+	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
+	    needs_sync((uint32_t)field))
+		emu_sync_vmcs(cpu);
 	*v = vmcs_get(cpu, (uint32_t)field);
 	return (VMX_SUCCEED);
 }
@@ -445,9 +470,14 @@ vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
 	if (f->type == VMCS_T_RODATA &&
 	    !(cpu->host->caps->misc & IA32_VMX_MISC_VMWRITE_ALL))
 		return (vmfail(cpu, VMXERR_VMWRITE_READ_ONLY_COMPONENT));
+	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
+	    needs_sync((uint32_t)field))
+		emu_sync_vmcs(cpu);
 	vmcs_set(cpu, (uint32_t)field, v);
 	if (cpu->vmcs_pa == cpu->engine_vmcs && field_needs_reload(f->encoding))
 		cpu->guest_dirty = true;
+	if (!emu_field_volatile(f->encoding))
+		cpu->checks_valid = false;
 	return (VMX_SUCCEED);
 }
 
@@ -501,6 +531,7 @@ entry_fail_exit(struct emu_cpu *cpu, const struct vmentry_failure *f)
 	vmcs_set(cpu, VMCS_GUEST_EXIT_QUALIFICATION, f->exit_qual);
 	cpu->entry_failure = *f;
 	cpu->entry_failed = true;
+	cpu->checks_valid = false;
 	return (VMX_SUCCEED);
 }
 
@@ -524,19 +555,37 @@ vm_entry(struct emu_cpu *cpu, struct emu_gprs *regs, int resume)
 	cpu->entry_failed = false;
 	memset(&f, 0, sizeof(f));
 	entry_view(cpu, &view, resume);
-	/*
-	 * A resumed guest whose state no VMWRITE touched since its last exit
-	 * was saved from a running CPU: the checks on that state would give
-	 * the same results, so only the controls and host state are checked.
-	 */
-	if (vmentry_check_controls_and_host(&view, &f) != 0) {
-		cpu->entry_failure = f;
-		cpu->entry_failed = true;
-		return (vmfail(cpu, f.vm_error));
+	if (resume && cpu->checks_valid && cpu->checked_vmcs == cpu->vmcs_pa) {
+		/*
+		 * Nothing the full checks read changed since the last entry
+		 * but the per-exit fields and memory: their rules decide.
+		 * Without EPT the PDPTE rule reads guest CR0/CR4 and memory,
+		 * so the guest state must be current in the VMCS.
+		 */
+		if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT) &&
+		    cpu->vmcs_pa == cpu->engine_vmcs)
+			emu_sync_vmcs(cpu);
+		if (vmentry_check_resume(&view, &f) != 0) {
+			if (f.vm_error != 0) {
+				cpu->entry_failure = f;
+				cpu->entry_failed = true;
+				return (vmfail(cpu, f.vm_error));
+			}
+			return (entry_fail_exit(cpu, &f));
+		}
+	} else {
+		if (cpu->vmcs_pa == cpu->engine_vmcs)
+			emu_sync_vmcs(cpu);
+		if (vmentry_check_controls_and_host(&view, &f) != 0) {
+			cpu->entry_failure = f;
+			cpu->entry_failed = true;
+			return (vmfail(cpu, f.vm_error));
+		}
+		if (vmentry_check_guest(&view, &f) != 0)
+			return (entry_fail_exit(cpu, &f));
+		cpu->checks_valid = true;
+		cpu->checked_vmcs = cpu->vmcs_pa;
 	}
-	if (!(resume && cpu->engine_vmcs == cpu->vmcs_pa && !cpu->guest_dirty) &&
-	    vmentry_check_guest(&view, &f) != 0)
-		return (entry_fail_exit(cpu, &f));
 	if (!resume) {
 		launch = VMCS_STATE_LAUNCHED;
 		memcpy(cpu->vmcs + VMCS_LAUNCH_OFFSET, &launch, sizeof(launch));
