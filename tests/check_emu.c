@@ -1392,6 +1392,64 @@ START_TEST(test_ept_large_pages_and_ad_flags)
 }
 END_TEST
 
+/*
+ * An EPT violation while pushing an injected interrupt's frame: the exit
+ * carries the event in IDT-vectoring information, and the monitor can
+ * inject it again once the page is mapped.
+ */
+START_TEST(test_idt_vectoring_info_on_ept_violation_during_delivery)
+{
+	struct fx fx;
+
+	lm_setup(&fx);
+	fx_idt64(&fx, 0x20, LM_IRQ_HANDLER, 0);
+	fx_ept_map(&fx, 0x7F000, 0, 0);			/* the stack page */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RFLAGS, 0x202);
+	fx_vmwrite(&fx, VMCS_ENTRY_INTERRUPTION_INFO, 0x80000020);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EPT_VIOLATION);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_IDT_VECTORING_INFO), 0x80000020);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_PHYSICAL_ADDRESS), 0x7FFF8);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION),
+	    2 | (1 << 7) | (1 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+	fx_ept_map(&fx, 0x7F000, fx.ram_hpa + 0x7F000, 7);
+	fx_vmwrite(&fx, VMCS_ENTRY_INTERRUPTION_INFO,
+	    fx_vmread(&fx, VMCS_IDT_VECTORING_INFO));
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x82);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_IDT_VECTORING_INFO), 0);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* A #PF while delivering #GP is delivered instead; #PF on #PF is #DF. */
+START_TEST(test_fault_during_delivery_becomes_double_fault)
+{
+	struct fx fx;
+	uint64_t *pt;
+
+	lm_setup(&fx);
+	pt = (uint64_t *)(fx.ram + FX_PML4);
+	fx_idt64(&fx, 14, LM_PF_HANDLER, 0);
+	fx_idt64(&fx, 8, LM_IRQ_HANDLER, 0);
+	/* The stack at 0x7FFxx is in the 2M page; move RSP to an unmapped
+	 * guest address so the #PF frame itself faults. */
+	(void)pt;
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x400100);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1 << 8);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_PF_INSN);
+	fx.regs.r[EMU_RBX] = 0x400000;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO),
+	    0x80000000 | (1 << 11) | (3 << 8) | 8);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_ERR_CODE), 0);
+	/* It happened while delivering the first #PF. */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_IDT_VECTORING_INFO), 0x80000B0E);
+	fx_fini(&fx);
+}
+END_TEST
+
 static Suite *
 emu_suite(void)
 {
@@ -1423,6 +1481,9 @@ emu_suite(void)
 	tcase_add_test(tc, test_page_fault_delivered_through_idt);
 	tcase_add_test(tc, test_inject_external_interrupt_long_mode);
 	tcase_add_test(tc, test_triple_fault_when_idt_is_empty);
+	tcase_add_test(tc,
+	    test_idt_vectoring_info_on_ept_violation_during_delivery);
+	tcase_add_test(tc, test_fault_during_delivery_becomes_double_fault);
 	tcase_add_test(tc, test_ring3_long_mode_guest);
 	tcase_add_test(tc, test_runs_are_deterministic);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);

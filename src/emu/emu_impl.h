@@ -133,6 +133,8 @@ struct emu_exit {
 	bool		 gla_valid;
 	uint32_t	 intr_info;
 	uint32_t	 intr_err;
+	uint32_t	 idt_info;	/* IDT-vectoring information */
+	uint32_t	 idt_err;
 	uint64_t	 io_rcx, io_rsi, io_rdi, io_rip;
 };
 
@@ -259,6 +261,8 @@ int	 emu_read_guest_linear(struct emu_cpu *, uint64_t va, void *buf,
 void	 emu_map_hpa(struct emu_cpu *, uint64_t hpa);
 int	 emu_translate_probe(struct emu_cpu *, uint64_t va, int access,
 	    uint64_t *hpa);
+int	 emu_translate_access(struct emu_cpu *, uint64_t va, int access,
+	    uint64_t *hpa);
 unsigned emu_guest_cpl(struct emu_cpu *);
 int	 emu_code_size(struct emu_cpu *);
 void	 emu_set_cr2(struct emu_cpu *, uint64_t);
@@ -307,6 +311,8 @@ int	 emu_deliver_event(struct emu_cpu *, int vector, uint32_t type,
 	    bool has_err, uint32_t err);
 void	 emu_triple_fault(struct emu_cpu *);
 bool	 emu_has_error_code(int vector);
+bool	 emu_exception_exit(struct emu_cpu *, int vector, uint32_t type,
+	    bool has_err, uint32_t err);
 
 /* cpu_state.c, for event delivery */
 void	 emu_set_code_stack(struct emu_cpu *, const struct emu_seg *cs,

@@ -40,6 +40,57 @@
 #define GATE_INT32	0xE
 #define GATE_TRAP32	0xF
 
+/* Results of one delivery attempt. */
+#define DELIV_OK	0
+#define DELIV_GP	(-1)	/* bad gate, descriptor or limit: #GP */
+#define DELIV_EXIT	(-2)	/* EPT violation: a VM exit is recorded */
+#define DELIV_PF	(-3)	/* guest #PF: event_cr2/event_err hold it */
+
+/* The CPU's own accesses while delivering, page by page. */
+static int
+ev_access(struct emu_cpu *cpu, uint64_t va, void *buf, size_t len, int write)
+{
+	uint8_t *p = buf;
+	uint64_t hpa;
+	size_t chunk;
+	uint8_t *hp;
+	int rc;
+
+	while (len > 0) {
+		chunk = 4096 - (va & 0xFFF);
+		if (chunk > len)
+			chunk = len;
+		rc = emu_translate_access(cpu, va, write ? EMU_ACC_WRITE :
+		    EMU_ACC_READ, &hpa);
+		if (rc != 0)
+			return (rc);
+		if ((hp = hostmem_ptr(cpu->host->mem, hpa, chunk)) == NULL)
+			return (DELIV_GP);
+		if (write) {
+			memcpy(hp, p, chunk);
+			uc_ctl_remove_cache(cpu->uc, va, va + chunk);
+		} else {
+			memcpy(p, hp, chunk);
+		}
+		p += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return (DELIV_OK);
+}
+
+static int
+ev_read(struct emu_cpu *cpu, uint64_t va, void *buf, size_t len)
+{
+	return (ev_access(cpu, va, buf, len, 0));
+}
+
+static int
+ev_write(struct emu_cpu *cpu, uint64_t va, const void *buf, size_t len)
+{
+	return (ev_access(cpu, va, (void *)(uintptr_t)buf, len, 1));
+}
+
 static uint64_t
 rd(struct emu_cpu *cpu, int reg)
 {
@@ -96,11 +147,11 @@ read_desc(struct emu_cpu *cpu, uint16_t sel, uint64_t *d)
 	uc_x86_mmr gdt;
 
 	if ((sel & ~3) == 0 || (sel & 4))	/* null, or LDT: not handled */
-		return (-1);
+		return (DELIV_GP);
 	uc_reg_read(cpu->uc, UC_X86_REG_GDTR, &gdt);
 	if ((uint32_t)(sel & ~7) + 7 > gdt.limit)
-		return (-1);
-	return (emu_read_guest_linear(cpu, gdt.base + (sel & ~7), d, 8));
+		return (DELIV_GP);
+	return (ev_read(cpu, gdt.base + (sel & ~7), d, 8));
 }
 
 /* Real mode: the IVT's 4-byte vectors, a 16-bit FLAGS/CS/IP frame. */
@@ -112,19 +163,21 @@ deliver_real(struct emu_cpu *cpu, int vector, uint64_t ret_ip)
 	uint64_t sp, ssbase, fl;
 	struct emu_seg cs;
 
+	int rc;
+
 	uc_reg_read(cpu->uc, UC_X86_REG_IDTR, &idt);
-	if ((uint32_t)vector * 4 + 3 > idt.limit ||
-	    emu_read_guest_linear(cpu, idt.base + (uint64_t)vector * 4, ivt,
-	    4) != 0)
-		return (-1);
+	if ((uint32_t)vector * 4 + 3 > idt.limit)
+		return (DELIV_GP);
+	if ((rc = ev_read(cpu, idt.base + (uint64_t)vector * 4, ivt, 4)) != 0)
+		return (rc);
 	fl = rd(cpu, UC_X86_REG_RFLAGS);
 	frame[2] = (uint16_t)fl;
 	frame[1] = (uint16_t)rd(cpu, UC_X86_REG_CS);
 	frame[0] = (uint16_t)ret_ip;
 	sp = (rd(cpu, UC_X86_REG_RSP) - 6) & 0xFFFF;
 	ssbase = cpu->loaded_seg[SEG_SS].base;
-	if (emu_write_guest_linear(cpu, ssbase + sp, frame, 6) != 0)
-		return (-1);
+	if ((rc = ev_write(cpu, ssbase + sp, frame, 6)) != 0)
+		return (rc);
 	wr(cpu, UC_X86_REG_RSP, (rd(cpu, UC_X86_REG_RSP) & ~0xFFFFULL) | sp);
 	cs = cpu->loaded_seg[SEG_CS];
 	cs.sel = ivt[1];
@@ -150,7 +203,7 @@ deliver_prot(struct emu_cpu *cpu, int vector, uint32_t type, bool push_err,
 	bool lm, is32, sw;
 	struct emu_seg cs, ss;
 	uint16_t sel;
-	int n = 0, esz, i;
+	int n = 0, esz, i, rc;
 
 	{
 		uc_x86_msr efer = { MSR_EFER, 0 };
@@ -160,37 +213,38 @@ deliver_prot(struct emu_cpu *cpu, int vector, uint32_t type, bool push_err,
 	}
 	uc_reg_read(cpu->uc, UC_X86_REG_IDTR, &idt);
 	esz = lm ? 16 : 8;
-	if ((uint32_t)vector * esz + esz - 1 > idt.limit ||
-	    emu_read_guest_linear(cpu, idt.base + (uint64_t)vector * esz, gate,
-	    esz) != 0)
-		return (-1);
+	if ((uint32_t)vector * esz + esz - 1 > idt.limit)
+		return (DELIV_GP);
+	if ((rc = ev_read(cpu, idt.base + (uint64_t)vector * esz, gate,
+	    esz)) != 0)
+		return (rc);
 	gtype = (uint32_t)(gate[0] >> 40) & 0xF;
 	dpl = (uint32_t)(gate[0] >> 45) & 3;
 	if (!((gate[0] >> 47) & 1))
-		return (-1);			/* #NP */
+		return (DELIV_GP);		/* #NP */
 	if (lm ? (gtype != GATE_INT32 && gtype != GATE_TRAP32) :
 	    (gtype != GATE_INT32 && gtype != GATE_TRAP32 &&
 	    gtype != GATE_INT16 && gtype != GATE_TRAP16))
-		return (-1);			/* task gates not modelled */
+		return (DELIV_GP);		/* task gates not modelled */
 	cpl = (uint32_t)(rd(cpu, UC_X86_REG_CS) & 3);
 	sw = type == INTR_TYPE_SWINT || type == INTR_TYPE_SWEXC ||
 	    type == INTR_TYPE_PRIVSW;
 	if (sw && type != INTR_TYPE_PRIVSW && dpl < cpl)
-		return (-1);			/* #GP */
+		return (DELIV_GP);
 	sel = (uint16_t)(gate[0] >> 16);
 	off = (gate[0] & 0xFFFF) | ((gate[0] >> 32) & 0xFFFF0000ULL);
 	if (lm)
 		off |= gate[1] << 32;
-	if (read_desc(cpu, sel, &cs_desc) != 0)
-		return (-1);
+	if ((rc = read_desc(cpu, sel, &cs_desc)) != 0)
+		return (rc);
 	desc_to_seg(cs_desc, sel, &cs);
 	if (!(cs.ar & 0x80) || !(cs.ar & 0x8))
-		return (-1);			/* not present, not code */
+		return (DELIV_GP);		/* not present, not code */
 	new_cpl = (cs.ar >> 5) & 3;
 	if (cs.ar & 0x4)			/* conforming: stay */
 		new_cpl = cpl;
 	if (new_cpl > cpl)
-		return (-1);
+		return (DELIV_GP);
 	cs.sel = (uint16_t)((sel & ~3) | new_cpl);
 	is32 = lm || gtype == GATE_INT32 || gtype == GATE_TRAP32;
 	fl = rd(cpu, UC_X86_REG_RFLAGS);
@@ -202,9 +256,8 @@ deliver_prot(struct emu_cpu *cpu, int vector, uint32_t type, bool push_err,
 		if (lm) {
 			uint64_t slot = ist ? 0x24 + 8 * (ist - 1) : 4 + 8 * new_cpl;
 
-			if (emu_read_guest_linear(cpu, tr.base + slot, &new_rsp,
-			    8) != 0)
-				return (-1);
+			if ((rc = ev_read(cpu, tr.base + slot, &new_rsp, 8)) != 0)
+				return (rc);
 			if (new_cpl < cpl) {
 				memset(&ss, 0, sizeof(ss));
 				ss.sel = (uint16_t)new_cpl;
@@ -215,11 +268,11 @@ deliver_prot(struct emu_cpu *cpu, int vector, uint32_t type, bool push_err,
 			uint16_t ss0;
 			uint64_t ssd;
 
-			if (emu_read_guest_linear(cpu, tr.base + 4 + 8 * new_cpl,
-			    &esp0, 4) != 0 ||
-			    emu_read_guest_linear(cpu, tr.base + 8 + 8 * new_cpl,
-			    &ss0, 2) != 0 || read_desc(cpu, ss0, &ssd) != 0)
-				return (-1);
+			if ((rc = ev_read(cpu, tr.base + 4 + 8 * new_cpl, &esp0,
+			    4)) != 0 ||
+			    (rc = ev_read(cpu, tr.base + 8 + 8 * new_cpl, &ss0,
+			    2)) != 0 || (rc = read_desc(cpu, ss0, &ssd)) != 0)
+				return (rc);
 			desc_to_seg(ssd, ss0, &ss);
 			new_rsp = esp0;
 		}
@@ -246,9 +299,9 @@ deliver_prot(struct emu_cpu *cpu, int vector, uint32_t type, bool push_err,
 		new_rsp -= w;
 		if (!lm && !(ss.ar & 0x4000))
 			new_rsp &= 0xFFFF;
-		if (emu_write_guest_linear(cpu, (lm ? 0 : ss.base) +
-		    (lm ? new_rsp : (new_rsp & 0xFFFFFFFFULL)), &v, w) != 0)
-			return (-1);
+		if ((rc = ev_write(cpu, (lm ? 0 : ss.base) +
+		    (lm ? new_rsp : (new_rsp & 0xFFFFFFFFULL)), &v, w)) != 0)
+			return (rc);
 	}
 	emu_set_code_stack(cpu, &cs, (new_cpl < cpl) ? &ss : NULL, new_cpl);
 	wr(cpu, UC_X86_REG_RSP, new_rsp);
@@ -260,10 +313,19 @@ deliver_prot(struct emu_cpu *cpu, int vector, uint32_t type, bool push_err,
 	return (0);
 }
 
+static bool
+contributory(int v)
+{
+	return (v == 0 || (v >= 10 && v <= 13));
+}
+
 /*
- * Deliver one event through the guest's vector table.  A failure while
- * delivering becomes #GP, a fault while delivering #GP or #PF... becomes
- * #DF (SDM Vol. 3A Table 6-5), and a fault on #DF is a triple fault.
+ * Deliver one event through the guest's vector table.  A fault while
+ * delivering is delivered in its place, or becomes #DF when the two
+ * combine (SDM Vol. 3A Table 6-5: contributory then contributory, #PF
+ * then #PF or contributory), and a fault while delivering #DF is a triple
+ * fault.  An EPT violation while delivering is a VM exit whose
+ * IDT-vectoring information describes the event (SDM Vol. 3C §28.2.4).
  * Returns 0 when the guest can go on, 1 when a VM exit was recorded.
  */
 int
@@ -272,28 +334,46 @@ emu_deliver_event(struct emu_cpu *cpu, int vector, uint32_t type,
 {
 	uint64_t rip = rd(cpu, UC_X86_REG_RIP);
 	uint64_t cr0 = rd(cpu, UC_X86_REG_CR0);
-	int rc, depth;
+	uint32_t prev_info = 0, prev_err = 0;
+	int rc, next, depth;
 
 	for (depth = 0; depth < 3; depth++) {
+		/* An exception raised while delivering may itself exit. */
+		if (depth > 0 && emu_exception_exit(cpu, vector, type, has_err,
+		    err)) {
+			cpu->exit.idt_info = prev_info;
+			cpu->exit.idt_err = prev_err;
+			return (1);
+		}
+		prev_info = (uint32_t)vector | (type << 8) |
+		    (has_err ? 1U << 11 : 0) | (1U << 31);
+		prev_err = has_err ? err : 0;
 		if (!(cr0 & CR0_PE))
 			rc = deliver_real(cpu, vector, rip);
 		else
 			rc = deliver_prot(cpu, vector, type, has_err, err, rip);
-		if (rc == 0)
+		if (rc == DELIV_OK)
 			return (0);
+		if (rc == DELIV_EXIT) {
+			cpu->exit.idt_info = (uint32_t)vector | (type << 8) |
+			    (has_err ? 1U << 11 : 0) | (1U << 31);
+			cpu->exit.idt_err = has_err ? err : 0;
+			return (1);
+		}
 		if (vector == 8)
 			break;
-		/* Contributory or page fault during delivery: #DF. */
-		if (depth == 0 && (vector == 0 || (vector >= 10 &&
-		    vector <= 14))) {
+		next = rc == DELIV_PF ? 14 : 13;
+		if (type == INTR_TYPE_HWEXC &&
+		    ((contributory(vector) && contributory(next)) ||
+		    (vector == 14 && (next == 14 || contributory(next))))) {
 			vector = 8;
-		} else if (depth == 0) {
-			vector = 13;
 			err = 0;
 		} else {
-			vector = 8;
+			vector = next;
+			err = rc == DELIV_PF ? cpu->event_err : 0;
+			if (rc == DELIV_PF)
+				emu_set_cr2(cpu, cpu->event_cr2);
 		}
-		err = 0;
 		has_err = true;
 		type = INTR_TYPE_HWEXC;
 	}

@@ -1364,11 +1364,42 @@ record_exit_fields(struct emu_cpu *cpu)
 	    x->reason == VMX_EXIT_EPT_MISCONFIGURATION) ? x->gpa : 0);
 	vmcs_set(cpu, VMCS_EXIT_INTERRUPTION_INFO, x->intr_info);
 	vmcs_set(cpu, VMCS_EXIT_INTERRUPTION_ERR_CODE, x->intr_err);
-	vmcs_set(cpu, VMCS_IDT_VECTORING_INFO, 0);
+	vmcs_set(cpu, VMCS_IDT_VECTORING_INFO, x->idt_info);
+	vmcs_set(cpu, VMCS_IDT_VECTORING_ERROR_CODE, x->idt_err);
 	vmcs_set(cpu, VMCS_IO_RCX, 0);
 	vmcs_set(cpu, VMCS_IO_RSI, 0);
 	vmcs_set(cpu, VMCS_IO_RDI, 0);
 	vmcs_set(cpu, VMCS_IO_RIP, 0);
+}
+
+/*
+ * Does this exception exit (SDM Vol. 3C §26.2): its bit in the exception
+ * bitmap, for #PF compared with the PFEC mask/match; INT n never.  When it
+ * does, the exit is recorded (qualification CR2 for #PF) and true returned.
+ */
+bool
+emu_exception_exit(struct emu_cpu *cpu, int vector, uint32_t type,
+    bool has_err, uint32_t err)
+{
+	uint32_t bitmap = (uint32_t)vmcs_get(cpu, VMCS_EXCEPTION_BITMAP);
+	uint32_t mask, match;
+	bool exits;
+
+	exits = type != 4 && vector < 32 && ((bitmap >> vector) & 1);
+	if (vector == 14 && type == 3) {
+		mask = (uint32_t)vmcs_get(cpu, VMCS_PF_ERROR_CODE_MASK);
+		match = (uint32_t)vmcs_get(cpu, VMCS_PF_ERROR_CODE_MATCH);
+		exits = ((bitmap >> 14) & 1) == ((err & mask) == match);
+	}
+	if (!exits)
+		return (false);
+	cpu->exit.pending = true;
+	cpu->exit.reason = VMX_EXIT_NMI;
+	cpu->exit.qual = vector == 14 ? cpu->event_cr2 : 0;
+	cpu->exit.intr_info = (uint32_t)vector | (type << 8) |
+	    (has_err ? 1U << 11 : 0) | (1U << 31);
+	cpu->exit.intr_err = has_err ? err : 0;
+	return (true);
 }
 
 /*
@@ -1380,10 +1411,9 @@ record_exit_fields(struct emu_cpu *cpu)
 static bool
 guest_event(struct emu_cpu *cpu)
 {
-	uint32_t bitmap = (uint32_t)vmcs_get(cpu, VMCS_EXCEPTION_BITMAP);
 	int vector = cpu->guest_event;
-	uint32_t type = 3, err = 0, mask, match;
-	bool is_int = false, has_err, exits;
+	uint32_t type = 3, err = 0;
+	bool is_int = false, has_err;
 
 	if (cpu->event_pf || cpu->event_own) {
 		err = cpu->event_err;
@@ -1394,23 +1424,10 @@ guest_event(struct emu_cpu *cpu)
 	}
 	if (is_int)
 		type = (vector == 3 || vector == 4) ? 6 : vector == 1 ? 5 : 4;
-	exits = type != 4 && vector < 32 && ((bitmap >> vector) & 1);
-	if (vector == 14 && type == 3) {
-		mask = (uint32_t)vmcs_get(cpu, VMCS_PF_ERROR_CODE_MASK);
-		match = (uint32_t)vmcs_get(cpu, VMCS_PF_ERROR_CODE_MATCH);
-		exits = ((bitmap >> 14) & 1) == ((err & mask) == match);
-	}
 	cpu->event_pf = false;
 	cpu->event_own = false;
-	if (exits) {
-		cpu->exit.pending = true;
-		cpu->exit.reason = VMX_EXIT_NMI;
-		cpu->exit.qual = vector == 14 ? cpu->event_cr2 : 0;
-		cpu->exit.intr_info = (uint32_t)vector | (type << 8) |
-		    (has_err ? 1U << 11 : 0) | (1U << 31);
-		cpu->exit.intr_err = has_err ? err : 0;
+	if (emu_exception_exit(cpu, vector, type, has_err, err))
 		return (true);
-	}
 	if (vector == 14 && type == 3)
 		emu_set_cr2(cpu, cpu->event_cr2);
 	return (emu_deliver_event(cpu, vector, type, has_err, err) != 0);

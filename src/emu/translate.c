@@ -610,6 +610,36 @@ emu_translate_probe(struct emu_cpu *cpu, uint64_t va, int access,
 	return (rc);
 }
 
+/*
+ * Translate linear va for an access the CPU itself makes (event
+ * delivery: IVT/IDT/GDT/TSS reads, frame pushes), with the walk's side
+ * effects.  Returns 0 with *hpa; -2 with an EPT violation or
+ * misconfiguration recorded as the pending exit; -3 with a guest #PF in
+ * event_cr2/event_err.
+ */
+int
+emu_translate_access(struct emu_cpu *cpu, uint64_t va, int access,
+    uint64_t *hpa)
+{
+	struct walk_regs r;
+	struct emu_xlat x;
+	int stop = cpu->stop_why;
+
+	walk_regs(cpu, &r);
+	cpu->event_pf = false;
+	if (fresh_walk(cpu, &r, va, access, &x) == 0) {
+		*hpa = x.hpa | (va & 0xFFF);
+		return (0);
+	}
+	cpu->stop_why = stop;
+	if (cpu->event_pf) {
+		cpu->event_pf = false;
+		cpu->event_cr2 = va;
+		return (-3);
+	}
+	return (-2);
+}
+
 /* Read guest memory by linear address (for decoding), no side effects. */
 int
 emu_read_guest_linear(struct emu_cpu *cpu, uint64_t va, void *buf, size_t len)
