@@ -121,6 +121,14 @@ uint32_t	 vmx_last_error(struct emu_cpu *);
  */
 void		 emu_cpu_kick(struct emu_cpu *);
 
+/*
+ * The host's timer interrupt, in virtual time: with external-interrupt
+ * exiting, guest execution ends with exit reason 1 every interval retired
+ * instructions (0 turns it off), so a monitor regains control from a guest
+ * that never exits, deterministically.
+ */
+void		 emu_cpu_set_host_tick(struct emu_cpu *, uint64_t interval);
+
 /* Virtual time: instructions retired by guests on this CPU. */
 uint64_t	 emu_cpu_vtime(struct emu_cpu *);
 

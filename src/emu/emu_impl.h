@@ -179,6 +179,9 @@ struct emu_cpu {
 	uint64_t		 cr0_mask, cr4_mask, cr0_shadow, cr4_shadow;
 	uint64_t		 tsc_offset;
 	uint64_t		 deadline;	/* vtime of the next timed exit */
+	uint64_t		 preempt_deadline;
+	uint64_t		 tick_interval;	/* host timer, 0: none */
+	uint64_t		 next_tick;
 	uint64_t		 entry_vtime;	/* vtime at the last VM entry */
 	uint32_t		 preempt_val;	/* preemption timer at entry */
 	uc_hook			 deadline_hook;	/* code hook at the deadline */

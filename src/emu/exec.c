@@ -692,6 +692,29 @@ fault_address(struct emu_cpu *cpu)
 	return (cpu->fault_page);
 }
 
+/* The length of the guest instruction at RIP, or 0 if unreadable. */
+static uint32_t
+insn_length_at_rip(struct emu_cpu *cpu)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	uint8_t buf[15];
+	uint64_t lin;
+	size_t n;
+
+	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
+	n = 4096 - (lin & 0xFFF);
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	if (emu_read_guest_linear(cpu, lin, buf, n) != 0)
+		return (0);
+	decoder_for(&dec, emu_code_size(cpu));
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, buf, n,
+	    &zi)))
+		return (0);
+	return (zi.length);
+}
+
 /*
  * CPL, for the instructions whose privilege check comes before their VM
  * exit (SDM Vol. 3C §26.1.1): CS.RPL in protected mode, 3 in virtual-8086
@@ -1056,6 +1079,22 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
  */
 static void on_deadline(uc_engine *, uint64_t, uint32_t, void *);
 
+/*
+ * The timed exit at cpu->deadline: the preemption timer (exit 52) or the
+ * host's timer tick (an external interrupt, exit 1), which then moves on.
+ */
+static void
+deadline_exit(struct emu_cpu *cpu)
+{
+	cpu->exit.pending = true;
+	if (cpu->deadline >= cpu->preempt_deadline) {
+		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+	} else {
+		cpu->exit.reason = VMX_EXIT_EXTINT;
+		cpu->next_tick += cpu->tick_interval;
+	}
+}
+
 static void
 deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 {
@@ -1064,8 +1103,7 @@ deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 	if (k == 0) {
 		cpu->vtime = cpu->vtime_block;
 		cpu->cur_block = NULL;
-		cpu->exit.pending = true;
-		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+		deadline_exit(cpu);
 		cpu->stop_why = EMU_STOP_EXIT;
 		uc_emu_stop(cpu->uc);
 		return;
@@ -1091,8 +1129,7 @@ on_deadline(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE ||
 	    vtime_at(cpu, addr) != cpu->deadline)
 		return;
-	cpu->exit.pending = true;
-	cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+	deadline_exit(cpu);
 	cpu->stop_why = EMU_STOP_EXIT;
 	uc_emu_stop(uc);
 }
@@ -1445,8 +1482,7 @@ halt_wait(struct emu_cpu *cpu)
 {
 	if (cpu->deadline != UINT64_MAX) {
 		cpu->vtime = cpu->deadline;
-		cpu->exit.pending = true;
-		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+		deadline_exit(cpu);
 		return (true);
 	}
 	if ((cpu->ctl_proc & IA32_VMX_INTERRUPT_WINDOW_EXITING) &&
@@ -1605,15 +1641,24 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	 * TSC is virtual time, so its expiry is a vtime deadline.
 	 */
 	cpu->entry_vtime = cpu->vtime;
-	cpu->deadline = UINT64_MAX;
+	cpu->preempt_deadline = UINT64_MAX;
 	if (cpu->ctl_pin & IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER) {
 		unsigned rate = (unsigned)(cpu->host->caps->misc &
 		    IA32_VMX_MISC_PREEMPT_RATE_MASK);
 
 		cpu->preempt_val = (uint32_t)vmcs_get(cpu,
 		    VMCS_VMX_PREEMPTION_TIMER_VAL);
-		cpu->deadline = ((cpu->vtime >> rate) +
+		cpu->preempt_deadline = ((cpu->vtime >> rate) +
 		    (uint64_t)cpu->preempt_val) << rate;
+	}
+	cpu->deadline = cpu->preempt_deadline;
+	if (cpu->tick_interval != 0 &&
+	    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING)) {
+		if (cpu->next_tick <= cpu->vtime)
+			cpu->next_tick = (cpu->vtime / cpu->tick_interval + 1) *
+			    cpu->tick_interval;
+		if (cpu->next_tick < cpu->deadline)
+			cpu->deadline = cpu->next_tick;
 	}
 	cpu->shadow_next = (vmcs_get(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST) &
 	    3) != 0;
@@ -1637,8 +1682,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	}
 	/* A timer value of 0 expires before the first instruction. */
 	if (cpu->deadline <= cpu->vtime) {
-		cpu->exit.pending = true;
-		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
+		deadline_exit(cpu);
 		goto exited;
 	}
 
@@ -1695,6 +1739,13 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		}
 	}
 exited:
+	/*
+	 * Real CPUs report the faulting instruction's length with an EPT
+	 * violation (the SDM leaves it undefined); OpenBSD's monitor relies
+	 * on it for MMIO, so the simulated CPU provides it.
+	 */
+	if (cpu->exit.reason == VMX_EXIT_EPT_VIOLATION && cpu->exit.insn_len == 0)
+		cpu->exit.insn_len = insn_length_at_rip(cpu);
 	if (cpu->exit.reason == VMX_EXIT_EPT_VIOLATION && cpu->exit.gla_valid &&
 	    (cpu->exit.qual & (1ULL << 8)) &&
 	    (cpu->exit.gla & ~0xFFFULL) == cpu->fault_page) {

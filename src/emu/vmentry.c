@@ -363,6 +363,9 @@ chk_ctl_tpr_threshold_vtpr(const struct vmentry_view *v,
 	    (proc2(v) & (IA32_VMX_VIRTUALIZE_APIC |
 	    IA32_VMX_VIRTUAL_INTERRUPT_DELIVERY)))
 		return (0);
+	/* A threshold of 0 is below any VTPR: nothing to read. */
+	if (t == 0)
+		return (0);
 	if (v->read_phys(v->ctx, pa, &vtpr, sizeof(vtpr)) != 0)
 		return (fail(f, "%s=%#" PRIx64 ": VTPR at %#" PRIx64 " is not "
 		    "backed by memory", fname(VMCS_VIRTUAL_APIC_ADDRESS),

@@ -739,3 +739,10 @@ emu_cpu_stale_count(struct emu_cpu *cpu)
 {
 	return (cpu->stale_count);
 }
+
+void
+emu_cpu_set_host_tick(struct emu_cpu *cpu, uint64_t interval)
+{
+	cpu->tick_interval = interval;
+	cpu->next_tick = interval ? (cpu->vtime / interval + 1) * interval : 0;
+}

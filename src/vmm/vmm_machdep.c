@@ -15,128 +15,264 @@
  */
 
 /*
- * The amd64 half of the monitor.  This revision has the parts that need no
- * simulated CPU: VPID/ASID allocation per vcpu and the ioctl and pledge
- * tables.  The ioctls that need the CPU (RUN, RESETCPU, READREGS,
- * WRITEREGS, READVMPARAMS, WRITEVMPARAMS, INTR) fail with ENODEV: the
- * device exists, the CPU support behind them does not yet.
+ * The amd64 half of the monitor: per-mode dispatch and the ioctls that
+ * need a CPU (RUN, RESETCPU, READREGS, WRITEREGS, READVMPARAMS,
+ * WRITEVMPARAMS, INTR).  Intel (EPT mode) runs on the simulated VT-x CPU
+ * through vmm_vmx.c.  On AMD (RVI mode) the CPU-backed ioctls fail with
+ * ENODEV until the simulated SVM CPU exists; bookkeeping works on both.
  */
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vmm.h"
 #include "vmm_machdep.h"
+#include "vmm_vmx.h"
 
-struct vcpu_md {
-	int	unused;
-};
+static int
+is_vmx(const struct vmm_softc *sc)
+{
+	return (sc->mode == VMM_MODE_EPT);
+}
 
 int
 vmm_attach_machdep(struct vmm_softc *sc)
 {
 	/* VPIDs are 16 bits but OpenBSD caps the bitmap at 0xFFF. */
 	sc->max_vpid = 0xFFF;
+	if (is_vmx(sc))
+		return (vmx_attach(sc));
 	return (0);
 }
 
 void
 vmm_detach_machdep(struct vmm_softc *sc)
 {
-	(void)sc;
+	if (is_vmx(sc))
+		vmx_detach(sc);
 }
 
 int
 vmm_start(struct vmm_softc *sc)
 {
-	(void)sc;
+	if (is_vmx(sc))
+		return (vmx_start(sc));
 	return (0);
 }
 
 void
 vmm_stop(struct vmm_softc *sc)
 {
-	(void)sc;
+	if (is_vmx(sc))
+		vmx_stop(sc);
 }
 
 int
 vm_impl_init(struct vmm_softc *sc, struct vm *vm)
 {
-	(void)sc;
-	(void)vm;
+	if (is_vmx(sc))
+		return (vmx_vm_init(sc, vm));
 	return (0);
 }
 
 void
 vm_impl_deinit(struct vm *vm)
 {
-	(void)vm;
+	if (vm->vm_md != NULL)
+		vmx_vm_deinit(vm);
 }
 
 size_t
 vm_resident_count(struct vm *vm)
 {
-	(void)vm;
+	if (vm->vm_md != NULL)
+		return (vmx_vm_resident(vm));
 	return (1);	/* the nested-paging PML4 */
 }
 
 int
 vcpu_init(struct vmm_softc *sc, struct vcpu *vcpu, struct vm_create_params *vcp)
 {
+	int error;
+
 	(void)vcp;
-	return (vmm_alloc_vpid(sc, 1, &vcpu->vc_vpid));
+	if ((error = vmm_alloc_vpid(sc, 1, &vcpu->vc_vpid)) != 0)
+		return (error);
+	if (is_vmx(sc) && (error = vcpu_init_vmx(sc, vcpu)) != 0) {
+		vcpu_deinit_vmx(sc, vcpu);
+		vmm_free_vpid(sc, vcpu->vc_vpid);
+		return (error);
+	}
+	return (0);
 }
 
 void
 vcpu_deinit(struct vmm_softc *sc, struct vcpu *vcpu)
 {
+	if (is_vmx(sc))
+		vcpu_deinit_vmx(sc, vcpu);
 	vmm_free_vpid(sc, vcpu->vc_vpid);
-	free(vcpu->vc_md);
 	vcpu->vc_md = NULL;
 }
 
 int
 vcpu_reset_regs(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 {
-	(void)vcpu;
-	(void)vrs;
-	return (ENODEV);
+	if (vcpu->vc_md == NULL)
+		return (ENODEV);
+	return (vcpu_reset_regs_vmx(vcpu, vrs));
 }
 
+/* Find the VM and vcpu of an ioctl; the VM reference is the caller's. */
+static int
+find_vcpu(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
+    struct vm **vmp, struct vcpu **vcpup)
+{
+	int error;
+
+	if ((error = vm_find(sc, vm_id, vmp)) != 0)
+		return (error);
+	if ((*vcpup = vm_find_vcpu(*vmp, vcpu_id)) == NULL) {
+		refcnt_rele_wake(&(*vmp)->vm_refcnt);
+		return (ENOENT);
+	}
+	return (0);
+}
+
+/*
+ * vm_run (vmm-contract.md §4.3): the vcpu goes STOPPED -> RUNNING for the
+ * whole call; on success or EAGAIN it returns to STOPPED with the exit
+ * copied out, on any other result it is TERMINATED for good.
+ */
 int
 vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 {
-	(void)sc;
-	(void)vrp;
-	return (ENODEV);
+	struct vm *vm;
+	struct vcpu *vcpu;
+	unsigned int old = VCPU_STATE_STOPPED;
+	int ret;
+
+	if ((ret = find_vcpu(sc, vrp->vrp_vm_id, vrp->vrp_vcpu_id, &vm,
+	    &vcpu)) != 0)
+		return (ret);
+	pthread_rwlock_wrlock(&vcpu->vc_lock);
+	if (!__atomic_compare_exchange_n(&vcpu->vc_state, &old,
+	    VCPU_STATE_RUNNING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		ret = EBUSY;
+		goto out;
+	}
+	if (!is_vmx(sc) || vcpu->vc_md == NULL) {
+		__atomic_store_n(&vcpu->vc_state, VCPU_STATE_STOPPED,
+		    __ATOMIC_RELEASE);
+		ret = ENODEV;
+		goto out;
+	}
+	/* Quirk: a bad vrp_exit leaves the vcpu RUNNING (EBUSY forever). */
+	if (copyin(vrp->vrp_exit, vcpu_exit_vmx(vcpu),
+	    sizeof(struct vm_exit)) != 0) {
+		ret = EFAULT;
+		goto out;
+	}
+	vcpu_set_event_vmx(vcpu, &vrp->vrp_inject);
+
+	ret = vcpu_run_vmx(vcpu, vrp);
+	if (ret == 0 || ret == EAGAIN) {
+		vrp->vrp_exit_reason = ret == 0 ? VM_EXIT_NONE :
+		    (uint16_t)vcpu_last_exit_vmx(vcpu);
+		vrp->vrp_irqready = vcpu->vc_irqready;
+		__atomic_store_n(&vcpu->vc_state, VCPU_STATE_STOPPED,
+		    __ATOMIC_RELEASE);
+		ret = copyout(vcpu_exit_vmx(vcpu), vrp->vrp_exit,
+		    sizeof(struct vm_exit)) != 0 ? EFAULT : 0;
+	} else {
+		vrp->vrp_exit_reason = VM_EXIT_TERMINATED;
+		__atomic_store_n(&vcpu->vc_state, VCPU_STATE_TERMINATED,
+		    __ATOMIC_RELEASE);
+	}
+out:
+	pthread_rwlock_unlock(&vcpu->vc_lock);
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
 }
 
+/* READREGS / WRITEREGS (§4.8): the vcpu lock, no state check. */
 int
 vm_rwregs(struct vmm_softc *sc, struct vm_rwregs_params *vrwp, int dir)
 {
-	(void)sc;
-	(void)vrwp;
-	(void)dir;
-	return (ENODEV);
+	struct vm *vm;
+	struct vcpu *vcpu;
+	int ret;
+
+	if ((ret = find_vcpu(sc, vrwp->vrwp_vm_id, vrwp->vrwp_vcpu_id, &vm,
+	    &vcpu)) != 0)
+		return (ret);
+	pthread_rwlock_wrlock(&vcpu->vc_lock);
+	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+		ret = ENODEV;
+	else if (dir == 0)
+		ret = vcpu_readregs_vmx(vcpu, vrwp->vrwp_mask,
+		    &vrwp->vrwp_regs);
+	else
+		ret = vcpu_writeregs_vmx(vcpu, vrwp->vrwp_mask,
+		    &vrwp->vrwp_regs);
+	pthread_rwlock_unlock(&vcpu->vc_lock);
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
 }
 
+/* READVMPARAMS / WRITEVMPARAMS (§4.9): no lock. */
 int
 vm_rwvmparams(struct vmm_softc *sc, struct vm_rwvmparams_params *vpp, int dir)
 {
-	(void)sc;
-	(void)vpp;
-	(void)dir;
-	return (ENODEV);
+	struct vm *vm;
+	struct vcpu *vcpu;
+	int ret;
+
+	if ((ret = find_vcpu(sc, vpp->vpp_vm_id, vpp->vpp_vcpu_id, &vm,
+	    &vcpu)) != 0)
+		return (ret);
+	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+		ret = ENODEV;
+	else
+		ret = vcpu_rwvmparams_vmx(vcpu, vpp, dir);
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
+}
+
+/*
+ * VMM_IOC_INTR (§4.7): store the pending word, and if the vcpu is in RUN
+ * make its CPU leave the guest (a no-op IPI).
+ */
+static int
+vm_intr_pending(struct vmm_softc *sc, struct vm_intr_params *vip)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	int ret;
+
+	if ((ret = find_vcpu(sc, vip->vip_vm_id, vip->vip_vcpu_id, &vm,
+	    &vcpu)) != 0)
+		return (ret);
+	if (!is_vmx(sc) || vcpu->vc_md == NULL) {
+		ret = ENODEV;
+	} else {
+		__atomic_store_n(&vcpu->vc_intr, vip->vip_intr,
+		    __ATOMIC_RELEASE);
+		if (__atomic_load_n(&vcpu->vc_state, __ATOMIC_ACQUIRE) ==
+		    VCPU_STATE_RUNNING)
+			vcpu_kick_vmx(vcpu);
+	}
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
 }
 
 int
 vmmioctl_machdep(struct vmm_softc *sc, unsigned long cmd, void *data)
 {
-	(void)sc;
-	(void)data;
 	switch (cmd) {
 	case VMM_IOC_INTR:
-		return (ENODEV);
+		return (vm_intr_pending(sc, data));
 	default:
 		return (ENOTTY);
 	}

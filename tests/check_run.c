@@ -1,0 +1,342 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Running guests through the contract: VMM_IOC_RESETCPU, RUN, READREGS,
+ * WRITEREGS, INTR on the VMX monitor, as a vmd-like client sees them.
+ * The first test follows the flow of OpenBSD's regress test for vmm
+ * (regress/sys/arch/amd64/vmm/vcpu.c) with the 2024 memory semantics.
+ */
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define KIB		1024UL
+#define MIB		(1024 * KIB)
+#define GIB		(1024 * MIB)
+#define LOW_SIZE	(640 * KIB)
+#define HIGH_GPA	(4 * GIB - (64 * MIB - 640 * KIB))
+#define HIGH_SIZE	(64 * MIB - 640 * KIB)
+
+struct rt {
+	int		 fd;
+	uint32_t	 id;
+	uint8_t		*low, *high;		/* the creator's mappings */
+	uint8_t		*low2, *high2;		/* SHAREMEM aliases */
+};
+
+/* The regress test's flat 16-bit reset state. */
+static void
+flat16(struct vcpu_reg_state *vrs)
+{
+	int i;
+
+	memset(vrs, 0, sizeof(*vrs));
+	vrs->vrs_gprs[VCPU_REGS_RFLAGS] = 0x2;
+	vrs->vrs_gprs[VCPU_REGS_RIP] = 0xFFF0;
+	vrs->vrs_gprs[VCPU_REGS_RSP] = 0x800;
+	vrs->vrs_gprs[VCPU_REGS_RDX] = 0x61;
+	vrs->vrs_crs[VCPU_REGS_CR0] = 0x60000010;
+	vrs->vrs_crs[VCPU_REGS_XCR0] = 1;
+	for (i = 0; i < VCPU_REGS_NSREGS; i++) {
+		vrs->vrs_sregs[i].vsi_limit = 0xFFFF;
+		vrs->vrs_sregs[i].vsi_ar = 0x93;
+	}
+	vrs->vrs_sregs[VCPU_REGS_CS].vsi_sel = 0xF000;
+	vrs->vrs_sregs[VCPU_REGS_CS].vsi_base = 0xFFFF0000;
+	vrs->vrs_sregs[VCPU_REGS_CS].vsi_ar = 0x9B;
+	vrs->vrs_sregs[VCPU_REGS_LDTR].vsi_ar = 0x82;
+	vrs->vrs_sregs[VCPU_REGS_TR].vsi_ar = 0x8B;
+	vrs->vrs_gdtr.vsi_limit = 0xFFFF;
+	vrs->vrs_idtr.vsi_limit = 0xFFFF;
+	vrs->vrs_drs[VCPU_REGS_DR6] = 0xFFFF0FF0;
+	vrs->vrs_drs[VCPU_REGS_DR7] = 0x400;
+}
+
+static void
+rt_create(struct rt *t, const char *name)
+{
+	struct vm_create_params vcp;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = t_open(VMMSIM_OPEN_INTEL);
+	t->low = t_mem(LOW_SIZE);
+	t->high = t_mem(HIGH_SIZE);
+	memset(&vcp, 0, sizeof(vcp));
+	vcp.vcp_ncpus = 1;
+	vcp.vcp_nmemranges = 2;
+	vcp.vcp_memranges[0].vmr_gpa = 0;
+	vcp.vcp_memranges[0].vmr_va = (vaddr_t)t->low;
+	vcp.vcp_memranges[0].vmr_size = LOW_SIZE;
+	vcp.vcp_memranges[0].vmr_type = VM_MEM_RAM;
+	vcp.vcp_memranges[1].vmr_gpa = HIGH_GPA;
+	vcp.vcp_memranges[1].vmr_va = (vaddr_t)t->high;
+	vcp.vcp_memranges[1].vmr_size = HIGH_SIZE;
+	vcp.vcp_memranges[1].vmr_type = VM_MEM_RAM;
+	snprintf(vcp.vcp_name, sizeof(vcp.vcp_name), "%s", name);
+	ck_assert_msg(vmmsim_ioctl(t->fd, VMM_IOC_CREATE, &vcp) == 0,
+	    "CREATE: %s", strerror(errno));
+	t->id = vcp.vcp_id;
+}
+
+static void
+rt_term(struct rt *t)
+{
+	struct vm_terminate_params vtp = { t->id };
+
+	ck_assert_int_eq(vmmsim_ioctl(t->fd, VMM_IOC_TERM, &vtp), 0);
+	munmap(t->low, LOW_SIZE);
+	munmap(t->high, HIGH_SIZE);
+	if (t->low2 != NULL)
+		munmap(t->low2, LOW_SIZE);
+	if (t->high2 != NULL)
+		munmap(t->high2, HIGH_SIZE);
+	vmmsim_close(t->fd);
+}
+
+static int
+rt_run(struct rt *t, struct vm_run_params *vrp, struct vm_exit *ve)
+{
+	vrp->vrp_vm_id = t->id;
+	vrp->vrp_vcpu_id = 0;
+	vrp->vrp_exit = ve;
+	return (vmmsim_ioctl(t->fd, VMM_IOC_RUN, vrp));
+}
+
+START_TEST(test_regress_vcpu_flow)
+{
+	struct rt t;
+	struct vm_sharemem_params vsp;
+	struct vm_info_params vip;
+	struct vm_info_result *vir;
+	struct vm_resetcpu_params vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	uint16_t *ivt;
+	size_t i;
+	int found = 0;
+
+	rt_create(&t, "regress");
+
+	/* SHAREMEM: write the guest's memory through the second mapping. */
+	memset(&vsp, 0, sizeof(vsp));
+	vsp.vsp_vm_id = t.id;
+	vsp.vsp_nmemranges = 2;
+	vsp.vsp_memranges[0].vmr_gpa = 0;
+	vsp.vsp_memranges[0].vmr_size = LOW_SIZE;
+	vsp.vsp_memranges[0].vmr_type = VM_MEM_RAM;
+	vsp.vsp_memranges[0].vmr_va = t_hole(LOW_SIZE);
+	vsp.vsp_memranges[1].vmr_gpa = HIGH_GPA;
+	vsp.vsp_memranges[1].vmr_size = HIGH_SIZE;
+	vsp.vsp_memranges[1].vmr_type = VM_MEM_RAM;
+	vsp.vsp_memranges[1].vmr_va = t_hole(HIGH_SIZE);
+	ck_assert_msg(vmmsim_ioctl(t.fd, VMM_IOC_SHAREMEM, &vsp) == 0,
+	    "SHAREMEM: %s", strerror(errno));
+	t.low2 = (uint8_t *)vsp.vsp_memranges[0].vmr_va;
+	t.high2 = (uint8_t *)vsp.vsp_memranges[1].vmr_va;
+	memset(t.low2, 0xCC, LOW_SIZE);			/* int3 everywhere */
+	memset(t.high2, 0xCC, HIGH_SIZE);
+	ivt = (uint16_t *)t.low2;
+	ivt[13 * 2] = 0x0B5D;				/* #GP -> 0:0B5D */
+	ivt[13 * 2 + 1] = 0;
+	memcpy(t.low2 + 0x0B5D, "\xe4\xf0", 2);		/* in al, 0xF0 */
+	memcpy(t.high2 + HIGH_SIZE - 16, "\x52\x6c", 2); /* push dx; insb */
+	ck_assert_uint_eq(t.low[0x0B5D], 0xE4);		/* same memory */
+
+	/* INFO: size query, then fetch. */
+	memset(&vip, 0, sizeof(vip));
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_INFO, &vip), 0);
+	ck_assert_uint_gt(vip.vip_size, 0);
+	vir = malloc(vip.vip_size);
+	vip.vip_info = vir;
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_INFO, &vip), 0);
+	for (i = 0; i < vip.vip_info_ct; i++)
+		if (vir[i].vir_id == t.id &&
+		    strcmp(vir[i].vir_name, "regress") == 0)
+			found = 1;
+	free(vir);
+	ck_assert(found);
+
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	flat16(&vrs.vrp_init_state);
+	ck_assert_msg(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs) == 0,
+	    "RESETCPU: %s", strerror(errno));
+
+	/* First RUN: the insb at the reset vector, port DX = 0x61. */
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_msg(rt_run(&t, &vrp, &ve) == 0, "RUN: %s", strerror(errno));
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x61);
+	ck_assert_uint_eq(ve.vei.vei_string, 1);
+	ck_assert_uint_eq(ve.vei.vei_dir, VEI_DIR_IN);
+	ck_assert_uint_eq(ve.vei.vei_size, 1);
+	ck_assert_uint_eq(ve.vei.vei_insn_len, 1);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], 0xFFF1);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RSP], 0x7FE);
+	ck_assert_int_eq(ve.cpl, 0);
+
+	/* Second RUN: skip the insb, inject #GP; its handler does IN 0xF0. */
+	ve.vrs.vrs_gprs[VCPU_REGS_RIP] += ve.vei.vei_insn_len;
+	vrp.vrp_inject.vie_type = VCPU_INJECT_EX;
+	vrp.vrp_inject.vie_vector = VMM_EX_GP;
+	vrp.vrp_inject.vie_errorcode = 0x11223344;
+	ck_assert_msg(rt_run(&t, &vrp, &ve) == 0, "RUN: %s", strerror(errno));
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0xF0);
+	ck_assert_uint_eq(ve.vei.vei_encoding, 1);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], 0x0B5D);
+	/* Real mode pushed FLAGS, CS, IP (no error code) below the DX. */
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RSP], 0x7FE - 6);
+	ck_assert_uint_eq(*(uint16_t *)(t.low + 0x7FE - 6), 0xFFF2);
+	ck_assert_uint_eq(*(uint16_t *)(t.low + 0x7FE - 4), 0xF000);
+
+	rt_term(&t);
+}
+END_TEST
+
+START_TEST(test_readregs_writeregs_round_trip)
+{
+	struct rt t;
+	struct vm_resetcpu_params vrs;
+	struct vm_rwregs_params rw;
+
+	rt_create(&t, "regs");
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	flat16(&vrs.vrp_init_state);
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), 0);
+	memset(&rw, 0, sizeof(rw));
+	rw.vrwp_vm_id = t.id;
+	rw.vrwp_mask = VM_RWREGS_ALL;
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_READREGS, &rw), 0);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_gprs[VCPU_REGS_RIP], 0xFFF0);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_gprs[VCPU_REGS_RDX], 0x61);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_sregs[VCPU_REGS_CS].vsi_base,
+	    0xFFFF0000);
+	/* NE forced on, VMXE forced on (quirks), XCR0 reset to x87. */
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_crs[VCPU_REGS_CR0], 0x60000030);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_crs[VCPU_REGS_CR4], 0x2000);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_crs[VCPU_REGS_XCR0], 1);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_drs[VCPU_REGS_DR7], 0x400);
+	rw.vrwp_regs.vrs_gprs[VCPU_REGS_RBX] = 0x1234;
+	rw.vrwp_regs.vrs_crs[VCPU_REGS_CR2] = 0xDEAD;	/* not written */
+	rw.vrwp_regs.vrs_msrs[VCPU_REGS_STAR] = 0x55;
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_WRITEREGS, &rw), 0);
+	memset(&rw.vrwp_regs, 0, sizeof(rw.vrwp_regs));
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_READREGS, &rw), 0);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_gprs[VCPU_REGS_RBX], 0x1234);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_crs[VCPU_REGS_CR2], 0);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_msrs[VCPU_REGS_STAR], 0x55);
+	rt_term(&t);
+}
+END_TEST
+
+/* HLT with interrupts off kills the vcpu: RUN fails EIO, then EBUSY. */
+START_TEST(test_hlt_with_if_clear_is_eio_and_terminates)
+{
+	struct rt t;
+	struct vm_resetcpu_params vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	rt_create(&t, "hlt");
+	memset(t.high + HIGH_SIZE - 16, 0xF4, 1);		/* hlt */
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	flat16(&vrs.vrp_init_state);
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	rt_term(&t);
+}
+END_TEST
+
+/* CPUID is handled in the kernel, RIP advanced; the HV leaf says so. */
+START_TEST(test_cpuid_in_kernel_hypervisor_leaf)
+{
+	struct rt t;
+	struct vm_resetcpu_params vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	/* mov eax,0x40000000; cpuid; out 0x80,eax; ... */
+	static const uint8_t code[] = { 0x66, 0xB8, 0x00, 0x00, 0x00, 0x40,
+	    0x0F, 0xA2, 0x66, 0x89, 0xD8, 0xE6, 0x80 };
+
+	rt_create(&t, "cpuid");
+	memcpy(t.high + HIGH_SIZE - 16, code, sizeof(code));
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	flat16(&vrs.vrp_init_state);
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x80);
+	/* EBX of leaf 0x40000000 = "Open" */
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RBX], 0x6E65704F);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RCX], 0x56445342);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX] & 0xFF, 0x4F);
+	rt_term(&t);
+}
+END_TEST
+
+static Suite *
+run_suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("vmx");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_regress_vcpu_flow);
+	tcase_add_test(tc, test_readregs_writeregs_round_trip);
+	tcase_add_test(tc, test_hlt_with_if_clear_is_eio_and_terminates);
+	tcase_add_test(tc, test_cpuid_in_kernel_hypervisor_leaf);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(run_suite());
+	int failed;
+
+	vmmsim_set_log(stderr);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
