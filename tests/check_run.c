@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "../tools/demo.h"
 
 #define KIB		1024UL
 #define MIB		(1024 * KIB)
@@ -313,6 +314,26 @@ START_TEST(test_cpuid_in_kernel_hypervisor_leaf)
 }
 END_TEST
 
+/* The bundled demo guest boots from the reset vector to long mode. */
+START_TEST(test_demo_guest_boots_to_long_mode)
+{
+	char buf[4096];
+	FILE *fp;
+	int fd, status;
+
+	memset(buf, 0, sizeof(buf));
+	fp = fmemopen(buf, sizeof(buf) - 1, "w");
+	ck_assert_ptr_nonnull(fp);
+	fd = t_open(VMMSIM_OPEN_INTEL);
+	status = vmmsim_demo_run(fd, fp, 0);
+	fclose(fp);
+	vmmsim_close(fd);
+	ck_assert_int_eq(status, 1);
+	ck_assert_str_eq(buf, "Hello from vmmsim's demo guest: reset vector "
+	    "to long mode.\r\n");
+}
+END_TEST
+
 static Suite *
 run_suite(void)
 {
@@ -324,6 +345,7 @@ run_suite(void)
 	tcase_add_test(tc, test_readregs_writeregs_round_trip);
 	tcase_add_test(tc, test_hlt_with_if_clear_is_eio_and_terminates);
 	tcase_add_test(tc, test_cpuid_in_kernel_hypervisor_leaf);
+	tcase_add_test(tc, test_demo_guest_boots_to_long_mode);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -10,4 +10,7 @@ sh tools/install-deps.sh
 make -j"$(nproc)"
 echo
 echo "== vmmsim demo"
-exec ./vmmsim exercise
+./vmmsim exercise
+echo
+echo "== vmmsim demo guest"
+exec ./vmmsim demo

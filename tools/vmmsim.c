@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "vmmsim.h"
+#include "demo.h"
 
 static const char *progname = "vmmsim";
 
@@ -41,6 +42,9 @@ usage(FILE *fp)
 	    "usage: %s <command> [options]\n"
 	    "\n"
 	    "commands:\n"
+	    "  demo [--vendor intel|amd]\n"
+	    "        boot the bundled demo guest (reset vector to long mode,\n"
+	    "        a greeting on COM1) through the vmm(4) contract\n"
 	    "  exercise [--vendor intel|amd]\n"
 	    "        walk a VM through CREATE, SHAREMEM, INFO and TERM on the\n"
 	    "        in-process /dev/vmm and print what each step did\n"
@@ -220,6 +224,39 @@ cmd_exercise(int argc, char **argv)
 	return (0);
 }
 
+
+
+static int
+cmd_demo(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vendor", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int fd, c, status, flags = VMMSIM_OPEN_DEFAULT;
+
+	while ((c = getopt_long(argc, argv, "v:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (parse_vendor(optarg, &flags) != 0)
+				return (2);
+			break;
+		default:
+			usage(stderr);
+			return (2);
+		}
+	}
+	if ((fd = vmmsim_open(flags)) == -1) {
+		fprintf(stderr, "%s: vmmsim_open: %s\n", progname,
+		    strerror(errno));
+		return (1);
+	}
+	status = vmmsim_demo_run(fd, stdout, 1);
+	vmmsim_close(fd);
+	/* The guest writes 0 to the debug-exit port: status (0 << 1) | 1. */
+	return (status == 1 ? 0 : 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,6 +271,8 @@ main(int argc, char **argv)
 	argv++;
 	if (strcmp(cmd, "exercise") == 0)
 		return (cmd_exercise(argc, argv));
+	if (strcmp(cmd, "demo") == 0)
+		return (cmd_demo(argc, argv));
 	if (strcmp(cmd, "version") == 0) {
 		printf("vmmsim %s\n", vmmsim_version());
 		return (0);
