@@ -81,6 +81,8 @@
 #define BCD_DIGITS	4
 #define DECIMAL		10
 
+#define SPKR_COUNTER	2		/* gated and read through 0x61 */
+
 #define NO_CHANGE	(-1)		/* OUT will not change by itself */
 
 enum counter_state {
@@ -143,19 +145,21 @@ pit_now(const struct i8253 *pit)
 	return (pit->clock.now(pit->clock.arg));
 }
 
+/* 128-bit products: 2^64 ns times 1193182 Hz overflows 64 bits. */
+__extension__ typedef unsigned __int128 u128;
+
 /* Clock edges in ns nanoseconds, rounded down. */
 static uint64_t
 ns_to_ticks(uint64_t ns)
 {
-	return ((uint64_t)((unsigned __int128)ns * I8253_HZ /
-	    I8253_NS_PER_SEC));
+	return ((uint64_t)((u128)ns * I8253_HZ / I8253_NS_PER_SEC));
 }
 
 /* The first nanosecond by which ticks clock edges have happened. */
 static uint64_t
 ticks_to_ns(uint64_t ticks)
 {
-	return ((uint64_t)(((unsigned __int128)ticks * I8253_NS_PER_SEC +
+	return ((uint64_t)(((u128)ticks * I8253_NS_PER_SEC +
 	    I8253_HZ - 1) / I8253_HZ));
 }
 
@@ -285,9 +289,10 @@ ctr_next_change(const struct pit_counter *c, int64_t d)
 
 	switch (ctr_mode(c)) {
 	case MODE_INTR_ON_TC:
-		return (!c->tc && d < c->start ? c->start : NO_CHANGE);
+		return (!c->tc && d < c->start ? (int64_t)c->start :
+		    NO_CHANGE);
 	case MODE_ONESHOT:
-		return (d < c->start ? c->start : NO_CHANGE);
+		return (d < c->start ? (int64_t)c->start : NO_CHANGE);
 	case MODE_SW_STROBE:
 	case MODE_HW_STROBE:
 		if (c->tc && ctr_mode(c) == MODE_SW_STROBE)
@@ -582,8 +587,8 @@ ctr_set_gate(struct pit_counter *c, uint64_t now, bool gate)
 		if (!gate && c->state == CTR_RUNNING) {
 			d = ctr_ticks(c, now);
 			/* Keep 65536 (not 0) clocks left before a TC. */
-			start = !c->tc && d < c->start ? c->start - (uint32_t)d :
-			    0;
+			start = !c->tc && d < c->start ?
+			    c->start - (uint32_t)d : 0;
 			ctr_stop(c, now, CTR_PAUSED);
 			c->start = c->tc ? c->frozen : start;
 		} else if (gate && c->state == CTR_PAUSED) {
@@ -694,7 +699,7 @@ static int
 i8253_portb_io(void *dev, uint16_t port, int dir, int size, uint32_t *data)
 {
 	struct i8253 *pit = dev;
-	struct pit_counter *c2 = &pit->ctr[2];
+	struct pit_counter *c2 = &pit->ctr[SPKR_COUNTER];
 	uint64_t now = pit_now(pit);
 	uint8_t v;
 
@@ -740,7 +745,7 @@ i8253_create(const struct dev_clock *clock, const struct dev_irq *irq)
 		pit->ctr[i].mode = MODE_INTR_ON_TC;
 		pit->ctr[i].rw = CW_RW_WORD;
 		pit->ctr[i].null_count = true;
-		pit->ctr[i].gate = i != 2;
+		pit->ctr[i].gate = i != SPKR_COUNTER;
 	}
 	return (pit);
 }

@@ -81,6 +81,7 @@
 #define PIC_IRQ_MASK	(PIC_NLEVELS - 1)
 #define PIC_SPURIOUS	7	/* IR7: the default vector with no request */
 #define PIC_LOWEST_INIT	7	/* after ICW1, IR0 has top priority */
+#define PIC_ALL_MASKED	0xFF
 
 /*
  * ELCR bits that must stay edge: IRQ 0 (PIT), 1 (keyboard), 2 (cascade),
@@ -137,8 +138,6 @@ struct i8259 {
 	i8259_intr_fn	 intr_changed;
 	void		*intr_arg;
 };
-
-static void	pic_update(struct i8259 *);
 
 static inline uint8_t
 irq_bit(int level)
@@ -486,7 +485,7 @@ i8259_create(void)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
 	for (i = 0; i < PIC_NCHIPS; i++) {
-		p->pic[i].imr = 0xFF;
+		p->pic[i].imr = PIC_ALL_MASKED;
 		p->pic[i].lowest = PIC_LOWEST_INIT;
 		p->pic[i].upm = true;
 		p->pic[i].step = PIC_READY;

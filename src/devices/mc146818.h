@@ -104,8 +104,8 @@
 
 struct mc146818;
 
-struct mc146818	*mc146818_create(const struct dev_clock *, const struct dev_irq *,
-		    int64_t start_time);
+struct mc146818	*mc146818_create(const struct dev_clock *,
+		    const struct dev_irq *, int64_t start_time);
 void		 mc146818_destroy(struct mc146818 *);
 int		 mc146818_register(struct mc146818 *, struct dev_port_table *);
 void		 mc146818_set_memsize(struct mc146818 *, uint64_t bytes);

@@ -104,7 +104,7 @@ struct ns8250 {
 	uint8_t		 rbr;			/* [d] last character read */
 
 	bool		 thre_pending;		/* [d] THRE interrupt latched */
-	int		 irq_level;		/* [d] what the line was set to */
+	int		 irq_level;		/* [d] the line's level */
 };
 
 static bool
@@ -137,7 +137,8 @@ ns8250_intr_source(const struct ns8250 *sc)
 	if ((sc->ier & NS8250_IER_ELSI) && (sc->lsr_err & NS8250_LSR_ERRORS))
 		return (NS8250_IIR_RLS);
 	if ((sc->ier & NS8250_IER_ERBFI) && sc->rx_count > 0) {
-		if (!ns8250_fifo_on(sc) || sc->rx_count >= ns8250_rx_trigger(sc))
+		if (!ns8250_fifo_on(sc) ||
+		    sc->rx_count >= ns8250_rx_trigger(sc))
 			return (NS8250_IIR_RXRDY);
 		return (NS8250_IIR_RXTOUT);
 	}

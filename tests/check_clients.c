@@ -1,0 +1,131 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The contract clients of tests/clients/, run as separate programs: once
+ * unchanged under the LD_PRELOAD shim (libvmmdev.so), once built against
+ * the in-process device.  Each must exit 0 and print what it was promised.
+ */
+
+#include <sys/wait.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef BUILDDIR
+#define BUILDDIR "."
+#endif
+
+#define SHIM	"LD_PRELOAD=" BUILDDIR "/.libs/libvmmdev.so VMMSIM_CPU=intel "
+
+/* Run a command, capture stdout; returns the exit status. */
+static int
+run(const char *cmd, char *out, size_t outlen)
+{
+	FILE *p;
+	size_t n = 0, r;
+	int st;
+
+	memset(out, 0, outlen);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while (n < outlen - 1 && (r = fread(out + n, 1, outlen - 1 - n, p)) > 0)
+		n += r;
+	st = pclose(p);
+	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+START_TEST(test_regress_client_under_shim)
+{
+	char out[4096];
+
+	ck_assert_int_eq(run(SHIM BUILDDIR "/tests/clients/regress", out,
+	    sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "run: io exit, port 0x61, string"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "run: #GP injected, handler's io exit on port 0xf0"));
+	ck_assert_ptr_nonnull(strstr(out, "term: ok"));
+}
+END_TEST
+
+START_TEST(test_regress_client_in_process)
+{
+	char out[4096];
+
+	ck_assert_int_eq(run(BUILDDIR "/tests/clients/regress_inproc", out,
+	    sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "term: ok"));
+}
+END_TEST
+
+START_TEST(test_unikernel_client_under_shim)
+{
+	char out[4096];
+
+	ck_assert_int_eq(run(SHIM BUILDDIR "/tests/clients/unikernel "
+	    BUILDDIR "/testdata/unikernel.bin", out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out,
+	    "hello from a unikernel over hypercalls\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "halted through a hypercall with status 42"));
+}
+END_TEST
+
+START_TEST(test_unikernel_client_in_process)
+{
+	char out[4096];
+
+	ck_assert_int_eq(run(BUILDDIR "/tests/clients/unikernel_inproc "
+	    BUILDDIR "/testdata/unikernel.bin", out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out,
+	    "halted through a hypercall with status 42"));
+}
+END_TEST
+
+/* Everything else still reaches the C library through the shim. */
+START_TEST(test_shim_passes_other_files_through)
+{
+	char out[256];
+
+	ck_assert_int_eq(run(SHIM "cat /dev/null && echo ok", out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "ok\n");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("clients");
+	TCase *tc = tcase_create("contract");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_regress_client_under_shim);
+	tcase_add_test(tc, test_regress_client_in_process);
+	tcase_add_test(tc, test_unikernel_client_under_shim);
+	tcase_add_test(tc, test_unikernel_client_in_process);
+	tcase_add_test(tc, test_shim_passes_other_files_through);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
