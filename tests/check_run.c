@@ -27,6 +27,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,277 @@ START_TEST(test_cpuid_in_kernel_hypervisor_leaf)
 }
 END_TEST
 
+
+/* --- the interrupt protocol and threads (§11, §4.5, §6) --- */
+
+#define LM_SPIN_IF1	0x100000
+#define LM_SPIN_IF0	0x100010
+#define LM_IRQ_HANDLER	0x100040
+
+/* A 4 MiB VM in long mode at rip, with an IDT gate 0x20 -> handler. */
+static void
+lm_create(struct rt *t, uint64_t rip)
+{
+	struct vm_create_params vcp;
+	struct vm_resetcpu_params vrs;
+	struct vcpu_reg_state *r;
+	uint64_t *pt, *idt;
+	FILE *fp;
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = t_open(VMMSIM_OPEN_INTEL);
+	t->low = t_mem(4 * MIB);
+	fp = fopen(TESTDATA_DIR "/lm_intr.bin", "rb");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_gt(fread(t->low + 0x100000, 1, 4096, fp), 0);
+	fclose(fp);
+	pt = (uint64_t *)(t->low + 0x1000);
+	pt[0] = 0x2000 | 3;
+	pt[512] = 0x3000 | 3;
+	for (i = 0; i < 512; i++)
+		pt[1024 + i] = ((uint64_t)i << 21) | 0x83;
+	((uint64_t *)(t->low + 0x500))[1] = 0x00AF9B000000FFFFULL;
+	((uint64_t *)(t->low + 0x500))[2] = 0x00CF93000000FFFFULL;
+	idt = (uint64_t *)(t->low + 0x600 + 16 * 0x20);
+	idt[0] = (LM_IRQ_HANDLER & 0xFFFF) | (0x08ULL << 16) |
+	    (0x8EULL << 40) | ((LM_IRQ_HANDLER & 0xFFFF0000ULL) << 32);
+	idt[1] = 0;
+	memset(&vcp, 0, sizeof(vcp));
+	vcp.vcp_ncpus = 1;
+	vcp.vcp_nmemranges = 1;
+	vcp.vcp_memranges[0].vmr_va = (vaddr_t)t->low;
+	vcp.vcp_memranges[0].vmr_size = 4 * MIB;
+	ck_assert_int_eq(vmmsim_ioctl(t->fd, VMM_IOC_CREATE, &vcp), 0);
+	t->id = vcp.vcp_id;
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t->id;
+	r = &vrs.vrp_init_state;
+	r->vrs_gprs[VCPU_REGS_RIP] = rip;
+	r->vrs_gprs[VCPU_REGS_RSP] = 0x200000;
+	r->vrs_gprs[VCPU_REGS_RFLAGS] = 0x2;
+	for (i = 0; i < VCPU_REGS_NSREGS; i++) {
+		r->vrs_sregs[i].vsi_sel = 0x10;
+		r->vrs_sregs[i].vsi_limit = 0xFFFFFFFF;
+		r->vrs_sregs[i].vsi_ar = 0xC093;
+	}
+	r->vrs_sregs[VCPU_REGS_CS].vsi_sel = 0x08;
+	r->vrs_sregs[VCPU_REGS_CS].vsi_ar = 0xA09B;
+	r->vrs_sregs[VCPU_REGS_LDTR].vsi_sel = 0;
+	r->vrs_sregs[VCPU_REGS_LDTR].vsi_ar = 0x10000;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_sel = 0;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_limit = 0x67;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_ar = 0x8B;
+	r->vrs_gdtr.vsi_base = 0x500;
+	r->vrs_gdtr.vsi_limit = 0x17;
+	r->vrs_idtr.vsi_base = 0x600;
+	r->vrs_idtr.vsi_limit = 0xFFF;
+	r->vrs_crs[VCPU_REGS_CR0] = 0x80000031;
+	r->vrs_crs[VCPU_REGS_CR3] = 0x1000;
+	r->vrs_crs[VCPU_REGS_CR4] = 0x20;
+	r->vrs_crs[VCPU_REGS_XCR0] = 1;
+	r->vrs_msrs[VCPU_REGS_EFER] = 0x500;
+	r->vrs_drs[VCPU_REGS_DR7] = 0x400;
+	ck_assert_int_eq(vmmsim_ioctl(t->fd, VMM_IOC_RESETCPU, &vrs), 0);
+}
+
+static void
+lm_term(struct rt *t)
+{
+	struct vm_terminate_params vtp = { t->id };
+
+	ck_assert_int_eq(vmmsim_ioctl(t->fd, VMM_IOC_TERM, &vtp), 0);
+	munmap(t->low, 4 * MIB);
+	vmmsim_close(t->fd);
+}
+
+struct intr_arg {
+	struct rt	*t;
+	int		 delay_ms;
+	int		 rc, err;
+};
+
+static void *
+intr_later(void *p)
+{
+	struct intr_arg *a = p;
+	struct vm_intr_params vip = { a->t->id, 0, 1 };
+	struct timespec ts = { 0, a->delay_ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+	a->rc = vmmsim_ioctl(a->t->fd, VMM_IOC_INTR, &vip);
+	a->err = errno;
+	return (NULL);
+}
+
+/*
+ * VMM_IOC_INTR from another thread while the guest spins with IF=1: the
+ * CPU leaves the guest, the pending-interrupt rule returns EAGAIN with the
+ * in-kernel reason (an external interrupt) and irqready; the injected
+ * vector then reaches the guest's handler.  (The guest touched its IDT and
+ * stack pages first: the kernel does not re-inject an event whose delivery
+ * met an EPT violation, so an event delivered through unmapped pages would
+ * be lost, as on OpenBSD.)
+ */
+START_TEST(test_intr_from_another_thread_then_inject)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	struct intr_arg a;
+	pthread_t th;
+
+	lm_create(&t, LM_SPIN_IF1);
+	a.t = &t;
+	a.delay_ms = 30;
+	ck_assert_int_eq(pthread_create(&th, NULL, intr_later, &a), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(a.rc, 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(vrp.vrp_irqready, 1);
+	vrp.vrp_inject.vie_type = VCPU_INJECT_INTR;
+	vrp.vrp_inject.vie_vector = 0x20;
+	vrp.vrp_intr_pending = 0;
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x82);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], LM_IRQ_HANDLER);
+	lm_term(&t);
+}
+END_TEST
+
+/*
+ * An interrupt pending while the guest has IF=0: the monitor arms the
+ * interrupt window and RUN returns at the window exit (reason 7) with
+ * irqready, right after the instruction that follows STI.
+ */
+START_TEST(test_interrupt_window_exit_when_guest_enables)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	lm_create(&t, LM_SPIN_IF0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	vrp.vrp_intr_pending = 1;
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_INT_WINDOW);
+	ck_assert_uint_eq(vrp.vrp_irqready, 1);
+	/* sti; nop; the window opens at the jmp after them */
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], LM_SPIN_IF0 + 12);
+	lm_term(&t);
+}
+END_TEST
+
+static pthread_t run_thread;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *
+signal_later(void *p)
+{
+	struct timespec ts = { 0, 30 * 1000000L };
+
+	(void)p;
+	nanosleep(&ts, NULL);
+	pthread_kill(run_thread, SIGUSR1);
+	return (NULL);
+}
+
+/* A signal for the running thread: RUN returns 0 with VM_EXIT_NONE. */
+START_TEST(test_signal_makes_run_return_none)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	pthread_t th;
+
+	signal(SIGUSR1, on_usr1);
+	lm_create(&t, LM_SPIN_IF1);
+	run_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&th, NULL, signal_later, NULL), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	lm_term(&t);
+}
+END_TEST
+
+struct term_arg {
+	struct rt	*t;
+	volatile int	 done;		/* TERM returned */
+	volatile int	 done_at_signal;
+	int		 rc;
+};
+
+/* TERM 10 ms into the RUN. */
+static void *
+term_soon(void *p)
+{
+	struct term_arg *a = p;
+	struct vm_terminate_params vtp = { a->t->id };
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	nanosleep(&ts, NULL);
+	a->rc = vmmsim_ioctl(a->t->fd, VMM_IOC_TERM, &vtp);
+	a->done = 1;
+	return (NULL);
+}
+
+/* 200 ms into the RUN: note whether TERM returned, then signal RUN. */
+static void *
+signal_after_term(void *p)
+{
+	struct term_arg *a = p;
+	struct timespec ts = { 0, 200 * 1000000L };
+
+	nanosleep(&ts, NULL);
+	a->done_at_signal = a->done;
+	pthread_kill(run_thread, SIGUSR1);
+	return (NULL);
+}
+
+/* TERM waits for the in-flight RUN; it does not kick the vcpu (§4.5). */
+START_TEST(test_term_waits_for_running_vcpu)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	struct term_arg a;
+	pthread_t th, sig;
+
+	signal(SIGUSR1, on_usr1);
+	lm_create(&t, LM_SPIN_IF1);
+	a.t = &t;
+	a.done = 0;
+	run_thread = pthread_self();
+	a.done_at_signal = -1;
+	ck_assert_int_eq(pthread_create(&th, NULL, term_soon, &a), 0);
+	ck_assert_int_eq(pthread_create(&sig, NULL, signal_after_term, &a), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	pthread_join(sig, NULL);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(a.done_at_signal, 0);	/* TERM was still waiting */
+	ck_assert_int_eq(a.done, 1);
+	ck_assert_int_eq(a.rc, 0);
+	munmap(t.low, 4 * MIB);
+	vmmsim_close(t.fd);
+}
+END_TEST
+
 /* The bundled demo guest boots from the reset vector to long mode. */
 START_TEST(test_demo_guest_boots_to_long_mode)
 {
@@ -346,6 +618,10 @@ run_suite(void)
 	tcase_add_test(tc, test_hlt_with_if_clear_is_eio_and_terminates);
 	tcase_add_test(tc, test_cpuid_in_kernel_hypervisor_leaf);
 	tcase_add_test(tc, test_demo_guest_boots_to_long_mode);
+	tcase_add_test(tc, test_intr_from_another_thread_then_inject);
+	tcase_add_test(tc, test_interrupt_window_exit_when_guest_enables);
+	tcase_add_test(tc, test_signal_makes_run_return_none);
+	tcase_add_test(tc, test_term_waits_for_running_vcpu);
 	suite_add_tcase(s, tc);
 	return (s);
 }

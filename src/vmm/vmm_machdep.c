@@ -23,6 +23,7 @@
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,7 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 	struct vm *vm;
 	struct vcpu *vcpu;
 	unsigned int old = VCPU_STATE_STOPPED;
+	sigset_t async, omask;
 	int ret;
 
 	if ((ret = find_vcpu(sc, vrp->vrp_vm_id, vrp->vrp_vcpu_id, &vm,
@@ -176,7 +178,20 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 	}
 	vcpu_set_event_vmx(vcpu, &vrp->vrp_inject);
 
+	/*
+	 * As in the kernel, a signal for this thread stays pending while the
+	 * vcpu runs and makes the loop return (vcpu_must_stop); it is
+	 * delivered when RUN returns.  Synchronous signals stay open.
+	 */
+	sigfillset(&async);
+	sigdelset(&async, SIGSEGV);
+	sigdelset(&async, SIGBUS);
+	sigdelset(&async, SIGFPE);
+	sigdelset(&async, SIGILL);
+	sigdelset(&async, SIGTRAP);
+	pthread_sigmask(SIG_BLOCK, &async, &omask);
 	ret = vcpu_run_vmx(vcpu, vrp);
+	pthread_sigmask(SIG_SETMASK, &omask, NULL);
 	if (ret == 0 || ret == EAGAIN) {
 		vrp->vrp_exit_reason = ret == 0 ? VM_EXIT_NONE :
 		    (uint16_t)vcpu_last_exit_vmx(vcpu);
