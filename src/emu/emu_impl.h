@@ -191,6 +191,8 @@ struct emu_cpu {
 	bool			 in_shadow_block; /* current block is shadowed */
 	bool			 vmcs_stale;	/* engine_vmcs lags the engine */
 	bool			 checks_valid;	/* checked_vmcs passed entry */
+	unsigned		 volatile_dirty; /* VMENTRY_DIRTY_* since */
+	bool			 ctl_cache_valid; /* cache_controls() current */
 	uint64_t		 checked_vmcs;
 	uint64_t		 engine_cr2;	/* CR2 the engine holds */
 	uint64_t		 engine_gpr[EMU_NGPRS];

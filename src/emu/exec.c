@@ -1584,7 +1584,10 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	uc_err err;
 	int i;
 
-	cache_controls(cpu);
+	if (!cpu->ctl_cache_valid) {
+		cache_controls(cpu);
+		cpu->ctl_cache_valid = true;
+	}
 	emu_map_hpa(cpu, 0);
 	memset(&cpu->exit, 0, sizeof(cpu->exit));
 	if (cpu->engine_vmcs != cpu->vmcs_pa || cpu->guest_dirty) {

@@ -3563,64 +3563,79 @@ vmentry_check_guest(const struct vmentry_view *v, struct vmentry_failure *f)
 }
 
 /* The rule called name, or NULL. */
-static const struct vmentry_rule *resume_sel[64];
-static size_t resume_nsel;
-static bool resume_rule(const struct vmentry_rule *);
-
-static void
-resume_rules_init(void)
-{
-	size_t i;
-
-	for (i = 0; i < vmentry_nrules && resume_nsel < 64; i++)
-		if (resume_rule(&vmentry_rules[i]))
-			resume_sel[resume_nsel++] = &vmentry_rules[i];
-}
-
 /*
  * The rules a VMRESUME still runs when no VMWRITE since the last
  * successful entry touched anything but the fields a monitor rewrites on
  * every exit (guest RIP, RSP, RFLAGS, interruptibility, activity state,
- * pending debug exceptions, preemption-timer value): the rules on those
- * fields, and the rules that read memory (VTPR, VMCS link pointer,
- * PDPTEs), whose inputs a VMWRITE does not guard.  Every other rule would
- * give the result it gave before.
+ * pending debug exceptions, preemption-timer value): the rules that read
+ * a field written since (dirty, VMENTRY_DIRTY_*), and the rules that read
+ * memory (VTPR, VMCS link pointer, PDPTEs), whose inputs a VMWRITE does
+ * not guard.  Every other rule would give the result it gave before.
  */
-static bool
-resume_rule(const struct vmentry_rule *r)
-{
-	static const char *const prefix[] = { "ctl_tpr_threshold_vtpr",
-	    "guest_rip_", "guest_rflags_", "guest_activity_", "guest_intr_",
-	    "guest_pending_dbg_", "guest_link_ptr_", "guest_pdpte_" };
-	size_t i;
+struct resume_group {
+	const char	*prefix;
+	unsigned	 dirty;		/* 0: always */
+};
 
-	for (i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
-		if (strncmp(r->name, prefix[i], strlen(prefix[i])) == 0)
-			return (true);
-	return (false);
+static const struct resume_group resume_groups[] = {
+	{ "ctl_tpr_threshold_vtpr", 0 },
+	{ "guest_link_ptr_", 0 },
+	{ "guest_pdpte_", 0 },
+	{ "guest_rip_", VMENTRY_DIRTY_RIP },
+	{ "guest_rflags_", VMENTRY_DIRTY_RFLAGS },
+	{ "guest_intr_", VMENTRY_DIRTY_INTR | VMENTRY_DIRTY_RFLAGS |
+	    VMENTRY_DIRTY_ACTIVITY },
+	{ "guest_activity_", VMENTRY_DIRTY_ACTIVITY | VMENTRY_DIRTY_INTR },
+	{ "guest_pending_dbg_", VMENTRY_DIRTY_PENDING_DBG |
+	    VMENTRY_DIRTY_INTR | VMENTRY_DIRTY_RFLAGS },
+};
+#define NRESUME_GROUPS	(sizeof(resume_groups) / sizeof(resume_groups[0]))
+
+static const struct vmentry_rule *resume_sel[NRESUME_GROUPS][16];
+static size_t resume_nsel[NRESUME_GROUPS];
+
+static void
+resume_rules_init(void)
+{
+	size_t i, g;
+
+	for (i = 0; i < vmentry_nrules; i++)
+		for (g = 0; g < NRESUME_GROUPS; g++)
+			if (strncmp(vmentry_rules[i].name,
+			    resume_groups[g].prefix,
+			    strlen(resume_groups[g].prefix)) == 0 &&
+			    resume_nsel[g] < 16)
+				resume_sel[g][resume_nsel[g]++] =
+				    &vmentry_rules[i];
 }
 
 int
-vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f)
+vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f,
+    unsigned dirty)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const struct vmentry_rule *r;
-	size_t i;
+	size_t g, i;
 
 	if (pthread_once(&once, resume_rules_init) != 0)
 		return (run_rules(v, f, VMENTRY_CONTROL));
-	for (i = 0; i < resume_nsel; i++) {
-		r = resume_sel[i];
-		f->detail[0] = '\0';
-		f->exit_qual = 0;
-		if (r->check(v, f) == 0)
+	for (g = 0; g < NRESUME_GROUPS; g++) {
+		if (resume_groups[g].dirty != 0 &&
+		    (resume_groups[g].dirty & dirty) == 0)
 			continue;
-		f->rule = r;
-		if (r->kind == VMENTRY_CONTROL)
-			f->vm_error = VMXERR_ENTRY_INVALID_CONTROL_FIELDS;
-		else
-			f->exit_reason = VMX_EXIT_ENTRY_FAILED_GUEST_STATE;
-		return (-1);
+		for (i = 0; i < resume_nsel[g]; i++) {
+			r = resume_sel[g][i];
+			f->detail[0] = '\0';
+			f->exit_qual = 0;
+			if (r->check(v, f) == 0)
+				continue;
+			f->rule = r;
+			if (r->kind == VMENTRY_CONTROL)
+				f->vm_error = VMXERR_ENTRY_INVALID_CONTROL_FIELDS;
+			else
+				f->exit_reason = VMX_EXIT_ENTRY_FAILED_GUEST_STATE;
+			return (-1);
+		}
 	}
 	return (0);
 }

@@ -120,8 +120,15 @@ int	vmentry_load_msrs(const struct vmentry_view *,
  * successful entry only in the fields rewritten on every exit (see
  * vmentry.c): same result as the full checks, a fraction of the work.
  */
+#define VMENTRY_DIRTY_RIP		0x01
+#define VMENTRY_DIRTY_RSP		0x02
+#define VMENTRY_DIRTY_RFLAGS		0x04
+#define VMENTRY_DIRTY_INTR		0x08
+#define VMENTRY_DIRTY_ACTIVITY		0x10
+#define VMENTRY_DIRTY_PENDING_DBG	0x20
+#define VMENTRY_DIRTY_PREEMPT		0x40
 int	vmentry_check_resume(const struct vmentry_view *,
-	    struct vmentry_failure *);
+	    struct vmentry_failure *, unsigned dirty);
 
 const struct vmentry_rule *vmentry_rule_by_name(const char *);
 

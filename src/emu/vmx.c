@@ -367,6 +367,7 @@ vmx_vmclear(struct emu_cpu *cpu, uint64_t pa)
 	}
 	if (pa == cpu->checked_vmcs)
 		cpu->checks_valid = false;
+	cpu->ctl_cache_valid = false;
 	memcpy(p + VMCS_LAUNCH_OFFSET, &st, sizeof(st));
 	if (pa == cpu->vmcs_pa) {
 		cpu->vmcs_pa = VMCS_PA_NONE;
@@ -392,6 +393,8 @@ vmx_vmptrld(struct emu_cpu *cpu, uint64_t pa)
 	/* The profile has no VMCS shadowing: a shadow VMCS is refused too. */
 	if (rev != vmcs_revision(cpu))
 		return (vmfail(cpu, VMXERR_VMPTRLD_INCORRECT_REVISION));
+	if (pa != cpu->vmcs_pa)
+		cpu->ctl_cache_valid = false;
 	cpu->vmcs_pa = pa;
 	cpu->vmcs = p;
 	return (VMX_SUCCEED);
@@ -404,6 +407,21 @@ vmx_vmptrst(struct emu_cpu *cpu, uint64_t *pa)
 		return (VMX_FAULT_UD);
 	*pa = cpu->vmcs_pa;
 	return (VMX_SUCCEED);
+}
+
+/* The VMENTRY_DIRTY_* bit of a field saved eagerly at every exit. */
+static unsigned
+volatile_bit(uint32_t enc)
+{
+	switch (enc) {
+	case VMCS_GUEST_IA32_RIP:		return (VMENTRY_DIRTY_RIP);
+	case VMCS_GUEST_IA32_RSP:		return (VMENTRY_DIRTY_RSP);
+	case VMCS_GUEST_IA32_RFLAGS:		return (VMENTRY_DIRTY_RFLAGS);
+	case VMCS_GUEST_INTERRUPTIBILITY_ST:	return (VMENTRY_DIRTY_INTR);
+	case VMCS_GUEST_ACTIVITY_STATE:		return (VMENTRY_DIRTY_ACTIVITY);
+	case VMCS_GUEST_PENDING_DBG_EXC:	return (VMENTRY_DIRTY_PENDING_DBG);
+	default:				return (VMENTRY_DIRTY_PREEMPT);
+	}
 }
 
 /* Does accessing this field need the engine's state in the VMCS? */
@@ -476,8 +494,12 @@ vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
 	vmcs_set(cpu, (uint32_t)field, v);
 	if (cpu->vmcs_pa == cpu->engine_vmcs && field_needs_reload(f->encoding))
 		cpu->guest_dirty = true;
-	if (!emu_field_volatile(f->encoding))
+	if (!emu_field_volatile(f->encoding)) {
 		cpu->checks_valid = false;
+		cpu->ctl_cache_valid = false;
+	} else {
+		cpu->volatile_dirty |= volatile_bit(f->encoding);
+	}
 	return (VMX_SUCCEED);
 }
 
@@ -565,7 +587,7 @@ vm_entry(struct emu_cpu *cpu, struct emu_gprs *regs, int resume)
 		if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT) &&
 		    cpu->vmcs_pa == cpu->engine_vmcs)
 			emu_sync_vmcs(cpu);
-		if (vmentry_check_resume(&view, &f) != 0) {
+		if (vmentry_check_resume(&view, &f, cpu->volatile_dirty) != 0) {
 			if (f.vm_error != 0) {
 				cpu->entry_failure = f;
 				cpu->entry_failed = true;
@@ -586,6 +608,7 @@ vm_entry(struct emu_cpu *cpu, struct emu_gprs *regs, int resume)
 		cpu->checks_valid = true;
 		cpu->checked_vmcs = cpu->vmcs_pa;
 	}
+	cpu->volatile_dirty = 0;
 	if (!resume) {
 		launch = VMCS_STATE_LAUNCHED;
 		memcpy(cpu->vmcs + VMCS_LAUNCH_OFFSET, &launch, sizeof(launch));
