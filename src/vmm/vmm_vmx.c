@@ -791,6 +791,103 @@ vcpu_reset_regs_vmx(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 	return (vcpu_writeregs_vmx(vcpu, VM_RWREGS_ALL, vrs));
 }
 
+/* --- the paravirtual clock (§16) ------------------------------------------- */
+
+#define PVCLOCK_TSC_HZ		1000000000ULL	/* the host profile's TSC */
+#define PVCLOCK_SIZE		32
+#define PVCLOCK_WALL_SIZE	12
+#define PVCLOCK_TSC_STABLE	0x1
+#define PVCLOCK_SHIFT		12
+
+/*
+ * Is the pvclock structure at gpa acceptable: inside one memory range
+ * with room for it (the kernel's comparison is strict, so the last slot
+ * of a range is refused: off by one, reproduced), within one page.
+ */
+static int
+pvclock_gpa_valid(struct vm *vm, uint64_t gpa, size_t size)
+{
+	const struct vm_mem_range *r;
+	size_t i;
+
+	gpa &= ~0xFULL;
+	if ((gpa & 0xFFF) + size > 4096)
+		return (0);
+	for (i = 0; i < vm->vm_nmemranges; i++) {
+		r = &vm->vm_memranges[i];
+		if (gpa >= r->vmr_gpa && gpa + size < r->vmr_gpa + r->vmr_size)
+			return (1);
+	}
+	return (0);
+}
+
+/* Is the GPA's page mapped in the VM's EPT (the nested pmap)? */
+static int
+ept_present(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t *hpa)
+{
+	uint64_t table = vm->vm_md->pml4, *e;
+	int level;
+
+	for (level = 4; level >= 1; level--) {
+		e = hostmem_ptr(hm, table + ((gpa >> (12 + 9 * (level - 1))) &
+		    0x1FF) * 8, 8);
+		if (e == NULL || (*e & (EPT_R | EPT_W | EPT_X)) == 0)
+			return (0);
+		table = *e & EPT_ADDR;
+	}
+	*hpa = table | (gpa & 0xFFF);
+	return (1);
+}
+
+/*
+ * Refresh the guest's pvclock page, if it asked for one (bit 0): skipped
+ * silently while its page is not yet in the EPT.  Time is the CPU's
+ * virtual time: one TSC tick per retired instruction at 1 GHz.
+ */
+static void
+pvclock_update(struct vcpu *vcpu)
+{
+	struct vcpu_md *md = vcpu->vc_md;
+	struct hostmem *hm = vcpu_hm(vcpu);
+	uint64_t hpa, now = emu_cpu_vtime(md->cpu);
+	uint8_t *p;
+	uint32_t version, mul = (uint32_t)((1000000000ULL << 20) /
+	    PVCLOCK_TSC_HZ);
+
+	if (!(md->pvclock_gpa & 1) ||
+	    !ept_present(vcpu->vc_parent, hm, md->pvclock_gpa & ~0xFULL, &hpa) ||
+	    (p = hostmem_ptr(hm, hpa, PVCLOCK_SIZE)) == NULL)
+		return;
+	version = (++md->pvclock_version << 1) | 1;
+	memcpy(p, &version, 4);
+	memcpy(p + 8, &now, 8);			/* tsc_timestamp */
+	memcpy(p + 16, &now, 8);		/* system_time, ns */
+	memcpy(p + 24, &mul, 4);		/* tsc_to_system_mul */
+	p[28] = PVCLOCK_SHIFT;			/* tsc_shift */
+	p[29] = PVCLOCK_TSC_STABLE;		/* flags */
+	version &= ~1U;
+	memcpy(p, &version, 4);
+}
+
+/* KVM_MSR_WALL_CLOCK: the boot time, fixed at the epoch (deterministic). */
+static void
+pvclock_wall(struct vcpu *vcpu, uint64_t gpa)
+{
+	struct hostmem *hm = vcpu_hm(vcpu);
+	uint64_t hpa;
+	uint32_t w[3] = { 1, 0, 0 };
+	uint8_t *p;
+
+	if (!ept_present(vcpu->vc_parent, hm, gpa, &hpa) &&
+	    vm_gpa_to_hpa(vcpu->vc_parent, gpa, &hpa) != 0)
+		return;
+	if ((p = hostmem_ptr(hm, hpa, PVCLOCK_WALL_SIZE)) == NULL)
+		return;
+	memcpy(p, w, sizeof(w));
+	w[0] = 2;				/* odd while writing, then even */
+	memcpy(p, w, 4);
+}
+
 /* --- exit handlers (§9.2 - §9.5, §12.5, §14, §15) --------------------------- */
 
 /*
@@ -912,9 +1009,19 @@ vmx_handle_msr(struct vcpu *vcpu, int write)
 		vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
 		return (0);
 	case KVM_MSR_SYSTEM_TIME:
+		if (!pvclock_gpa_valid(vcpu->vc_parent, v, PVCLOCK_SIZE)) {
+			vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
+			return (0);
+		}
 		md->pvclock_gpa = v;
 		break;
 	case KVM_MSR_WALL_CLOCK:
+		if (!pvclock_gpa_valid(vcpu->vc_parent, v, PVCLOCK_WALL_SIZE)) {
+			vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
+			return (0);
+		}
+		pvclock_wall(vcpu, v & ~0xFULL);
+		break;
 	default:
 		break;			/* silently discarded */
 	}
@@ -1263,6 +1370,7 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 	}
 
 	while (ret == 0) {
+		pvclock_update(vcpu);
 		if (!md->ran) {
 			/* First time on this CPU: host fields, INVEPT. */
 			md->ran = 1;
@@ -1358,8 +1466,15 @@ vcpu_rwvmparams_vmx(struct vcpu *vcpu, struct vm_rwvmparams_params *vpp,
 	}
 	if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION)
 		md->pvclock_version = vpp->vpp_pvclock_version;
-	if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA)
-		md->pvclock_gpa = vpp->vpp_pvclock_system_gpa;
+	/* An invalid address queues #GP (which the next RUN's injection
+	 * overwrites) and stores nothing; the ioctl still succeeds. */
+	if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA) {
+		if (pvclock_gpa_valid(vcpu->vc_parent,
+		    vpp->vpp_pvclock_system_gpa, PVCLOCK_SIZE))
+			md->pvclock_gpa = vpp->vpp_pvclock_system_gpa;
+		else
+			vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
+	}
 	return (0);
 }
 
