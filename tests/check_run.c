@@ -323,8 +323,27 @@ END_TEST
 #define LM_IRQ_HANDLER	0x100040
 
 /* A 4 MiB VM in long mode at rip, with an IDT gate 0x20 -> handler. */
+static void lm_create_file(struct rt *, uint64_t, const char *);
+
 static void
 lm_create(struct rt *t, uint64_t rip)
+{
+	lm_create_file(t, rip, "lm_intr.bin");
+}
+
+/* An interrupt gate for vector in the lm_create IDT. */
+static void
+lm_gate(struct rt *t, int vector, uint64_t handler)
+{
+	uint64_t *idt = (uint64_t *)(t->low + 0x600 + 16 * vector);
+
+	idt[0] = (handler & 0xFFFF) | (0x08ULL << 16) | (0x8EULL << 40) |
+	    ((handler & 0xFFFF0000ULL) << 32);
+	idt[1] = 0;
+}
+
+static void
+lm_create_file(struct rt *t, uint64_t rip, const char *file)
 {
 	struct vm_create_params vcp;
 	struct vm_resetcpu_params vrs;
@@ -336,7 +355,12 @@ lm_create(struct rt *t, uint64_t rip)
 	memset(t, 0, sizeof(*t));
 	t->fd = t_open(VMMSIM_OPEN_INTEL);
 	t->low = t_mem(4 * MIB);
-	fp = fopen(TESTDATA_DIR "/lm_intr.bin", "rb");
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", TESTDATA_DIR, file);
+		fp = fopen(path, "rb");
+	}
 	ck_assert_ptr_nonnull(fp);
 	ck_assert_uint_gt(fread(t->low + 0x100000, 1, 4096, fp), 0);
 	fclose(fp);
@@ -638,6 +662,176 @@ START_TEST(test_pvclock_page)
 }
 END_TEST
 
+
+/* --- the in-kernel exit handlers (§12.5, §14, §15, §9.2) --- */
+
+#define K_CR0		0x100000
+#define K_CR8		0x100040
+#define K_RDMSR		0x100080
+#define K_WRMSR_PAT	0x1000C0
+#define K_XSETBV	0x100100
+#define K_MONITOR	0x100140
+#define K_CPUID		0x100180
+#define K_HLT		0x1001C0
+#define K_GP_HANDLER	0x100200
+#define K_UD_HANDLER	0x100240
+#define K_MONITOR_CLI	0x100280
+
+static void
+k_run_to_out(struct rt *t, uint64_t rip, struct vm_run_params *vrp,
+    struct vm_exit *ve, uint16_t port)
+{
+	lm_create_file(t, rip, "lm_kernel.bin");
+	lm_gate(t, 13, K_GP_HANDLER);
+	lm_gate(t, 6, K_UD_HANDLER);
+	memset(vrp, 0, sizeof(*vrp));
+	memset(ve, 0, sizeof(*ve));
+	ck_assert_msg(rt_run(t, vrp, ve) == 0, "RUN: %s", strerror(errno));
+	ck_assert_uint_eq(vrp->vrp_exit_reason, VMX_EXIT_IO);
+	ck_assert_uint_eq(ve->vei.vei_port, port);
+}
+
+/* MOV to CR0 with NE exits; the kernel keeps NE; the guest reads 0. */
+START_TEST(test_kernel_cr0_write_keeps_ne_shadow_reads_zero)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	k_run_to_out(&t, K_CR0, &vrp, &ve, 0x80);
+	ck_assert_uint_eq(ve.vrs.vrs_crs[VCPU_REGS_CR0] & 0x20, 0x20);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RBX] & 0x20, 0);
+	lm_term(&t);
+}
+END_TEST
+
+/* A CR8 read exits and only RIP moves: the register keeps its value. */
+START_TEST(test_kernel_cr8_read_leaves_register_quirk)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	k_run_to_out(&t, K_CR8, &vrp, &ve, 0x80);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RBX], 0x55);
+	lm_term(&t);
+}
+END_TEST
+
+/* RDMSR: PAT from the shadow (the host's), BIOS_SIGN reads 0. */
+START_TEST(test_kernel_rdmsr_pat_and_bios_sign)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	k_run_to_out(&t, K_RDMSR, &vrp, &ve, 0x80);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RBX], 0x00070406);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RSI], 0x00070406);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX], 0);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RDX], 0);
+	lm_term(&t);
+}
+END_TEST
+
+/* WRMSR PAT with a reserved memory type: #GP(0), RIP not advanced. */
+START_TEST(test_kernel_wrmsr_bad_pat_gp)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	k_run_to_out(&t, K_WRMSR_PAT, &vrp, &ve, 0x8D);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RDI], 0);	/* error 0 */
+	lm_term(&t);
+}
+END_TEST
+
+START_TEST(test_kernel_xsetbv_sets_xcr0)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	k_run_to_out(&t, K_XSETBV, &vrp, &ve, 0x80);
+	ck_assert_uint_eq(ve.vrs.vrs_crs[VCPU_REGS_XCR0], 3);
+	lm_term(&t);
+}
+END_TEST
+
+/*
+ * MONITOR: the kernel queues #UD, which the VMX loop injects with type 0,
+ * as an external interrupt (quirk): the handler runs with no error code
+ * and the frame's RIP is the MONITOR itself.
+ */
+START_TEST(test_kernel_monitor_ud_injected_as_external_interrupt)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	k_run_to_out(&t, K_MONITOR, &vrp, &ve, 0x86);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RDI], K_MONITOR + 2);
+	lm_term(&t);
+}
+END_TEST
+
+/*
+ * The same with interrupts off: an external-interrupt event needs
+ * RFLAGS.IF = 1 (SDM §27.3.1.4), so the entry fails and the vcpu dies:
+ * RUN returns EINVAL and the vcpu is TERMINATED.
+ */
+START_TEST(test_kernel_monitor_with_if_clear_kills_the_vcpu)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	lm_create_file(&t, K_MONITOR_CLI, "lm_kernel.bin");
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	lm_term(&t);
+}
+END_TEST
+
+/* CPUID leaf 1: the hypervisor bit, no VMX, APIC id = vcpu id. */
+START_TEST(test_kernel_cpuid_leaf1)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	k_run_to_out(&t, K_CPUID, &vrp, &ve, 0x80);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RCX] >> 31, 1);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RCX] & (1 << 5), 0);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RBX] >> 24, 0);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX], 0x00050654);
+	lm_term(&t);
+}
+END_TEST
+
+/* HLT with IF=1: EAGAIN with reason 12, RIP already past the HLT. */
+START_TEST(test_kernel_hlt_advances_rip_and_returns)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	lm_create_file(&t, K_HLT, "lm_kernel.bin");
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_HLT);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], K_HLT + 2);
+	ck_assert_uint_eq(vrp.vrp_irqready, 1);
+	lm_term(&t);
+}
+END_TEST
+
 /* The bundled demo guest boots from the reset vector to long mode. */
 START_TEST(test_demo_guest_boots_to_long_mode)
 {
@@ -675,6 +869,15 @@ run_suite(void)
 	tcase_add_test(tc, test_signal_makes_run_return_none);
 	tcase_add_test(tc, test_term_waits_for_running_vcpu);
 	tcase_add_test(tc, test_pvclock_page);
+	tcase_add_test(tc, test_kernel_cr0_write_keeps_ne_shadow_reads_zero);
+	tcase_add_test(tc, test_kernel_cr8_read_leaves_register_quirk);
+	tcase_add_test(tc, test_kernel_rdmsr_pat_and_bios_sign);
+	tcase_add_test(tc, test_kernel_wrmsr_bad_pat_gp);
+	tcase_add_test(tc, test_kernel_xsetbv_sets_xcr0);
+	tcase_add_test(tc, test_kernel_monitor_ud_injected_as_external_interrupt);
+	tcase_add_test(tc, test_kernel_monitor_with_if_clear_kills_the_vcpu);
+	tcase_add_test(tc, test_kernel_cpuid_leaf1);
+	tcase_add_test(tc, test_kernel_hlt_advances_rip_and_returns);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -1,0 +1,67 @@
+; 64-bit guest for the in-kernel exit handler tests of tests/check_run.c,
+; loaded at GPA 0x100000 (the lm_intr layout: IDT at 0x600).  Each snippet
+; ends by reporting with an OUT to port 0x80.
+bits 64
+org 0x100000
+%macro snippet 1
+	times (%1 * 0x40) - ($ - $$) db 0x90
+%endmacro
+
+snippet 0		; 0x100000: MOV to CR0 setting NE, then read it back
+	mov	rax, cr0
+	or	eax, 0x20
+	mov	cr0, rax		; CR exit, done by the kernel
+	mov	rbx, cr0		; NE comes from the read shadow: 0
+	out	0x80, al
+snippet 1		; 0x100040: CR8 reads do not write the register
+	mov	rbx, 0x55
+	mov	rbx, cr8		; CR8 store exit: RIP only (quirk)
+	out	0x80, al
+snippet 2		; 0x100080: RDMSR PAT and BIOS_SIGN
+	mov	ecx, 0x277
+	rdmsr
+	mov	rbx, rax
+	mov	rsi, rdx
+	mov	ecx, 0x8B
+	mov	eax, 0x1234
+	rdmsr
+	out	0x80, al
+snippet 3		; 0x1000C0: WRMSR PAT with a reserved type: #GP
+	mov	ecx, 0x277
+	mov	eax, 0x02020202
+	xor	edx, edx
+	wrmsr
+	out	0x80, al		; not reached: the #GP handler reports
+snippet 4		; 0x100100: XSETBV to x87|SSE, allowed at CPL 0
+	xor	ecx, ecx
+	mov	eax, 3
+	xor	edx, edx
+	xsetbv
+	out	0x80, al
+snippet 5		; 0x100140: MONITOR: #UD, injected as vector 6, type 0
+	sti
+	nop
+monitor_insn:
+	monitor				; at 0x100142
+	out	0x80, al		; not reached
+snippet 6		; 0x100180: CPUID leaf 1
+	mov	eax, 1
+	cpuid
+	out	0x80, al
+snippet 7		; 0x1001C0: HLT with interrupts on
+	sti
+	hlt
+	out	0x80, al
+
+snippet 8		; 0x100200: #GP handler (vector 13): error code into RDI
+	pop	rdi
+	out	0x8D, al
+	hlt
+snippet 9		; 0x100240: vector 6 handler: the frame's RIP into RDI
+	mov	rdi, [rsp]
+	out	0x86, al
+	hlt
+snippet 10		; 0x100280: MONITOR with interrupts off
+	cli
+	monitor
+	out	0x80, al		; not reached
