@@ -1450,6 +1450,76 @@ START_TEST(test_fault_during_delivery_becomes_double_fault)
 }
 END_TEST
 
+/*
+ * An exception at CPL 3 through a DPL-0 interrupt gate: the CPU switches
+ * to the TSS's RSP0 (or to IST1 when the gate names it), pushes SS, RSP,
+ * RFLAGS, CS, RIP and the error code, and runs the handler at CPL 0.
+ */
+static void
+ring3_setup(struct fx *fx)
+{
+	uint64_t *gdt, *pt;
+
+	lm_setup(fx);
+	gdt = (uint64_t *)(fx->ram + FX_GDT);
+	pt = (uint64_t *)(fx->ram + FX_PML4);
+	gdt[5] = 0x00CFF3000000FFFFULL;		/* 0x2B: data, DPL 3 */
+	gdt[6] = 0x00AFFB000000FFFFULL;		/* 0x33: code64, DPL 3 */
+	fx_vmwrite(fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x37);
+	pt[0] |= 4;
+	pt[512] |= 4;
+	pt[1024] |= 4;
+	fx_seg(fx, 1, 0x33, 0, 0xFFFFFFFF, 0xA0FB);
+	fx_seg(fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
+	fx_vmwrite(fx, VMCS_GUEST_IA32_RIP, LM_USER_CODE + 2);	/* the hlt */
+	fx_vmwrite(fx, VMCS_GUEST_IA32_RSP, 0x7F000);
+	*(uint64_t *)(fx->ram + FX_TSS + 4) = 0x70000;		/* RSP0 */
+	*(uint64_t *)(fx->ram + FX_TSS + 0x24) = 0x60000;	/* IST1 */
+}
+
+static void
+check_ring0_frame(struct fx *fx, uint64_t stack_top)
+{
+	uint64_t rsp, *frame;
+
+	ck_assert_uint_eq(fx_run(fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x81);
+	ck_assert_uint_eq(fx->regs.r[EMU_RAX], 0);	/* #GP error code */
+	rsp = fx_vmread(fx, VMCS_GUEST_IA32_RSP);
+	ck_assert_uint_eq(rsp, stack_top - 5 * 8);
+	frame = (uint64_t *)(fx->ram + rsp);
+	ck_assert_uint_eq(frame[0], LM_USER_CODE + 2);	/* RIP of the hlt */
+	ck_assert_uint_eq(frame[1], 0x33);		/* CS, CPL 3 */
+	ck_assert_uint_eq(frame[3], 0x7F000);		/* user RSP */
+	ck_assert_uint_eq(frame[4], 0x2B);		/* user SS */
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_IA32_CS_SEL), 0x08);
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_IA32_SS_SEL), 0);
+	ck_assert_uint_eq((fx_vmread(fx, VMCS_GUEST_IA32_SS_AR) >> 5) & 3, 0);
+}
+
+START_TEST(test_delivery_from_ring3_switches_to_rsp0)
+{
+	struct fx fx;
+
+	ring3_setup(&fx);
+	fx_idt64(&fx, 13, LM_PF_HANDLER, 0);
+	check_ring0_frame(&fx, 0x70000);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_delivery_through_ist1)
+{
+	struct fx fx;
+
+	ring3_setup(&fx);
+	fx_idt64(&fx, 13, LM_PF_HANDLER, 1);
+	check_ring0_frame(&fx, 0x60000);
+	fx_fini(&fx);
+}
+END_TEST
+
 static Suite *
 emu_suite(void)
 {
@@ -1484,6 +1554,8 @@ emu_suite(void)
 	tcase_add_test(tc,
 	    test_idt_vectoring_info_on_ept_violation_during_delivery);
 	tcase_add_test(tc, test_fault_during_delivery_becomes_double_fault);
+	tcase_add_test(tc, test_delivery_from_ring3_switches_to_rsp0);
+	tcase_add_test(tc, test_delivery_through_ist1);
 	tcase_add_test(tc, test_ring3_long_mode_guest);
 	tcase_add_test(tc, test_runs_are_deterministic);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
