@@ -65,3 +65,13 @@ snippet 10		; 0x100280: MONITOR with interrupts off
 	cli
 	monitor
 	out	0x80, al		; not reached
+snippet 11		; 0x1002C0: a load from the MMIO range at 0xF0000000
+	mov	rbx, 0xF0000010
+	mov	eax, [rbx]
+	out	0x80, al
+snippet 12		; 0x100300: a load from a GPA in no range at all
+	mov	rbx, 0x800000
+	mov	eax, [rbx]
+	out	0x80, al
+snippet 13		; 0x100340: #UD with no IDT gate: #GP, #DF, shutdown
+	ud2

@@ -342,6 +342,8 @@ lm_gate(struct rt *t, int vector, uint64_t handler)
 	idt[1] = 0;
 }
 
+static int lm_with_mmio;	/* lm_create_file: add an MMIO range */
+
 static void
 lm_create_file(struct rt *t, uint64_t rip, const char *file)
 {
@@ -369,6 +371,10 @@ lm_create_file(struct rt *t, uint64_t rip, const char *file)
 	pt[512] = 0x3000 | 3;
 	for (i = 0; i < 512; i++)
 		pt[1024 + i] = ((uint64_t)i << 21) | 0x83;
+	/* and the fourth GiB, where the MMIO range lies */
+	pt[512 + 3] = 0x4000 | 3;
+	for (i = 0; i < 512; i++)
+		pt[1536 + i] = (0xC0000000ULL + ((uint64_t)i << 21)) | 0x83;
 	((uint64_t *)(t->low + 0x500))[1] = 0x00AF9B000000FFFFULL;
 	((uint64_t *)(t->low + 0x500))[2] = 0x00CF93000000FFFFULL;
 	idt = (uint64_t *)(t->low + 0x600 + 16 * 0x20);
@@ -380,6 +386,13 @@ lm_create_file(struct rt *t, uint64_t rip, const char *file)
 	vcp.vcp_nmemranges = 1;
 	vcp.vcp_memranges[0].vmr_va = (vaddr_t)t->low;
 	vcp.vcp_memranges[0].vmr_size = 4 * MIB;
+	if (lm_with_mmio) {
+		vcp.vcp_nmemranges = 2;
+		vcp.vcp_memranges[1].vmr_gpa = 0xF0000000;
+		vcp.vcp_memranges[1].vmr_va = 0xF0000000;	/* unused */
+		vcp.vcp_memranges[1].vmr_size = 1 * MIB;
+		vcp.vcp_memranges[1].vmr_type = VM_MEM_MMIO;
+	}
 	ck_assert_int_eq(vmmsim_ioctl(t->fd, VMM_IOC_CREATE, &vcp), 0);
 	t->id = vcp.vcp_id;
 	memset(&vrs, 0, sizeof(vrs));
@@ -832,6 +845,71 @@ START_TEST(test_kernel_hlt_advances_rip_and_returns)
 }
 END_TEST
 
+
+#define K_MMIO		0x1002C0
+#define K_NO_RANGE	0x100300
+#define K_TRIPLE	0x100340
+
+/* A load from an MMIO range: EPT violation, MMIO_ASSIST, the length. */
+START_TEST(test_kernel_mmio_assist_exit)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	lm_with_mmio = 1;
+	lm_create_file(&t, K_MMIO, "lm_kernel.bin");
+	lm_with_mmio = 0;
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_EPT_VIOLATION);
+	ck_assert_uint_eq(ve.vee.vee_fault_type, VEE_FAULT_MMIO_ASSIST);
+	ck_assert_uint_eq(ve.vee.vee_insn_info, VEE_LEN_VALID);
+	ck_assert_uint_eq(ve.vee.vee_insn_len, 2);		/* mov eax,[rbx] */
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], K_MMIO + 5);
+	/* Userland emulates the load and passes the GPRs back. */
+	ve.vrs.vrs_gprs[VCPU_REGS_RAX] = 0xABCD;
+	ve.vrs.vrs_gprs[VCPU_REGS_RIP] += ve.vee.vee_insn_len;
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_IO);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX], 0xABCD);
+	lm_term(&t);
+}
+END_TEST
+
+/* A GPA in no range kills the guest: RUN fails EINVAL (quirk 9). */
+START_TEST(test_kernel_gpa_outside_ranges_is_einval)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	lm_create_file(&t, K_NO_RANGE, "lm_kernel.bin");
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	lm_term(&t);
+}
+END_TEST
+
+/* A triple fault reaches userland as exit reason 2 (vmd resets). */
+START_TEST(test_kernel_triple_fault_reaches_userland)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	lm_create_file(&t, K_TRIPLE, "lm_kernel.bin");
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_TRIPLE_FAULT);
+	lm_term(&t);
+}
+END_TEST
+
 /* The bundled demo guest boots from the reset vector to long mode. */
 START_TEST(test_demo_guest_boots_to_long_mode)
 {
@@ -878,6 +956,9 @@ run_suite(void)
 	tcase_add_test(tc, test_kernel_monitor_with_if_clear_kills_the_vcpu);
 	tcase_add_test(tc, test_kernel_cpuid_leaf1);
 	tcase_add_test(tc, test_kernel_hlt_advances_rip_and_returns);
+	tcase_add_test(tc, test_kernel_mmio_assist_exit);
+	tcase_add_test(tc, test_kernel_gpa_outside_ranges_is_einval);
+	tcase_add_test(tc, test_kernel_triple_fault_reaches_userland);
 	suite_add_tcase(s, tc);
 	return (s);
 }
