@@ -440,6 +440,7 @@ struct intr_arg {
 	struct rt	*t;
 	int		 delay_ms;
 	int		 rc, err;
+	volatile int	 stop;
 };
 
 static void *
@@ -448,10 +449,17 @@ intr_later(void *p)
 	struct intr_arg *a = p;
 	struct vm_intr_params vip = { a->t->id, 0, 1 };
 	struct timespec ts = { 0, a->delay_ms * 1000000L };
+	int i;
 
-	nanosleep(&ts, NULL);
-	a->rc = vmmsim_ioctl(a->t->fd, VMM_IOC_INTR, &vip);
-	a->err = errno;
+	/*
+	 * RUN resets the pending word from vrp_intr_pending when it starts,
+	 * so an INTR that lands before RUN is lost: repeat until RUN returns.
+	 */
+	for (i = 0; i < 500 && !a->stop; i++) {
+		nanosleep(&ts, NULL);
+		a->rc = vmmsim_ioctl(a->t->fd, VMM_IOC_INTR, &vip);
+		a->err = errno;
+	}
 	return (NULL);
 }
 
@@ -474,11 +482,13 @@ START_TEST(test_intr_from_another_thread_then_inject)
 
 	lm_create(&t, LM_SPIN_IF1);
 	a.t = &t;
-	a.delay_ms = 30;
+	a.delay_ms = 10;
+	a.stop = 0;
 	ck_assert_int_eq(pthread_create(&th, NULL, intr_later, &a), 0);
 	memset(&vrp, 0, sizeof(vrp));
 	memset(&ve, 0, sizeof(ve));
 	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	a.stop = 1;
 	pthread_join(th, NULL);
 	ck_assert_int_eq(a.rc, 0);
 	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_EXTINT);
@@ -526,14 +536,24 @@ on_usr1(int sig)
 	(void)sig;
 }
 
+static volatile int run_returned;
+
+/*
+ * Signal the RUN thread until RUN returns: a signal that arrives before
+ * RUN blocks signals is simply handled and does not stop the run.
+ */
 static void *
 signal_later(void *p)
 {
-	struct timespec ts = { 0, 30 * 1000000L };
+	struct timespec ts = { 0, 20 * 1000000L };
+	int i;
 
 	(void)p;
-	nanosleep(&ts, NULL);
-	pthread_kill(run_thread, SIGUSR1);
+	for (i = 0; i < 250 && !run_returned; i++) {
+		nanosleep(&ts, NULL);
+		if (!run_returned)
+			pthread_kill(run_thread, SIGUSR1);
+	}
 	return (NULL);
 }
 
@@ -548,10 +568,12 @@ START_TEST(test_signal_makes_run_return_none)
 	signal(SIGUSR1, on_usr1);
 	lm_create(&t, LM_SPIN_IF1);
 	run_thread = pthread_self();
+	run_returned = 0;
 	ck_assert_int_eq(pthread_create(&th, NULL, signal_later, NULL), 0);
 	memset(&vrp, 0, sizeof(vrp));
 	memset(&ve, 0, sizeof(ve));
 	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	run_returned = 1;
 	pthread_join(th, NULL);
 	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
 	lm_term(&t);
@@ -579,7 +601,10 @@ term_soon(void *p)
 	return (NULL);
 }
 
-/* 200 ms into the RUN: note whether TERM returned, then signal RUN. */
+/*
+ * 200 ms into the RUN: note whether TERM returned, then signal RUN (again
+ * every 20 ms until it returns).
+ */
 static void *
 signal_after_term(void *p)
 {
@@ -588,8 +613,7 @@ signal_after_term(void *p)
 
 	nanosleep(&ts, NULL);
 	a->done_at_signal = a->done;
-	pthread_kill(run_thread, SIGUSR1);
-	return (NULL);
+	return (signal_later(NULL));
 }
 
 /* TERM waits for the in-flight RUN; it does not kick the vcpu (§4.5). */
@@ -608,10 +632,12 @@ START_TEST(test_term_waits_for_running_vcpu)
 	run_thread = pthread_self();
 	a.done_at_signal = -1;
 	ck_assert_int_eq(pthread_create(&th, NULL, term_soon, &a), 0);
+	run_returned = 0;
 	ck_assert_int_eq(pthread_create(&sig, NULL, signal_after_term, &a), 0);
 	memset(&vrp, 0, sizeof(vrp));
 	memset(&ve, 0, sizeof(ve));
 	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	run_returned = 1;
 	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
 	pthread_join(sig, NULL);
 	pthread_join(th, NULL);
@@ -653,10 +679,12 @@ START_TEST(test_pvclock_page)
 	vpp.vpp_pvclock_system_gpa = 0x700 | 1;	/* the IDT page, touched */
 	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_WRITEVMPARAMS, &vpp), 0);
 	run_thread = pthread_self();
+	run_returned = 0;
 	ck_assert_int_eq(pthread_create(&th, NULL, signal_later, NULL), 0);
 	memset(&vrp, 0, sizeof(vrp));
 	memset(&ve, 0, sizeof(ve));
 	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	run_returned = 1;
 	pthread_join(th, NULL);
 	memcpy(&version, t.low + 0x700, 4);
 	memcpy(&systime, t.low + 0x700 + 16, 8);
