@@ -1555,19 +1555,30 @@ write_gprs(struct emu_cpu *cpu, const struct emu_gprs *regs)
 	uc_reg_write_batch(cpu->uc, ids, (void *const *)vals, n);
 }
 
-/* The exit trampoline's register saves. */
+/*
+ * The exit trampoline's register saves, with RIP, RFLAGS and CR2 in the
+ * same batch (one call into the engine).
+ */
 static void
-read_gprs(struct emu_cpu *cpu, struct emu_gprs *regs)
+read_gprs(struct emu_cpu *cpu, struct emu_gprs *regs, uint64_t *rip,
+    uint64_t *rflags)
 {
-	void *vals[EMU_NGPRS];
-	int ids[EMU_NGPRS], i;
+	void *vals[EMU_NGPRS + 3];
+	int ids[EMU_NGPRS + 3], i;
 
 	for (i = 0; i < EMU_NGPRS; i++) {
 		ids[i] = gpr_batch[i];
 		vals[i] = &regs->r[i];
 		regs->r[i] = 0;
 	}
-	uc_reg_read_batch(cpu->uc, ids, vals, EMU_NGPRS);
+	ids[i] = UC_X86_REG_RIP;
+	vals[i++] = rip;
+	ids[i] = UC_X86_REG_RFLAGS;
+	vals[i++] = rflags;
+	ids[i] = UC_X86_REG_CR2;
+	vals[i++] = &regs->cr2;
+	*rip = *rflags = regs->cr2 = 0;
+	uc_reg_read_batch(cpu->uc, ids, vals, i);
 	memcpy(cpu->engine_gpr, regs->r, sizeof(cpu->engine_gpr));
 }
 
@@ -1580,7 +1591,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 {
 	struct vmentry_failure f;
 	struct vmentry_view view;
-	uint64_t rip, lin, info;
+	uint64_t rip, lin, info, rflags;
 	uc_err err;
 	int i;
 
@@ -1759,8 +1770,7 @@ exited:
 	}
 	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
 	vtime_fixup(cpu, lin);
-	read_gprs(cpu, regs);
-	regs->cr2 = reg_read(cpu, UC_X86_REG_CR2);
+	read_gprs(cpu, regs, &rip, &rflags);
 	cpu->engine_cr2 = regs->cr2;
 	/*
 	 * Save what every monitor reads now; the rest of the guest state
@@ -1768,9 +1778,9 @@ exited:
 	 * by STI or MOV SS can only be in force inside the one-instruction
 	 * block that follows such an instruction.
 	 */
-	vmcs_set(cpu, VMCS_GUEST_IA32_RIP, reg_read(cpu, UC_X86_REG_RIP));
-	vmcs_set(cpu, VMCS_GUEST_IA32_RSP, reg_read(cpu, UC_X86_REG_RSP));
-	vmcs_set(cpu, VMCS_GUEST_IA32_RFLAGS, reg_read(cpu, UC_X86_REG_RFLAGS));
+	vmcs_set(cpu, VMCS_GUEST_IA32_RIP, rip);
+	vmcs_set(cpu, VMCS_GUEST_IA32_RSP, regs->r[EMU_RSP]);
+	vmcs_set(cpu, VMCS_GUEST_IA32_RFLAGS, rflags);
 	if (cpu->in_shadow_block)
 		cpu->engine_intr = emu_read_inhibit(cpu);
 	else
