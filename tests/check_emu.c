@@ -1460,7 +1460,7 @@ END_TEST
 static void
 ring3_setup(struct fx *fx)
 {
-	uint64_t *gdt, *pt;
+	uint64_t *gdt, *pt, rsp0, ist1;
 
 	lm_setup(fx);
 	gdt = (uint64_t *)(fx->ram + FX_GDT);
@@ -1475,8 +1475,10 @@ ring3_setup(struct fx *fx)
 	fx_seg(fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
 	fx_vmwrite(fx, VMCS_GUEST_IA32_RIP, LM_USER_CODE + 2);	/* the hlt */
 	fx_vmwrite(fx, VMCS_GUEST_IA32_RSP, 0x7F000);
-	*(uint64_t *)(fx->ram + FX_TSS + 4) = 0x70000;		/* RSP0 */
-	*(uint64_t *)(fx->ram + FX_TSS + 0x24) = 0x60000;	/* IST1 */
+	rsp0 = 0x70000;
+	ist1 = 0x60000;
+	memcpy(fx->ram + FX_TSS + 4, &rsp0, 8);		/* RSP0 (unaligned) */
+	memcpy(fx->ram + FX_TSS + 0x24, &ist1, 8);	/* IST1 */
 }
 
 static void
