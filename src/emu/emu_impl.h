@@ -116,6 +116,8 @@ struct emu_block {
 	uint8_t		 nsel;		/* instructions that need a hook */
 	bool		 shadow;	/* ends with STI, MOV SS or POP SS */
 	uint16_t	*ends;		/* [ninsn] end offset of each insn */
+	uint64_t	 hpa;		/* where its first byte was */
+	uint32_t	 gen;		/* decode_gen it was last checked in */
 	struct emu_block *next;		/* hash chain */
 };
 
@@ -203,6 +205,7 @@ struct emu_cpu {
 	struct emu_insn		*insns;		/* hooked instructions */
 	struct emu_insn		*insn_hash[EMU_BLOCK_HASH];
 	bool			 flush_pending;	/* redecode at next block */
+	uint32_t		 decode_gen;	/* bumped when VA->HPA may change */
 
 	/* An exception or interrupt raised while the guest ran */
 	int			 guest_event;	/* vector */

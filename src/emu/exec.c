@@ -580,7 +580,7 @@ native_cr3:
 	 * hold other code: redecode.
 	 */
 	tlb_flush_vpid(cpu->tlb, emu_vpid_tag(cpu), true);
-	cpu->flush_pending = true;
+	cpu->decode_gen++;
 }
 
 static uint64_t operand_linear(struct emu_cpu *, const struct emu_insn *,
@@ -830,7 +830,7 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		} else {
 			tlb_flush_va(cpu->tlb, emu_vpid_tag(cpu),
 			    mem_operand_linear(cpu, in));
-			cpu->flush_pending = true;
+			cpu->decode_gen++;
 		}
 		break;
 	case IC_XSETBV:
@@ -1023,6 +1023,9 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	b->va = va;
 	b->size = size;
 	b->mode = (uint8_t)mode;
+	b->gen = cpu->decode_gen;
+	if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &b->hpa) != 0)
+		b->hpa = ~0ULL;
 	avail = size > 4096 ? 4096 : size;
 	if ((b->ends = calloc(avail + 1, sizeof(*b->ends))) == NULL ||
 	    emu_read_guest_linear(cpu, va, buf, avail) != 0) {
@@ -1155,6 +1158,26 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	for (b = cpu->blocks[h]; b != NULL; b = b->next)
 		if (b->va == va && b->size == size)
 			break;
+	if (b != NULL && b->gen != cpu->decode_gen) {
+		/*
+		 * Translations may have changed since the block was decoded
+		 * (a TLB invalidation, a CR3 load): it stands if its linear
+		 * address still reaches the same bytes, else every decoded
+		 * block and hook goes and this one is decoded again.
+		 */
+		uint64_t hpa;
+
+		if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &hpa) == 0 &&
+		    hpa == b->hpa) {
+			b->gen = cpu->decode_gen;
+		} else {
+			emu_flush_decode(cpu);
+			cpu->stop_why = EMU_STOP_REDECODE;
+			uc_ctl_remove_cache(uc, va, va + size);
+			uc_emu_stop(uc);
+			return;
+		}
+	}
 	if (b == NULL) {
 		mode = engine_mode(cpu);
 		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL)
@@ -1733,7 +1756,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 				reg_write(cpu, UC_X86_REG_RIP,
 				    reg_read(cpu, UC_X86_REG_RIP) +
 				    cpu->op_insn->len);
-				cpu->flush_pending = true;
+				cpu->decode_gen++;
 				continue;
 			}
 		}

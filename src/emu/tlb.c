@@ -44,11 +44,13 @@ struct tlb_entry {
 	uint16_t		 vpid;
 	bool			 gp_only;	/* guest-physical mapping */
 	struct emu_xlat		 x;
-	struct tlb_entry	*next;
+	struct tlb_entry	*next;		/* bucket chain */
+	struct tlb_entry	*lnext, *lprev;	/* every live entry */
 };
 
 struct emu_tlb {
 	struct tlb_entry	*b[TLB_BUCKETS];
+	struct tlb_entry	*live;		/* so sweeps cost what is cached */
 	size_t			 n;
 };
 
@@ -65,24 +67,40 @@ tlb_create(void)
 	return (calloc(1, sizeof(struct emu_tlb)));
 }
 
-/* Remove every entry for which drop() says so (NULL: all). */
+static void
+unlink_entry(struct emu_tlb *t, struct tlb_entry *e)
+{
+	struct tlb_entry **pp;
+
+	for (pp = &t->b[bucket(e->va)]; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	if (e->lprev != NULL)
+		e->lprev->lnext = e->lnext;
+	else
+		t->live = e->lnext;
+	if (e->lnext != NULL)
+		e->lnext->lprev = e->lprev;
+	free(e);
+	t->n--;
+}
+
+/*
+ * Remove every entry for which drop() says so (NULL: all), walking only
+ * the entries there are.
+ */
 static void
 tlb_sweep(struct emu_tlb *t, bool (*drop)(const struct tlb_entry *,
     const void *), const void *arg)
 {
-	struct tlb_entry **pp, *e;
-	size_t i;
+	struct tlb_entry *e, *ne;
 
-	for (i = 0; i < TLB_BUCKETS; i++) {
-		for (pp = &t->b[i]; (e = *pp) != NULL; ) {
-			if (drop == NULL || drop(e, arg)) {
-				*pp = e->next;
-				free(e);
-				t->n--;
-			} else {
-				pp = &e->next;
-			}
-		}
+	for (e = t->live; e != NULL; e = ne) {
+		ne = e->lnext;
+		if (drop == NULL || drop(e, arg))
+			unlink_entry(t, e);
 	}
 }
 
@@ -135,6 +153,11 @@ tlb_insert(struct emu_tlb *t, uint16_t vpid, uint64_t eptp, bool gp_only,
 	e->x = *x;
 	e->next = t->b[h];
 	t->b[h] = e;
+	e->lprev = NULL;
+	e->lnext = t->live;
+	if (t->live != NULL)
+		t->live->lprev = e;
+	t->live = e;
 	t->n++;
 }
 

@@ -661,7 +661,7 @@ vmx_invept(struct emu_cpu *cpu, uint64_t type, const struct vmx_invept_desc *d)
 		    ((1ULL << HOSTMEM_PHYS_BITS) - 1));
 	else
 		tlb_flush_all(cpu->tlb);
-	emu_flush_decode(cpu);
+	cpu->decode_gen++;
 	uc_ctl_flush_tlb(cpu->uc);
 	return (VMX_SUCCEED);
 }
@@ -697,7 +697,7 @@ vmx_invvpid(struct emu_cpu *cpu, uint64_t type,
 		tlb_flush_vpid(cpu->tlb, (uint16_t)d->vpid, true);
 		break;
 	}
-	emu_flush_decode(cpu);
+	cpu->decode_gen++;
 	uc_ctl_flush_tlb(cpu->uc);
 	return (VMX_SUCCEED);
 }

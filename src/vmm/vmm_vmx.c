@@ -1363,7 +1363,8 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 				return (EINVAL);
 			md->event.vie_type = VCPU_INJECT_NONE;
 		}
-	} else if (!vcpu->vc_intr) {
+	} else if (!vcpu->vc_intr &&
+	    (proc & IA32_VMX_INTERRUPT_WINDOW_EXITING)) {
 		proc &= ~IA32_VMX_INTERRUPT_WINDOW_EXITING;
 		if (vmwrite(vcpu, VMCS_PROCBASED_CTLS, proc) != 0)
 			return (EINVAL);
@@ -1426,9 +1427,10 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 
 		vcpu->vc_irqready = (rflags & PSL_I) ? 1 : 0;
 		if (!vcpu->vc_irqready && vcpu->vc_intr) {
-			proc = vmread(vcpu, VMCS_PROCBASED_CTLS) |
-			    IA32_VMX_INTERRUPT_WINDOW_EXITING;
-			(void)vmwrite(vcpu, VMCS_PROCBASED_CTLS, proc);
+			proc = vmread(vcpu, VMCS_PROCBASED_CTLS);
+			if (!(proc & IA32_VMX_INTERRUPT_WINDOW_EXITING))
+				(void)vmwrite(vcpu, VMCS_PROCBASED_CTLS,
+				    proc | IA32_VMX_INTERRUPT_WINDOW_EXITING);
 		}
 		if (ret != 0 || vcpu_must_stop(vcpu))
 			break;

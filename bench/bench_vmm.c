@@ -1,0 +1,1003 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The vmm benchmark group: the monitor (src/vmm) driven through the vmm(4)
+ * ioctl contract, in process (vmmsim_open/vmmsim_ioctl), the way vmd(8)
+ * drives /dev/vmm.
+ *
+ *   io		vmm-io-exits: full-path I/O exits per second.  A 64-bit
+ *		guest (testdata/bench_ioloop.bin, entry "site1") loops on
+ *		out 0x80, al; the client loops VMM_IOC_RUN, checks the exit,
+ *		advances vrs_gprs[RIP] by vei_insn_len.  Against the bare
+ *		src/emu round trip of the same guest (emu-io-exits, measured
+ *		here as bench/bench_emu does), interleaved with it.  Each
+ *		rate is the median of 3 runs of -n exits, by default of as
+ *		many exits as a short calibration run says take ~2.5 s.
+ *   create	vmm-create-to-first-exit: CREATE (1 vcpu, 2 MiB) + RESETCPU
+ *		+ RUN to the first I/O exit + TERM, median in microseconds.
+ *   mem	vmm-idle-vm-memory: RSS per idle VM beyond guest RAM, over
+ *		N VMs each run to its first exit and left idle.  Measured in
+ *		a fresh process (this program re-executed) so that the heap
+ *		left by other phases does not hide the growth.
+ *   profile	-n full-path I/O exits (default 20,000) and nothing else,
+ *		to run under callgrind (--toggle-collect=vmm_exit_loop) or
+ *		perf; profile-emu: the same for the bare src/emu peer
+ *		(--toggle-collect=emu_exit_loop).
+ *
+ * Every figure is printed as "bench: NAME VALUE UNIT", followed by
+ * "ratio R vs PEER" (R = vmm / peer) when a peer ran in the same run.
+ * Host time is CLOCK_MONOTONIC.  Every run checks that the guest did its
+ * work (exit count, exit fields, RIP and RBX in the exit snapshot), so a
+ * broken monitor cannot report a fast figure.
+ */
+
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dev/vmm/vmm.h>
+#include <machine/vmmvar.h>
+
+#include "vmmsim.h"
+
+#include "emu/emu.h"
+#include "emu/hostmem.h"
+#include "emu/vmcs_fields.h"
+#include "emu/vmx_caps.h"
+
+#ifndef TESTDATA_DIR
+#define TESTDATA_DIR "testdata"
+#endif
+
+#define NRUNS		3		/* runs per rate: the median */
+#define RAM_SIZE	(2UL << 20)	/* guest RAM at GPA 0, one range */
+#define PAGE_SZ		4096UL
+#define IO_GPA		0x1000		/* bench_ioloop.bin */
+#define IO_SITE1	0		/* its entry table: one OUT site */
+#define IO_PORT		0x80
+#define EXIT_PORT	0xF4
+
+/* The guest's descriptor and page tables (as tests/emu_fixture.h). */
+#define G_GDT		0x500
+#define G_TSS		0x700
+#define G_PML4		0x10000
+
+static const char *testdata = TESTDATA_DIR;
+static const char *progname = "bench_vmm";
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static int
+dblcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), dblcmp);
+	return (v[n / 2]);
+}
+
+static void
+report(const char *name, double value, const char *unit, const char *peer,
+    double peer_value)
+{
+	printf("bench: %s %.*f %s\n", name, value < 100 ? 2 : 0, value, unit);
+	if (peer != NULL)
+		printf("ratio %.3f vs %s\n", value / peer_value, peer);
+	fflush(stdout);
+}
+
+static size_t
+load_file(const char *name, void *buf, size_t len)
+{
+	char path[1024];
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", testdata, name);
+	if ((fp = fopen(path, "rb")) == NULL)
+		fail("%s: %s", path, strerror(errno));
+	n = fread(buf, 1, len, fp);
+	fclose(fp);
+	if (n == 0)
+		fail("%s: empty", path);
+	return (n);
+}
+
+/* bench_ioloop.bin, read once. */
+static uint8_t	ioloop[RAM_SIZE - IO_GPA];
+static size_t	ioloop_len;
+
+static uint64_t
+ioloop_entry(int e)
+{
+	uint64_t entry;
+
+	memcpy(&entry, ioloop + 8 * e, 8);
+	if (entry < IO_GPA || entry >= IO_GPA + ioloop_len)
+		fail("bench_ioloop.bin: entry %d at %#llx", e,
+		    (unsigned long long)entry);
+	return (entry);
+}
+
+/* --- the vmm(4) client ------------------------------------------------- */
+
+struct vm {
+	uint8_t		*ram;
+	uint32_t	 id;
+	size_t		 touched;	/* RAM bytes the client wrote */
+	struct vm_exit	 ve;
+	struct vm_run_params vrp;
+};
+
+static int	vmmfd = -1;
+
+static void
+vmm_ioctl(unsigned long cmd, void *arg, const char *what)
+{
+	if (vmmsim_ioctl(vmmfd, cmd, arg) == -1)
+		fail("%s: %s", what, strerror(errno));
+}
+
+/*
+ * Guest RAM as the client builds it: bench_ioloop.bin at IO_GPA, a flat
+ * GDT (null, code64, data, TSS) and an identity map of the first 2 MiB
+ * with one large page.  Not timed.  The resident pages of the fresh
+ * anonymous mapping are the pages written.
+ */
+static void
+vm_prepare(struct vm *vm)
+{
+	uint64_t *gdt, *pt;
+	unsigned char vec[RAM_SIZE / PAGE_SZ];
+	size_t i;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->ram == MAP_FAILED)
+		fail("mmap: %s", strerror(errno));
+	memcpy(vm->ram + IO_GPA, ioloop, ioloop_len);
+	gdt = (uint64_t *)(vm->ram + G_GDT);
+	gdt[1] = 0x00AF9B000000FFFFULL;
+	gdt[2] = 0x00CF93000000FFFFULL;
+	gdt[3] = 0x67ULL | ((uint64_t)G_TSS << 16) | (0x8BULL << 40);
+	pt = (uint64_t *)(vm->ram + G_PML4);
+	pt[0] = (G_PML4 + 0x1000) | 3;			/* PML4[0] */
+	pt[512] = (G_PML4 + 0x2000) | 3;		/* PDPT[0] */
+	pt[1024] = 0x000000 | 0x83;			/* PD[0]: 2 MiB */
+	if (mincore(vm->ram, RAM_SIZE, vec) == -1)
+		fail("mincore: %s", strerror(errno));
+	for (i = 0; i < RAM_SIZE / PAGE_SZ; i++)
+		if (vec[i] & 1)
+			vm->touched += PAGE_SZ;
+}
+
+/* CREATE with one vcpu and RAM_SIZE of RAM at GPA 0. */
+static void
+vm_create(struct vm *vm)
+{
+	struct vm_create_params vcp;
+
+	memset(&vcp, 0, sizeof(vcp));
+	vcp.vcp_ncpus = 1;
+	vcp.vcp_nmemranges = 1;
+	vcp.vcp_memranges[0].vmr_gpa = 0;
+	vcp.vcp_memranges[0].vmr_va = (vaddr_t)vm->ram;
+	vcp.vcp_memranges[0].vmr_size = RAM_SIZE;
+	snprintf(vcp.vcp_name, sizeof(vcp.vcp_name), "bench_vmm");
+	vmm_ioctl(VMM_IOC_CREATE, &vcp, "VMM_IOC_CREATE");
+	vm->id = vcp.vcp_id;
+	memset(&vm->vrp, 0, sizeof(vm->vrp));
+	memset(&vm->ve, 0, sizeof(vm->ve));
+	vm->vrp.vrp_vm_id = vm->id;
+	vm->vrp.vrp_vcpu_id = 0;
+	vm->vrp.vrp_exit = &vm->ve;
+}
+
+/* RESETCPU straight into 64-bit mode at rip, with RCX = rcx. */
+static void
+vm_reset(struct vm *vm, uint64_t rip, uint64_t rcx)
+{
+	struct vm_resetcpu_params vrs;
+	struct vcpu_reg_state *r;
+	int i;
+
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = vm->id;
+	vrs.vrp_vcpu_id = 0;
+	r = &vrs.vrp_init_state;
+	r->vrs_gprs[VCPU_REGS_RIP] = rip;
+	r->vrs_gprs[VCPU_REGS_RCX] = rcx;
+	r->vrs_gprs[VCPU_REGS_RSP] = 0x80000;
+	r->vrs_gprs[VCPU_REGS_RFLAGS] = 0x2;
+	for (i = 0; i < VCPU_REGS_NSREGS; i++) {
+		r->vrs_sregs[i].vsi_sel = 0x10;
+		r->vrs_sregs[i].vsi_limit = 0xFFFFFFFF;
+		r->vrs_sregs[i].vsi_ar = 0xC093;
+	}
+	r->vrs_sregs[VCPU_REGS_CS].vsi_sel = 0x08;
+	r->vrs_sregs[VCPU_REGS_CS].vsi_ar = 0xA09B;
+	r->vrs_sregs[VCPU_REGS_LDTR].vsi_sel = 0;
+	r->vrs_sregs[VCPU_REGS_LDTR].vsi_limit = 0;
+	r->vrs_sregs[VCPU_REGS_LDTR].vsi_ar = 0x10000;	/* unusable */
+	r->vrs_sregs[VCPU_REGS_TR].vsi_sel = 0x18;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_base = G_TSS;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_limit = 0x67;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_ar = 0x8B;
+	r->vrs_gdtr.vsi_base = G_GDT;
+	r->vrs_gdtr.vsi_limit = 0x27;
+	r->vrs_idtr.vsi_base = 0x600;
+	r->vrs_idtr.vsi_limit = 0xFF;
+	r->vrs_crs[VCPU_REGS_CR0] = 0x80010031;	/* PG WP NE ET PE */
+	r->vrs_crs[VCPU_REGS_CR3] = G_PML4;
+	r->vrs_crs[VCPU_REGS_CR4] = 0x20;		/* PAE */
+	r->vrs_crs[VCPU_REGS_XCR0] = 1;
+	r->vrs_msrs[VCPU_REGS_EFER] = 0x500;		/* LME LMA */
+	r->vrs_drs[VCPU_REGS_DR7] = 0x400;
+	vmm_ioctl(VMM_IOC_RESETCPU, &vrs, "VMM_IOC_RESETCPU");
+}
+
+static void
+vm_term(struct vm *vm)
+{
+	struct vm_terminate_params vtp;
+
+	memset(&vtp, 0, sizeof(vtp));
+	vtp.vtp_vm_id = vm->id;
+	vmm_ioctl(VMM_IOC_TERM, &vtp, "VMM_IOC_TERM");
+}
+
+static void
+vm_unmap(struct vm *vm)
+{
+	munmap(vm->ram, RAM_SIZE);
+	vm->ram = NULL;
+}
+
+/*
+ * RUN until an exit that is not VM_EXIT_NONE (a signal); that exit must be
+ * an OUT of AL to `port` by the 2-byte out imm8, al at `rip` (or anywhere
+ * when rip is 0).
+ */
+static void
+vm_run_to_out(struct vm *vm, uint16_t port, uint64_t rip)
+{
+	struct vm_exit_inout *vei = &vm->ve.vei;
+
+	do {
+		vmm_ioctl(VMM_IOC_RUN, &vm->vrp, "VMM_IOC_RUN");
+	} while (vm->vrp.vrp_exit_reason == VM_EXIT_NONE);
+	if (vm->vrp.vrp_exit_reason != VMX_EXIT_IO)
+		fail("exit reason %u at RIP %#llx, want I/O",
+		    vm->vrp.vrp_exit_reason, (unsigned long long)
+		    vm->ve.vrs.vrs_gprs[VCPU_REGS_RIP]);
+	if (vei->vei_port != port || vei->vei_dir != VEI_DIR_OUT ||
+	    vei->vei_size != 1 || vei->vei_insn_len != 2 || vei->vei_rep ||
+	    vei->vei_string || (rip != 0 &&
+	    vm->ve.vrs.vrs_gprs[VCPU_REGS_RIP] != rip))
+		fail("I/O exit port %#x dir %u size %u len %u rep %u string "
+		    "%u at RIP %#llx, want OUT 1 byte to %#x at %#llx",
+		    vei->vei_port, vei->vei_dir, vei->vei_size,
+		    vei->vei_insn_len, vei->vei_rep, vei->vei_string,
+		    (unsigned long long)vm->ve.vrs.vrs_gprs[VCPU_REGS_RIP],
+		    port, (unsigned long long)rip);
+}
+
+/* --- vmm-io-exits -------------------------------------------------------- */
+
+static long	status_kib(const char *, const char *);
+
+/* VmRSS growth over the last vmm_io_run's exit loop, and its exits. */
+static long	io_rss_growth;
+static uint64_t	io_rss_exits;
+
+/*
+ * The client's exit loop, the thing measured: advance RIP past the OUT,
+ * RUN, check that the exit is the guest's out 0x80, al at the same RIP,
+ * until the guest's debug exit on port 0xF4.  The number of RUNs that
+ * ended in an exit on port 0x80.  Not inlined, so that a profiler can be
+ * told to look only at it (callgrind --toggle-collect=vmm_exit_loop).
+ */
+static uint64_t __attribute__((noinline))
+vmm_exit_loop(struct vm *vm, uint64_t site)
+{
+	struct vm_run_params *vrp = &vm->vrp;
+	struct vm_exit *ve = &vm->ve;
+	uint64_t exits = 0, nones = 0;
+
+	for (;;) {
+		ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
+		if (vmmsim_ioctl(vmmfd, VMM_IOC_RUN, vrp) == -1)
+			fail("VMM_IOC_RUN: %s", strerror(errno));
+		if (vrp->vrp_exit_reason == VM_EXIT_NONE) {
+			/* A signal: RUN again from where the guest is. */
+			if (++nones > 1000)
+				fail("1000 RUNs in a row without an exit");
+			ve->vei.vei_insn_len = 0;
+			continue;
+		}
+		nones = 0;
+		if (vrp->vrp_exit_reason != VMX_EXIT_IO ||
+		    ve->vei.vei_dir != VEI_DIR_OUT || ve->vei.vei_size != 1 ||
+		    ve->vei.vei_insn_len != 2)
+			fail("exit reason %u (port %#x dir %u size %u len %u) "
+			    "at RIP %#llx", vrp->vrp_exit_reason,
+			    ve->vei.vei_port, ve->vei.vei_dir, ve->vei.vei_size,
+			    ve->vei.vei_insn_len, (unsigned long long)
+			    ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
+		if (ve->vei.vei_port == EXIT_PORT)
+			return (exits);
+		if (ve->vei.vei_port != IO_PORT ||
+		    ve->vrs.vrs_gprs[VCPU_REGS_RIP] != site)
+			fail("OUT to port %#x at RIP %#llx, want %#x at %#llx",
+			    ve->vei.vei_port, (unsigned long long)
+			    ve->vrs.vrs_gprs[VCPU_REGS_RIP], IO_PORT,
+			    (unsigned long long)site);
+		exits++;
+	}
+}
+
+/*
+ * One VM, the guest's one-site loop for `iters` iterations: the seconds
+ * spent in the exit loop and in *nexits the exits it handled.  CREATE,
+ * RESETCPU and the first RUN (which translates the guest's code and
+ * faults in its EPT) are not timed, as in bench_emu.
+ */
+static double
+vmm_io_run(uint64_t iters, uint64_t *nexits)
+{
+	struct vm vm;
+	uint64_t entry, site, exits;
+	double t0, t1;
+	long rss0;
+
+	entry = ioloop_entry(IO_SITE1);
+	site = entry + 2;		/* after xor ebx, ebx */
+	vm_prepare(&vm);
+	vm_create(&vm);
+	vm_reset(&vm, entry, iters);
+	vm_run_to_out(&vm, IO_PORT, site);
+	rss0 = status_kib("/proc/self/status", "VmRSS");
+	t0 = now();
+	exits = vmm_exit_loop(&vm, site) + 1;
+	t1 = now();
+	io_rss_growth = status_kib("/proc/self/status", "VmRSS") - rss0;
+	io_rss_exits = exits;
+	if (exits != iters || vm.ve.vrs.vrs_gprs[VCPU_REGS_RBX] != iters ||
+	    vm.ve.vrs.vrs_gprs[VCPU_REGS_RCX] != 0)
+		fail("vmm ioloop: %llu exits, RBX %llu, RCX %llu; want %llu, "
+		    "%llu, 0", (unsigned long long)exits,
+		    (unsigned long long)vm.ve.vrs.vrs_gprs[VCPU_REGS_RBX],
+		    (unsigned long long)vm.ve.vrs.vrs_gprs[VCPU_REGS_RCX],
+		    (unsigned long long)iters, (unsigned long long)iters);
+	vm_term(&vm);
+	vm_unmap(&vm);
+	*nexits = exits;	/* one RUN timed per exit on port 0x80 */
+	return (t1 - t0);
+}
+
+/* --- the bare src/emu round trip (as bench/bench_emu.c, site1 only) ----- */
+
+#define EMU_RAM_SIZE	(4UL << 20)
+
+struct fx {
+	struct emu_host	*host;
+	struct emu_cpu	*cpu;
+	struct hostmem	*hm;
+	const struct vmx_caps *caps;
+	uint8_t		*ram;
+	uint64_t	 ram_hpa;
+	uint64_t	 vmxon, vmcs, eptp, msr_bitmap, io_a, io_b;
+	struct emu_gprs	 regs;
+};
+
+static uint64_t
+vmread(struct fx *fx, uint32_t f)
+{
+	uint64_t v = 0;
+
+	if (vmx_vmread(fx->cpu, f, &v) != VMX_SUCCEED)
+		fail("vmread %#x failed", f);
+	return (v);
+}
+
+static void
+vmwrite(struct fx *fx, uint32_t f, uint64_t v)
+{
+	if (vmx_vmwrite(fx->cpu, f, v) != VMX_SUCCEED)
+		fail("vmwrite %s failed", vmcs_field_lookup(f) ?
+		    vmcs_field_lookup(f)->name : "?");
+}
+
+static uint32_t
+ctl(uint64_t capmsr, uint32_t want)
+{
+	return ((want | vmx_ctl_allowed0(capmsr)) & vmx_ctl_allowed1(capmsr));
+}
+
+static void
+ept_map(struct fx *fx, uint64_t gpa, uint64_t hpa)
+{
+	uint64_t table = fx->eptp & ~0xFFFULL, e, *p;
+	int level;
+
+	for (level = 4; level > 1; level--) {
+		p = hostmem_ptr(fx->hm, table +
+		    ((gpa >> (12 + 9 * (level - 1))) & 0x1FF) * 8, 8);
+		if (p == NULL)
+			fail("EPT table outside host memory");
+		if (((e = *p) & 7) == 0) {
+			e = hostmem_alloc(fx->hm, 1) | 7;
+			*p = e;
+		}
+		table = e & ~0xFFFULL & ((1ULL << 52) - 1);
+	}
+	p = hostmem_ptr(fx->hm, table + ((gpa >> 12) & 0x1FF) * 8, 8);
+	*p = (hpa & ~0xFFFULL) | (6 << 3) | 7;		/* WB, RWX */
+}
+
+static void
+seg(struct fx *fx, int i, uint16_t sel, uint64_t base, uint32_t limit,
+    uint32_t ar)
+{
+	vmwrite(fx, VMCS_GUEST_IA32_ES_SEL + 2 * i, sel);
+	vmwrite(fx, VMCS_GUEST_IA32_ES_BASE + 2 * i, base);
+	vmwrite(fx, VMCS_GUEST_IA32_ES_LIMIT + 2 * i, limit);
+	vmwrite(fx, VMCS_GUEST_IA32_ES_AR + 2 * i, ar);
+}
+
+/* bench_emu's fx_init: VMXON, one VMCS, EPT over 4 MiB of RAM at GPA 0. */
+static void
+fx_init(struct fx *fx)
+{
+	const struct vmx_caps *c;
+	uint32_t rev;
+	size_t i;
+	int error;
+
+	memset(fx, 0, sizeof(*fx));
+	if ((fx->host = emu_host_create(NULL, &error)) == NULL)
+		fail("emu_host_create: %s", strerror(error));
+	if ((fx->cpu = emu_cpu_create(fx->host, &error)) == NULL)
+		fail("emu_cpu_create: %s", strerror(error));
+	fx->hm = emu_host_mem(fx->host);
+	fx->caps = c = emu_host_caps(fx->host);
+	fx->ram = mmap(NULL, EMU_RAM_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fx->ram == MAP_FAILED)
+		fail("mmap: %s", strerror(errno));
+	if (hostmem_add_ram(fx->hm, fx->ram, EMU_RAM_SIZE, &fx->ram_hpa) != 0)
+		fail("hostmem_add_ram failed");
+
+	rev = (uint32_t)(c->basic & IA32_VMX_BASIC_REVISION_MASK);
+	if (emu_write_cr(fx->cpu, 4, emu_read_cr(fx->cpu, 4) | CR4_VMXE) != 0)
+		fail("CR4.VMXE");
+	fx->vmxon = hostmem_alloc(fx->hm, 1);
+	hostmem_write(fx->hm, fx->vmxon, &rev, 4);
+	fx->vmcs = hostmem_alloc(fx->hm, 1);
+	hostmem_write(fx->hm, fx->vmcs, &rev, 4);
+	if (vmx_vmxon(fx->cpu, fx->vmxon) != VMX_SUCCEED ||
+	    vmx_vmclear(fx->cpu, fx->vmcs) != VMX_SUCCEED ||
+	    vmx_vmptrld(fx->cpu, fx->vmcs) != VMX_SUCCEED)
+		fail("VMXON/VMCLEAR/VMPTRLD failed");
+
+	fx->eptp = hostmem_alloc(fx->hm, 1) | 6 | (3 << 3);
+	fx->msr_bitmap = hostmem_alloc(fx->hm, 1);
+	memset(hostmem_ptr(fx->hm, fx->msr_bitmap, 4096), 0xFF, 4096);
+	fx->io_a = hostmem_alloc(fx->hm, 1);
+	fx->io_b = hostmem_alloc(fx->hm, 1);
+	for (i = 0; i < EMU_RAM_SIZE / 4096; i++)
+		ept_map(fx, i * 4096, fx->ram_hpa + i * 4096);
+
+	vmwrite(fx, VMCS_PINBASED_CTLS, ctl(vmx_caps_pinbased_ctls(c),
+	    IA32_VMX_EXTERNAL_INT_EXITING | IA32_VMX_NMI_EXITING));
+	vmwrite(fx, VMCS_PROCBASED_CTLS, ctl(vmx_caps_procbased_ctls(c),
+	    IA32_VMX_HLT_EXITING | IA32_VMX_UNCONDITIONAL_IO_EXITING |
+	    IA32_VMX_USE_MSR_BITMAPS | IA32_VMX_USE_TSC_OFFSETTING |
+	    IA32_VMX_ACTIVATE_SECONDARY_CONTROLS));
+	vmwrite(fx, VMCS_PROCBASED2_CTLS, ctl(c->procbased2,
+	    IA32_VMX_ENABLE_EPT | IA32_VMX_ENABLE_VPID |
+	    IA32_VMX_UNRESTRICTED_GUEST));
+	vmwrite(fx, VMCS_EXIT_CTLS, ctl(vmx_caps_exit_ctls(c),
+	    IA32_VMX_HOST_SPACE_ADDRESS_SIZE | IA32_VMX_SAVE_IA32_EFER_ON_EXIT |
+	    IA32_VMX_LOAD_IA32_EFER_ON_EXIT));
+	vmwrite(fx, VMCS_ENTRY_CTLS, ctl(vmx_caps_entry_ctls(c),
+	    IA32_VMX_LOAD_IA32_EFER_ON_ENTRY));
+	vmwrite(fx, VMCS_GUEST_IA32_EPTP, fx->eptp);
+	vmwrite(fx, VMCS_GUEST_VPID, 1);
+	vmwrite(fx, VMCS_MSR_BITMAP_ADDRESS, fx->msr_bitmap);
+	vmwrite(fx, VMCS_IO_BITMAP_A, fx->io_a);
+	vmwrite(fx, VMCS_IO_BITMAP_B, fx->io_b);
+	vmwrite(fx, VMCS_LINK_POINTER, ~0ULL);
+	vmwrite(fx, VMCS_CR0_MASK, CR0_NE);
+	vmwrite(fx, VMCS_CR4_MASK, CR4_VMXE);
+
+	vmwrite(fx, VMCS_HOST_IA32_CR0, emu_read_cr(fx->cpu, 0));
+	vmwrite(fx, VMCS_HOST_IA32_CR3, 0x1000);
+	vmwrite(fx, VMCS_HOST_IA32_CR4, emu_read_cr(fx->cpu, 4));
+	vmwrite(fx, VMCS_HOST_IA32_CS_SEL, 0x08);
+	vmwrite(fx, VMCS_HOST_IA32_SS_SEL, 0x10);
+	vmwrite(fx, VMCS_HOST_IA32_DS_SEL, 0x10);
+	vmwrite(fx, VMCS_HOST_IA32_ES_SEL, 0x10);
+	vmwrite(fx, VMCS_HOST_IA32_TR_SEL, 0x18);
+	vmwrite(fx, VMCS_HOST_IA32_RIP, 0xffffffff81000000ULL);
+	vmwrite(fx, VMCS_HOST_IA32_RSP, 0xffffffff81100000ULL);
+	vmwrite(fx, VMCS_HOST_IA32_EFER, EFER_LME | EFER_LMA | EFER_SCE |
+	    EFER_NXE);
+	vmwrite(fx, VMCS_HOST_IA32_PAT, 0x0007040600070406ULL);
+}
+
+static void
+fx_fini(struct fx *fx)
+{
+	vmx_vmclear(fx->cpu, fx->vmcs);
+	vmx_vmxoff(fx->cpu);
+	emu_cpu_destroy(fx->cpu);
+	emu_host_destroy(fx->host);
+	munmap(fx->ram, EMU_RAM_SIZE);
+}
+
+/* bench_emu's guest_long: 64-bit ring 0, identity paging of 4 MiB. */
+static void
+fx_guest_long(struct fx *fx, uint64_t rip)
+{
+	uint64_t *gdt = (uint64_t *)(fx->ram + G_GDT);
+	uint64_t *pt = (uint64_t *)(fx->ram + G_PML4);
+	int i;
+
+	gdt[0] = 0;
+	gdt[1] = 0x00AF9B000000FFFFULL;
+	gdt[2] = 0x00CF93000000FFFFULL;
+	gdt[3] = 0x67ULL | ((uint64_t)G_TSS << 16) | (0x8BULL << 40);
+	gdt[4] = 0;
+	pt[0] = (G_PML4 + 0x1000) | 3;			/* PML4[0] */
+	pt[512] = (G_PML4 + 0x2000) | 3;		/* PDPT[0] */
+	pt[1024] = 0x000000 | 0x83;			/* PD[0]: 2 MiB */
+	pt[1025] = 0x200000 | 0x83;			/* PD[1]: 2 MiB */
+	for (i = 0; i < 6; i++)
+		seg(fx, i, 0x10, 0, 0xFFFFFFFF, 0xC093);
+	seg(fx, 1, 0x08, 0, 0xFFFFFFFF, 0xA09B);
+	seg(fx, 6, 0, 0, 0, 0x10000);
+	seg(fx, 7, 0x18, G_TSS, 0x67, 0x8B);
+	vmwrite(fx, VMCS_GUEST_IA32_GDTR_BASE, G_GDT);
+	vmwrite(fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x27);
+	vmwrite(fx, VMCS_GUEST_IA32_IDTR_BASE, 0x600);
+	vmwrite(fx, VMCS_GUEST_IA32_IDTR_LIMIT, 0xFF);
+	vmwrite(fx, VMCS_GUEST_IA32_CR0, CR0_PE | CR0_ET | CR0_NE | CR0_WP |
+	    CR0_PG);
+	vmwrite(fx, VMCS_CR0_READ_SHADOW, CR0_PE | CR0_ET | CR0_WP | CR0_PG);
+	vmwrite(fx, VMCS_GUEST_IA32_CR4, CR4_PAE | CR4_VMXE);
+	vmwrite(fx, VMCS_GUEST_IA32_CR3, G_PML4);
+	vmwrite(fx, VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmwrite(fx, VMCS_ENTRY_CTLS, vmread(fx, VMCS_ENTRY_CTLS) |
+	    IA32_VMX_IA32E_MODE_GUEST);
+	vmwrite(fx, VMCS_GUEST_IA32_DR7, 0x400);
+	vmwrite(fx, VMCS_GUEST_IA32_RFLAGS, 0x2);
+	vmwrite(fx, VMCS_GUEST_IA32_RSP, 0x80000);
+	vmwrite(fx, VMCS_GUEST_IA32_RIP, rip);
+	vmwrite(fx, VMCS_GUEST_IA32_PAT, 0x0007040600070406ULL);
+}
+
+static uint32_t
+fx_run(struct fx *fx, int launch)
+{
+	enum vmx_result r;
+
+	r = launch ? vmx_vmlaunch(fx->cpu, &fx->regs) :
+	    vmx_vmresume(fx->cpu, &fx->regs);
+	if (r != VMX_SUCCEED) {
+		vmx_explain_entry_failure(fx->cpu, stderr);
+		fail("VM entry failed: %d (error %u)", r,
+		    vmx_last_error(fx->cpu));
+	}
+	return ((uint32_t)vmread(fx, VMCS_EXIT_REASON));
+}
+
+/* bench_emu's io_exit_loop: VMREAD reason, qualification, length, RIP. */
+static uint64_t __attribute__((noinline))
+emu_exit_loop(struct fx *fx, uint32_t reason)
+{
+	uint64_t q, len, rip, exits = 0;
+
+	for (;;) {
+		if (reason != VMX_EXIT_IO)
+			fail("emu ioloop: exit reason %u at RIP %#llx", reason,
+			    (unsigned long long)vmread(fx,
+			    VMCS_GUEST_IA32_RIP));
+		q = vmread(fx, VMCS_GUEST_EXIT_QUALIFICATION);
+		len = vmread(fx, VMCS_INSTRUCTION_LENGTH);
+		rip = vmread(fx, VMCS_GUEST_IA32_RIP);
+		if ((q >> 16) == EXIT_PORT)
+			return (exits);
+		/* out imm8, al: size 1, OUT, not string, immediate. */
+		if (q != (((uint64_t)IO_PORT << 16) | (1 << 6)) || len != 2)
+			fail("emu ioloop: qualification %#llx length %llu",
+			    (unsigned long long)q, (unsigned long long)len);
+		exits++;
+		vmwrite(fx, VMCS_GUEST_IA32_RIP, rip + len);
+		reason = fx_run(fx, 0);
+	}
+}
+
+/* bench_emu's io_run for the one-site entry; the first VMLAUNCH untimed. */
+static double
+emu_io_run(uint64_t iters, uint64_t *nexits)
+{
+	struct fx fx;
+	uint64_t exits;
+	uint32_t reason;
+	double t0, t1;
+
+	fx_init(&fx);
+	memcpy(fx.ram + IO_GPA, ioloop, ioloop_len);
+	fx_guest_long(&fx, ioloop_entry(IO_SITE1));
+	fx.regs.r[EMU_RCX] = iters;
+	reason = fx_run(&fx, 1);
+	t0 = now();
+	exits = emu_exit_loop(&fx, reason);
+	t1 = now();
+	if (exits != iters || fx.regs.r[EMU_RBX] != iters)
+		fail("emu ioloop: %llu exits and RBX %llu, want %llu",
+		    (unsigned long long)exits,
+		    (unsigned long long)fx.regs.r[EMU_RBX],
+		    (unsigned long long)iters);
+	fx_fini(&fx);
+	*nexits = exits;
+	return (t1 - t0);
+}
+
+/*
+ * Exits per run for one engine: given (-n), or what takes about `target`
+ * seconds at the rate of a short calibration run, so that the group's time
+ * stays bounded however fast or slow the path is.
+ */
+static uint64_t
+io_count(double (*fn)(uint64_t, uint64_t *), uint64_t given, double target)
+{
+	uint64_t n, c = 5000;
+	double r;
+
+	if (given != 0)
+		return (given);
+	r = c / fn(c, &n);
+	n = (uint64_t)(r * target);
+	return (n < 10000 ? 10000 : n > 20000000 ? 20000000 : n);
+}
+
+static void
+bench_io(uint64_t given, double target)
+{
+	double v[NRUNS], e[NRUNS], t;
+	uint64_t n, nv, ne;
+	int i;
+
+	nv = io_count(vmm_io_run, given, target);
+	ne = io_count(emu_io_run, given, target);
+	/* Interleaved, so that a change in the machine's load hits both. */
+	for (i = 0; i < NRUNS; i++) {
+		t = vmm_io_run(nv, &n);
+		v[i] = n / t;
+		t = emu_io_run(ne, &n);
+		e[i] = n / t;
+	}
+	report("vmm-io-exits", median(v, NRUNS), "exits/s", "emu-io-exits",
+	    median(e, NRUNS));
+	fprintf(stderr, "# emu-io-exits %.0f exits/s (the peer: same guest, "
+	    "bare src/emu, this run); medians of %d runs of %llu (vmm) and "
+	    "%llu (emu) exits; vmm runs %.0f..%.0f exits/s\n",
+	    median(e, NRUNS), NRUNS, (unsigned long long)nv,
+	    (unsigned long long)ne, v[0], v[NRUNS - 1]);
+	fprintf(stderr, "# VmRSS grew %ld KiB over the last vmm run's %llu "
+	    "exits (%.2f KiB per 1000 exits)\n", io_rss_growth,
+	    (unsigned long long)io_rss_exits,
+	    io_rss_growth * 1000.0 / io_rss_exits);
+}
+
+/* --- vmm-create-to-first-exit ------------------------------------------ */
+
+static void
+bench_create(int iters)
+{
+	struct vm vm;
+	double *v, t0, t1, min;
+	uint64_t entry;
+	int i;
+
+	if ((v = calloc(iters, sizeof(*v))) == NULL)
+		fail("calloc");
+	entry = ioloop_entry(IO_SITE1);
+	for (i = 0; i < iters; i++) {
+		vm_prepare(&vm);
+		t0 = now();
+		vm_create(&vm);
+		vm_reset(&vm, entry, 1);
+		vm_run_to_out(&vm, IO_PORT, entry + 2);
+		vm_term(&vm);
+		t1 = now();
+		if (vm.ve.vrs.vrs_gprs[VCPU_REGS_RCX] != 1)
+			fail("create: RCX %llu at the first exit, want 1",
+			    (unsigned long long)
+			    vm.ve.vrs.vrs_gprs[VCPU_REGS_RCX]);
+		vm_unmap(&vm);
+		v[i] = (t1 - t0) * 1e6;
+	}
+	qsort(v, iters, sizeof(*v), dblcmp);
+	min = v[0];
+	report("vmm-create-to-first-exit", v[iters / 2], "us", NULL, 0);
+	fprintf(stderr, "# create-to-first-exit over %d: min %.0f us, p90 "
+	    "%.0f us, max %.0f us\n", iters, min, v[iters * 9 / 10],
+	    v[iters - 1]);
+	free(v);
+}
+
+/* --- vmm-idle-vm-memory -------------------------------------------------- */
+
+struct memstat {
+	long	rss, anon, file, shmem, pss;	/* KiB */
+};
+
+static long
+status_kib(const char *path, const char *key)
+{
+	char line[256];
+	size_t n = strlen(key);
+	FILE *fp;
+	long v = -1;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, key, n) == 0 && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(fp);
+	return (v);
+}
+
+static void
+memstat(struct memstat *m)
+{
+	m->rss = status_kib("/proc/self/status", "VmRSS");
+	m->anon = status_kib("/proc/self/status", "RssAnon");
+	m->file = status_kib("/proc/self/status", "RssFile");
+	m->shmem = status_kib("/proc/self/status", "RssShmem");
+	m->pss = status_kib("/proc/self/smaps_rollup", "Pss");
+	if (m->rss < 0)
+		fail("no VmRSS in /proc/self/status");
+}
+
+/*
+ * N VMs, each created, reset and run to its first exit, then left idle;
+ * the RSS growth minus the guest RAM the client wrote, per VM.  One VM is
+ * created first and kept, so that the one-time costs (the simulated host,
+ * VMXON, the engine's global state) are not charged to the N; they are
+ * printed apart.
+ */
+static void
+bench_mem(int n)
+{
+	struct memstat m0, m1, m2;
+	struct vm *vms;
+	uint64_t entry;
+	size_t touched = 0;
+	double per, per_pss;
+	int i;
+
+	if ((vms = calloc(n + 1, sizeof(*vms))) == NULL)
+		fail("calloc");
+	entry = ioloop_entry(IO_SITE1);
+	memstat(&m0);
+	for (i = 0; i <= n; i++) {
+		if (i == 1)
+			memstat(&m1);
+		vm_prepare(&vms[i]);
+		if (i > 0)
+			touched += vms[i].touched;
+		vm_create(&vms[i]);
+		vm_reset(&vms[i], entry, 1);
+		vm_run_to_out(&vms[i], IO_PORT, entry + 2);
+	}
+	memstat(&m2);
+	for (i = 0; i <= n; i++)
+		if (vms[i].ve.vrs.vrs_gprs[VCPU_REGS_RCX] != 1 ||
+		    vms[i].ve.vrs.vrs_gprs[VCPU_REGS_RIP] != entry + 2)
+			fail("mem: VM %d did not stop at its first exit", i);
+
+	per = ((m2.rss - m1.rss) - touched / 1024.0) / n;
+	per_pss = ((m2.pss - m1.pss) - touched / 1024.0) / n;
+	report("vmm-idle-vm-memory", per, "KiB", NULL, 0);
+	fprintf(stderr, "# idle VMs: %d (+1 kept from before the baseline), "
+	    "%lu KiB guest RAM each, client wrote %zu KiB of it; per VM: "
+	    "VmRSS +%.1f KiB = RssAnon +%.1f, RssFile +%.1f, RssShmem +%.1f "
+	    "(guest RAM, counted once per mapping); Pss +%.1f KiB, %.1f KiB "
+	    "beyond guest RAM; first VM (one-time costs included): VmRSS "
+	    "+%ld KiB\n", n, RAM_SIZE / 1024, touched / 1024 / n,
+	    (double)(m2.rss - m1.rss) / n, (double)(m2.anon - m1.anon) / n,
+	    (double)(m2.file - m1.file) / n, (double)(m2.shmem - m1.shmem) / n,
+	    (double)(m2.pss - m1.pss) / n, per_pss, m1.rss - m0.rss);
+	for (i = 0; i <= n; i++) {
+		vm_term(&vms[i]);
+		vm_unmap(&vms[i]);
+	}
+	free(vms);
+}
+
+/*
+ * The memory figure in a fresh process: this program, re-executed with
+ * -M, so that heap left free by the other phases cannot absorb the VMs'
+ * allocations.
+ */
+static void
+bench_mem_child(int n)
+{
+	char nbuf[32], *argv[8];
+	int argc = 0, status;
+	pid_t pid;
+
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	argv[argc++] = (char *)progname;
+	argv[argc++] = "-t";
+	argv[argc++] = (char *)testdata;
+	argv[argc++] = "-M";
+	argv[argc++] = nbuf;
+	argv[argc] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "%s: exec /proc/self/exe: %s\n", progname,
+		    strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("the memory measurement failed (status %#x)", status);
+}
+
+/* --- main --------------------------------------------------------------- */
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: bench_vmm [-Qs] [-c iterations] [-m vms] "
+	    "[-n exits] [-t testdata]\n"
+	    "\t[io | create | mem | profile | profile-emu] ...\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	uint64_t exits = 0, n;
+	double target = 2.5;
+	int ch, i, did = 0, citers = 200, nvms = 50, memchild = 0;
+	char *end;
+	double t;
+
+	if ((end = getenv("TESTDATA_DIR")) != NULL && *end != '\0')
+		testdata = end;
+	while ((ch = getopt(argc, argv, "c:M:m:n:Qst:")) != -1) {
+		switch (ch) {
+		case 'c':
+			citers = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || citers < 1)
+				usage();
+			break;
+		case 'M':	/* internal: the memory phase's child */
+			memchild = 1;
+			/* FALLTHROUGH */
+		case 'm':
+			nvms = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || nvms < 1)
+				usage();
+			break;
+		case 'n':
+			exits = strtoull(optarg, &end, 10);
+			if (*end != '\0' || exits == 0)
+				usage();
+			break;
+		case 'Q':		/* no QEMU peer here; accepted */
+			break;
+		case 's':		/* short: a smoke test, not a figure */
+			target = 0.1;
+			citers = 20;
+			nvms = 10;
+			break;
+		case 't':
+			testdata = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	ioloop_len = load_file("bench_ioloop.bin", ioloop, sizeof(ioloop));
+	vmmsim_set_log(NULL);
+	if ((vmmfd = vmmsim_open(VMMSIM_OPEN_INTEL)) == -1)
+		fail("vmmsim_open: %s", strerror(errno));
+	if (memchild) {
+		bench_mem(nvms);
+		vmmsim_close(vmmfd);
+		return (0);
+	}
+	for (i = 0; i < argc || (argc == 0 && did < 3); i++, did++) {
+		const char *what = argc == 0 ? (did == 0 ? "io" : did == 1 ?
+		    "create" : "mem") : argv[i];
+
+		if (strcmp(what, "io") == 0)
+			bench_io(exits, target);
+		else if (strcmp(what, "create") == 0)
+			bench_create(citers);
+		else if (strcmp(what, "mem") == 0)
+			bench_mem_child(nvms);
+		else if (strcmp(what, "profile") == 0) {
+			t = vmm_io_run(exits != 0 ? exits : 20000, &n);
+			report("vmm-io-exits-profile", n / t, "exits/s", NULL,
+			    0);
+		} else if (strcmp(what, "profile-emu") == 0) {
+			t = emu_io_run(exits != 0 ? exits : 20000, &n);
+			report("emu-io-exits-profile", n / t, "exits/s", NULL,
+			    0);
+		} else
+			usage();
+	}
+	vmmsim_close(vmmfd);
+	return (0);
+}
