@@ -84,6 +84,7 @@ struct emu_msrs {
 
 struct emu_insn;
 struct emu_tlb;
+struct tlb_removed;
 
 /* One cached translation (tlb.c): a 4 KiB page's mapping and rights. */
 struct emu_xlat {
@@ -271,6 +272,7 @@ int	 emu_translate_probe(struct emu_cpu *, uint64_t va, int access,
 	    uint64_t *hpa);
 int	 emu_translate_access(struct emu_cpu *, uint64_t va, int access,
 	    uint64_t *hpa);
+bool	 emu_removed_still_valid(struct emu_cpu *, const struct tlb_removed *);
 unsigned emu_guest_cpl(struct emu_cpu *);
 int	 emu_code_size(struct emu_cpu *);
 void	 emu_set_cr2(struct emu_cpu *, uint64_t);
@@ -293,6 +295,18 @@ bool	 emu_field_volatile(uint32_t enc);
 #define EMU_STOP_OP		5	/* op_insn to be done by the CPU */
 
 /* tlb.c */
+#define TLB_REMOVED_MAX	64
+/* Entries of one context removed by a flush (tlb_collect). */
+struct tlb_removed {
+	uint16_t	 vpid;		/* the context to collect */
+	uint64_t	 eptp;
+	size_t		 n;
+	bool		 overflow;
+	uint64_t	 va[TLB_REMOVED_MAX];
+	bool		 gp_only[TLB_REMOVED_MAX];
+	struct emu_xlat	 x[TLB_REMOVED_MAX];
+};
+void	 tlb_collect(struct emu_tlb *, struct tlb_removed *);
 struct emu_tlb	*tlb_create(void);
 void	 tlb_destroy(struct emu_tlb *);
 const struct emu_xlat *tlb_lookup(struct emu_tlb *, uint16_t vpid,

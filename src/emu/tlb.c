@@ -52,6 +52,7 @@ struct emu_tlb {
 	struct tlb_entry	*b[TLB_BUCKETS];
 	struct tlb_entry	*live;		/* so sweeps cost what is cached */
 	size_t			 n;
+	struct tlb_removed	*collect;	/* record removals, or NULL */
 };
 
 static unsigned
@@ -67,11 +68,44 @@ tlb_create(void)
 	return (calloc(1, sizeof(struct emu_tlb)));
 }
 
+/*
+ * While set, removals of entries of the collector's context (VPID and
+ * EPTP) are recorded, so the caller can tell whether the engine's own TLB
+ * holds anything that a fresh walk would not give.
+ */
+void
+tlb_collect(struct emu_tlb *t, struct tlb_removed *r)
+{
+	if (r != NULL) {
+		r->n = 0;
+		r->overflow = false;
+	}
+	t->collect = r;
+}
+
+static void
+collect(struct emu_tlb *t, const struct tlb_entry *e)
+{
+	struct tlb_removed *r = t->collect;
+
+	if (r == NULL || e->eptp != r->eptp ||
+	    (!e->gp_only && e->vpid != r->vpid))
+		return;
+	if (r->n == TLB_REMOVED_MAX) {
+		r->overflow = true;
+		return;
+	}
+	r->va[r->n] = e->va;
+	r->gp_only[r->n] = e->gp_only;
+	r->x[r->n++] = e->x;
+}
+
 static void
 unlink_entry(struct emu_tlb *t, struct tlb_entry *e)
 {
 	struct tlb_entry **pp;
 
+	collect(t, e);
 	for (pp = &t->b[bucket(e->va)]; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == e) {
 			*pp = e->next;

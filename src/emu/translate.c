@@ -664,3 +664,34 @@ emu_read_guest_linear(struct emu_cpu *cpu, uint64_t va, void *buf, size_t len)
 	}
 	return (0);
 }
+
+/*
+ * After an invalidation removed the entries in r from the TLB: does the
+ * engine's own TLB, which may still hold them, need flushing?  Not if a
+ * fresh walk of every one gives the same translation (hardware would walk
+ * again and get exactly that).  Needs the engine to hold the guest.
+ */
+bool
+emu_removed_still_valid(struct emu_cpu *cpu, const struct tlb_removed *r)
+{
+	struct walk_regs w;
+	struct emu_xlat x;
+	size_t i;
+	int rc;
+
+	if (r->overflow || cpu->engine_vmcs == VMCS_PA_NONE)
+		return (r->n == 0 && !r->overflow);
+	walk_regs(cpu, &w);
+	for (i = 0; i < r->n; i++) {
+		if (r->gp_only[i] != !(w.cr0 & CR0_PG))
+			return (false);
+		cpu->walk_probe = true;
+		rc = fresh_walk(cpu, &w, r->va[i], EMU_ACC_READ, &x);
+		cpu->walk_probe = false;
+		if (rc != 0 || x.hpa != r->x[i].hpa || x.ept != r->x[i].ept ||
+		    x.w != r->x[i].w || x.u != r->x[i].u ||
+		    x.nx != r->x[i].nx || x.global != r->x[i].global)
+			return (false);
+	}
+	return (true);
+}

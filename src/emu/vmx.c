@@ -170,8 +170,9 @@ emu_write_cr(struct emu_cpu *cpu, int cr, uint64_t v)
 		if (cpu->vmx_root && ((v & caps->cr0_fixed0) != caps->cr0_fixed0 ||
 		    (v & ~caps->cr0_fixed1) != 0))
 			return (EINVAL);
+		if (cpu->cr0 != v)
+			cpu->checks_valid = false;
 		cpu->cr0 = v;
-		cpu->checks_valid = false;
 		return (0);
 	case 3:
 		cpu->cr3 = v;
@@ -180,8 +181,9 @@ emu_write_cr(struct emu_cpu *cpu, int cr, uint64_t v)
 		if (cpu->vmx_root && ((v & caps->cr4_fixed0) != caps->cr4_fixed0 ||
 		    (v & ~caps->cr4_fixed1) != 0))
 			return (EINVAL);
+		if (cpu->cr4 != v)
+			cpu->checks_valid = false;
 		cpu->cr4 = v;
-		cpu->checks_valid = false;
 		return (0);
 	default:
 		return (EINVAL);
@@ -243,9 +245,9 @@ emu_wrmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t v)
 		return (EINVAL);
 	if ((p = msr_slot(cpu, msr)) == NULL)
 		return (EINVAL);
+	if (msr == MSR_EFER && *p != v)
+		cpu->checks_valid = false;	/* host-state checks read it */
 	*p = v;
-	if (msr == MSR_EFER)
-		cpu->checks_valid = false;
 	return (0);
 }
 
@@ -644,10 +646,33 @@ canonical(uint64_t va)
 	return ((int64_t)(va << 16) >> 16 == (int64_t)va);
 }
 
+/*
+ * Invalidations: the software TLB drops what the instruction names; the
+ * engine's TLB, which caches the current context's translations, is
+ * emptied only if one of those it may hold now walks differently.
+ */
+static void
+begin_inval(struct emu_cpu *cpu, struct tlb_removed *rem)
+{
+	rem->vpid = cpu->tlb_vpid;
+	rem->eptp = cpu->tlb_eptp;
+	tlb_collect(cpu->tlb, cpu->tlb_ctx_valid ? rem : NULL);
+}
+
+static void
+end_inval(struct emu_cpu *cpu, struct tlb_removed *rem)
+{
+	tlb_collect(cpu->tlb, NULL);
+	cpu->decode_gen++;
+	if (!cpu->tlb_ctx_valid || !emu_removed_still_valid(cpu, rem))
+		uc_ctl_flush_tlb(cpu->uc);
+}
+
 enum vmx_result
 vmx_invept(struct emu_cpu *cpu, uint64_t type, const struct vmx_invept_desc *d)
 {
 	uint64_t cap = cpu->host->caps->ept_vpid_cap;
+	struct tlb_removed rem;
 
 	if (vmx_ud(cpu))
 		return (VMX_FAULT_UD);
@@ -656,13 +681,13 @@ vmx_invept(struct emu_cpu *cpu, uint64_t type, const struct vmx_invept_desc *d)
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
 	if (type == 1 && (d->eptp & 0x7) != 6 && (d->eptp & 0x7) != 0)
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	begin_inval(cpu, &rem);
 	if (type == 1)
 		tlb_flush_eptp(cpu->tlb, d->eptp & 0x000FFFFFFFFFF000ULL &
 		    ((1ULL << HOSTMEM_PHYS_BITS) - 1));
 	else
 		tlb_flush_all(cpu->tlb);
-	cpu->decode_gen++;
-	uc_ctl_flush_tlb(cpu->uc);
+	end_inval(cpu, &rem);
 	return (VMX_SUCCEED);
 }
 
@@ -671,6 +696,7 @@ vmx_invvpid(struct emu_cpu *cpu, uint64_t type,
     const struct vmx_invvpid_desc *d)
 {
 	uint64_t cap = cpu->host->caps->ept_vpid_cap;
+	struct tlb_removed rem;
 
 	if (vmx_ud(cpu))
 		return (VMX_FAULT_UD);
@@ -683,6 +709,7 @@ vmx_invvpid(struct emu_cpu *cpu, uint64_t type,
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
 	if (type == 0 && !canonical(d->linear))
 		return (vmfail(cpu, VMXERR_INVALID_INVEPT_INVVPID_OPERAND));
+	begin_inval(cpu, &rem);
 	switch (type) {
 	case 0:
 		tlb_flush_va(cpu->tlb, (uint16_t)d->vpid, d->linear);
@@ -697,8 +724,7 @@ vmx_invvpid(struct emu_cpu *cpu, uint64_t type,
 		tlb_flush_vpid(cpu->tlb, (uint16_t)d->vpid, true);
 		break;
 	}
-	cpu->decode_gen++;
-	uc_ctl_flush_tlb(cpu->uc);
+	end_inval(cpu, &rem);
 	return (VMX_SUCCEED);
 }
 
