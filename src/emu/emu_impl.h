@@ -206,7 +206,10 @@ struct emu_cpu {
 	struct emu_insn		*insns;		/* hooked instructions */
 	struct emu_insn		*insn_hash[EMU_BLOCK_HASH];
 	bool			 flush_pending;	/* redecode at next block */
-	uint32_t		 decode_gen;	/* bumped when VA->HPA may change */
+	uint32_t		 decode_gen;	/* bumped when VA->HPA changed */
+	struct {
+		uint64_t	 va, hpa;	/* pages blocks were decoded from */
+	}			 code_pages[EMU_BLOCK_HASH];
 
 	/* An exception or interrupt raised while the guest ran */
 	int			 guest_event;	/* vector */
@@ -259,6 +262,7 @@ int	 emu_engine_init(struct emu_cpu *);
 void	 emu_engine_fini(struct emu_cpu *);
 enum vmx_result emu_run_guest(struct emu_cpu *, struct emu_gprs *);
 void	 emu_flush_decode(struct emu_cpu *);
+void	 emu_code_page_filled(struct emu_cpu *, uint64_t va, uint64_t hpa);
 
 /* translate.c */
 bool	 emu_tlb_fill(uc_engine *, uint64_t va, uc_mem_type type,

@@ -580,7 +580,6 @@ native_cr3:
 	 * hold other code: redecode.
 	 */
 	tlb_flush_vpid(cpu->tlb, emu_vpid_tag(cpu), true);
-	cpu->decode_gen++;
 }
 
 static uint64_t operand_linear(struct emu_cpu *, const struct emu_insn *,
@@ -830,7 +829,6 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		} else {
 			tlb_flush_va(cpu->tlb, emu_vpid_tag(cpu),
 			    mem_operand_linear(cpu, in));
-			cpu->decode_gen++;
 		}
 		break;
 	case IC_XSETBV:
@@ -977,6 +975,7 @@ emu_flush_decode(struct emu_cpu *cpu)
 	}
 	cpu->insns = NULL;
 	memset(cpu->insn_hash, 0, sizeof(cpu->insn_hash));
+	memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
 	cpu->cur_block = NULL;
 	cpu->flush_pending = false;
 }
@@ -997,6 +996,40 @@ insn_hooked(struct emu_cpu *cpu, uint64_t va, int mode)
 		if (in->va == va && in->mode == mode)
 			return (true);
 	return (false);
+}
+
+static unsigned
+code_page_slot(uint64_t va)
+{
+	return ((unsigned)(((va >> 12) * 0x9E3779B97F4A7C15ULL) >> 52) &
+	    (EMU_BLOCK_HASH - 1));
+}
+
+static void
+code_page_note(struct emu_cpu *cpu, uint64_t va, uint64_t hpa)
+{
+	unsigned i = code_page_slot(va);
+
+	cpu->code_pages[i].va = va & ~0xFFFULL;
+	cpu->code_pages[i].hpa = hpa & ~0xFFFULL;
+}
+
+/*
+ * The TLB-fill hook saw an instruction fetch translated: if blocks were
+ * decoded from that linear page at another host-physical page, its code
+ * may be different now, so decoded blocks are checked again on their next
+ * use (a CR3 load, a page-table or EPT change, anything).
+ */
+void
+emu_code_page_filled(struct emu_cpu *cpu, uint64_t va, uint64_t hpa)
+{
+	unsigned i = code_page_slot(va);
+
+	if (cpu->code_pages[i].va == (va & ~0xFFFULL) &&
+	    cpu->code_pages[i].hpa != (hpa & ~0xFFFULL)) {
+		cpu->decode_gen++;
+		cpu->code_pages[i].hpa = hpa & ~0xFFFULL;
+	}
 }
 
 /*
@@ -1026,6 +1059,8 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	b->gen = cpu->decode_gen;
 	if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &b->hpa) != 0)
 		b->hpa = ~0ULL;
+	else
+		code_page_note(cpu, va, b->hpa);
 	avail = size > 4096 ? 4096 : size;
 	if ((b->ends = calloc(avail + 1, sizeof(*b->ends))) == NULL ||
 	    emu_read_guest_linear(cpu, va, buf, avail) != 0) {
@@ -1756,7 +1791,6 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 				reg_write(cpu, UC_X86_REG_RIP,
 				    reg_read(cpu, UC_X86_REG_RIP) +
 				    cpu->op_insn->len);
-				cpu->decode_gen++;
 				continue;
 			}
 		}

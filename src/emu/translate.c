@@ -585,6 +585,8 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 	}
 	result->paddr = x.hpa;
 	result->perms = xlat_perms(&x, &r);
+	if (access == EMU_ACC_FETCH)
+		emu_code_page_filled(cpu, va, x.hpa);
 	return (true);
 }
 

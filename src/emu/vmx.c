@@ -663,7 +663,6 @@ static void
 end_inval(struct emu_cpu *cpu, struct tlb_removed *rem)
 {
 	tlb_collect(cpu->tlb, NULL);
-	cpu->decode_gen++;
 	if (!cpu->tlb_ctx_valid || !emu_removed_still_valid(cpu, rem))
 		uc_ctl_flush_tlb(cpu->uc);
 }
