@@ -33,6 +33,7 @@
 #define VMMSIM_H
 
 #include <sys/types.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <dev/vmm/vmm.h>
@@ -51,6 +52,16 @@ int	vmmsim_open_as(pid_t pid, const char *promises, int flags);
 int	vmmsim_pledge(int fd, const char *promises);
 int	vmmsim_ioctl(int fd, unsigned long cmd, void *arg);
 int	vmmsim_close(int fd);
+
+/*
+ * vmmsim's one extension to the contract: the virtual time of a vcpu, in
+ * nanoseconds (its retired guest instructions at the simulated 1 GHz), so
+ * that a vmd-like program can drive device timers deterministically.
+ * 0, or -1 with errno (ENOENT: no such VM or vcpu; ENODEV: vendor without
+ * a simulated CPU yet; EBADF: not a vmmsim handle).
+ */
+int	vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id,
+	    uint64_t *ns);
 
 /* 1 if fd is an open vmmsim handle, else 0. */
 int	vmmsim_is_handle(int fd);

@@ -1005,6 +1005,43 @@ START_TEST(test_interrupt_window_open_at_entry)
 }
 END_TEST
 
+/*
+ * A monitor that advances RIP past "sti; hlt" clears blocking by STI with
+ * VMWRITE; reading other guest state afterwards (which brings the VMCS up
+ * to date from the engine) must not bring the old blocking back, or the
+ * interrupt the monitor injects next is held off.
+ */
+START_TEST(test_interruptibility_written_after_exit_survives_sync)
+{
+	static const uint8_t code[] = { 0xFB, 0xF4, 0xF4 };	/* sti hlt hlt */
+	struct fx fx;
+	uint16_t *ivt;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	fx.ram[0x1100] = 0xF4;				/* handler: hlt */
+	ivt = (uint16_t *)fx.ram;
+	ivt[0x20 * 2] = 0x1100;
+	ivt[0x20 * 2 + 1] = 0;
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x8000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1001);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 1);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1002);
+	fx_vmwrite(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST, 0);
+	(void)fx_vmread(&fx, VMCS_GUEST_IA32_CR0);	/* full sync */
+	(void)fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 0);
+	fx_vmwrite(&fx, VMCS_ENTRY_INTERRUPTION_INFO, 0x80000000 | 0x20);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1100);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RSP), 0x8000 - 6);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_io_bitmaps)
 {
 	struct fx fx;
@@ -1575,6 +1612,8 @@ emu_suite(void)
 	tcase_add_test(tc, test_rdrand_without_exiting_is_deterministic);
 	tcase_add_test(tc, test_interrupt_window_after_sti_shadow);
 	tcase_add_test(tc, test_interrupt_window_open_at_entry);
+	tcase_add_test(tc,
+	    test_interruptibility_written_after_exit_survives_sync);
 	tcase_add_test(tc, test_io_bitmaps);
 	tcase_add_test(tc, test_preemption_timer_is_exact);
 	tcase_add_test(tc, test_hlt_activity_state_and_timer_warp);

@@ -380,7 +380,6 @@ emu_state_save(struct emu_cpu *cpu)
 		entry &= ~IA32_VMX_IA32E_MODE_GUEST;
 	vmcs_set(cpu, VMCS_ENTRY_CTLS, entry);
 	cpu->engine_intr = (get32(b, lay->hflags) & HF_INHIBIT_IRQ) ? 1 : 0;
-	vmcs_set(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST, cpu->engine_intr);
 }
 
 /* CPL of the guest in the engine. */

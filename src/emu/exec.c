@@ -1232,6 +1232,21 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	cpu->shadow_next = b->shadow;
 	cpu->in_shadow_block = shadowed;
 	/*
+	 * A host interrupt (emu_cpu_kick) that landed after the run loop last
+	 * looked, while the engine was not yet running and so could not be
+	 * stopped, is taken here, at the next block start.
+	 */
+	if ((cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) && !shadowed &&
+	    atomic_load_explicit(&cpu->kicked, memory_order_relaxed) &&
+	    atomic_exchange(&cpu->kicked, 0)) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_EXTINT;
+		cpu->stop_why = EMU_STOP_EXIT;
+		cpu->cur_block = NULL;
+		uc_emu_stop(uc);
+		return;
+	}
+	/*
 	 * Interrupt-window exiting (SDM Vol. 3C §26.7.5): an exit before the
 	 * first instruction at which RFLAGS.IF = 1 and nothing blocks.  The
 	 * engine ends a block after every instruction that can open the

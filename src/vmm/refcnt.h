@@ -60,14 +60,18 @@ refcnt_rele(struct refcnt *r)
 	return (__atomic_sub_fetch(&r->r_refs, 1, __ATOMIC_ACQ_REL) == 0);
 }
 
+/*
+ * The drop happens under the mutex: refcnt_finalize reads the count only
+ * with the mutex held, so it cannot see zero, return, and let the caller
+ * free the refcnt while this thread still uses the mutex.
+ */
 static inline void
 refcnt_rele_wake(struct refcnt *r)
 {
-	if (refcnt_rele(r)) {
-		pthread_mutex_lock(&r->r_mtx);
+	pthread_mutex_lock(&r->r_mtx);
+	if (refcnt_rele(r))
 		pthread_cond_broadcast(&r->r_cv);
-		pthread_mutex_unlock(&r->r_mtx);
-	}
+	pthread_mutex_unlock(&r->r_mtx);
 }
 
 static inline unsigned int

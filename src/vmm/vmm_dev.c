@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "vmm.h"
+#include "vmm_machdep.h"
 #include "vmmsim.h"
 
 /* OpenBSD's sys_ioctl refuses arguments larger than this. */
@@ -330,6 +331,28 @@ vmmsim_ioctl(int fd, unsigned long cmd, void *arg)
 	if (error == 0 && (cmd & VMM_IOC_OUT) && size != 0)
 		error = copyout(u.buf, arg, size);
 out:
+	curproc = saved;
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns)
+{
+	struct vmm_handle *h;
+	struct proc *saved;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	saved = curproc;
+	curproc = &h->h_proc;
+	error = vm_vcpu_vtime(h->h_sc, vm_id, vcpu_id, ns);
 	curproc = saved;
 	if (error != 0) {
 		errno = error;

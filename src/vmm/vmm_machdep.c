@@ -304,3 +304,22 @@ pledge_ioctl_vmm_machdep(struct proc *p, unsigned long com)
 		return (EPERM);
 	}
 }
+
+/* vmmsim_vcpu_vtime(): the vcpu's CPU's virtual time, in ns. */
+int
+vm_vcpu_vtime(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
+    uint64_t *ns)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	int ret;
+
+	if ((ret = find_vcpu(sc, vm_id, vcpu_id, &vm, &vcpu)) != 0)
+		return (ret);
+	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+		ret = ENODEV;
+	else
+		*ns = vcpu_vtime_vmx(vcpu);
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
+}

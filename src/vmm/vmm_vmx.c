@@ -107,10 +107,15 @@ struct vcpu_md {
 	uint32_t		 exit_reason;	/* [l] last hardware exit */
 	struct vm_exit		 exit;		/* [l] vc_exit */
 	struct vcpu_inject_event event;		/* [l] pending event */
+	uint32_t		 vect_info;	/* [l] event to deliver again */
+	uint32_t		 vect_err;	/* [l] its error code */
+	uint32_t		 vect_len;	/* [l] its instruction length */
 	uint64_t		 shadow_pat;	/* [l] */
 	uint64_t		 pvclock_gpa;	/* [l] */
 	uint32_t		 pvclock_version; /* [l] */
 };
+
+#define VECT_VALID	(1U << 31)
 
 static uint64_t
 vmread(struct vcpu *vcpu, uint32_t f)
@@ -663,6 +668,7 @@ vcpu_reset_regs_vmx(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 
 	if (vcpu_reload_vmcs(vcpu) != 0)
 		return (EINVAL);
+	md->vect_info = 0;
 
 	if (vcpu_vmx_ctl(vmx_caps_pinbased_ctls(caps),
 	    IA32_VMX_EXTERNAL_INT_EXITING | IA32_VMX_NMI_EXITING, 0,
@@ -1277,6 +1283,27 @@ vcpu_inject_ex(struct vcpu *vcpu)
 	return (error);
 }
 
+/* The event an exit interrupted, delivered again (SDM 27.2.4). */
+static int
+vcpu_redeliver(struct vcpu *vcpu)
+{
+	struct vcpu_md *md = vcpu->vc_md;
+	uint32_t info = md->vect_info & (VECT_VALID | 0xFFF), type;
+	int error = 0;
+
+	info &= ~(1U << 12);		/* NMI unblocking: not an entry bit */
+	type = (info >> 8) & 7;
+	if (info & (1U << 11))
+		error |= vmwrite(vcpu, VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+		    md->vect_err);
+	if (type == 4 || type == 5 || type == 6)
+		error |= vmwrite(vcpu, VMCS_ENTRY_INSTRUCTION_LENGTH,
+		    md->vect_len);
+	error |= vmwrite(vcpu, VMCS_ENTRY_INTERRUPTION_INFO, info);
+	md->vect_info = 0;
+	return (error);
+}
+
 /* A failed VM entry explains itself on the console. */
 static void
 log_entry_failure(struct emu_cpu *cpu)
@@ -1353,9 +1380,13 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 	}
 	memset(ue, 0, sizeof(*ue));
 
-	/* External interrupt injection, once, before the loop (§11). */
+	/*
+	 * External interrupt injection, once, before the loop (§11); not
+	 * while an event whose delivery an exit interrupted is still owed.
+	 */
 	proc = vmread(vcpu, VMCS_PROCBASED_CTLS);
-	if (md->event.vie_type == VCPU_INJECT_INTR) {
+	if (md->event.vie_type == VCPU_INJECT_INTR &&
+	    !(md->vect_info & VECT_VALID)) {
 		intr = vmread(vcpu, VMCS_GUEST_INTERRUPTIBILITY_ST);
 		if (!(intr & 3) && vcpu->vc_irqready) {
 			if (vmwrite(vcpu, VMCS_ENTRY_INTERRUPTION_INFO,
@@ -1389,7 +1420,10 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 			(void)vmwrite(vcpu, VMCS_HOST_IA32_RIP, HOST_RIP);
 			(void)vmwrite(vcpu, VMCS_HOST_IA32_RSP, HOST_RSP);
 		}
-		if (md->event.vie_type == VCPU_INJECT_EX &&
+		if (md->vect_info & VECT_VALID) {
+			if (vcpu_redeliver(vcpu) != 0)
+				return (EINVAL);
+		} else if (md->event.vie_type == VCPU_INJECT_EX &&
 		    vcpu_inject_ex(vcpu) != 0)
 			return (EINVAL);
 		if (vcpu->vc_vpid != 0 && (vmread(vcpu, VMCS_PROCBASED2_CTLS) &
@@ -1421,6 +1455,20 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 			    "reason %#x\n", md->exit_reason);
 			log_entry_failure(md->cpu);
 			return (EINVAL);
+		}
+
+		/*
+		 * An exit in the middle of delivering an event (an EPT
+		 * violation on the guest's stack, most often) owes the guest
+		 * that event: deliver it again on the next entry (SDM
+		 * 27.2.4), unless the guest is being reset.
+		 */
+		md->vect_info = (uint32_t)vmread(vcpu, VMCS_IDT_VECTORING_INFO);
+		if (md->vect_info & VECT_VALID) {
+			md->vect_err = (uint32_t)vmread(vcpu,
+			    VMCS_IDT_VECTORING_ERROR_CODE);
+			md->vect_len = (uint32_t)vmread(vcpu,
+			    VMCS_INSTRUCTION_LENGTH);
 		}
 
 		ret = vmx_handle_exit(vcpu);
@@ -1499,4 +1547,11 @@ uint32_t
 vcpu_last_exit_vmx(struct vcpu *vcpu)
 {
 	return (vcpu->vc_md->exit_reason);
+}
+
+/* Virtual time of the vcpu's CPU: retired instructions = ns at 1 GHz. */
+uint64_t
+vcpu_vtime_vmx(struct vcpu *vcpu)
+{
+	return (emu_cpu_vtime(vcpu->vc_md->cpu));
 }

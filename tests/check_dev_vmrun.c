@@ -1,0 +1,175 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The run loop end to end: a real-mode guest programs the PIT, takes its
+ * interrupts through the PIC with the contract's injection protocol,
+ * halts between them in virtual time, and prints on COM1.
+ */
+
+#include <sys/mman.h>
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmmsim.h"
+#include "devices/vmrun.h"
+
+#define RAM	(1UL << 20)
+
+struct out {
+	char	buf[256];
+	size_t	n;
+};
+
+static void
+console(void *arg, uint8_t b)
+{
+	struct out *o = arg;
+
+	if (o->n < sizeof(o->buf) - 1)
+		o->buf[o->n++] = (char)b;
+}
+
+static void
+boot(const char *name, struct out *o, struct vmrun_result *res)
+{
+	struct vm_create_params vcp;
+	struct vm_resetcpu_params vrs;
+	struct vm_terminate_params vtp;
+	struct vmrun_params p;
+	struct vmrun *r;
+	struct vcpu_reg_state *s;
+	uint8_t *ram;
+	char path[512];
+	FILE *fp;
+	int fd, i, error;
+
+	ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(ram, MAP_FAILED);
+	snprintf(path, sizeof(path), "%s/%s", TESTDATA_DIR, name);
+	fp = fopen(path, "rb");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_gt(fread(ram + 0x7C00, 1, 4096, fp), 0);
+	fclose(fp);
+
+	fd = vmmsim_open(VMMSIM_OPEN_INTEL);
+	ck_assert_int_ge(fd, 0);
+	memset(&vcp, 0, sizeof(vcp));
+	vcp.vcp_ncpus = 1;
+	vcp.vcp_nmemranges = 1;
+	vcp.vcp_memranges[0].vmr_va = (vaddr_t)ram;
+	vcp.vcp_memranges[0].vmr_size = RAM;
+	ck_assert_int_eq(vmmsim_ioctl(fd, VMM_IOC_CREATE, &vcp), 0);
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = vcp.vcp_id;
+	s = &vrs.vrp_init_state;
+	s->vrs_gprs[VCPU_REGS_RIP] = 0x7C00;
+	s->vrs_gprs[VCPU_REGS_RFLAGS] = 0x2;
+	s->vrs_crs[VCPU_REGS_CR0] = 0x60000010;
+	s->vrs_crs[VCPU_REGS_XCR0] = 1;
+	for (i = 0; i < VCPU_REGS_NSREGS; i++) {
+		s->vrs_sregs[i].vsi_limit = 0xFFFF;
+		s->vrs_sregs[i].vsi_ar = 0x93;
+	}
+	s->vrs_sregs[VCPU_REGS_CS].vsi_ar = 0x9B;
+	s->vrs_sregs[VCPU_REGS_LDTR].vsi_ar = 0x82;
+	s->vrs_sregs[VCPU_REGS_TR].vsi_ar = 0x8B;
+	s->vrs_gdtr.vsi_limit = 0xFFFF;
+	s->vrs_idtr.vsi_limit = 0x3FF;
+	s->vrs_drs[VCPU_REGS_DR7] = 0x400;
+	ck_assert_int_eq(vmmsim_ioctl(fd, VMM_IOC_RESETCPU, &vrs), 0);
+
+	memset(&p, 0, sizeof(p));
+	p.fd = fd;
+	p.vm_id = vcp.vcp_id;
+	p.ram_bytes = RAM;
+	p.rtc_start = 1767225600;		/* 2026-01-01T00:00:00Z */
+	p.console = console;
+	p.console_arg = o;
+	r = vmrun_create(&p, &error);
+	ck_assert_msg(r != NULL, "vmrun_create: %d", error);
+	error = vmrun_loop(r, res);
+	ck_assert_msg(error == 0, "vmrun_loop: %s", strerror(error));
+	vmrun_destroy(r);
+	vtp.vtp_vm_id = vcp.vcp_id;
+	ck_assert_int_eq(vmmsim_ioctl(fd, VMM_IOC_TERM, &vtp), 0);
+	vmmsim_close(fd);
+	munmap(ram, RAM);
+}
+
+START_TEST(test_pit_interrupts_through_pic_wake_a_halted_guest)
+{
+	struct out o;
+	struct vmrun_result res;
+
+	memset(&o, 0, sizeof(o));
+	boot("pit_guest.bin", &o, &res);
+	ck_assert_str_eq(o.buf, "10 PIT ticks\r\n");
+	ck_assert_int_eq(res.status, 1);
+	ck_assert_uint_ge(res.irqs, 10);
+	/*
+	 * Counter 0's OUT rises when mode 2 is written (the first tick, at
+	 * once), then every 10 ms: ten ticks take 90 ms of guest time, nearly
+	 * all of it halted (skipped, not waited for).
+	 */
+	ck_assert_uint_ge(res.vtime_ns + res.idle_ns, 90000000ULL);
+	ck_assert_uint_lt(res.vtime_ns + res.idle_ns, 91000000ULL);
+	ck_assert_uint_gt(res.idle_ns, 89000000ULL);
+	ck_assert_uint_lt(res.vtime_ns, 1000000ULL);
+}
+END_TEST
+
+/* The same guest and inputs: the same run, to the nanosecond. */
+START_TEST(test_run_loop_is_deterministic)
+{
+	struct out o1, o2;
+	struct vmrun_result r1, r2;
+
+	memset(&o1, 0, sizeof(o1));
+	memset(&o2, 0, sizeof(o2));
+	boot("pit_guest.bin", &o1, &r1);
+	boot("pit_guest.bin", &o2, &r2);
+	ck_assert_str_eq(o1.buf, o2.buf);
+	ck_assert_uint_eq(r1.vtime_ns, r2.vtime_ns);
+	ck_assert_uint_eq(r1.idle_ns, r2.idle_ns);
+	ck_assert_uint_eq(r1.runs, r2.runs);
+	ck_assert_uint_eq(r1.irqs, r2.irqs);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("vmrun");
+	TCase *tc = tcase_create("run_loop");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_pit_interrupts_through_pic_wake_a_halted_guest);
+	tcase_add_test(tc, test_run_loop_is_deterministic);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
