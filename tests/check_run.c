@@ -285,6 +285,51 @@ START_TEST(test_hlt_with_if_clear_is_eio_and_terminates)
 }
 END_TEST
 
+/*
+ * An interrupt whose delivery touches guest memory the monitor has not
+ * mapped yet (the IVT and the stack here) exits with an EPT violation in
+ * the middle of delivery; the monitor maps the page and delivers the same
+ * interrupt again, so the guest's handler runs.
+ */
+START_TEST(test_interrupt_delivery_interrupted_by_ept_fill_is_redelivered)
+{
+	static const uint8_t code[] = { 0xFB, 0xF4, 0xF4 };	/* sti hlt hlt */
+	static const uint8_t handler[] = { 0xE6, 0x80, 0xF4 };	/* out 80 hlt */
+	struct rt t;
+	struct vm_resetcpu_params vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	rt_create(&t, "redeliver");
+	memcpy(t.high + HIGH_SIZE - 16, code, sizeof(code));
+	memcpy(t.low + 0x500, handler, sizeof(handler));
+	t.low[0x20 * 4] = 0x00;			/* IVT[0x20] = 0000:0500 */
+	t.low[0x20 * 4 + 1] = 0x05;
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	flat16(&vrs.vrp_init_state);
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_HLT);
+	ck_assert_uint_eq(vrp.vrp_irqready, 1);
+	vrp.vrp_inject.vie_type = VCPU_INJECT_INTR;
+	vrp.vrp_inject.vie_vector = 0x20;
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x80);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], 0x500);
+	ck_assert_uint_eq(ve.vrs.vrs_sregs[VCPU_REGS_CS].vsi_sel, 0);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RSP], 0x800 - 6);
+	/* The frame returns to the second hlt, IF was set. */
+	ck_assert_uint_eq(t.low[0x7FA] | t.low[0x7FB] << 8, 0xFFF2);
+	ck_assert_uint_eq(t.low[0x7FC] | t.low[0x7FD] << 8, 0xF000);
+	ck_assert_uint_eq((t.low[0x7FE] | t.low[0x7FF] << 8) & 0x200, 0x200);
+	rt_term(&t);
+}
+END_TEST
+
 /* CPUID is handled in the kernel, RIP advanced; the HV leaf says so. */
 START_TEST(test_cpuid_in_kernel_hypervisor_leaf)
 {
@@ -968,6 +1013,8 @@ run_suite(void)
 	tcase_add_test(tc, test_regress_vcpu_flow);
 	tcase_add_test(tc, test_readregs_writeregs_round_trip);
 	tcase_add_test(tc, test_hlt_with_if_clear_is_eio_and_terminates);
+	tcase_add_test(tc,
+	    test_interrupt_delivery_interrupted_by_ept_fill_is_redelivered);
 	tcase_add_test(tc, test_cpuid_in_kernel_hypervisor_leaf);
 	tcase_add_test(tc, test_demo_guest_boots_to_long_mode);
 	tcase_add_test(tc, test_intr_from_another_thread_then_inject);

@@ -1473,7 +1473,9 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 
 		ret = vmx_handle_exit(vcpu);
 
-		vcpu->vc_irqready = (rflags & PSL_I) ? 1 : 0;
+		/* Owing the guest an event, it cannot take an interrupt. */
+		vcpu->vc_irqready = ((rflags & PSL_I) &&
+		    !(md->vect_info & VECT_VALID)) ? 1 : 0;
 		if (!vcpu->vc_irqready && vcpu->vc_intr) {
 			proc = vmread(vcpu, VMCS_PROCBASED_CTLS);
 			if (!(proc & IA32_VMX_INTERRUPT_WINDOW_EXITING))
