@@ -485,7 +485,7 @@ struct intr_arg {
 	struct rt	*t;
 	int		 delay_ms;
 	int		 rc, err;
-	volatile int	 stop;
+	_Atomic int	 stop;
 };
 
 static void *
@@ -581,7 +581,7 @@ on_usr1(int sig)
 	(void)sig;
 }
 
-static volatile int run_returned;
+static _Atomic int run_returned;
 
 /*
  * Signal the RUN thread until RUN returns: a signal that arrives before
@@ -627,8 +627,8 @@ END_TEST
 
 struct term_arg {
 	struct rt	*t;
-	volatile int	 done;		/* TERM returned */
-	volatile int	 done_at_signal;
+	_Atomic int	 done;		/* TERM returned */
+	_Atomic int	 done_at_signal;
 	int		 rc;
 };
 

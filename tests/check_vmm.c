@@ -609,7 +609,7 @@ struct term_arg {
 	int		fd;
 	uint32_t	id;
 	int		err;
-	volatile int	done;
+	_Atomic int	done;
 };
 
 static void *
@@ -1170,6 +1170,9 @@ START_TEST(test_concurrent_create_terminate_from_threads)
 	pthread_t t[CT_THREADS];
 	int i, j;
 
+	/* Static for their size; cleared for a second run (CK_FORK=no). */
+	memset(args, 0, sizeof(args));
+	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < CT_THREADS; i++) {
 		args[i].fd = fd;
 		pthread_create(&t[i], NULL, create_term_thread, &args[i]);

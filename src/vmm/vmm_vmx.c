@@ -81,7 +81,7 @@ static const uint32_t vmx_msr_list[VCPU_REGS_NMSRS] = {
 
 struct vmm_softc_md {
 	struct emu_host		*host;		/* [I] the simulated machine */
-	int			 started;	/* [V] vmm_start() ran */
+	int			 started;	/* [a] vmm_start() ran */
 };
 
 struct vm_md {
@@ -186,7 +186,8 @@ vmx_detach(struct vmm_softc *sc)
 int
 vmx_start(struct vmm_softc *sc)
 {
-	sc->sc_md->started = 1;
+	/* CREATEs race here without vm_lock: an atomic store. */
+	__atomic_store_n(&sc->sc_md->started, 1, __ATOMIC_RELAXED);
 	return (0);
 }
 
@@ -1353,7 +1354,8 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 
 	if (vcpu_reload_vmcs(vcpu) != 0)
 		return (EINVAL);
-	vcpu->vc_intr = vrp->vrp_intr_pending ? 1 : 0;
+	__atomic_store_n(&vcpu->vc_intr, vrp->vrp_intr_pending ? 1 : 0,
+	    __ATOMIC_RELAXED);
 
 	/* Complete the previous exit (§8 step 2). */
 	switch (md->exit_reason) {
@@ -1394,7 +1396,7 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 				return (EINVAL);
 			md->event.vie_type = VCPU_INJECT_NONE;
 		}
-	} else if (!vcpu->vc_intr &&
+	} else if (!__atomic_load_n(&vcpu->vc_intr, __ATOMIC_RELAXED) &&
 	    (proc & IA32_VMX_INTERRUPT_WINDOW_EXITING)) {
 		proc &= ~IA32_VMX_INTERRUPT_WINDOW_EXITING;
 		if (vmwrite(vcpu, VMCS_PROCBASED_CTLS, proc) != 0)
@@ -1476,7 +1478,8 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 		/* Owing the guest an event, it cannot take an interrupt. */
 		vcpu->vc_irqready = ((rflags & PSL_I) &&
 		    !(md->vect_info & VECT_VALID)) ? 1 : 0;
-		if (!vcpu->vc_irqready && vcpu->vc_intr) {
+		if (!vcpu->vc_irqready &&
+		    __atomic_load_n(&vcpu->vc_intr, __ATOMIC_RELAXED)) {
 			proc = vmread(vcpu, VMCS_PROCBASED_CTLS);
 			if (!(proc & IA32_VMX_INTERRUPT_WINDOW_EXITING))
 				(void)vmwrite(vcpu, VMCS_PROCBASED_CTLS,
@@ -1484,7 +1487,8 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 		}
 		if (ret != 0 || vcpu_must_stop(vcpu))
 			break;
-		if (vcpu->vc_intr && vcpu->vc_irqready) {
+		if (vcpu->vc_irqready &&
+		    __atomic_load_n(&vcpu->vc_intr, __ATOMIC_RELAXED)) {
 			ret = EAGAIN;
 			break;
 		}
