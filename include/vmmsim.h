@@ -46,6 +46,14 @@ extern "C" {
 #define VMMSIM_OPEN_DEFAULT	0x0	/* $VMMSIM_CPU, else Intel */
 #define VMMSIM_OPEN_INTEL	0x1	/* VT-x with EPT (VMM_MODE_EPT) */
 #define VMMSIM_OPEN_AMD		0x2	/* AMD-V with RVI (VMM_MODE_RVI) */
+/*
+ * Opt out of one OpenBSD quirk for the VMs this handle creates: an event
+ * whose delivery an exit interrupted (IDT-vectoring information valid,
+ * most often an EPT violation on a guest page not mapped yet) is delivered
+ * again on the next entry, as the SDM asks of a monitor.  OpenBSD's kernel
+ * ignores that information, so by default the event is lost.
+ */
+#define VMMSIM_OPEN_REDELIVER	0x10
 
 int	vmmsim_open(int flags);
 int	vmmsim_open_as(pid_t pid, const char *promises, int flags);

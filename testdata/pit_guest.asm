@@ -20,7 +20,9 @@ start:
 	out	0x40, al
 	mov	al, 0xFE		; unmask IRQ 0 only
 	out	0x21, al
-	sti
+	push	ax			; touch the stack page before the first
+	pop	ax			; interrupt, as real guests do (vmm(4)
+	sti				; loses an event whose delivery faults)
 .wait:	hlt
 	cmp	word [ticks], 10
 	jb	.wait

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -61,7 +62,10 @@ is_vmm_path(const char *path)
 static int
 vmm_open(void)
 {
-	return (vmmsim_open(VMMSIM_OPEN_DEFAULT));
+	const char *rd = getenv("VMMSIM_REDELIVER");
+
+	return (vmmsim_open(rd != NULL && strcmp(rd, "1") == 0 ?
+	    VMMSIM_OPEN_REDELIVER : VMMSIM_OPEN_DEFAULT));
 }
 
 int

@@ -382,6 +382,7 @@ vm_create(struct vmm_softc *sc, struct vm_create_params *vcp, struct proc *p)
 		return (ENOMEM);
 
 	vm->vm_creator_pid = p->p_pid;
+	vm->vm_redeliver = p->p_redeliver;
 	vm->vm_nmemranges = vcp->vcp_nmemranges;
 	memcpy(vm->vm_memranges, vcp->vcp_memranges,
 	    vm->vm_nmemranges * sizeof(vm->vm_memranges[0]));

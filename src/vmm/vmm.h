@@ -83,6 +83,7 @@ struct proc {
 	pid_t		p_pid;		/* [I] */
 	int		p_pledged;	/* has pledged at all */
 	uint32_t	p_pledge;	/* PLEDGE_* promises */
+	int		p_redeliver;	/* [I] VMMSIM_OPEN_REDELIVER */
 };
 
 /* The process making the current ioctl (set by the device layer). */
@@ -123,6 +124,7 @@ SLIST_HEAD(vcpu_head, vcpu);
 struct vm {
 	uint32_t		vm_id;			/* [I] */
 	pid_t			vm_creator_pid;		/* [I] */
+	int			vm_redeliver;		/* [I] see vmmsim.h */
 	size_t			vm_nmemranges;		/* [I] */
 	size_t			vm_memory_size;		/* [I] */
 	char			vm_name[VMM_MAX_NAME_LEN]; /* [I] */

@@ -1462,10 +1462,12 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 		/*
 		 * An exit in the middle of delivering an event (an EPT
 		 * violation on the guest's stack, most often) owes the guest
-		 * that event: deliver it again on the next entry (SDM
-		 * 27.2.4), unless the guest is being reset.
+		 * that event (SDM 27.2.4).  OpenBSD ignores it and the event
+		 * is lost (quirk); with VMMSIM_OPEN_REDELIVER it is delivered
+		 * again on the next entry.
 		 */
-		md->vect_info = (uint32_t)vmread(vcpu, VMCS_IDT_VECTORING_INFO);
+		md->vect_info = vcpu->vc_parent->vm_redeliver ?
+		    (uint32_t)vmread(vcpu, VMCS_IDT_VECTORING_INFO) : 0;
 		if (md->vect_info & VECT_VALID) {
 			md->vect_err = (uint32_t)vmread(vcpu,
 			    VMCS_IDT_VECTORING_ERROR_CODE);
