@@ -1042,6 +1042,48 @@ START_TEST(test_interruptibility_written_after_exit_survives_sync)
 }
 END_TEST
 
+/*
+ * Host ticks (external-interrupt exits on virtual time) that fall inside a
+ * tight loop of exiting OUTs, at every position of the loop in turn, and in
+ * particular where one translated block chains into the next: every OUT
+ * still exits exactly once and the guest counts every iteration.
+ */
+START_TEST(test_host_ticks_in_an_exit_loop_lose_no_exit)
+{
+	struct fx fx;
+	uint64_t n = 3000, exits = 0, ticks = 0;
+	uint32_t reason;
+	int launch = 1;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	fx_load(&fx, "bench_ioloop.bin", 0x1000);
+	fx_guest_long(&fx, *(uint64_t *)(fx.ram + 0x1000));	/* site1 */
+	fx.regs.r[EMU_RCX] = n;
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_EXTERNAL_INT_EXITING, 0);
+	emu_cpu_set_host_tick(fx.cpu, 1000);	/* 1000 = 1 mod 3 */
+	for (;;) {
+		reason = fx_run(&fx, launch);
+		launch = 0;
+		if (reason == VMX_EXIT_EXTINT) {
+			ticks++;
+			continue;
+		}
+		ck_assert_uint_eq(reason, VMX_EXIT_IO);
+		if ((fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16) == 0xF4)
+			break;
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION)
+		    >> 16, 0x80);
+		exits++;
+		fx_skip(&fx);
+	}
+	ck_assert_uint_eq(exits, n);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], n);
+	ck_assert_uint_ge(ticks, 8);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_io_bitmaps)
 {
 	struct fx fx;
@@ -1614,6 +1656,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_interrupt_window_open_at_entry);
 	tcase_add_test(tc,
 	    test_interruptibility_written_after_exit_survives_sync);
+	tcase_add_test(tc, test_host_ticks_in_an_exit_loop_lose_no_exit);
 	tcase_add_test(tc, test_io_bitmaps);
 	tcase_add_test(tc, test_preemption_timer_is_exact);
 	tcase_add_test(tc, test_hlt_activity_state_and_timer_warp);

@@ -620,6 +620,15 @@ emu_field_volatile(uint32_t enc)
 	}
 }
 
+/* The base of the engine's current CS (a far jump may have changed it). */
+uint64_t
+emu_engine_cs_base(struct emu_cpu *cpu)
+{
+	uc_context_save(cpu->uc, cpu->ctx);
+	return (get64((const uint8_t *)cpu->ctx,
+	    cpu->host->lay.segs + SEG_CS * SC_SIZE + SC_BASE));
+}
+
 /* The engine's blocking by STI/MOV SS, as the interruptibility state. */
 uint32_t
 emu_read_inhibit(struct emu_cpu *cpu)

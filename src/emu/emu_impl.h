@@ -200,6 +200,9 @@ struct emu_cpu {
 	uint64_t		 engine_cr2;	/* CR2 the engine holds */
 	uint64_t		 engine_gpr[EMU_NGPRS];
 	int			 stop_why;	/* why the engine stopped */
+	bool			 block_stopped;	/* by a block hook, at: */
+	uint64_t		 block_stop_va;
+	uint64_t		 deadline_at;	/* where deadline_hook is */
 
 	/* Decode cache */
 	struct emu_block	*blocks[EMU_BLOCK_HASH];
@@ -284,6 +287,7 @@ int	 emu_mov_to_cr(struct emu_cpu *, int cr, uint64_t v, uint64_t mask);
 void	 emu_set_inhibit(struct emu_cpu *, bool);
 void	 emu_sync_vmcs(struct emu_cpu *);
 uint32_t emu_read_inhibit(struct emu_cpu *);
+uint64_t emu_engine_cs_base(struct emu_cpu *);
 bool	 emu_field_volatile(uint32_t enc);
 
 #define EMU_ACC_READ	1

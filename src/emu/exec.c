@@ -1133,6 +1133,19 @@ deadline_exit(struct emu_cpu *cpu)
 	}
 }
 
+/*
+ * Stop the engine from a block hook, before the block's first instruction.
+ * The engine's RIP is not brought up to date when one translated block
+ * chains into the next, so the run loop puts RIP at the block itself.
+ */
+static void
+block_stop(struct emu_cpu *cpu, uint64_t va)
+{
+	cpu->block_stop_va = va;
+	cpu->block_stopped = true;
+	uc_emu_stop(cpu->uc);
+}
+
 static void
 deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 {
@@ -1143,10 +1156,11 @@ deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 		cpu->cur_block = NULL;
 		deadline_exit(cpu);
 		cpu->stop_why = EMU_STOP_EXIT;
-		uc_emu_stop(cpu->uc);
+		block_stop(cpu, b->va);
 		return;
 	}
 	at = b->va + b->ends[k - 1];
+	cpu->deadline_at = at;
 	if (cpu->deadline_hooked)
 		uc_hook_del(cpu->uc, cpu->deadline_hook);
 	cpu->deadline_hooked = uc_hook_add(cpu->uc, &cpu->deadline_hook,
@@ -1155,7 +1169,7 @@ deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 	cpu->vtime = cpu->vtime_block;
 	cpu->cur_block = NULL;
 	cpu->stop_why = EMU_STOP_REDECODE;
-	uc_emu_stop(cpu->uc);
+	block_stop(cpu, b->va);
 }
 
 static void
@@ -1186,7 +1200,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 		emu_flush_decode(cpu);
 		cpu->stop_why = EMU_STOP_REDECODE;
 		uc_ctl_remove_cache(uc, va, va + size);
-		uc_emu_stop(uc);
+		block_stop(cpu, va);
 		return;
 	}
 	h = block_hash(va, size);
@@ -1209,7 +1223,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 			emu_flush_decode(cpu);
 			cpu->stop_why = EMU_STOP_REDECODE;
 			uc_ctl_remove_cache(uc, va, va + size);
-			uc_emu_stop(uc);
+			block_stop(cpu, va);
 			return;
 		}
 	}
@@ -1224,7 +1238,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 			uc_ctl_remove_cache(uc, va, va + size);
 			cpu->stop_why = EMU_STOP_REDECODE;
 			cpu->cur_block = NULL;
-			uc_emu_stop(uc);
+			block_stop(cpu, va);
 			return;
 		}
 	}
@@ -1243,7 +1257,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 		cpu->exit.reason = VMX_EXIT_EXTINT;
 		cpu->stop_why = EMU_STOP_EXIT;
 		cpu->cur_block = NULL;
-		uc_emu_stop(uc);
+		block_stop(cpu, va);
 		return;
 	}
 	/*
@@ -1259,13 +1273,15 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 		cpu->exit.reason = VMX_EXIT_INT_WINDOW;
 		cpu->stop_why = EMU_STOP_EXIT;
 		cpu->cur_block = NULL;
-		uc_emu_stop(uc);
+		block_stop(cpu, va);
 		return;
 	}
 	cpu->cur_block = b;
 	cpu->vtime_block = cpu->vtime;
 	cpu->vtime += b->ninsn;
-	if (cpu->vtime > cpu->deadline)
+	/* Once hooked in this block, the deadline's code hook takes it. */
+	if (cpu->vtime > cpu->deadline && !(cpu->deadline_hooked &&
+	    cpu->deadline_at >= b->va && cpu->deadline_at < b->va + b->size))
 		deadline_in_block(cpu, b);
 }
 
@@ -1788,6 +1804,11 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		}
 		rip = reg_read(cpu, UC_X86_REG_RIP);
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
+		if (cpu->block_stopped) {
+			cpu->block_stopped = false;
+			reg_write(cpu, UC_X86_REG_RIP, cpu->block_stop_va -
+			    emu_engine_cs_base(cpu));
+		}
 		lin = reg_read(cpu, UC_X86_REG_RIP) +
 		    cpu->loaded_seg[SEG_CS].base;
 		if (cpu->exit.pending)
