@@ -160,7 +160,7 @@ fail:
 	return (NULL);
 }
 
-/* Bring device time up to the vcpu's virtual time plus skipped time. */
+/* Read the vcpu's virtual time; device time is it plus skipped time. */
 static int
 sync_clock(struct vmrun *r, uint64_t *vtime)
 {
@@ -210,9 +210,14 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 	vrp.vrp_vm_id = r->p.vm_id;
 	vrp.vrp_vcpu_id = 0;
 	vrp.vrp_exit = &ve;
+	if ((error = sync_clock(r, &vtime)) != 0)
+		return (error);
 	while (!r->done) {
-		if ((error = sync_clock(r, &vtime)) != 0)
-			return (error);
+		/*
+		 * The vcpu has not run since the last sync: only time skipped
+		 * in HLT can have moved device time on.
+		 */
+		dev_vclock_advance(&r->clock, vtime + r->idle);
 		/* Inject the PIC's interrupt when the guest can take it. */
 		vrp.vrp_inject.vie_type = VCPU_INJECT_NONE;
 		if (irqready && i8259_pending(r->pic) &&

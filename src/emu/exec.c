@@ -1121,14 +1121,22 @@ static void on_deadline(uc_engine *, uint64_t, uint32_t, void *);
  * The timed exit at cpu->deadline: the preemption timer (exit 52) or the
  * host's timer tick (an external interrupt, exit 1), which then moves on.
  */
+/* A host interrupt (a kick or a host tick) with external-interrupt exiting. */
+static void
+host_interrupt_exit(struct emu_cpu *cpu)
+{
+	cpu->exit.pending = true;
+	cpu->exit.reason = VMX_EXIT_EXTINT;
+}
+
 static void
 deadline_exit(struct emu_cpu *cpu)
 {
-	cpu->exit.pending = true;
 	if (cpu->deadline >= cpu->preempt_deadline) {
+		cpu->exit.pending = true;
 		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
 	} else {
-		cpu->exit.reason = VMX_EXIT_EXTINT;
+		host_interrupt_exit(cpu);
 		cpu->next_tick += cpu->tick_interval;
 	}
 }
@@ -1253,8 +1261,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	if ((cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) && !shadowed &&
 	    atomic_load_explicit(&cpu->kicked, memory_order_relaxed) &&
 	    atomic_exchange(&cpu->kicked, 0)) {
-		cpu->exit.pending = true;
-		cpu->exit.reason = VMX_EXIT_EXTINT;
+		host_interrupt_exit(cpu);
 		cpu->stop_why = EMU_STOP_EXIT;
 		cpu->cur_block = NULL;
 		block_stop(cpu, va);
@@ -1586,8 +1593,7 @@ halt_wait(struct emu_cpu *cpu)
 	pthread_mutex_unlock(&cpu->halt_lock);
 	if (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) {
 		atomic_store(&cpu->kicked, 0);
-		cpu->exit.pending = true;
-		cpu->exit.reason = VMX_EXIT_EXTINT;
+		host_interrupt_exit(cpu);
 		return (true);
 	}
 	atomic_store(&cpu->kicked, 0);
@@ -1793,8 +1799,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		cpu->stop_why = EMU_STOP_NONE;
 		if (atomic_exchange(&cpu->kicked, 0) &&
 		    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING)) {
-			cpu->exit.pending = true;
-			cpu->exit.reason = VMX_EXIT_EXTINT;
+			host_interrupt_exit(cpu);
 			break;
 		}
 		if (cpu->halted) {
