@@ -32,6 +32,7 @@
 
 #include "vmmsim.h"
 #include "demo.h"
+#include "run.h"
 
 static const char *progname = "vmmsim";
 
@@ -271,6 +272,8 @@ main(int argc, char **argv)
 	argv++;
 	if (strcmp(cmd, "exercise") == 0)
 		return (cmd_exercise(argc, argv));
+	if (strcmp(cmd, "run") == 0)
+		return (vmmsim_cmd_run(argc, argv));
 	if (strcmp(cmd, "demo") == 0)
 		return (cmd_demo(argc, argv));
 	if (strcmp(cmd, "version") == 0) {

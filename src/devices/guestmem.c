@@ -96,9 +96,13 @@ guestmem_alloc(struct guestmem *gm, uint64_t bytes)
 		struct vm_mem_range *r = &gm->ranges[i];
 		void *p;
 
-		if (r->vmr_type == VM_MEM_MMIO)
-			continue;
-		p = mmap(NULL, r->vmr_size, PROT_READ | PROT_WRITE,
+		/*
+		 * CREATE wants a user address for every range, MMIO too
+		 * (VM_MIN_ADDRESS is a page): those get an inaccessible
+		 * reservation that costs no memory.
+		 */
+		p = mmap(NULL, r->vmr_size, r->vmr_type == VM_MEM_MMIO ?
+		    PROT_NONE : PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED) {
 			guestmem_free(gm);
@@ -129,7 +133,7 @@ guestmem_hva(const struct guestmem *gm, uint64_t gpa, size_t len)
 	const struct vm_mem_range *r = guestmem_find(gm, gpa);
 	uint64_t off;
 
-	if (r == NULL || r->vmr_va == 0)
+	if (r == NULL || r->vmr_va == 0 || r->vmr_type == VM_MEM_MMIO)
 		return NULL;
 	off = gpa - r->vmr_gpa;
 	if (len > r->vmr_size - off)
@@ -148,7 +152,7 @@ walk(const struct guestmem *gm, uint64_t gpa, size_t len,
 		const struct vm_mem_range *r = guestmem_find(gm, gpa);
 		uint64_t off, n;
 
-		if (r == NULL || r->vmr_va == 0)
+		if (r == NULL || r->vmr_va == 0 || r->vmr_type == VM_MEM_MMIO)
 			return EFAULT;
 		off = gpa - r->vmr_gpa;
 		n = r->vmr_size - off;
@@ -186,7 +190,7 @@ check(const struct guestmem *gm, uint64_t gpa, size_t len)
 		const struct vm_mem_range *r = guestmem_find(gm, gpa);
 		uint64_t n;
 
-		if (r == NULL || r->vmr_va == 0)
+		if (r == NULL || r->vmr_va == 0 || r->vmr_type == VM_MEM_MMIO)
 			return EFAULT;
 		n = r->vmr_size - (gpa - r->vmr_gpa);
 		if (n >= len)

@@ -54,7 +54,8 @@ int	guestmem_layout(struct guestmem *, uint64_t bytes);
 
 /*
  * guestmem_layout() and an anonymous mapping for each RAM and RESERVED
- * range (MMIO ranges get none; their vmr_va stays 0).  ENOMEM if a
+ * range; MMIO ranges get an inaccessible (PROT_NONE) reservation, since
+ * CREATE wants a user address for every range.  ENOMEM if a
  * mapping fails, with nothing left mapped.
  */
 int	guestmem_alloc(struct guestmem *, uint64_t bytes);

@@ -94,6 +94,7 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_x86_msr efer = { MSR_EFER, 0x0d01 };
 	uint64_t cr3 = 0x5a5a0000abcde000ULL, zero = 0;
 	uint64_t dr0 = 0x5a5a123456789abcULL;
+	uint64_t probe_fl = 0x40202, fl = 0, zfl = 0x2;	/* AC | IF */
 	size_t d;
 	int32_t old;
 	uc_x86_mmr none = { 0, 0, 0, 0 };
@@ -109,6 +110,7 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_CR3, &cr3);
 	uc_reg_write(uc, UC_X86_REG_MSR, &efer);
 	uc_reg_write(uc, UC_X86_REG_DR0, &dr0);
+	uc_reg_write(uc, UC_X86_REG_RFLAGS, &probe_fl);
 	uc_context_save(uc, ctx);
 	b = (const uint8_t *)ctx;
 	g = find64(b, n, gdt.base);
@@ -131,6 +133,9 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	    c == g - SC_BASE + 2 * SC_SIZE + 3 * 8) {
 		lay->segs = l - SC_BASE - SC_LDT * SC_SIZE;
 		lay->hflags = lay->segs - 8;
+		/* eflags, cc_dst, cc_src, cc_src2, cc_op, df, then hflags. */
+		lay->eflags = lay->hflags - 40;
+		memcpy(&fl, b + lay->eflags, 8);
 		lay->hflags2 = lay->segs - 4;
 		lay->cr = c - 3 * 8;
 		lay->efer = e;
@@ -139,13 +144,14 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 		lay->is_int = d - 12;
 		lay->old_exception = d + 96;
 		lay->size = n;
-		error = 0;
+		error = fl == probe_fl ? 0 : ENOTSUP;
 	}
 	/* Undo the probe's values. */
 	uc_reg_write(uc, UC_X86_REG_GDTR, &none);
 	uc_reg_write(uc, UC_X86_REG_LDTR, &none);
 	uc_reg_write(uc, UC_X86_REG_CR3, &zero);
 	uc_reg_write(uc, UC_X86_REG_DR0, &zero);
+	uc_reg_write(uc, UC_X86_REG_RFLAGS, &zfl);
 	uc_context_free(ctx);
 	return (error);
 }
@@ -448,6 +454,23 @@ emu_take_engine_event(struct emu_cpu *cpu, uint32_t *err, bool *is_int)
 	put32(b, lay->old_exception, 0xFFFFFFFFU);
 	put32(b, lay->is_int, 0);
 	uc_context_restore(cpu->uc, cpu->ctx);
+}
+
+/*
+ * RFLAGS as the engine holds it, without recomputing the lazy arithmetic
+ * flags.  Inside a hook in the middle of a translated block QEMU's cc_op
+ * may be stale, and uc_reg_read(RFLAGS) then ORs garbage into the value
+ * (seen: VM and AC set in long mode during a TLB fill).  VM, AC, IF, IOPL,
+ * TF and the other system flags are exact here; the arithmetic ones are not.
+ */
+uint64_t
+emu_engine_eflags(struct emu_cpu *cpu)
+{
+	uint64_t fl;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	memcpy(&fl, (const uint8_t *)cpu->ctx + cpu->host->lay.eflags, 8);
+	return (fl);
 }
 
 /* Write guest memory by linear address, as the CPU would for a push. */

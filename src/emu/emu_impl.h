@@ -57,6 +57,7 @@ struct emu_seg {
  * probing when the first CPU is created (cpu_state.c), never assumed.
  */
 struct uc_layout {
+	size_t	eflags;		/* QEMU's eflags, without the lazy flags */
 	size_t	hflags;
 	size_t	hflags2;
 	size_t	segs;		/* ES..GS, then LDT, TR, GDT, IDT */
@@ -257,6 +258,7 @@ void	 vmcs_set(struct emu_cpu *, uint32_t enc, uint64_t);
 
 /* cpu_state.c */
 int	 uc_layout_probe(uc_engine *, struct uc_layout *);
+uint64_t emu_engine_eflags(struct emu_cpu *);
 void	 emu_state_load(struct emu_cpu *);
 void	 emu_state_save(struct emu_cpu *);
 

@@ -190,6 +190,13 @@ walk_regs(struct emu_cpu *cpu, struct walk_regs *w)
 	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &w->rflags);
 	uc_reg_read(cpu->uc, UC_X86_REG_CS, &cs);
 	w->efer = efer.value;
+	/*
+	 * Mid-block the lazy flags may be garbage (see emu_engine_eflags);
+	 * they can only add bits, so look closer when VM or AC seem set.
+	 */
+	if (w->rflags & (PSL_VM | PSL_AC))
+		w->rflags = (w->rflags & ~(uint64_t)(PSL_VM | PSL_AC)) |
+		    (emu_engine_eflags(cpu) & (PSL_VM | PSL_AC));
 	if (!(w->cr0 & CR0_PE))
 		w->cpl = 0;
 	else if (w->rflags & PSL_VM)
