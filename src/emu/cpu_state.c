@@ -356,6 +356,15 @@ emu_state_save(struct emu_cpu *cpu)
 			ar = AR_UNUSABLE | ((flags >> 8) & 0x60);
 		else
 			ar = (flags >> 8) & 0xF0FF;
+		/*
+		 * LTR marks the descriptor busy in the GDT, but QEMU caches
+		 * the type it read before doing so (9, or 1 for a 16-bit
+		 * TSS).  A loaded TR is busy on real processors, and VM entry
+		 * insists on it (SDM Vol. 3C §27.3.1.2).
+		 */
+		if (i == SEG_TR && !(ar & AR_UNUSABLE) &&
+		    ((ar & 0xF) == 9 || (ar & 0xF) == 1))
+			ar |= 2;
 		vmcs_set(cpu, seg_sel_enc[i], sel);
 		vmcs_set(cpu, ENC_BASE(i), base);
 		vmcs_set(cpu, ENC_LIMIT(i), limit);

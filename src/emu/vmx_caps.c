@@ -109,6 +109,10 @@ static const struct vmx_caps vmx_caps_skylake_server = {
  *			PAUSE-loop exiting, VM functions, VMCS shadowing,
  *			PML, #VE, mode-based execute control or TSC scaling.
  * IA32_VMX_MISC	activity states active and HLT only.
+ * CR4 fixed		FIXED1 0x376FFF: CR4.UMIP may be 1, because the
+ *			monitor's CPUID (like OpenBSD's) always advertises
+ *			UMIP and the engine implements it; a guest that
+ *			believes it would otherwise fail VM entry.
  * VMFUNC		none.
  */
 static const struct vmx_caps vmx_caps_vmmsim = {
@@ -123,7 +127,7 @@ static const struct vmx_caps vmx_caps_vmmsim = {
 	.cr0_fixed0 = 0x0000000080000021ULL,
 	.cr0_fixed1 = 0x00000000FFFFFFFFULL,
 	.cr4_fixed0 = 0x0000000000002000ULL,
-	.cr4_fixed1 = 0x00000000003767FFULL,
+	.cr4_fixed1 = 0x0000000000376FFFULL,
 	.vmcs_enum = 0x000000000000002EULL,
 	.procbased2 = 0x001918EA00000000ULL,
 	.ept_vpid_cap = 0x00000F0106334141ULL,
