@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include <check.h>
+#include <stddef.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -1197,41 +1198,58 @@ START_TEST(test_multiboot_header_search)
 }
 END_TEST
 
+/* One header field changed (relative to load_addr when rel), and the result. */
+static const struct {
+	const char	*what;
+	size_t		 off;
+	int64_t		 val;
+	int		 rel;
+	int		 error;
+} mb_fields[] = {
+	{ "as built", offsetof(struct mbh, header_addr), MB_HOFF, 1, 0 },
+	{ "video mode", offsetof(struct mbh, flags), 0x00010007, 0, EINVAL },
+	{ "unknown required flag", offsetof(struct mbh, flags), 0x00010103, 0,
+	  EINVAL },
+	{ "unknown optional flag", offsetof(struct mbh, flags), 0x10010003, 0,
+	  0 },
+	{ "header_addr below load_addr", offsetof(struct mbh, header_addr),
+	  -4, 1, EINVAL },
+	{ "load_addr before the file", offsetof(struct mbh, load_addr),
+	  -0x1000, 1, EINVAL },
+	{ "load_end past the file", offsetof(struct mbh, load_end_addr),
+	  0x201, 1, EINVAL },
+	{ "load_end at load_addr", offsetof(struct mbh, load_end_addr), 0, 1,
+	  EINVAL },
+	{ "load_end 0: to the file's end", offsetof(struct mbh, load_end_addr),
+	  0, 0, 0 },
+	{ "bss_end below load_end", offsetof(struct mbh, bss_end_addr), 0x1FF,
+	  1, EINVAL },
+	{ "bss_end 0: no BSS", offsetof(struct mbh, bss_end_addr), 0, 0, 0 },
+	{ "huge BSS", offsetof(struct mbh, bss_end_addr), 0xFFFFFFFF, 0,
+	  EFBIG },
+	{ "entry at bss_end", offsetof(struct mbh, entry_addr), 0x400, 1,
+	  EINVAL },
+	{ "entry below load_addr", offsetof(struct mbh, entry_addr), -1, 1,
+	  EINVAL },
+	{ "entry at the last BSS byte", offsetof(struct mbh, entry_addr),
+	  0x3FF, 1, 0 },
+};
+
 START_TEST(test_multiboot_bad_address_fields)
 {
-	struct mbh h;
+	struct mbh h, x;
 	uint8_t *d;
 	size_t len;
+	uint32_t v;
 
 	d = mk_mb(0x100000, &h, &len);
 	free(d);
-	ck_assert_int_eq(mb_with(&h, 1), 0);
-	{ struct mbh x = h; x.flags |= 4;		/* video mode */
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.flags |= 0x100;		/* unknown required */
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.flags |= 0x10000000;	/* optional: fine */
-	  ck_assert_int_eq(mb_with(&x, 1), 0); }
-	{ struct mbh x = h; x.header_addr = x.load_addr - 4;
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.load_addr -= 0x1000;	/* before the file */
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.load_end_addr += 1;	/* past the file */
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.load_end_addr = x.load_addr;
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.load_end_addr = 0;	/* to the file's end */
-	  ck_assert_int_eq(mb_with(&x, 1), 0); }
-	{ struct mbh x = h; x.bss_end_addr = x.load_end_addr - 1;
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.bss_end_addr = 0;		/* no BSS */
-	  ck_assert_int_eq(mb_with(&x, 1), 0); }
-	{ struct mbh x = h; x.entry_addr = x.bss_end_addr;
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.entry_addr = x.load_addr - 1;
-	  ck_assert_int_eq(mb_with(&x, 1), EINVAL); }
-	{ struct mbh x = h; x.bss_end_addr = 0xFFFFFFFF;	/* huge BSS */
-	  ck_assert_int_eq(mb_with(&x, 1), EFBIG); }
+	x = h;
+	v = (uint32_t)(mb_fields[_i].rel ? h.load_addr + mb_fields[_i].val :
+	    mb_fields[_i].val);
+	memcpy((uint8_t *)&x + mb_fields[_i].off, &v, sizeof(v));
+	ck_assert_msg(mb_with(&x, 1) == mb_fields[_i].error, "%s: %s",
+	    mb_fields[_i].what, err);
 }
 END_TEST
 
@@ -1562,7 +1580,8 @@ main(void)
 	tcase_add_test(tb, test_multiboot_mem_upper_in_a_1mib_guest);
 	tcase_add_test(tb, test_multiboot_elf32_at_physical_addresses);
 	tcase_add_test(tb, test_multiboot_header_search);
-	tcase_add_test(tb, test_multiboot_bad_address_fields);
+	tcase_add_loop_test(tb, test_multiboot_bad_address_fields, 0,
+	    sizeof(mb_fields) / sizeof(mb_fields[0]));
 	tcase_add_test(tb, test_multiboot_placement_errors);
 	tcase_add_test(tb, test_multiboot_every_truncation_refused);
 	suite_add_tcase(s, tb);
