@@ -43,7 +43,13 @@ loader_read_file(const char *path, size_t max, struct loader_image *out,
 		snprintf(err, LOADER_ERRLEN, "%s: %s", path, strerror(error));
 		return error;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1) {
+		error = errno;
+		snprintf(err, LOADER_ERRLEN, "%s: %s", path, strerror(error));
+		close(fd);
+		return error;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		error = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		snprintf(err, LOADER_ERRLEN, "%s: not a regular file", path);
 		close(fd);
