@@ -984,6 +984,27 @@ START_TEST(test_emul_long_rep_is_done_in_batches)
 }
 END_TEST
 
+/*
+ * A fault after the first iteration ends the batch: the iterations done
+ * stand, RIP stays, and the guest re-executes into the fault itself.
+ */
+START_TEST(test_emul_rep_stops_before_a_later_fault)
+{
+	snprintf(err, sizeof(err), "stale");
+	GPR(RFLAGS) = 0x2 | RFLAGS_DF;
+	GPR(RDI) = VA_ALIAS + 1;		/* down into VA_HOLE's page */
+	GPR(RCX) = 5;
+	GPR(RAX) = 0xEE;
+	OK(0xF3, 0xAA);					/* rep stosb */
+	ck_assert_int_eq(dev.writes, 2);
+	ck_assert_uint_eq(dev_get(0, 2), 0xEEEE);
+	ck_assert_uint_eq(GPR(RCX), 3);
+	ck_assert_uint_eq(GPR(RDI), VA_ALIAS - 1);
+	ck_assert_uint_eq(GPR(RIP), CODE);
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
 /* --- refusals ----------------------------------------------------------- */
 
 START_TEST(test_emul_refuses_unknown_instructions_by_name)
@@ -1287,6 +1308,7 @@ main(void)
 	tcase_add_test(te, test_emul_movs_and_lods_go_down_with_df);
 	tcase_add_test(te, test_emul_string_with_32bit_address_size);
 	tcase_add_test(te, test_emul_long_rep_is_done_in_batches);
+	tcase_add_test(te, test_emul_rep_stops_before_a_later_fault);
 	tcase_add_test(te, test_emul_refuses_unknown_instructions_by_name);
 	tcase_add_test(te, test_emul_refuses_bad_bytes_and_wrong_length);
 	tcase_add_test(te, test_emul_refuses_an_access_that_reaches_no_mmio);

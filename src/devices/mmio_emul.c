@@ -589,6 +589,8 @@ mmio_emulate(const struct mmio_table *t, const struct guestmem *gm,
 		e.s.vrs_gprs[VCPU_REGS_RIP] = rip;
 	}
 	memcpy(ve->vrs.vrs_gprs, e.s.vrs_gprs, sizeof(ve->vrs.vrs_gprs));
+	if (err != NULL)
+		err[0] = '\0';		/* a batch cut short said why */
 	return (0);
 
 unsupported:
