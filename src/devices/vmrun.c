@@ -19,6 +19,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "devices/i8253.h"
 #include "devices/i8259.h"
 #include "devices/mc146818.h"
+#include "devices/mmio.h"
 #include "devices/ns8250.h"
 #include "devices/vmrun.h"
 
@@ -43,6 +45,7 @@
 struct vmrun {
 	struct vmrun_params	 p;
 	struct dev_port_table	 ports;
+	struct mmio_table	 mmio;
 	struct dev_vclock	 clock;
 	struct dev_irq		 irq;
 	struct i8259		*pic;
@@ -53,6 +56,7 @@ struct vmrun {
 	int			 exit_status;
 	int			 done;
 	int			 reset;
+	char			 error[MMIO_ERRLEN];
 };
 
 static void
@@ -110,6 +114,7 @@ vmrun_destroy(struct vmrun *r)
 	ns8250_destroy(r->com1);
 	i8253_destroy(r->pit);
 	i8259_destroy(r->pic);
+	mmio_table_fini(&r->mmio);
 	free(r);
 }
 
@@ -125,6 +130,7 @@ vmrun_create(const struct vmrun_params *p, int *errorp)
 	}
 	r->p = *p;
 	dev_ports_init(&r->ports);
+	mmio_table_init(&r->mmio);
 	dev_vclock_init(&r->clock);
 	if ((r->pic = i8259_create()) == NULL) {
 		error = ENOMEM;
@@ -177,8 +183,12 @@ do_io(struct vmrun *r, struct vm_exit *ve)
 	uint32_t data = ve->vei.vei_data, mask;
 	int size = ve->vei.vei_size;
 
-	if (ve->vei.vei_string)
+	if (ve->vei.vei_string) {
+		snprintf(r->error, sizeof(r->error), "string I/O on port "
+		    "%#x at rip %#llx", ve->vei.vei_port,
+		    (unsigned long long)ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
 		return (EOPNOTSUPP);
+	}
 	mask = size == 4 ? 0xFFFFFFFFU : (1U << (8 * size)) - 1;
 	(void)dev_ports_io(&r->ports, ve->vei.vei_port,
 	    ve->vei.vei_dir == VEI_DIR_IN ? DEV_IO_IN : DEV_IO_OUT, size,
@@ -189,11 +199,53 @@ do_io(struct vmrun *r, struct vm_exit *ve)
 	return (0);
 }
 
+struct mmio_table *
+vmrun_mmio(struct vmrun *r)
+{
+	return (&r->mmio);
+}
+
+const char *
+vmrun_error(const struct vmrun *r)
+{
+	return (r->error);
+}
+
+/*
+ * An EPT violation userland must look at (§9.3): emulate an MMIO access
+ * and pass the registers back with the next RUN; a protection fault kills
+ * the VM, as in vmd.  Anything else was handled in the kernel.
+ */
+static int
+do_ept(struct vmrun *r, struct vm_exit *ve)
+{
+	switch (ve->vee.vee_fault_type) {
+	case VEE_FAULT_MMIO_ASSIST:
+		if (r->p.mem == NULL) {
+			snprintf(r->error, sizeof(r->error), "MMIO exit at rip "
+			    "%#llx, but the run loop has no guest memory",
+			    (unsigned long long)ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
+			return (EOPNOTSUPP);
+		}
+		return (mmio_emulate(&r->mmio, r->p.mem, ve, r->error));
+	case VEE_FAULT_PROTECT:
+		snprintf(r->error, sizeof(r->error), "EPT protection fault at "
+		    "rip %#llx", (unsigned long long)
+		    ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
+		return (EFAULT);
+	default:
+		return (0);
+	}
+}
+
 /*
  * Run the vcpu until the guest ends its run (debug exit, reset or triple
  * fault).  Returns 0 with *res filled, or an errno value: the RUN ioctl's,
- * EOPNOTSUPP for an exit no device here handles (string I/O, MMIO), or
- * EDEADLK for a guest halted with nothing that could ever wake it.
+ * EOPNOTSUPP for an exit no device here handles (string I/O, MMIO without
+ * guest memory, an instruction the MMIO emulator does not know), EFAULT
+ * for an EPT protection fault or an MMIO access that cannot be followed
+ * through the page tables, or EDEADLK for a guest halted with nothing that
+ * could ever wake it; vmrun_error() says more.
  */
 int
 vmrun_loop(struct vmrun *r, struct vmrun_result *res)
@@ -205,6 +257,7 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 	int vec, error;
 
 	memset(res, 0, sizeof(*res));
+	r->error[0] = '\0';
 	memset(&vrp, 0, sizeof(vrp));
 	memset(&ve, 0, sizeof(ve));
 	vrp.vrp_vm_id = r->p.vm_id;
@@ -252,7 +305,9 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 			r->done = 1;
 			break;
 		case VMX_EXIT_EPT_VIOLATION:
-			return (EOPNOTSUPP);	/* no MMIO devices yet */
+			if ((error = do_ept(r, &ve)) != 0)
+				return (error);
+			break;
 		default:
 			break;			/* handled in the kernel */
 		}

@@ -23,6 +23,10 @@
  * vmmsim_vcpu_vtime()) plus the time skipped while the guest was halted,
  * so every run with the same guest and inputs is the same.
  *
+ * MMIO exits go through a range table (mmio.h) that callers fill through
+ * vmrun_mmio(); emulating them needs the guest's memory, for the page
+ * tables and the instruction bytes.
+ *
  * It uses only the ioctl contract and that one query.
  */
 
@@ -31,6 +35,8 @@
 
 #include <stdint.h>
 
+struct guestmem;
+struct mmio_table;
 struct vmrun;
 
 struct vmrun_params {
@@ -41,6 +47,11 @@ struct vmrun_params {
 	/* Where COM1's and the 0x402 debug port's output goes. */
 	void		(*console)(void *arg, uint8_t byte);
 	void		 *console_arg;
+	/*
+	 * The VM's memory as given to VMM_IOC_CREATE, or NULL: then an MMIO
+	 * exit ends the run with EOPNOTSUPP.
+	 */
+	const struct guestmem *mem;
 };
 
 /* How a run ended. */
@@ -56,5 +67,14 @@ struct vmrun_result {
 struct vmrun	*vmrun_create(const struct vmrun_params *, int *errorp);
 void		 vmrun_destroy(struct vmrun *);
 int		 vmrun_loop(struct vmrun *, struct vmrun_result *);
+
+/* The MMIO range table, for devices to register their regions in. */
+struct mmio_table *vmrun_mmio(struct vmrun *);
+
+/*
+ * Why the last vmrun_loop() failed, in one line ("" if it did not or no
+ * more is known than its errno value).
+ */
+const char	*vmrun_error(const struct vmrun *);
 
 #endif /* VMMSIM_DEVICES_VMRUN_H */
