@@ -538,6 +538,30 @@ START_TEST(test_register_refuses_taken_ports)
 }
 END_TEST
 
+/* dev_ports_unregister frees only the owner's ports. */
+START_TEST(test_ports_unregister_only_owner)
+{
+	uint32_t v;
+	int mine, theirs;
+
+	ck_assert_int_eq(dev_ports_register(ports, 0x8000, 2, other_io, &mine),
+	    0);
+	ck_assert_int_eq(dev_ports_register(ports, 0x8002, 2, other_io,
+	    &theirs), 0);
+	ck_assert_int_eq(dev_ports_unregister(ports, 0x8000, 4, &mine), 0);
+	ck_assert_int_eq(dev_ports_io(ports, 0x8001, DEV_IO_IN, 1, &v), ENODEV);
+	ck_assert_uint_eq(in(0x8002, 1), 0x42);
+	ck_assert_uint_eq(in(0x8003, 1), 0x42);
+	ck_assert_int_eq(dev_ports_unregister(ports, 0xFFFF, 2, &theirs),
+	    EINVAL);
+	ck_assert_int_eq(dev_ports_unregister(ports, 0x8000, 0, &theirs),
+	    EINVAL);
+	/* Freed ports can be taken again. */
+	ck_assert_int_eq(dev_ports_register(ports, 0x8000, 2, other_io,
+	    &theirs), 0);
+}
+END_TEST
+
 static Suite *
 pci_suite(void)
 {
@@ -565,6 +589,7 @@ pci_suite(void)
 	tcase_add_test(tc, test_remove_device_frees_slot_and_ports);
 	tcase_add_test(tc, test_destroy_gives_ports_back);
 	tcase_add_test(tc, test_register_refuses_taken_ports);
+	tcase_add_test(tc, test_ports_unregister_only_owner);
 	suite_add_tcase(s, tc);
 	return (s);
 }
