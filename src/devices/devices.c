@@ -49,6 +49,27 @@ dev_ports_register(struct dev_port_table *t, uint16_t first, unsigned count,
 }
 
 /*
+ * Release ports [first, first + count) that belong to dev; ports held by
+ * someone else are left alone, so a device that moves (a PCI BAR) cannot
+ * take a neighbour's ports down with it.
+ */
+int
+dev_ports_unregister(struct dev_port_table *t, uint16_t first,
+    unsigned count, void *dev)
+{
+	unsigned i;
+
+	if (count == 0 || (unsigned)first + count > 65536)
+		return (EINVAL);
+	for (i = 0; i < count; i++)
+		if (t->fn[first + i] != NULL && t->dev[first + i] == dev) {
+			t->fn[first + i] = NULL;
+			t->dev[first + i] = NULL;
+		}
+	return (0);
+}
+
+/*
  * Dispatch one access.  A port nobody claimed reads as all ones and
  * ignores writes, like an ISA bus with nothing on it; returns ENODEV then.
  */

@@ -57,6 +57,8 @@ struct dev_port_table {
 void	dev_ports_init(struct dev_port_table *);
 int	dev_ports_register(struct dev_port_table *, uint16_t first,
 	    unsigned count, dev_io_fn, void *dev);
+int	dev_ports_unregister(struct dev_port_table *, uint16_t first,
+	    unsigned count, void *dev);
 int	dev_ports_io(struct dev_port_table *, uint16_t port, int dir, int size,
 	    uint32_t *data);
 
