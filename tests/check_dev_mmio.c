@@ -1132,17 +1132,9 @@ guest_start(struct guest *g, const char *file, int with_mem, struct out *o)
 	memset(&vcp, 0, sizeof(vcp));
 	vcp.vcp_ncpus = 1;
 	vcp.vcp_nmemranges = g->gm.nranges;
-	for (i = 0; i < g->gm.nranges; i++) {
+	/* guestmem_alloc() reserved an address for the MMIO range too. */
+	for (i = 0; i < g->gm.nranges; i++)
 		vcp.vcp_memranges[i] = g->gm.ranges[i];
-		/*
-		 * vmmsim's CREATE wants every vmr_va at or above one page,
-		 * MMIO ranges' too (OpenBSD's amd64 VM_MIN_ADDRESS is 0);
-		 * an MMIO range's va is never used.
-		 */
-		if (vcp.vcp_memranges[i].vmr_type == VM_MEM_MMIO)
-			vcp.vcp_memranges[i].vmr_va =
-			    vcp.vcp_memranges[i].vmr_gpa;
-	}
 	snprintf(vcp.vcp_name, sizeof(vcp.vcp_name), "mmio");
 	ck_assert_int_eq(vmmsim_ioctl(g->fd, VMM_IOC_CREATE, &vcp), 0);
 	g->id = vcp.vcp_id;
