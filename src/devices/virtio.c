@@ -101,7 +101,7 @@ gm_backed(const struct guestmem *gm, uint64_t gpa, uint64_t len)
 		const struct vm_mem_range *r = guestmem_find(gm, gpa);
 		uint64_t n;
 
-		if (r == NULL || r->vmr_va == 0)
+		if (r == NULL || r->vmr_va == 0 || r->vmr_type == VM_MEM_MMIO)
 			return (false);
 		n = r->vmr_size - (gpa - r->vmr_gpa);
 		if (n >= len)
