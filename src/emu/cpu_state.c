@@ -67,6 +67,10 @@
 #define DESC_P		(1U << 15)
 #define DESC_L		(1U << 21)
 #define DESC_B		(1U << 22)
+#define DESC_G		(1U << 23)
+#define DESC_S		(1U << 12)
+#define DESC_CODE_RA	(0xBU << 8)	/* execute/read, accessed */
+#define DESC_DATA_WA	(0x3U << 8)	/* read/write, accessed */
 
 #define AR_UNUSABLE	0x10000U
 
@@ -480,6 +484,79 @@ emu_engine_eflags(struct emu_cpu *cpu)
 	uc_context_save(cpu->uc, cpu->ctx);
 	memcpy(&fl, (const uint8_t *)cpu->ctx + cpu->host->lay.eflags, 8);
 	return (fl);
+}
+
+/*
+ * SYSCALL (SDM Vol. 2B, "SYSCALL"; APM Vol. 3).  Unicorn only calls a hook
+ * for it and steps over it, so the CPU makes the transition here, once the
+ * engine has stopped with RIP on the next instruction: RCX and R11 get the
+ * return RIP and RFLAGS, RFLAGS is masked with IA32_FMASK, CS and SS are
+ * the flat ring-0 selectors IA32_STAR names (their hidden parts fixed, not
+ * read from the GDT), and RIP comes from IA32_LSTAR (64-bit code),
+ * IA32_CSTAR (compatibility mode) or STAR[31:0] (legacy mode).
+ * Returns 0, or -1 when EFER.SCE is clear (#UD, nothing changed).
+ */
+int
+emu_engine_syscall(struct emu_cpu *cpu)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	uint8_t *b = (uint8_t *)cpu->ctx;
+	uc_x86_msr star = { MSR_STAR, 0 }, target = { 0, 0 };
+	uc_x86_msr fmask = { MSR_SFMASK, 0 };
+	uint64_t efer, cr0, cr4, rip, rflags, rcx, r11;
+	uint32_t csf, ssf, hf;
+	uint16_t sel;
+	size_t off;
+	bool lma;
+
+	uc_reg_read(cpu->uc, UC_X86_REG_RIP, &rip);
+	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &rflags);
+	uc_context_save(cpu->uc, cpu->ctx);
+	efer = get64(b, lay->efer);
+	if (!(efer & EFER_SCE))
+		return (-1);
+	lma = (efer & EFER_LMA) != 0;
+	uc_reg_read(cpu->uc, UC_X86_REG_MSR, &star);
+	csf = get32(b, lay->segs + SEG_CS * SC_SIZE + SC_FLAGS);
+	if (lma) {
+		target.rid = (csf & DESC_L) ? MSR_LSTAR : MSR_CSTAR;
+		uc_reg_read(cpu->uc, UC_X86_REG_MSR, &target);
+		uc_reg_read(cpu->uc, UC_X86_REG_MSR, &fmask);
+		rcx = rip;
+		r11 = rflags & ~PSL_RF;
+		rflags &= ~(fmask.value | PSL_RF);
+		rip = target.value;
+	} else {
+		rcx = rip & 0xFFFFFFFFULL;
+		r11 = 0;
+		rflags &= ~(PSL_VM | PSL_I | PSL_RF);
+		rip = star.value & 0xFFFFFFFFULL;
+	}
+	sel = (uint16_t)((star.value >> 32) & 0xFFFC);
+	csf = DESC_G | DESC_P | DESC_S | DESC_CODE_RA | (lma ? DESC_L : DESC_B);
+	ssf = DESC_G | DESC_B | DESC_P | DESC_S | DESC_DATA_WA;
+	off = lay->segs + SEG_CS * SC_SIZE;
+	put32(b, off + SC_SEL, sel);
+	put64(b, off + SC_BASE, 0);
+	put32(b, off + SC_LIMIT, 0xFFFFFFFFU);
+	put32(b, off + SC_FLAGS, csf);
+	off = lay->segs + SEG_SS * SC_SIZE;
+	put32(b, off + SC_SEL, (uint16_t)(sel + 8));
+	put64(b, off + SC_BASE, 0);
+	put32(b, off + SC_LIMIT, 0xFFFFFFFFU);
+	put32(b, off + SC_FLAGS, ssf);
+	cr0 = get64(b, lay->cr + 0 * 8);
+	cr4 = get64(b, lay->cr + 4 * 8);
+	hf = compute_hflags(get32(b, lay->hflags), cr0, cr4, efer, rflags, b,
+	    lay, 0, 0);
+	put32(b, lay->hflags, hf);
+	uc_context_restore(cpu->uc, cpu->ctx);
+	uc_reg_write(cpu->uc, UC_X86_REG_RCX, &rcx);
+	if (lma)
+		uc_reg_write(cpu->uc, UC_X86_REG_R11, &r11);
+	uc_reg_write(cpu->uc, UC_X86_REG_RFLAGS, &rflags);
+	uc_reg_write(cpu->uc, UC_X86_REG_RIP, &rip);
+	return (0);
 }
 
 /* Write guest memory by linear address, as the CPU would for a push. */

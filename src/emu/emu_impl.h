@@ -228,6 +228,7 @@ struct emu_cpu {
 	int			 op_cr;
 	uint64_t		 op_val;
 	uint64_t		 rng;		/* RDRAND without exiting */
+	uint64_t		 syscall_rip;	/* EMU_STOP_SYSCALL's insn */
 	bool			 halted;
 	pthread_mutex_t		 halt_lock;
 	pthread_cond_t		 halt_cv;
@@ -259,6 +260,7 @@ void	 vmcs_set(struct emu_cpu *, uint32_t enc, uint64_t);
 /* cpu_state.c */
 int	 uc_layout_probe(uc_engine *, struct uc_layout *);
 uint64_t emu_engine_eflags(struct emu_cpu *);
+int	 emu_engine_syscall(struct emu_cpu *);
 void	 emu_state_load(struct emu_cpu *);
 void	 emu_state_save(struct emu_cpu *);
 
@@ -303,6 +305,7 @@ bool	 emu_field_volatile(uint32_t enc);
 #define EMU_STOP_KICK		3
 #define EMU_STOP_EVENT		4	/* guest_event holds an exception */
 #define EMU_STOP_OP		5	/* op_insn to be done by the CPU */
+#define EMU_STOP_SYSCALL	6	/* SYSCALL stepped over, not done */
 
 /* tlb.c */
 #define TLB_REMOVED_MAX	64

@@ -1337,6 +1337,33 @@ on_invalid(uc_engine *uc, void *arg)
 	return (false);
 }
 
+/*
+ * SYSCALL: the engine calls this and steps over the instruction; the CPU
+ * does the transition once the engine has stopped (emu_engine_syscall).
+ * The translator ends the block after SYSCALL with RIP and the flags in
+ * order, so the stop takes effect before anything else runs.
+ */
+static void
+on_syscall(uc_engine *uc, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+
+	cpu->syscall_rip = reg_read(cpu, UC_X86_REG_RIP);
+	cpu->stop_why = EMU_STOP_SYSCALL;
+	uc_emu_stop(uc);
+}
+
+static void
+raise_ud(struct emu_cpu *cpu)
+{
+	cpu->guest_event = 6;
+	cpu->event_own = true;
+	cpu->event_has_err = false;
+	cpu->event_err = 0;
+	cpu->event_pf = false;
+	cpu->stop_why = EMU_STOP_EVENT;
+}
+
 int
 emu_engine_init(struct emu_cpu *cpu)
 {
@@ -1346,6 +1373,18 @@ emu_engine_init(struct emu_cpu *cpu)
 
 	if (uc_open(UC_ARCH_X86, UC_MODE_64, &cpu->uc) != UC_ERR_OK)
 		return (ENOMEM);
+	/*
+	 * The engine decodes only what its CPU model has: the default
+	 * (qemu64) raises #UD for POPCNT, MOVBE, XSAVE and more that the
+	 * monitor's CPUID advertises.  Skylake-Server, less what the TCG
+	 * cannot do (AVX and up), matches that CPUID.
+	 */
+	if (uc_ctl_set_cpu_model(cpu->uc, UC_CPU_X86_SKYLAKE_SERVER) !=
+	    UC_ERR_OK) {
+		uc_close(cpu->uc);
+		cpu->uc = NULL;
+		return (ENOTSUP);
+	}
 	pthread_mutex_lock(&h->lock);
 	if (!h->lay_ok) {
 		if ((error = uc_layout_probe(cpu->uc, &h->lay)) == 0)
@@ -1366,7 +1405,9 @@ emu_engine_init(struct emu_cpu *cpu)
 	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INTR, on_intr, cpu,
 	    1, 0) != UC_ERR_OK ||
 	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INSN_INVALID, on_invalid, cpu,
-	    1, 0) != UC_ERR_OK) {
+	    1, 0) != UC_ERR_OK ||
+	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INSN, on_syscall, cpu,
+	    1, 0, UC_X86_INS_SYSCALL) != UC_ERR_OK) {
 		error = ENOMEM;
 		goto fail;
 	}
@@ -1834,6 +1875,16 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 				    cpu->op_insn->len);
 				continue;
 			}
+		}
+		if (cpu->stop_why == EMU_STOP_SYSCALL) {
+			vtime_fixup(cpu, lin);
+			if (emu_engine_syscall(cpu) == 0)
+				continue;
+			reg_write(cpu, UC_X86_REG_RIP, cpu->syscall_rip);
+			raise_ud(cpu);
+			if (guest_event(cpu))
+				goto exited;
+			continue;
 		}
 		if (cpu->stop_why == EMU_STOP_EVENT) {
 			vtime_fixup(cpu, lin);

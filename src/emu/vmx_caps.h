@@ -45,6 +45,10 @@
 #define MSR_X2APIC_LAST			0x8ff
 #define MSR_BNDCFGS			0xd90
 #define MSR_EFER			0xc0000080
+#define MSR_STAR			0xc0000081
+#define MSR_LSTAR			0xc0000082
+#define MSR_CSTAR			0xc0000083
+#define MSR_SFMASK			0xc0000084
 #define MSR_FSBASE			0xc0000100
 #define MSR_GSBASE			0xc0000101
 #define MSR_KERNELGSBASE		0xc0000102
