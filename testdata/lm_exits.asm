@@ -56,3 +56,43 @@ snippet 8		; 0x1200: I/O bitmaps
 snippet 9		; 0x1240
 	hlt				; HLT with HLT exiting off: activity state
 	out	0x80, al
+snippet 10		; 0x1280: POPCNT, then SYSCALL to LSTAR (see check_emu)
+	mov	rbx, 0x1234
+	popcnt	r12, rbx		; 5: the CPU model decodes it
+	mov	ecx, 0xC0000080
+	mov	eax, 0x501		; EFER: SCE | LME | LMA
+	xor	edx, edx
+	wrmsr
+	mov	ecx, 0xC0000081		; STAR: SYSCALL CS 0x08, SS 0x10
+	xor	eax, eax
+	mov	edx, 0x08
+	wrmsr
+	mov	ecx, 0xC0000082		; LSTAR
+	lea	rax, [rel .target]
+	xor	edx, edx
+	wrmsr
+	mov	ecx, 0xC0000084		; FMASK: IF and DF
+	mov	eax, 0x600
+	wrmsr
+	push	0x602			; IF, DF
+	popfq
+	syscall
+.ret:	hlt				; not reached
+.target:
+	pushfq
+	pop	r13			; RFLAGS after: IF and DF masked
+	lea	rax, [rel .ret]
+	xor	r14d, r14d
+	cmp	rcx, rax		; RCX: the return address
+	jne	.done
+	mov	ax, cs
+	cmp	ax, 0x08
+	jne	.done
+	mov	ax, ss
+	cmp	ax, 0x10
+	jne	.done
+	mov	r14d, 0xC0DE
+.done:	hlt
+snippet 14		; 0x1380: SYSCALL with EFER.SCE clear: #UD
+	syscall
+	hlt

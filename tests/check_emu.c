@@ -972,6 +972,43 @@ START_TEST(test_rdrand_without_exiting_is_deterministic)
 }
 END_TEST
 
+/*
+ * Unicorn steps over SYSCALL after calling a hook; the CPU must make the
+ * transition itself.  And its engine must decode what CPUID advertises.
+ */
+START_TEST(test_syscall_transition_and_popcnt)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x1280);
+	/* The guest's WRMSRs (EFER, STAR, LSTAR, FMASK) do not exit. */
+	memset(hostmem_ptr(fx.hm, fx.msr_bitmap, 4096), 0, 4096);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[12], 5);		/* POPCNT */
+	ck_assert_uint_eq(fx.regs.r[14], 0xC0DE);	/* RCX, CS, SS */
+	/* R11: RFLAGS before, IF and DF set; after: both masked. */
+	ck_assert_uint_eq(fx.regs.r[11] & 0x600, 0x600);
+	ck_assert_uint_eq(fx.regs.r[13] & 0x600, 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL), 0x08);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_AR) & 0x20FF, 0x209B);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_syscall_without_sce_is_ud)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x1380);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 6);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+	    6 | (3 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1380);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_interrupt_window_after_sti_shadow)
 {
 	struct fx fx;
@@ -1652,6 +1689,8 @@ emu_suite(void)
 	tcase_add_test(tc, test_tpr_shadow_and_threshold_exit);
 	tcase_add_test(tc, test_exits_wbinvd_pause_rdpmc_rdtsc_rdrand);
 	tcase_add_test(tc, test_rdrand_without_exiting_is_deterministic);
+	tcase_add_test(tc, test_syscall_transition_and_popcnt);
+	tcase_add_test(tc, test_syscall_without_sce_is_ud);
 	tcase_add_test(tc, test_interrupt_window_after_sti_shadow);
 	tcase_add_test(tc, test_interrupt_window_open_at_entry);
 	tcase_add_test(tc,
