@@ -96,3 +96,21 @@ snippet 10		; 0x1280: POPCNT, then SYSCALL to LSTAR (see check_emu)
 snippet 14		; 0x1380: SYSCALL with EFER.SCE clear: #UD
 	syscall
 	hlt
+snippet 15		; 0x13C0: self-modifying code, a hooked RDTSC replaced
+	mov	ecx, 2
+	xor	edi, edi
+.loop15:
+.site15:	rdtsc				; second time round: inc edi
+	mov	word [rel .site15], 0xC7FF
+	dec	ecx
+	jnz	.loop15
+	hlt
+snippet 16		; 0x1400: self-modifying code, a CPUID written in
+	mov	ecx, 2
+.loop16:
+.site16:	nop				; second time round: cpuid
+	nop
+	mov	word [rel .site16], 0xA20F
+	dec	ecx
+	jnz	.loop16
+	hlt

@@ -1009,6 +1009,27 @@ START_TEST(test_syscall_without_sce_is_ud)
 }
 END_TEST
 
+/*
+ * Code the guest rewrites is decoded again: a hook left on a replaced
+ * RDTSC would skip the INC that took its place, and a CPUID written over
+ * NOPs would run without its exit.
+ */
+START_TEST(test_self_modifying_code_is_decoded_again)
+{
+	struct fx fx;
+
+	ex_setup(&fx, 0x13C0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RDI], 1);
+	fx_fini(&fx);
+
+	ex_setup(&fx, 0x1400);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_CPUID);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1405);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_interrupt_window_after_sti_shadow)
 {
 	struct fx fx;
@@ -1691,6 +1712,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_rdrand_without_exiting_is_deterministic);
 	tcase_add_test(tc, test_syscall_transition_and_popcnt);
 	tcase_add_test(tc, test_syscall_without_sce_is_ud);
+	tcase_add_test(tc, test_self_modifying_code_is_decoded_again);
 	tcase_add_test(tc, test_interrupt_window_after_sti_shadow);
 	tcase_add_test(tc, test_interrupt_window_open_at_entry);
 	tcase_add_test(tc,

@@ -124,6 +124,7 @@ struct emu_block {
 };
 
 #define EMU_BLOCK_HASH	4096
+#define EMU_WP_SLOTS	8192
 
 /* What the last guest execution wants the VM-exit code to report. */
 struct emu_exit {
@@ -214,6 +215,13 @@ struct emu_cpu {
 	struct {
 		uint64_t	 va, hpa;	/* pages blocks were decoded from */
 	}			 code_pages[EMU_BLOCK_HASH];
+	/*
+	 * Host-physical pages holding decoded code, write-protected in the
+	 * engine's TLB: a store to one flushes the decode cache.  Open
+	 * addressing on page number + 1 (0 is empty).
+	 */
+	uint64_t		 wp_pages[EMU_WP_SLOTS];
+	unsigned		 wp_count;
 
 	/* An exception or interrupt raised while the guest ran */
 	int			 guest_event;	/* vector */
@@ -270,6 +278,9 @@ void	 emu_engine_fini(struct emu_cpu *);
 enum vmx_result emu_run_guest(struct emu_cpu *, struct emu_gprs *);
 void	 emu_flush_decode(struct emu_cpu *);
 void	 emu_code_page_filled(struct emu_cpu *, uint64_t va, uint64_t hpa);
+bool	 emu_wp_has(const struct emu_cpu *, uint64_t hpa);
+void	 emu_wp_add(struct emu_cpu *, uint64_t hpa);
+void	 emu_wp_clear(struct emu_cpu *);
 
 /* translate.c */
 bool	 emu_tlb_fill(uc_engine *, uint64_t va, uc_mem_type type,

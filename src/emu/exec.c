@@ -976,8 +976,71 @@ emu_flush_decode(struct emu_cpu *cpu)
 	cpu->insns = NULL;
 	memset(cpu->insn_hash, 0, sizeof(cpu->insn_hash));
 	memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
+	emu_wp_clear(cpu);
 	cpu->cur_block = NULL;
 	cpu->flush_pending = false;
+}
+
+/*
+ * Self-modifying code.  The engine retranslates code that is written,
+ * but the decode cache (which instructions are hooked, and how long they
+ * are) would go stale: a hook for a two-byte RDTSC left on what became a
+ * three-byte RDTSCP steps into the middle of it (Linux patches its own
+ * text at boot).  So every host-physical page that code was decoded from
+ * is write-protected in the engine's TLB, and the first store to one
+ * flushes the whole decode cache (emu_tlb_fill).
+ */
+static unsigned
+wp_slot(uint64_t pfn)
+{
+	return ((unsigned)((pfn * 0x9E3779B97F4A7C15ULL) >> 51) &
+	    (EMU_WP_SLOTS - 1));
+}
+
+bool
+emu_wp_has(const struct emu_cpu *cpu, uint64_t hpa)
+{
+	uint64_t key = (hpa >> 12) + 1;
+	unsigned i = wp_slot(key);
+
+	if (cpu->wp_count == 0)
+		return (false);
+	while (cpu->wp_pages[i] != 0) {
+		if (cpu->wp_pages[i] == key)
+			return (true);
+		i = (i + 1) & (EMU_WP_SLOTS - 1);
+	}
+	return (false);
+}
+
+void
+emu_wp_add(struct emu_cpu *cpu, uint64_t hpa)
+{
+	uint64_t key = (hpa >> 12) + 1;
+	unsigned i = wp_slot(key);
+
+	while (cpu->wp_pages[i] != 0) {
+		if (cpu->wp_pages[i] == key)
+			return;
+		i = (i + 1) & (EMU_WP_SLOTS - 1);
+	}
+	if (cpu->wp_count >= EMU_WP_SLOTS / 2) {
+		/* Too many code pages: start over at the next block. */
+		cpu->flush_pending = true;
+		return;
+	}
+	cpu->wp_pages[i] = key;
+	cpu->wp_count++;
+	/* Writable translations of the page may be cached: drop them. */
+	uc_ctl_flush_tlb(cpu->uc);
+}
+
+void
+emu_wp_clear(struct emu_cpu *cpu)
+{
+	if (cpu->wp_count != 0)
+		memset(cpu->wp_pages, 0, sizeof(cpu->wp_pages));
+	cpu->wp_count = 0;
 }
 
 static unsigned
@@ -1057,10 +1120,18 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	b->size = size;
 	b->mode = (uint8_t)mode;
 	b->gen = cpu->decode_gen;
-	if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &b->hpa) != 0)
+	if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &b->hpa) != 0) {
 		b->hpa = ~0ULL;
-	else
+	} else {
+		uint64_t end_hpa;
+
 		code_page_note(cpu, va, b->hpa);
+		emu_wp_add(cpu, b->hpa);
+		if (((va + size - 1) ^ va) >= 4096 &&
+		    emu_translate_probe(cpu, va + size - 1, EMU_ACC_FETCH,
+		    &end_hpa) == 0)
+			emu_wp_add(cpu, end_hpa);
+	}
 	avail = size > 4096 ? 4096 : size;
 	if ((b->ends = calloc(avail + 1, sizeof(*b->ends))) == NULL ||
 	    emu_read_guest_linear(cpu, va, buf, avail) != 0) {

@@ -592,6 +592,15 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 	}
 	result->paddr = x.hpa;
 	result->perms = xlat_perms(&x, &r);
+	if (emu_wp_has(cpu, x.hpa)) {
+		if (access == EMU_ACC_WRITE) {
+			/* Code is being written: decode it all again. */
+			emu_wp_clear(cpu);
+			cpu->flush_pending = true;
+		} else {
+			result->perms &= ~UC_PROT_WRITE;
+		}
+	}
 	if (access == EMU_ACC_FETCH)
 		emu_code_page_filled(cpu, va, x.hpa);
 	return (true);
