@@ -977,6 +977,11 @@ emu_flush_decode(struct emu_cpu *cpu)
 	memset(cpu->insn_hash, 0, sizeof(cpu->insn_hash));
 	memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
 	emu_wp_clear(cpu);
+	/* The deadline's code hook may sit on code about to change. */
+	if (cpu->deadline_hooked)
+		uc_hook_del(cpu->uc, cpu->deadline_hook);
+	cpu->deadline_hooked = false;
+	cpu->deadline_at = ~0ULL;
 	cpu->cur_block = NULL;
 	cpu->flush_pending = false;
 }
@@ -1228,8 +1233,17 @@ block_stop(struct emu_cpu *cpu, uint64_t va)
 static void
 deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 {
-	uint64_t k = cpu->deadline - cpu->vtime_block, at;
+	uint64_t k, at;
 
+	/*
+	 * A deadline already behind the block's start (its code hook was
+	 * lost when the code around it was rewritten) is taken here, late
+	 * by at most that block but the same in every run.
+	 */
+	k = cpu->deadline > cpu->vtime_block ?
+	    cpu->deadline - cpu->vtime_block : 0;
+	if (k > b->ninsn)
+		k = b->ninsn;
 	if (k == 0) {
 		cpu->vtime = cpu->vtime_block;
 		cpu->cur_block = NULL;
