@@ -89,6 +89,9 @@ ept_translate(struct emu_cpu *cpu, uint64_t gpa, int access, uint64_t *hpa,
 	int level, shift;
 	uint64_t ea;
 
+	if (cpu->svm_guest)
+		return (npt_translate(cpu, gpa, access, hpa, gla, gla_valid,
+		    paging_struct));
 	if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT)) {
 		*hpa = gpa;
 		return (EPT_R | EPT_W | EPT_X);
@@ -442,6 +445,9 @@ emu_vpid_tag(struct emu_cpu *cpu)
 uint64_t
 emu_eptp_tag(struct emu_cpu *cpu)
 {
+	/* AMD tags translations by ASID alone: nCR3 is not part of it. */
+	if (cpu->svm_guest)
+		return (0);
 	return ((cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT) ?
 	    (cpu->eptp & ADDR_MASK) : 0);
 }
