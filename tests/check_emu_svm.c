@@ -1098,6 +1098,43 @@ START_TEST(test_guest_state_round_trip_and_host_state_kept)
 }
 END_TEST
 
+/* A real-mode guest, as vmd's flat 16-bit reset state gives one. */
+START_TEST(test_real_mode_guest_ioio_a16)
+{
+	struct sfx fx;
+	static const uint8_t code[] = {
+		0xB8, 0x34, 0x12,	/* mov ax, 0x1234 */
+		0xE6, 0x80,		/* out 0x80, al */
+		0xF4			/* hlt */
+	};
+	int i;
+
+	sfx_init(&fx, 0x7C00);
+	memcpy(fx.ram + 0x7C00, code, sizeof(code));
+	for (i = 0; i < 4; i++)
+		sseg(&fx, VMCB_ES + 16 * i, 0, 0x93, 0xFFFF, 0);
+	sseg(&fx, VMCB_CS, 0x0700, 0x9B, 0xFFFF, 0x7000);
+	sseg(&fx, VMCB_IDTR, 0, 0, 0x3FF, 0);
+	s64(&fx, VMCB_CR0, CR0_ET | CR0_NE);
+	s64(&fx, VMCB_CR4, 0);
+	s64(&fx, VMCB_CR3, 0);
+	s64(&fx, VMCB_EFER, EFER_SVME);
+	s64(&fx, VMCB_RIP, 0x0C00);
+	s64(&fx, VMCB_RSP, 0x7000);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_IOIO);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1), (0x80ULL << 16) |
+	    SVM_IOIO_SZ8 | SVM_IOIO_A16);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO2), 0x0C05);
+	ck_assert_uint_eq(v64(&fx, VMCB_RAX), 0x1234);
+	ck_assert_uint_eq(vmcb_read(fx.vmcb, VMCB_CPL, 1), 0);
+	ck_assert_uint_eq(v64(&fx, VMCB_EFER), EFER_SVME);
+	sfx_skip(&fx);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_HLT);
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), 0x0C05);
+	sfx_fini(&fx);
+}
+END_TEST
+
 static Suite *
 svm_suite(void)
 {
@@ -1138,6 +1175,7 @@ svm_suite(void)
 	tcase_add_test(tc, test_page_fault_intercept_exitinfo);
 	tcase_add_test(tc, test_shutdown_on_triple_fault);
 	tcase_add_test(tc, test_guest_state_round_trip_and_host_state_kept);
+	tcase_add_test(tc, test_real_mode_guest_ioio_a16);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("npt");
