@@ -199,6 +199,8 @@ struct svm_cpu {
 	bool		 np;
 	struct svm_check_failure failure;
 	bool		 failed;
+	uint8_t		 ctl_key[0x140];  /* what the shadow's controls came from */
+	bool		 ctl_key_valid;
 };
 
 bool	 svm_msr_intercepted(struct emu_cpu *, uint32_t msr, int write);

@@ -317,6 +317,45 @@ virq_pending(const uint8_t *eff)
 	return ((v & VMCB_V_IGN_TPR) || prio > (unsigned)(v & 0xF));
 }
 
+/*
+ * What shadow_controls() reads: the control area, the guest's EFER and
+ * CR0 (long mode), and the host state the exit restores.
+ */
+struct svm_ctl_key {
+	uint8_t		 ctl[VMCB_INSN_LEN];
+	uint64_t	 efer, cr0;
+	uint64_t	 host[10];
+	uint64_t	 shadow_pa;
+};
+
+static bool
+controls_current(struct emu_cpu *cpu, struct svm_cpu *s)
+{
+	struct svm_ctl_key k;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.ctl, s->eff, sizeof(k.ctl));
+	k.efer = vmcb_get64(s->eff, VMCB_EFER);
+	k.cr0 = vmcb_get64(s->eff, VMCB_CR0);
+	k.host[0] = cpu->cr0;
+	k.host[1] = cpu->cr3;
+	k.host[2] = cpu->cr4;
+	k.host[3] = cpu->msr.efer;
+	k.host[4] = cpu->msr.pat;
+	k.host[5] = cpu->msr.sysenter_cs;
+	k.host[6] = cpu->msr.sysenter_esp;
+	k.host[7] = cpu->msr.sysenter_eip;
+	k.host[8] = cpu->msr.fsbase;
+	k.host[9] = cpu->msr.gsbase;
+	k.shadow_pa = s->shadow_pa;
+	if (s->ctl_key_valid && memcmp(&k, s->ctl_key, sizeof(k)) == 0)
+		return (true);
+	_Static_assert(sizeof(k) <= sizeof(s->ctl_key), "ctl_key size");
+	memcpy(s->ctl_key, &k, sizeof(k));
+	s->ctl_key_valid = true;
+	return (false);
+}
+
 /* The VMX controls that make the engine stop where SVM intercepts. */
 static void
 shadow_controls(struct emu_cpu *cpu, struct svm_cpu *s)
@@ -753,7 +792,9 @@ svm_vmrun(struct emu_cpu *cpu, uint64_t pa, struct emu_gprs *regs)
 	cpu->vmcs = hostmem_ptr(cpu->host->mem, s->shadow_pa, VMCS_REGION_SIZE);
 	cpu->vmcs_pa = s->shadow_pa;
 	cpu->svm_guest = true;
-	shadow_controls(cpu, s);
+	/* Rewriting the shadow's controls costs more than comparing them. */
+	if (!controls_current(cpu, s))
+		shadow_controls(cpu, s);
 	if (guest_changed(cpu, s, pa)) {
 		shadow_guest_state(cpu, s);
 		cpu->guest_dirty = true;
@@ -791,6 +832,7 @@ svm_vmrun(struct emu_cpu *cpu, uint64_t pa, struct emu_gprs *regs)
 		 */
 		vintr = vmcb_get64(s->eff, VMCB_VINTR);
 		vmcb_set64(s->eff, VMCB_VINTR, vintr & ~VMCB_V_IRQ);
+		s->ctl_key_valid = false;
 		shadow_controls(cpu, s);
 		sh(cpu, VMCS_ENTRY_INTERRUPTION_INFO, (1U << 31) |
 		    (uint32_t)((vintr & VMCB_V_INTR_VECTOR_MASK) >>
