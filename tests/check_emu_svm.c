@@ -1017,6 +1017,32 @@ START_TEST(test_tlb_control_flush_all_and_invlpga)
 }
 END_TEST
 
+/*
+ * The nested mapping of the code page goes without a flush: the ASID's
+ * TLB still reaches it, so new code there runs, and its intercepts exit.
+ */
+START_TEST(test_stale_code_translation_still_intercepts)
+{
+	struct sfx fx;
+
+	sfx_init(&fx, 0x1000);
+	emu_cpu_set_host_tick(fx.cpu, 1000);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_INTR);
+	*npt_leaf(&fx, 0x1000) = 0;
+	s64(&fx, VMCB_RIP, 0x1040);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_IOIO);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1) >> 16, 0x80);
+	/* Flushed, the fetch itself faults. */
+	vmcb_write(fx.vmcb, VMCB_TLB_CONTROL, 1, VMCB_TLB_FLUSH_ASID);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_NPF);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1), SVM_NPF_US | SVM_NPF_ID |
+	    SVM_NPF_GUEST_FINAL);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO2), 0x1040);
+	ck_assert_uint_eq(vmcb_read(fx.vmcb, VMCB_INSN_LEN, 1), 0);
+	sfx_fini(&fx);
+}
+END_TEST
+
 /* VMCB clean bits (APM §15.15) */
 
 START_TEST(test_clean_bits_use_cached_fields)
@@ -1197,6 +1223,7 @@ svm_suite(void)
 	tc = tcase_create("tlb");
 	tcase_add_test(tc, test_asid_tlb_stale_until_tlb_control_flush);
 	tcase_add_test(tc, test_tlb_control_flush_all_and_invlpga);
+	tcase_add_test(tc, test_stale_code_translation_still_intercepts);
 	tcase_add_test(tc, test_clean_bits_use_cached_fields);
 	tcase_add_test(tc, test_clean_bits_ignored_for_another_vmcb);
 	suite_add_tcase(s, tc);

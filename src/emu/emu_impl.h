@@ -340,6 +340,8 @@ int	 ept_translate(struct emu_cpu *, uint64_t gpa, int access,
 	    uint64_t *hpa, uint64_t gla, bool gla_valid, bool paging_struct);
 int	 emu_read_guest_linear(struct emu_cpu *, uint64_t va, void *buf,
 	    size_t len);
+int	 emu_read_guest_code(struct emu_cpu *, uint64_t va, void *buf,
+	    size_t len);
 void	 emu_map_hpa(struct emu_cpu *, uint64_t hpa);
 int	 emu_translate_probe(struct emu_cpu *, uint64_t va, int access,
 	    uint64_t *hpa);

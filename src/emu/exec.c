@@ -1225,7 +1225,7 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		code_page_note(cpu, va, b->hpa);
 	avail = size > 4096 ? 4096 : size;
 	if ((b->ends = calloc(avail + 1, sizeof(*b->ends))) == NULL ||
-	    emu_read_guest_linear(cpu, va, buf, avail) != 0) {
+	    emu_read_guest_code(cpu, va, buf, avail) != 0) {
 		free(b->ends);
 		free(b);
 		return (NULL);
@@ -1399,8 +1399,22 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	}
 	if (b == NULL) {
 		mode = engine_mode(cpu);
-		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL)
+		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL) {
+			/*
+			 * A fresh walk cannot read what the engine runs (a
+			 * stale TLB entry it still uses): count the block as
+			 * one instruction, so timed exits still come.
+			 */
+			cpu->cur_block = NULL;
+			if (cpu->vtime + 1 > cpu->deadline) {
+				deadline_exit(cpu);
+				cpu->stop_why = EMU_STOP_EXIT;
+				block_stop(cpu, va);
+				return;
+			}
+			cpu->vtime++;
 			return;
+		}
 		b->next = cpu->blocks[h];
 		cpu->blocks[h] = b;
 		if (hooked) {

@@ -597,6 +597,42 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 }
 
 /*
+ * Read code as the engine fetches it: through the current context's
+ * cached translation when the TLB holds one (a stale one included, as
+ * the engine runs from it), else by a fresh walk.  0 or -1.
+ */
+int
+emu_read_guest_code(struct emu_cpu *cpu, uint64_t va, void *buf, size_t len)
+{
+	const struct emu_xlat *c;
+	struct walk_regs r;
+	uint8_t *out = buf;
+	size_t chunk;
+	uint64_t hpa;
+	void *p;
+
+	walk_regs(cpu, &r);
+	while (len > 0) {
+		chunk = 4096 - (va & 0xFFF);
+		if (chunk > len)
+			chunk = len;
+		c = tlb_lookup(cpu->tlb, emu_vpid_tag(cpu), emu_eptp_tag(cpu),
+		    !(r.cr0 & CR0_PG), va);
+		if (c != NULL)
+			hpa = c->hpa | (va & 0xFFF);
+		else if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &hpa) != 0)
+			return (-1);
+		if ((p = hostmem_ptr(cpu->host->mem, hpa, chunk)) == NULL)
+			return (-1);
+		memcpy(out, p, chunk);
+		out += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return (0);
+}
+
+/*
  * Translate linear va as the guest would for an access, with no side
  * effects (no A/D updates, no exit recorded, no caching): for decoding
  * instructions and for the CPU's own accesses during event delivery.
