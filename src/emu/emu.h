@@ -79,8 +79,25 @@ struct vmx_invvpid_desc {
 	uint64_t	linear;
 };
 
+/*
+ * The vendor of a host's CPU: profile "amd" gives an AMD-V CPU (SVM
+ * instructions, VMX ones #UD), every other profile a VT-x CPU.
+ */
+enum emu_vendor {
+	EMU_VENDOR_INTEL = 0,
+	EMU_VENDOR_AMD
+};
+
+/* Results of an SVM instruction (APM Vol. 2 §15.5, §15.9). */
+enum svm_result {
+	SVM_SUCCEED = 0,	/* done; for VMRUN: a #VMEXIT, EXITCODE in the VMCB */
+	SVM_FAULT_UD,		/* the instruction raised #UD */
+	SVM_FAULT_GP		/* the instruction raised #GP(0) */
+};
+
 /* Host (machine) */
 struct emu_host	*emu_host_create(const char *profile, int *errorp);
+enum emu_vendor	 emu_host_vendor(struct emu_host *);
 void		 emu_host_destroy(struct emu_host *);
 struct hostmem	*emu_host_mem(struct emu_host *);
 const struct vmx_caps *emu_host_caps(struct emu_host *);
@@ -109,6 +126,22 @@ enum vmx_result	 vmx_invept(struct emu_cpu *, uint64_t type,
 		    const struct vmx_invept_desc *);
 enum vmx_result	 vmx_invvpid(struct emu_cpu *, uint64_t type,
 		    const struct vmx_invvpid_desc *);
+
+/*
+ * SVM instructions.  VMRUN takes the VMCB's host-physical address (rAX on
+ * hardware) and the guest GPRs but RAX and RSP, which are in the VMCB; it
+ * returns at the #VMEXIT with the GPRs the guest left and the exit in the
+ * VMCB (EXITCODE VMEXIT_INVALID when a consistency check failed).
+ */
+enum svm_result	 svm_vmrun(struct emu_cpu *, uint64_t vmcb_pa,
+		    struct emu_gprs *);
+enum svm_result	 svm_vmload(struct emu_cpu *, uint64_t vmcb_pa);
+enum svm_result	 svm_vmsave(struct emu_cpu *, uint64_t vmcb_pa);
+enum svm_result	 svm_stgi(struct emu_cpu *);
+enum svm_result	 svm_clgi(struct emu_cpu *);
+enum svm_result	 svm_invlpga(struct emu_cpu *, uint64_t va, uint32_t asid);
+/* Why the last VMRUN gave VMEXIT_INVALID, for people. */
+void		 svm_explain_vmrun_failure(struct emu_cpu *, FILE *);
 
 /* The VM-instruction error of the current VMCS after VMX_FAIL_VALID. */
 uint32_t	 vmx_last_error(struct emu_cpu *);

@@ -33,6 +33,7 @@
 #include "vmcs_fields.h"
 #include "vmx_caps.h"
 #include "vmentry.h"
+#include "svm_vmcb.h"
 
 #define VMCS_PA_NONE		0xFFFFFFFFFFFFFFFFULL
 /* Launch state, kept in the last dword of the VMCS region. */
@@ -141,6 +142,9 @@ struct emu_exit {
 	uint32_t	 idt_info;	/* IDT-vectoring information */
 	uint32_t	 idt_err;
 	uint64_t	 io_rcx, io_rsi, io_rdi, io_rip;
+	/* An SVM guest's exit recorded in SVM terms (svm.c maps the rest). */
+	bool		 svm_direct;
+	uint64_t	 svm_code, svm_info1;
 };
 
 struct emu_host {
@@ -149,7 +153,65 @@ struct emu_host {
 	struct uc_layout	 lay;		/* [I] once probed */
 	pthread_mutex_t		 lock;
 	int			 lay_ok;	/* [lock] */
+	enum emu_vendor		 vendor;	/* [I] */
 };
+
+struct svm_check_failure;
+
+/* One VMRUN consistency check (svm_checks.c). */
+struct svm_check_rule {
+	const char *name;	/* e.g. "cr0_cd_nw" */
+	const char *apm;	/* APM Vol. 2 section, e.g. "15.5.1" */
+	const char *what;	/* one line */
+	/* 0 pass, -1 fail (fills detail) */
+	int (*check)(const uint8_t *vmcb, struct svm_check_failure *);
+};
+
+struct svm_check_failure {
+	const struct svm_check_rule *rule;
+	char		 detail[160];
+};
+
+extern const struct svm_check_rule svm_check_rules[];
+extern const size_t svm_check_nrules;
+int	 svm_check_vmrun(const uint8_t *vmcb, struct svm_check_failure *);
+
+/*
+ * A CPU's SVM state (svm.c).  The engine runs an SVM guest through the
+ * same machinery as a VMX one: VMRUN writes the guest state and the
+ * controls the intercepts imply into a private VMCS-format page (the
+ * "shadow", never visible to software), and the #VMEXIT maps what the
+ * engine recorded back into the VMCB in the APM's terms.
+ */
+struct svm_cpu {
+	uint64_t	 vm_cr, hsave_pa;
+	bool		 gif;
+	uint64_t	 shadow_pa;	/* shadow VMCS page, MSR list after */
+	uint64_t	 held_pa;	/* VMCB whose guest the engine holds */
+	bool		 held_valid;
+	bool		 vmload_dirty;	/* VMLOAD changed the loaded state */
+	uint8_t		 eff[VMCB_SIZE];  /* this VMRUN's effective VMCB */
+	uint8_t		 cache[VMCB_SIZE]; /* as written at the last #VMEXIT */
+	uint64_t	 cache_pa;
+	bool		 cache_valid;
+	uint8_t		 loaded[VMCB_SIZE]; /* VMLOAD/VMSAVE state, VMCB layout */
+	/* The effective controls of the running guest. */
+	uint32_t	 icr, idr, iexc, imisc1, imisc2;
+	uint64_t	 iopm, msrpm, ncr3;
+	bool		 np;
+	struct svm_check_failure failure;
+	bool		 failed;
+	uint8_t		 ctl_key[0x140];  /* what the shadow's controls came from */
+	bool		 ctl_key_valid;
+};
+
+bool	 svm_msr_intercepted(struct emu_cpu *, uint32_t msr, int write);
+bool	 svm_io_intercepted(struct emu_cpu *, unsigned port, unsigned size);
+int	 svm_rdmsr(struct emu_cpu *, uint32_t msr, uint64_t *);
+int	 svm_wrmsr(struct emu_cpu *, uint32_t msr, uint64_t);
+void	 svm_cpu_fini(struct emu_cpu *);
+int	 npt_translate(struct emu_cpu *, uint64_t gpa, int access,
+	    uint64_t *hpa, uint64_t gla, bool gla_valid, bool paging_struct);
 
 struct emu_cpu {
 	struct emu_host		*host;		/* [I] */
@@ -259,6 +321,10 @@ struct emu_cpu {
 	void			*stale_arg;
 	uint64_t		 stale_count;
 	atomic_int		 kicked;
+
+	/* AMD-V */
+	struct svm_cpu		*svm;		/* NULL until first needed */
+	bool			 svm_guest;	/* the engine's guest is SVM's */
 };
 
 /* vmcs.c-style access to the current VMCS (no checks: callers validate). */
@@ -288,6 +354,8 @@ bool	 emu_tlb_fill(uc_engine *, uint64_t va, uc_mem_type type,
 int	 ept_translate(struct emu_cpu *, uint64_t gpa, int access,
 	    uint64_t *hpa, uint64_t gla, bool gla_valid, bool paging_struct);
 int	 emu_read_guest_linear(struct emu_cpu *, uint64_t va, void *buf,
+	    size_t len);
+int	 emu_read_guest_code(struct emu_cpu *, uint64_t va, void *buf,
 	    size_t len);
 void	 emu_map_hpa(struct emu_cpu *, uint64_t hpa);
 int	 emu_translate_probe(struct emu_cpu *, uint64_t va, int access,

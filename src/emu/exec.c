@@ -58,6 +58,7 @@ enum insn_class {
 	IC_INVLPG,
 	IC_XSETBV,
 	IC_VMX,		/* VMCALL and the VMX instructions: always exit */
+	IC_SVM,		/* VMRUN, VMMCALL and the other SVM instructions */
 	IC_INVD,
 	IC_GETSEC,
 	IC_MWAIT,
@@ -110,6 +111,11 @@ classify(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_INVEPT: case ZYDIS_MNEMONIC_INVVPID:
 	case ZYDIS_MNEMONIC_VMFUNC:
 		return (IC_VMX);
+	case ZYDIS_MNEMONIC_VMRUN: case ZYDIS_MNEMONIC_VMMCALL:
+	case ZYDIS_MNEMONIC_VMLOAD: case ZYDIS_MNEMONIC_VMSAVE:
+	case ZYDIS_MNEMONIC_STGI: case ZYDIS_MNEMONIC_CLGI:
+	case ZYDIS_MNEMONIC_SKINIT: case ZYDIS_MNEMONIC_INVLPGA:
+		return (IC_SVM);
 	case ZYDIS_MNEMONIC_INVD:	return (IC_INVD);
 	case ZYDIS_MNEMONIC_GETSEC:	return (IC_GETSEC);
 	case ZYDIS_MNEMONIC_MWAIT:	return (IC_MWAIT);
@@ -265,6 +271,8 @@ io_exits(struct emu_cpu *cpu, unsigned port, unsigned size)
 	const uint8_t *p;
 	unsigned i, q;
 
+	if (cpu->svm_guest)
+		return (svm_io_intercepted(cpu, port, size));
 	if (!(cpu->ctl_proc & IA32_VMX_USE_IO_BITMAPS))
 		return ((cpu->ctl_proc & IA32_VMX_UNCONDITIONAL_IO_EXITING) != 0);
 	for (i = 0; i < size; i++) {
@@ -375,6 +383,8 @@ msr_exits(struct emu_cpu *cpu, uint32_t msr, int write)
 	const uint8_t *bm;
 	unsigned off;
 
+	if (cpu->svm_guest)
+		return (svm_msr_intercepted(cpu, msr, write));
 	if (!(cpu->ctl_proc & IA32_VMX_USE_MSR_BITMAPS))
 		return (true);
 	if (msr <= 0x1FFF)
@@ -743,6 +753,156 @@ privileged(enum insn_class c)
 	}
 }
 
+/*
+ * SVM: an exception the CPU raises itself for an instruction of an SVM
+ * guest (#UD for VMMCALL without its intercept, #GP above CPL 0).
+ */
+static void
+svm_raise(struct emu_cpu *cpu, int vector, bool has_err)
+{
+	cpu->guest_event = vector;
+	cpu->event_own = true;
+	cpu->event_has_err = has_err;
+	cpu->event_err = 0;
+	cpu->event_pf = false;
+	cpu->stop_why = EMU_STOP_EVENT;
+	uc_emu_stop(cpu->uc);
+}
+
+/* Record an SVM guest's exit in SVM terms (EXITCODE, EXITINFO1). */
+static void
+svm_exit(struct emu_cpu *cpu, const struct emu_insn *in, uint64_t code,
+    uint64_t info1)
+{
+	cpu->exit.svm_direct = true;
+	cpu->exit.svm_code = code;
+	cpu->exit.svm_info1 = info1;
+	insn_exit(cpu, in, VMX_EXIT_REASON_BASIC_MASK, 0);
+}
+
+/*
+ * Where an SVM guest's instruction follows AMD's rules rather than the
+ * VMX controls the shadow VMCS holds (APM Vol. 2 §15.7-§15.13): CR and
+ * DR intercepts by register (with decode assists, §15.33.1), CPUID, INVD
+ * and XSETBV only when intercepted, VMX instructions #UD, SVM
+ * instructions by their intercept bits.  Returns true when done with the
+ * instruction (an exit, a fault, or native execution).
+ */
+static bool
+svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
+{
+	const struct svm_cpu *s = cpu->svm;
+	const ZydisDecodedOperand *op = in->ops;
+	int to, n, g;
+	uint64_t v, code;
+	uint32_t bit;
+
+	switch (in->cls) {
+	case IC_CPUID:
+		return (!(s->imisc1 & SVM_INTERCEPT_CPUID));
+	case IC_INVD:
+		return (!(s->imisc1 & SVM_INTERCEPT_INVD));
+	case IC_XSETBV:
+		return (!(s->imisc2 & SVM_INTERCEPT2_XSETBV));
+	case IC_VMX:
+	case IC_GETSEC:
+		return (true);		/* #UD on an AMD CPU */
+	case IC_RDTSCP:
+		if (!(s->imisc2 & SVM_INTERCEPT2_RDTSCP))
+			return (false);
+		svm_exit(cpu, in, VMEXIT_RDTSCP, 0);
+		return (true);
+	case IC_MOVCR:
+		to = ZydisRegisterGetClass(op[0].reg.value) ==
+		    ZYDIS_REGCLASS_CONTROL;
+		n = (to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_CR0;
+		g = gpr_number(to ? op[1].reg.value : op[0].reg.value);
+		if ((s->icr >> (n + (to ? 16 : 0))) & 1) {
+			svm_exit(cpu, in, (to ? VMEXIT_CR0_WRITE :
+			    VMEXIT_CR0_READ) + (uint64_t)n, SVM_CR_VALID |
+			    (uint64_t)g);
+			return (true);
+		}
+		/* §15.9.1: a CR0 write that changes more than TS and MP. */
+		if (to && n == 0 && (s->imisc1 & SVM_INTERCEPT_CR0_SEL_WRITE)) {
+			v = reg_read(cpu, gpr_uc[g]);
+			if ((v ^ reg_read(cpu, UC_X86_REG_CR0)) &
+			    ~(CR0_TS | CR0_MP)) {
+				svm_exit(cpu, in, VMEXIT_CR0_SEL_WRITE,
+				    SVM_CR_VALID | (uint64_t)g);
+				return (true);
+			}
+		}
+		return (false);
+	case IC_CLTS:
+	case IC_LMSW:
+		if (!((s->icr >> 16) & 1))
+			return (false);
+		svm_exit(cpu, in, VMEXIT_CR0_WRITE, 0);
+		return (true);
+	case IC_MOVDR:
+		to = ZydisRegisterGetClass(op[0].reg.value) ==
+		    ZYDIS_REGCLASS_DEBUG;
+		n = (to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_DR0;
+		g = gpr_number(to ? op[1].reg.value : op[0].reg.value);
+		if ((s->idr >> (n + (to ? 16 : 0))) & 1)
+			svm_exit(cpu, in, (to ? VMEXIT_DR0_WRITE :
+			    VMEXIT_DR0_READ) + (uint64_t)n, SVM_CR_VALID |
+			    (uint64_t)g);
+		return (true);
+	case IC_SVM:
+		bit = 0;
+		switch (in->zi.mnemonic) {
+		case ZYDIS_MNEMONIC_VMRUN:
+			code = VMEXIT_VMRUN;
+			bit = SVM_INTERCEPT2_VMRUN;
+			break;
+		case ZYDIS_MNEMONIC_VMMCALL:
+			code = VMEXIT_VMMCALL;
+			bit = SVM_INTERCEPT2_VMMCALL;
+			break;
+		case ZYDIS_MNEMONIC_VMLOAD:
+			code = VMEXIT_VMLOAD;
+			bit = SVM_INTERCEPT2_VMLOAD;
+			break;
+		case ZYDIS_MNEMONIC_VMSAVE:
+			code = VMEXIT_VMSAVE;
+			bit = SVM_INTERCEPT2_VMSAVE;
+			break;
+		case ZYDIS_MNEMONIC_STGI:
+			code = VMEXIT_STGI;
+			bit = SVM_INTERCEPT2_STGI;
+			break;
+		case ZYDIS_MNEMONIC_CLGI:
+			code = VMEXIT_CLGI;
+			bit = SVM_INTERCEPT2_CLGI;
+			break;
+		case ZYDIS_MNEMONIC_SKINIT:
+			code = VMEXIT_SKINIT;
+			bit = SVM_INTERCEPT2_SKINIT;
+			break;
+		default:
+			code = VMEXIT_INVLPGA;
+			break;
+		}
+		/* Only VMMCALL may run above CPL 0 (#GP first). */
+		if (code != VMEXIT_VMMCALL && guest_cpl(cpu) > 0) {
+			svm_raise(cpu, 13, true);
+			return (true);
+		}
+		if (bit != 0 ? (s->imisc2 & bit) != 0 :
+		    (s->imisc1 & SVM_INTERCEPT_INVLPGA) != 0) {
+			svm_exit(cpu, in, code, 0);
+			return (true);
+		}
+		/* VMMCALL without its intercept; no nested SVM either. */
+		svm_raise(cpu, 6, false);
+		return (true);
+	default:
+		return (false);
+	}
+}
+
 /* The code hook on an intercepted instruction. */
 static void
 on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
@@ -773,6 +933,8 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		return;
 	if (in->cls == IC_RDPMC && !(reg_read(cpu, UC_X86_REG_CR4) & CR4_PCE) &&
 	    guest_cpl(cpu) > 0)
+		return;
+	if (cpu->svm_guest && svm_insn(cpu, in))
 		return;
 	switch (in->cls) {
 	case IC_IO:
@@ -1139,7 +1301,7 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	}
 	avail = size > 4096 ? 4096 : size;
 	if ((b->ends = calloc(avail + 1, sizeof(*b->ends))) == NULL ||
-	    emu_read_guest_linear(cpu, va, buf, avail) != 0) {
+	    emu_read_guest_code(cpu, va, buf, avail) != 0) {
 		free(b->ends);
 		free(b);
 		return (NULL);
@@ -1322,8 +1484,22 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	}
 	if (b == NULL) {
 		mode = engine_mode(cpu);
-		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL)
+		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL) {
+			/*
+			 * A fresh walk cannot read what the engine runs (a
+			 * stale TLB entry it still uses): count the block as
+			 * one instruction, so timed exits still come.
+			 */
+			cpu->cur_block = NULL;
+			if (cpu->vtime + 1 > cpu->deadline) {
+				deadline_exit(cpu);
+				cpu->stop_why = EMU_STOP_EXIT;
+				block_stop(cpu, va);
+				return;
+			}
+			cpu->vtime++;
 			return;
+		}
 		b->next = cpu->blocks[h];
 		cpu->blocks[h] = b;
 		if (hooked) {
@@ -1995,7 +2171,8 @@ exited:
 	if (cpu->exit.reason == VMX_EXIT_EPT_VIOLATION && cpu->exit.insn_len == 0)
 		cpu->exit.insn_len = insn_length_at_rip(cpu);
 	if (cpu->exit.reason == VMX_EXIT_EPT_VIOLATION && cpu->exit.gla_valid &&
-	    (cpu->exit.qual & (1ULL << 8)) &&
+	    (cpu->exit.qual & (cpu->svm_guest ? SVM_NPF_GUEST_FINAL :
+	    (1ULL << 8))) &&
 	    (cpu->exit.gla & ~0xFFFULL) == cpu->fault_page) {
 		uint64_t a = fault_address(cpu);
 

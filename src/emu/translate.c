@@ -89,6 +89,9 @@ ept_translate(struct emu_cpu *cpu, uint64_t gpa, int access, uint64_t *hpa,
 	int level, shift;
 	uint64_t ea;
 
+	if (cpu->svm_guest)
+		return (npt_translate(cpu, gpa, access, hpa, gla, gla_valid,
+		    paging_struct));
 	if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT)) {
 		*hpa = gpa;
 		return (EPT_R | EPT_W | EPT_X);
@@ -449,6 +452,9 @@ emu_vpid_tag(struct emu_cpu *cpu)
 uint64_t
 emu_eptp_tag(struct emu_cpu *cpu)
 {
+	/* AMD tags translations by ASID alone: nCR3 is not part of it. */
+	if (cpu->svm_guest)
+		return (0);
 	return ((cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT) ?
 	    (cpu->eptp & ADDR_MASK) : 0);
 }
@@ -604,6 +610,42 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 	if (access == EMU_ACC_FETCH)
 		emu_code_page_filled(cpu, va, x.hpa);
 	return (true);
+}
+
+/*
+ * Read code as the engine fetches it: through the current context's
+ * cached translation when the TLB holds one (a stale one included, as
+ * the engine runs from it), else by a fresh walk.  0 or -1.
+ */
+int
+emu_read_guest_code(struct emu_cpu *cpu, uint64_t va, void *buf, size_t len)
+{
+	const struct emu_xlat *c;
+	struct walk_regs r;
+	uint8_t *out = buf;
+	size_t chunk;
+	uint64_t hpa;
+	void *p;
+
+	walk_regs(cpu, &r);
+	while (len > 0) {
+		chunk = 4096 - (va & 0xFFF);
+		if (chunk > len)
+			chunk = len;
+		c = tlb_lookup(cpu->tlb, emu_vpid_tag(cpu), emu_eptp_tag(cpu),
+		    !(r.cr0 & CR0_PG), va);
+		if (c != NULL)
+			hpa = c->hpa | (va & 0xFFF);
+		else if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &hpa) != 0)
+			return (-1);
+		if ((p = hostmem_ptr(cpu->host->mem, hpa, chunk)) == NULL)
+			return (-1);
+		memcpy(out, p, chunk);
+		out += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return (0);
 }
 
 /*

@@ -38,7 +38,13 @@ emu_host_create(const char *profile, int *errorp)
 {
 	struct emu_host *h;
 	const struct vmx_caps *caps;
+	enum emu_vendor vendor = EMU_VENDOR_INTEL;
 
+	/* An AMD CPU keeps the default VMX table only for its CR/MSR data. */
+	if (profile != NULL && strcmp(profile, "amd") == 0) {
+		vendor = EMU_VENDOR_AMD;
+		profile = NULL;
+	}
 	if ((caps = vmx_caps_profile(profile)) == NULL) {
 		*errorp = EINVAL;
 		return (NULL);
@@ -48,6 +54,7 @@ emu_host_create(const char *profile, int *errorp)
 		return (NULL);
 	}
 	h->caps = caps;
+	h->vendor = vendor;
 	pthread_mutex_init(&h->lock, NULL);
 	if ((h->mem = hostmem_create()) == NULL) {
 		free(h);
@@ -72,6 +79,12 @@ struct hostmem *
 emu_host_mem(struct emu_host *h)
 {
 	return (h->mem);
+}
+
+enum emu_vendor
+emu_host_vendor(struct emu_host *h)
+{
+	return (h->vendor);
 }
 
 const struct vmx_caps *
@@ -133,6 +146,7 @@ emu_cpu_destroy(struct emu_cpu *cpu)
 {
 	if (cpu == NULL)
 		return;
+	svm_cpu_fini(cpu);
 	emu_engine_fini(cpu);
 	tlb_destroy(cpu->tlb);
 	pthread_mutex_destroy(&cpu->halt_lock);
@@ -221,7 +235,11 @@ int
 emu_rdmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t *v)
 {
 	uint64_t *p;
+	int error;
 
+	if (cpu->host->vendor == EMU_VENDOR_AMD &&
+	    (error = svm_rdmsr(cpu, msr, v)) >= 0)
+		return (error);
 	if (vmx_caps_rdmsr(cpu->host->caps, msr, v) == 0)
 		return (0);
 	if (msr == 0x10) {		/* IA32_TIME_STAMP_COUNTER */
@@ -239,7 +257,11 @@ int
 emu_wrmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t v)
 {
 	uint64_t *p;
+	int error;
 
+	if (cpu->host->vendor == EMU_VENDOR_AMD &&
+	    (error = svm_wrmsr(cpu, msr, v)) >= 0)
+		return (error);
 	if (msr == MSR_IA32_FEATURE_CONTROL &&
 	    (cpu->msr.feature_control & IA32_FEATURE_CONTROL_LOCK))
 		return (EINVAL);
@@ -310,6 +332,8 @@ vmx_ud(struct emu_cpu *cpu)
 enum vmx_result
 vmx_vmxon(struct emu_cpu *cpu, uint64_t pa)
 {
+	if (cpu->host->vendor == EMU_VENDOR_AMD)
+		return (VMX_FAULT_UD);		/* no VMX on an AMD CPU */
 	const struct vmx_caps *caps = cpu->host->caps;
 	uint32_t rev;
 
