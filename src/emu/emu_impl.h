@@ -271,6 +271,8 @@ struct emu_cpu {
 	/* Decode cache */
 	struct emu_block	*blocks[EMU_BLOCK_HASH];
 	struct emu_insn		*insns;		/* hooked instructions */
+	struct emu_insn		*insn_grave;	/* unhooked, not yet freed */
+	bool			 tb_flush_needed;
 	struct emu_insn		*insn_hash[EMU_BLOCK_HASH];
 	bool			 flush_pending;	/* redecode at next block */
 	uint32_t		 decode_gen;	/* bumped when VA->HPA changed */

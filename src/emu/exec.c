@@ -82,6 +82,7 @@ struct emu_insn {
 	ZydisDecodedOperand	 ops[ZYDIS_MAX_OPERAND_COUNT];
 	struct emu_insn	*next;		/* all hooked instructions */
 	struct emu_insn	*hnext;		/* hash chain by address */
+	bool		 dead;		/* unhooked, awaiting the TB flush */
 };
 
 static enum insn_class
@@ -913,6 +914,8 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 
 	(void)uc;
 	(void)size;
+	if (in->dead)
+		return;
 	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE) {
 		uc_emu_stop(cpu->uc);
 		return;
@@ -1130,18 +1133,29 @@ emu_flush_decode(struct emu_cpu *cpu)
 		}
 		cpu->blocks[i] = NULL;
 	}
+	/*
+	 * Translated blocks keep calling a deleted code hook's callback
+	 * until they are flushed: the records stay, marked dead, until the
+	 * run loop has flushed the translation cache (emu_flush_tbs).
+	 */
 	for (in = cpu->insns; in != NULL; in = nin) {
 		nin = in->next;
 		uc_hook_del(cpu->uc, in->hook);
-		free(in);
+		in->dead = true;
+		in->next = cpu->insn_grave;
+		cpu->insn_grave = in;
 	}
+	if (cpu->insns != NULL)
+		cpu->tb_flush_needed = true;
 	cpu->insns = NULL;
 	memset(cpu->insn_hash, 0, sizeof(cpu->insn_hash));
 	memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
 	emu_wp_clear(cpu);
 	/* The deadline's code hook may sit on code about to change. */
-	if (cpu->deadline_hooked)
+	if (cpu->deadline_hooked) {
 		uc_hook_del(cpu->uc, cpu->deadline_hook);
+		cpu->tb_flush_needed = true;
+	}
 	cpu->deadline_hooked = false;
 	cpu->deadline_at = ~0ULL;
 	cpu->cur_block = NULL;
@@ -1682,12 +1696,33 @@ fail:
 	return (error);
 }
 
+/*
+ * Outside the engine: drop every translated block, so that none calls a
+ * hook deleted by emu_flush_decode, then free the dead hook records.
+ */
+static void
+emu_flush_tbs(struct emu_cpu *cpu)
+{
+	struct emu_insn *in, *nin;
+
+	if (cpu->tb_flush_needed) {
+		uc_ctl_flush_tb(cpu->uc);
+		cpu->tb_flush_needed = false;
+	}
+	for (in = cpu->insn_grave; in != NULL; in = nin) {
+		nin = in->next;
+		free(in);
+	}
+	cpu->insn_grave = NULL;
+}
+
 void
 emu_engine_fini(struct emu_cpu *cpu)
 {
 	if (cpu->uc == NULL)
 		return;
 	emu_flush_decode(cpu);
+	emu_flush_tbs(cpu);
 	uc_context_free(cpu->ctx);
 	uc_close(cpu->uc);
 	cpu->uc = NULL;
@@ -2110,6 +2145,8 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			continue;
 		}
 		rip = reg_read(cpu, UC_X86_REG_RIP);
+		if (cpu->tb_flush_needed)
+			emu_flush_tbs(cpu);
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
 		if (cpu->block_stopped) {
 			cpu->block_stopped = false;
