@@ -120,12 +120,14 @@ struct emu_block {
 	bool		 shadow;	/* ends with STI, MOV SS or POP SS */
 	uint16_t	*ends;		/* [ninsn] end offset of each insn */
 	uint64_t	 hpa;		/* where its first byte was */
+	uint64_t	 hpa_end;	/* page of its last byte (or ~0) */
 	uint32_t	 gen;		/* decode_gen it was last checked in */
 	struct emu_block *next;		/* hash chain */
 };
 
 #define EMU_BLOCK_HASH	4096
 #define EMU_WP_SLOTS	8192
+#define EMU_SMC_MAX	8
 
 /* What the last guest execution wants the VM-exit code to report. */
 struct emu_exit {
@@ -286,6 +288,8 @@ struct emu_cpu {
 	 */
 	uint64_t		 wp_pages[EMU_WP_SLOTS];
 	unsigned		 wp_count;
+	uint64_t		 smc_pages[EMU_SMC_MAX];	/* written */
+	unsigned		 smc_count;
 
 	/* An exception or interrupt raised while the guest ran */
 	int			 guest_event;	/* vector */
@@ -349,6 +353,7 @@ void	 emu_code_page_filled(struct emu_cpu *, uint64_t va, uint64_t hpa);
 bool	 emu_wp_has(const struct emu_cpu *, uint64_t hpa);
 void	 emu_wp_add(struct emu_cpu *, uint64_t hpa);
 void	 emu_wp_clear(struct emu_cpu *);
+void	 emu_wp_written(struct emu_cpu *, uint64_t hpa);
 
 /* translate.c */
 bool	 emu_tlb_fill(uc_engine *, uint64_t va, uc_mem_type type,

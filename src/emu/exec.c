@@ -83,6 +83,7 @@ struct emu_insn {
 	struct emu_insn	*next;		/* all hooked instructions */
 	struct emu_insn	*hnext;		/* hash chain by address */
 	bool		 dead;		/* unhooked, awaiting the TB flush */
+	uint64_t	 hpa;		/* host-physical address of its page */
 };
 
 static enum insn_class
@@ -1178,20 +1179,49 @@ wp_slot(uint64_t pfn)
 	    (EMU_WP_SLOTS - 1));
 }
 
+#define WP_TOMBSTONE	(~0ULL)		/* a page taken out of the set */
+
+static unsigned
+wp_find(const struct emu_cpu *cpu, uint64_t key)
+{
+	unsigned i = wp_slot(key);
+
+	while (cpu->wp_pages[i] != 0) {
+		if (cpu->wp_pages[i] == key)
+			return (i);
+		i = (i + 1) & (EMU_WP_SLOTS - 1);
+	}
+	return (EMU_WP_SLOTS);
+}
+
 bool
 emu_wp_has(const struct emu_cpu *cpu, uint64_t hpa)
 {
-	uint64_t key = (hpa >> 12) + 1;
-	unsigned i = wp_slot(key);
-
 	if (cpu->wp_count == 0)
 		return (false);
-	while (cpu->wp_pages[i] != 0) {
-		if (cpu->wp_pages[i] == key)
-			return (true);
-		i = (i + 1) & (EMU_WP_SLOTS - 1);
+	return (wp_find(cpu, (hpa >> 12) + 1) != EMU_WP_SLOTS);
+}
+
+/*
+ * A store hit a write-protected code page (emu_tlb_fill): the page leaves
+ * the set, the store goes ahead, and the blocks and hooks decoded from it
+ * go at the next block start (emu_smc_invalidate).
+ */
+void
+emu_wp_written(struct emu_cpu *cpu, uint64_t hpa)
+{
+	unsigned i = wp_find(cpu, (hpa >> 12) + 1), k;
+
+	if (i != EMU_WP_SLOTS)
+		cpu->wp_pages[i] = WP_TOMBSTONE;
+	for (k = 0; k < cpu->smc_count; k++)
+		if (cpu->smc_pages[k] == (hpa & ~0xFFFULL))
+			return;
+	if (cpu->smc_count == EMU_SMC_MAX) {
+		cpu->flush_pending = true;	/* too many: start over */
+		return;
 	}
-	return (false);
+	cpu->smc_pages[cpu->smc_count++] = hpa & ~0xFFFULL;
 }
 
 void
@@ -1200,11 +1230,10 @@ emu_wp_add(struct emu_cpu *cpu, uint64_t hpa)
 	uint64_t key = (hpa >> 12) + 1;
 	unsigned i = wp_slot(key);
 
-	while (cpu->wp_pages[i] != 0) {
-		if (cpu->wp_pages[i] == key)
-			return;
+	if (wp_find(cpu, key) != EMU_WP_SLOTS)
+		return;
+	while (cpu->wp_pages[i] != 0 && cpu->wp_pages[i] != WP_TOMBSTONE)
 		i = (i + 1) & (EMU_WP_SLOTS - 1);
-	}
 	if (cpu->wp_count >= EMU_WP_SLOTS / 2) {
 		/* Too many code pages: start over at the next block. */
 		cpu->flush_pending = true;
@@ -1222,6 +1251,7 @@ emu_wp_clear(struct emu_cpu *cpu)
 	if (cpu->wp_count != 0)
 		memset(cpu->wp_pages, 0, sizeof(cpu->wp_pages));
 	cpu->wp_count = 0;
+	cpu->smc_count = 0;
 }
 
 static unsigned
@@ -1301,6 +1331,7 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	b->size = size;
 	b->mode = (uint8_t)mode;
 	b->gen = cpu->decode_gen;
+	b->hpa_end = ~0ULL;
 	if (emu_translate_probe(cpu, va, EMU_ACC_FETCH, &b->hpa) != 0) {
 		b->hpa = ~0ULL;
 	} else {
@@ -1310,8 +1341,10 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		emu_wp_add(cpu, b->hpa);
 		if (((va + size - 1) ^ va) >= 4096 &&
 		    emu_translate_probe(cpu, va + size - 1, EMU_ACC_FETCH,
-		    &end_hpa) == 0)
+		    &end_hpa) == 0) {
 			emu_wp_add(cpu, end_hpa);
+			b->hpa_end = end_hpa;
+		}
 	}
 	avail = size > 4096 ? 4096 : size;
 	if ((b->ends = calloc(avail + 1, sizeof(*b->ends))) == NULL ||
@@ -1331,6 +1364,9 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		if (cls != IC_NONE && (in = calloc(1, sizeof(*in))) != NULL) {
 			in->cpu = cpu;
 			in->va = va + off;
+			in->hpa = (((va + off) ^ va) < 4096 &&
+			    ((va + off) & ~0xFFFULL) == (va & ~0xFFFULL)) ?
+			    b->hpa : b->hpa_end;
 			in->cls = cls;
 			in->mode = (uint8_t)mode;
 			in->len = zi.length;
@@ -1455,6 +1491,67 @@ on_deadline(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	uc_emu_stop(uc);
 }
 
+static bool
+smc_hit(const struct emu_cpu *cpu, uint64_t hpa)
+{
+	unsigned k;
+
+	if (hpa == ~0ULL)
+		return (false);
+	for (k = 0; k < cpu->smc_count; k++)
+		if (cpu->smc_pages[k] == (hpa & ~0xFFFULL))
+			return (true);
+	return (false);
+}
+
+/*
+ * Forget the blocks and hooks decoded from the pages stores were made
+ * to (emu_wp_written), and their translations.  The hook records stay,
+ * dead, until the run loop is outside the engine (emu_flush_tbs).
+ */
+static void
+emu_smc_invalidate(struct emu_cpu *cpu)
+{
+	struct emu_block *b, **bp;
+	struct emu_insn *in, **ip, **hp;
+	size_t i;
+
+	for (i = 0; i < EMU_BLOCK_HASH; i++) {
+		for (bp = &cpu->blocks[i]; (b = *bp) != NULL; ) {
+			if (smc_hit(cpu, b->hpa) || smc_hit(cpu, b->hpa_end)) {
+				*bp = b->next;
+				uc_ctl_remove_cache(cpu->uc, b->va,
+				    b->va + b->size);
+				free(b->ends);
+				free(b);
+			} else {
+				bp = &b->next;
+			}
+		}
+	}
+	for (ip = &cpu->insns; (in = *ip) != NULL; ) {
+		if (!smc_hit(cpu, in->hpa)) {
+			ip = &in->next;
+			continue;
+		}
+		*ip = in->next;
+		for (hp = &cpu->insn_hash[insn_hash(in->va)]; *hp != NULL;
+		    hp = &(*hp)->hnext) {
+			if (*hp == in) {
+				*hp = in->hnext;
+				break;
+			}
+		}
+		uc_hook_del(cpu->uc, in->hook);
+		uc_ctl_remove_cache(cpu->uc, in->va, in->va + in->len);
+		in->dead = true;
+		in->next = cpu->insn_grave;
+		cpu->insn_grave = in;
+	}
+	cpu->smc_count = 0;
+	cpu->cur_block = NULL;
+}
+
 /* Runs before every translated block: count it, decode it the first time. */
 static void
 on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
@@ -1467,6 +1564,13 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 
 	if (cpu->flush_pending) {
 		emu_flush_decode(cpu);
+		cpu->stop_why = EMU_STOP_REDECODE;
+		uc_ctl_remove_cache(uc, va, va + size);
+		block_stop(cpu, va);
+		return;
+	}
+	if (cpu->smc_count != 0) {
+		emu_smc_invalidate(cpu);
 		cpu->stop_why = EMU_STOP_REDECODE;
 		uc_ctl_remove_cache(uc, va, va + size);
 		block_stop(cpu, va);
@@ -2145,7 +2249,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			continue;
 		}
 		rip = reg_read(cpu, UC_X86_REG_RIP);
-		if (cpu->tb_flush_needed)
+		if (cpu->tb_flush_needed || cpu->insn_grave != NULL)
 			emu_flush_tbs(cpu);
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
 		if (cpu->block_stopped) {

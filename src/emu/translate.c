@@ -600,9 +600,8 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 	result->perms = xlat_perms(&x, &r);
 	if (emu_wp_has(cpu, x.hpa)) {
 		if (access == EMU_ACC_WRITE) {
-			/* Code is being written: decode it all again. */
-			emu_wp_clear(cpu);
-			cpu->flush_pending = true;
+			/* Code is being written: decode that page again. */
+			emu_wp_written(cpu, x.hpa);
 		} else {
 			result->perms &= ~UC_PROT_WRITE;
 		}
