@@ -121,6 +121,7 @@ struct emu_block {
 	uint16_t	*ends;		/* [ninsn] end offset of each insn */
 	uint64_t	 hpa;		/* where its first byte was */
 	uint64_t	 hpa_end;	/* page of its last byte (or ~0) */
+	uint8_t		*bytes;		/* [size] as decoded, on volatile pages */
 	uint32_t	 gen;		/* decode_gen it was last checked in */
 	struct emu_block *next;		/* hash chain */
 };
@@ -128,6 +129,9 @@ struct emu_block {
 #define EMU_BLOCK_HASH	4096
 #define EMU_WP_SLOTS	8192
 #define EMU_SMC_MAX	8
+#define EMU_SMC_RECENT	16
+#define EMU_SMC_VOLATILE 32	/* writes before a page turns volatile */
+#define EMU_VOLATILE_MAX 64
 
 /* What the last guest execution wants the VM-exit code to report. */
 struct emu_exit {
@@ -290,6 +294,18 @@ struct emu_cpu {
 	unsigned		 wp_count;
 	uint64_t		 smc_pages[EMU_SMC_MAX];	/* written */
 	unsigned		 smc_count;
+	/*
+	 * Pages written again and again while their code runs (code and
+	 * data sharing a page): no longer write-protected; their blocks and
+	 * hooks compare their bytes each time instead.
+	 */
+	struct {
+		uint64_t	 page;
+		unsigned	 writes;
+	}			 smc_recent[EMU_SMC_RECENT];
+	unsigned		 smc_recent_next;
+	uint64_t		 volatile_pages[EMU_VOLATILE_MAX];
+	unsigned		 nvolatile;
 
 	/* An exception or interrupt raised while the guest ran */
 	int			 guest_event;	/* vector */

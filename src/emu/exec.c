@@ -83,7 +83,9 @@ struct emu_insn {
 	struct emu_insn	*next;		/* all hooked instructions */
 	struct emu_insn	*hnext;		/* hash chain by address */
 	bool		 dead;		/* unhooked, awaiting the TB flush */
+	bool		 check;		/* on a volatile page: compare bytes */
 	uint64_t	 hpa;		/* host-physical address of its page */
+	uint8_t		 bytes[16];	/* as decoded */
 };
 
 static enum insn_class
@@ -905,6 +907,10 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 	}
 }
 
+static bool	bytes_same(struct emu_cpu *, uint64_t, const uint8_t *,
+		    size_t);
+static void	smc_changed(struct emu_cpu *, uint64_t, uint64_t);
+
 /* The code hook on an intercepted instruction. */
 static void
 on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
@@ -917,6 +923,19 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	(void)size;
 	if (in->dead)
 		return;
+	if (in->check) {
+		uint64_t hpa = (in->hpa & ~0xFFFULL) | (in->va & 0xFFF);
+		size_t n = in->len;
+
+		if ((in->va & 0xFFF) + n > 4096)
+			n = 4096 - (in->va & 0xFFF);
+		if (!bytes_same(cpu, hpa, in->bytes, n)) {
+			smc_changed(cpu, hpa, ~0ULL);
+			cpu->stop_why = EMU_STOP_REDECODE;
+			uc_emu_stop(cpu->uc);
+			return;
+		}
+	}
 	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE) {
 		uc_emu_stop(cpu->uc);
 		return;
@@ -1130,6 +1149,7 @@ emu_flush_decode(struct emu_cpu *cpu)
 		for (b = cpu->blocks[i]; b != NULL; b = nb) {
 			nb = b->next;
 			free(b->ends);
+			free(b->bytes);
 			free(b);
 		}
 		cpu->blocks[i] = NULL;
@@ -1202,6 +1222,38 @@ emu_wp_has(const struct emu_cpu *cpu, uint64_t hpa)
 	return (wp_find(cpu, (hpa >> 12) + 1) != EMU_WP_SLOTS);
 }
 
+static bool
+page_volatile(const struct emu_cpu *cpu, uint64_t hpa)
+{
+	unsigned k;
+
+	hpa &= ~0xFFFULL;
+	for (k = 0; k < cpu->nvolatile; k++)
+		if (cpu->volatile_pages[k] == hpa)
+			return (true);
+	return (false);
+}
+
+/* Count writes to a code page; past EMU_SMC_VOLATILE it turns volatile. */
+static void
+smc_count_write(struct emu_cpu *cpu, uint64_t page)
+{
+	unsigned k;
+
+	for (k = 0; k < EMU_SMC_RECENT; k++) {
+		if (cpu->smc_recent[k].page == page + 1) {
+			if (++cpu->smc_recent[k].writes >= EMU_SMC_VOLATILE &&
+			    cpu->nvolatile < EMU_VOLATILE_MAX &&
+			    !page_volatile(cpu, page))
+				cpu->volatile_pages[cpu->nvolatile++] = page;
+			return;
+		}
+	}
+	k = cpu->smc_recent_next++ % EMU_SMC_RECENT;
+	cpu->smc_recent[k].page = page + 1;
+	cpu->smc_recent[k].writes = 1;
+}
+
 /*
  * A store hit a write-protected code page (emu_tlb_fill): the page leaves
  * the set, the store goes ahead, and the blocks and hooks decoded from it
@@ -1214,6 +1266,7 @@ emu_wp_written(struct emu_cpu *cpu, uint64_t hpa)
 
 	if (i != EMU_WP_SLOTS)
 		cpu->wp_pages[i] = WP_TOMBSTONE;
+	smc_count_write(cpu, hpa & ~0xFFFULL);
 	for (k = 0; k < cpu->smc_count; k++)
 		if (cpu->smc_pages[k] == (hpa & ~0xFFFULL))
 			return;
@@ -1230,7 +1283,7 @@ emu_wp_add(struct emu_cpu *cpu, uint64_t hpa)
 	uint64_t key = (hpa >> 12) + 1;
 	unsigned i = wp_slot(key);
 
-	if (wp_find(cpu, key) != EMU_WP_SLOTS)
+	if (wp_find(cpu, key) != EMU_WP_SLOTS || page_volatile(cpu, hpa))
 		return;
 	while (cpu->wp_pages[i] != 0 && cpu->wp_pages[i] != WP_TOMBSTONE)
 		i = (i + 1) & (EMU_WP_SLOTS - 1);
@@ -1353,6 +1406,10 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		free(b);
 		return (NULL);
 	}
+	if (b->hpa != ~0ULL && (page_volatile(cpu, b->hpa) ||
+	    (b->hpa_end != ~0ULL && page_volatile(cpu, b->hpa_end))) &&
+	    (b->bytes = malloc(avail)) != NULL)
+		memcpy(b->bytes, buf, avail);
 	decoder_for(&dec, mode);
 	while (off < avail) {
 		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf + off,
@@ -1370,6 +1427,9 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 			in->cls = cls;
 			in->mode = (uint8_t)mode;
 			in->len = zi.length;
+			in->check = in->hpa != ~0ULL &&
+			    page_volatile(cpu, in->hpa);
+			memcpy(in->bytes, buf + off, zi.length);
 			in->zi = zi;
 			memcpy(in->ops, ops, sizeof(ops));
 			if (uc_hook_add(cpu->uc, &in->hook, UC_HOOK_CODE, on_insn,
@@ -1523,6 +1583,7 @@ emu_smc_invalidate(struct emu_cpu *cpu)
 				uc_ctl_remove_cache(cpu->uc, b->va,
 				    b->va + b->size);
 				free(b->ends);
+				free(b->bytes);
 				free(b);
 			} else {
 				bp = &b->next;
@@ -1550,6 +1611,41 @@ emu_smc_invalidate(struct emu_cpu *cpu)
 	}
 	cpu->smc_count = 0;
 	cpu->cur_block = NULL;
+}
+
+/* The bytes at host-physical hpa..hpa+len (within one page) as decoded? */
+static bool
+bytes_same(struct emu_cpu *cpu, uint64_t hpa, const uint8_t *want, size_t len)
+{
+	const uint8_t *p = hostmem_ptr(cpu->host->mem, hpa, len);
+
+	return (p != NULL && memcmp(p, want, len) == 0);
+}
+
+/* A block on a volatile page: are its bytes still the decoded ones? */
+static bool
+block_unchanged(struct emu_cpu *cpu, const struct emu_block *b)
+{
+	size_t len = b->size > 4096 ? 4096 : b->size;
+	size_t first = 4096 - (b->va & 0xFFF);
+
+	if (first >= len)
+		return (bytes_same(cpu, b->hpa, b->bytes, len));
+	return (bytes_same(cpu, b->hpa, b->bytes, first) &&
+	    b->hpa_end != ~0ULL &&
+	    bytes_same(cpu, b->hpa_end & ~0xFFFULL, b->bytes + first,
+	    len - first));
+}
+
+/* Code on a volatile page changed under a decoded block or hook. */
+static void
+smc_changed(struct emu_cpu *cpu, uint64_t hpa1, uint64_t hpa2)
+{
+	cpu->smc_count = 0;
+	cpu->smc_pages[cpu->smc_count++] = hpa1 & ~0xFFFULL;
+	if (hpa2 != ~0ULL)
+		cpu->smc_pages[cpu->smc_count++] = hpa2 & ~0xFFFULL;
+	emu_smc_invalidate(cpu);
 }
 
 /* Runs before every translated block: count it, decode it the first time. */
@@ -1599,6 +1695,13 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 			block_stop(cpu, va);
 			return;
 		}
+	}
+	if (b != NULL && b->bytes != NULL && !block_unchanged(cpu, b)) {
+		smc_changed(cpu, b->hpa, b->hpa_end);
+		cpu->stop_why = EMU_STOP_REDECODE;
+		uc_ctl_remove_cache(uc, va, va + size);
+		block_stop(cpu, va);
+		return;
 	}
 	if (b == NULL) {
 		mode = engine_mode(cpu);
