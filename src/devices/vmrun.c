@@ -27,6 +27,7 @@
 #include "devices/devices.h"
 #include "devices/fw_cfg.h"
 #include "devices/guestmem.h"
+#include "devices/i8042.h"
 #include "devices/i8253.h"
 #include "devices/i8259.h"
 #include "devices/mc146818.h"
@@ -44,9 +45,6 @@
 #define PORT_POST	0x80
 #define PORT_DEBUGCON	0x402
 #define PORT_DEBUG_EXIT	0xF4
-#define PORT_KBC_CMD	0x64
-#define KBC_RESET	0xFE
-#define KBC_STATUS_IDLE	0x1C	/* unlocked, last write a command, POST ok */
 #define PORT_SYSCTL_A	0x92	/* PS/2 system control port A */
 #define SYSCTL_A_RESET	0x01	/* 0 -> 1: fast reset */
 #define SYSCTL_A_A20	0x02	/* A20 gate: always on here */
@@ -66,6 +64,7 @@ struct vmrun {
 	struct i8253		*pit;
 	struct ns8250		*com1;
 	struct mc146818		*rtc;
+	struct i8042		*kbc;
 	struct pci_bus		*pci;
 	struct virtio_rnd	*rnd;
 	struct virtio_blk	*blk[VMRUN_MAX_DISKS];
@@ -105,10 +104,15 @@ guest_reset(struct vmrun *r, int why)
 	r->done = 1;
 }
 
+static void
+kbc_reset(void *arg)
+{
+	guest_reset(arg, VMRUN_RESET_KBC);
+}
+
 /*
  * The motherboard's odds and ends: QEMU's isa-debug-exit at 0xF4 and
- * debugcon at 0x402, the keyboard controller's command port (only its
- * reset pulse), port 0x92 and the 0xCF9 reset register.
+ * debugcon at 0x402, port 0x92 and the 0xCF9 reset register.
  */
 static int
 misc_io(void *dev, uint16_t port, int dir, int size, uint32_t *data)
@@ -130,12 +134,6 @@ misc_io(void *dev, uint16_t port, int dir, int size, uint32_t *data)
 			com1_tx(r, v);
 		else
 			*data = DEBUGCON_ID;
-		return (0);
-	case PORT_KBC_CMD:
-		if (dir == DEV_IO_OUT && v == KBC_RESET)
-			guest_reset(r, VMRUN_RESET_KBC);
-		else if (dir == DEV_IO_IN)
-			*data = KBC_STATUS_IDLE;
 		return (0);
 	case PORT_SYSCTL_A:
 		if (dir == DEV_IO_IN) {
@@ -189,6 +187,7 @@ devices_destroy(struct vmrun *r)
 		virtio_blk_destroy(r->blk[i]);
 	virtio_rnd_destroy(r->rnd);
 	pci_destroy(r->pci);
+	i8042_destroy(r->kbc);
 	mc146818_destroy(r->rtc);
 	ns8250_destroy(r->com1);
 	i8253_destroy(r->pit);
@@ -198,6 +197,7 @@ devices_destroy(struct vmrun *r)
 	memset(r->blk, 0, sizeof(r->blk));
 	r->rnd = NULL;
 	r->pci = NULL;
+	r->kbc = NULL;
 	r->rtc = NULL;
 	r->com1 = NULL;
 	r->pit = NULL;
@@ -284,8 +284,7 @@ devices_create(struct vmrun *r)
 {
 	const struct vmrun_params *p = &r->p;
 	static const uint16_t misc_ports[] = { PORT_DEBUG_EXIT,
-	    PORT_DEBUGCON, PORT_KBC_CMD, PORT_POST, PORT_SYSCTL_A,
-	    PORT_RST_CTL };
+	    PORT_DEBUGCON, PORT_POST, PORT_SYSCTL_A, PORT_RST_CTL };
 	size_t i;
 	int error;
 
@@ -301,13 +300,16 @@ devices_create(struct vmrun *r)
 	r->pit = i8253_create(&r->clock.clock, &r->irq);
 	r->com1 = ns8250_create(COM1_BASE, COM1_IRQ, &r->irq, com1_tx, r);
 	r->rtc = mc146818_create(&r->clock.clock, &r->irq, p->rtc_start);
-	if (r->pit == NULL || r->com1 == NULL || r->rtc == NULL)
+	r->kbc = i8042_create(&r->irq, kbc_reset, r);
+	if (r->pit == NULL || r->com1 == NULL || r->rtc == NULL ||
+	    r->kbc == NULL)
 		return (ENOMEM);
 	mc146818_set_memsize(r->rtc, p->ram_bytes);
 	if ((error = i8259_register(r->pic, &r->ports)) != 0 ||
 	    (error = i8253_register(r->pit, &r->ports)) != 0 ||
 	    (error = ns8250_register(r->com1, &r->ports)) != 0 ||
-	    (error = mc146818_register(r->rtc, &r->ports)) != 0)
+	    (error = mc146818_register(r->rtc, &r->ports)) != 0 ||
+	    (error = i8042_register(r->kbc, &r->ports)) != 0)
 		return (error);
 	for (i = 0; i < sizeof(misc_ports) / sizeof(misc_ports[0]); i++)
 		if ((error = dev_ports_register(&r->ports, misc_ports[i], 1,
