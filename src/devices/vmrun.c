@@ -19,6 +19,8 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,8 @@
 #define RST_CTL_CPU	0x04	/* 0 -> 1: reset */
 #define RST_CTL_FULL	0x08
 #define DEBUGCON_ID	0xE9	/* what QEMU's debugcon reads back */
+/* Kept pending (blocked) while a device timer is armed; see tick_signal. */
+#define TICK_SIGNAL	SIGURG
 
 struct vmrun {
 	struct vmrun_params	 p;
@@ -497,6 +501,35 @@ first_exit(struct vmrun *r, struct vm_exit *ve)
 	return (0);
 }
 
+/*
+ * Get control back from RUN while a device timer is armed.  A guest that
+ * waits for a timer interrupt by spinning (SeaBIOS's yield() with
+ * threads: sti; nop; cli) makes no exit userland sees, and vmd's way out,
+ * a timer thread on the host clock calling VMM_IOC_INTR, would make the
+ * run depend on the host.  The contract has no virtual-time deadline for
+ * RUN, but the monitor returns to userland after any exit it handled
+ * while the thread has a signal pending (vcpu_must_stop()), and it takes
+ * such exits at least every host tick (1 ms of virtual time).  So a
+ * blocked TICK_SIGNAL stays pending while a timer is armed: RUN returns
+ * at those exits, which come at the same instructions on every run, and
+ * the loop fires the timers that are due.
+ */
+static void
+tick_signal(int want)
+{
+	sigset_t pend, one;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&one);
+	sigaddset(&one, TICK_SIGNAL);
+	if (sigpending(&pend) == -1)
+		return;
+	if (want && !sigismember(&pend, TICK_SIGNAL))
+		(void)raise(TICK_SIGNAL);
+	else if (!want && sigismember(&pend, TICK_SIGNAL))
+		(void)sigtimedwait(&one, NULL, &zero);
+}
+
 /* Whether device time reached the caller's limit. */
 static int
 timed_out(const struct vmrun *r, uint64_t vtime)
@@ -516,8 +549,26 @@ timed_out(const struct vmrun *r, uint64_t vtime)
  * EDEADLK for a guest halted with nothing that could ever wake it;
  * vmrun_error() says more.
  */
+static int	run(struct vmrun *, struct vmrun_result *);
+
 int
 vmrun_loop(struct vmrun *r, struct vmrun_result *res)
+{
+	sigset_t tick, omask;
+	int error;
+
+	sigemptyset(&tick);
+	sigaddset(&tick, TICK_SIGNAL);
+	if ((error = pthread_sigmask(SIG_BLOCK, &tick, &omask)) != 0)
+		return (error);
+	error = run(r, res);
+	tick_signal(0);
+	(void)pthread_sigmask(SIG_SETMASK, &omask, NULL);
+	return (error);
+}
+
+static int
+run(struct vmrun *r, struct vmrun_result *res)
 {
 	struct vm_run_params vrp;
 	struct vm_exit ve;
@@ -553,6 +604,7 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 			res->irqs++;
 		}
 		vrp.vrp_intr_pending = i8259_pending(r->pic) ? 1 : 0;
+		tick_signal(dev_vclock_next(&r->clock) != UINT64_MAX);
 		if (vmmsim_ioctl(r->p.fd, VMM_IOC_RUN, &vrp) == -1) {
 			error = errno;
 			snprintf(r->error, sizeof(r->error), "VMM_IOC_RUN: %s "
