@@ -17,9 +17,21 @@
 /*
  * vmmsim run: boot a kernel or a BIOS image the way vmctl start does, on
  * the in-process /dev/vmm, with vmd's memory map and PC devices.
+ *
+ * The pieces are the steps of a VM's life, each its own function over one
+ * struct run_vm: parse the options, open the console, set up the VM
+ * (memory, CREATE), load the image and reset the vcpu to its start state,
+ * run, and on a guest reset either stop or (--reboot) load and reset
+ * again.  The run itself is the synchronous vmrun_loop() today; an event
+ * loop (console input, a control socket) would own a struct run_vm and
+ * call the same steps.
  */
 
+#define _XOPEN_SOURCE	700	/* posix_openpt, grantpt, ptsname */
+#define _DEFAULT_SOURCE
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,17 +47,52 @@
 #define KERNEL_MAX	(256u * 1024 * 1024)
 #define INITRD_MAX	(1024u * 1024 * 1024)
 #define BIOS_MAX	(4u * 1024 * 1024)
-#define BIOS_LOADER(g, k, v, e) (snprintf(e, LOADER_ERRLEN, "BIOS loading not yet merged"), ENOSYS)
-#define ELF_LOADER(g, k, c, v, e) (ENOEXEC)
+#define RTC_START	1767225600	/* 2026-01-01T00:00:00Z, fixed */
+#define CONSOLE_BUF	4096
+
+/* Exit statuses besides the guest's own (debug-exit port 0xF4). */
+#define RUN_EXIT_OK		0	/* guest reset or poweroff */
+#define RUN_EXIT_FAILED		1	/* the VM could not run on */
+#define RUN_EXIT_USAGE		2
+#define RUN_EXIT_TIMEOUT	124	/* --max-time, as timeout(1) */
 
 struct run_opts {
-	uint64_t	 mem;
-	const char	*kernel;
-	const char	*initrd;
-	const char	*append;
-	const char	*bios;
-	int		 vendor;
-	int		 verbose;
+	uint64_t		 mem;
+	const char		*kernel;
+	const char		*initrd;
+	const char		*append;
+	const char		*bios;
+	struct vmrun_disk	 disks[VMRUN_MAX_DISKS];
+	unsigned		 ndisks;
+	const char		*console;	/* stdio, pty or a path */
+	uint64_t		 max_time_ns;
+	int			 vendor;
+	int			 reboot;
+	int			 verbose;
+};
+
+/* Where the guest's console output goes, buffered up to a newline. */
+struct run_console {
+	int		 fd;
+	int		 close;		/* ours to close */
+	size_t		 n;
+	uint8_t		 buf[CONSOLE_BUF];
+};
+
+/* One VM and what surrounds it. */
+struct run_vm {
+	const struct run_opts	*o;
+	struct run_console	 con;
+	struct guestmem		 gm;
+	int			 gm_alloc;
+	struct loader_image	 image;		/* kernel or BIOS, kept for */
+	struct loader_image	 initrd;	/*   loading again at reboot */
+	struct vcpu_reg_state	 start;		/* the image's start state */
+	int			 fd;
+	uint32_t		 vm_id;
+	int			 created;
+	struct vmrun		*r;
+	unsigned		 boots;
 };
 
 static void
@@ -54,76 +101,71 @@ run_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: vmmsim run [-v] [-m SIZE] [-k KERNEL] [--initrd FILE]\n"
 	    "                  [--append CMDLINE] [--bios FILE]\n"
-	    "                  [--vendor intel|amd]\n");
+	    "                  [-d [ro:]DISK]... [--vendor intel|amd]\n"
+	    "                  [--console stdio|pty|PATH] [--reboot]\n"
+	    "                  [--max-time TIME]\n");
 }
 
-/* "512M", "1G", "65536K", or bytes. */
+/* "512M", "1G", "65536K", or MiB without a suffix (as vmctl -m). */
 static int
 parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
+	int shift;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return -1;
+	if (errno != 0 || end == s || *s == '-')
+		return (-1);
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': case '\0': if (*end) end++; v <<= 20; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: return -1;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': shift = 20; break;
+	default: return (-1);
 	}
-	if (*end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	if (*end != '\0' || v > (~0ULL >> shift))
+		return (-1);
+	*out = v << shift;
+	return (0);
 }
 
-static void
-console_out(void *arg, uint8_t b)
-{
-	FILE *fp = arg;
-
-	putc(b, fp);
-	if (b == '\n')
-		fflush(fp);
-}
-
+/* "10" or "10s", "500ms", "20us", "100ns": virtual time in ns. */
 static int
-load(const struct run_opts *o, const struct guestmem *gm,
-    struct vcpu_reg_state *vrs)
+parse_time(const char *s, uint64_t *out)
 {
-	struct loader_image k = { NULL, 0 }, rd = { NULL, 0 };
-	char err[LOADER_ERRLEN];
-	int error;
+	static const struct {
+		const char	*suffix;
+		uint64_t	 ns;
+	} units[] = {
+		{ "", 1000000000ULL }, { "s", 1000000000ULL },
+		{ "ms", 1000000ULL }, { "us", 1000ULL }, { "ns", 1ULL },
+	};
+	char *end;
+	unsigned long long v;
+	size_t i;
 
-	err[0] = '\0';
-	if (o->bios != NULL) {
-		if ((error = loader_read_file(o->bios, BIOS_MAX, &k, err)) == 0)
-			error = BIOS_LOADER(gm, &k, vrs, err);
-	} else {
-		if ((error = loader_read_file(o->kernel, KERNEL_MAX, &k,
-		    err)) != 0)
-			goto out;
-		if (o->initrd != NULL && (error = loader_read_file(o->initrd,
-		    INITRD_MAX, &rd, err)) != 0)
-			goto out;
-		error = loader_linux(gm, &k, &rd, o->append, vrs, err);
-		if (error == ENOEXEC)
-			error = ELF_LOADER(gm, &k, o->append, vrs, err);
-	}
-out:
-	if (error != 0)
-		fprintf(stderr, "vmmsim run: %s\n", err[0] ? err :
-		    strerror(error));
-	loader_free_image(&k);
-	loader_free_image(&rd);
-	return error;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return (-1);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].suffix) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]) || v == 0 ||
+	    v > ~0ULL / units[i].ns)
+		return (-1);
+	*out = v * units[i].ns;
+	return (0);
 }
 
-int
-vmmsim_cmd_run(int argc, char **argv)
+/*
+ * Parse argv into *o.  Returns -1 to go on, or the exit status to leave
+ * with (0 after --help).
+ */
+static int
+run_parse(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
 		{ "memory",	required_argument, NULL, 'm' },
@@ -131,130 +173,436 @@ vmmsim_cmd_run(int argc, char **argv)
 		{ "initrd",	required_argument, NULL, 'i' },
 		{ "append",	required_argument, NULL, 'a' },
 		{ "bios",	required_argument, NULL, 'b' },
+		{ "disk",	required_argument, NULL, 'd' },
 		{ "vendor",	required_argument, NULL, 'V' },
+		{ "console",	required_argument, NULL, 'c' },
+		{ "reboot",	no_argument,	   NULL, 'R' },
+		{ "max-time",	required_argument, NULL, 'T' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct run_opts o;
-	struct guestmem gm;
-	struct vm_create_params vcp;
-	struct vm_resetcpu_params vrp;
-	struct vm_terminate_params vtp;
-	struct vmrun_params p;
-	struct vmrun_result res;
-	struct vmrun *r = NULL;
-	size_t i;
-	int c, fd = -1, error, status = 1;
+	int c;
 
-	memset(&o, 0, sizeof(o));
-	o.mem = 512ULL << 20;
-	o.vendor = VMMSIM_OPEN_DEFAULT;
+	memset(o, 0, sizeof(*o));
+	o->mem = 512ULL << 20;
+	o->vendor = VMMSIM_OPEN_DEFAULT;
+	o->console = "stdio";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:k:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:k:d:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (parse_size(optarg, &o.mem) == -1) {
+			if (parse_size(optarg, &o->mem) == -1) {
 				fprintf(stderr, "vmmsim run: bad memory size "
 				    "'%s'\n", optarg);
-				return 2;
+				return (RUN_EXIT_USAGE);
 			}
 			break;
-		case 'k': o.kernel = optarg; break;
-		case 'i': o.initrd = optarg; break;
-		case 'a': o.append = optarg; break;
-		case 'b': o.bios = optarg; break;
-		case 'v': o.verbose = 1; break;
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'a': o->append = optarg; break;
+		case 'b': o->bios = optarg; break;
+		case 'c': o->console = optarg; break;
+		case 'R': o->reboot = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'd':
+			if (o->ndisks == VMRUN_MAX_DISKS) {
+				fprintf(stderr, "vmmsim run: at most %d disks\n",
+				    VMRUN_MAX_DISKS);
+				return (RUN_EXIT_USAGE);
+			}
+			if (strncmp(optarg, "ro:", 3) == 0) {
+				o->disks[o->ndisks].readonly = 1;
+				optarg += 3;
+			}
+			o->disks[o->ndisks++].path = optarg;
+			break;
+		case 'T':
+			if (parse_time(optarg, &o->max_time_ns) == -1) {
+				fprintf(stderr, "vmmsim run: bad time '%s'\n",
+				    optarg);
+				return (RUN_EXIT_USAGE);
+			}
+			break;
 		case 'V':
 			if (strcmp(optarg, "intel") == 0)
-				o.vendor = VMMSIM_OPEN_INTEL;
+				o->vendor = VMMSIM_OPEN_INTEL;
 			else if (strcmp(optarg, "amd") == 0)
-				o.vendor = VMMSIM_OPEN_AMD;
+				o->vendor = VMMSIM_OPEN_AMD;
 			else {
 				fprintf(stderr, "vmmsim run: unknown vendor "
 				    "'%s' (intel or amd)\n", optarg);
-				return 2;
+				return (RUN_EXIT_USAGE);
 			}
 			break;
 		case 'h':
 			run_usage(stdout);
-			return 0;
+			return (RUN_EXIT_OK);
 		default:
 			run_usage(stderr);
-			return 2;
+			return (RUN_EXIT_USAGE);
 		}
 	}
-	if (optind != argc || (o.kernel == NULL) == (o.bios == NULL)) {
+	if (optind != argc || (o->kernel == NULL) == (o->bios == NULL)) {
 		fprintf(stderr, "vmmsim run: give a kernel (-k) or a BIOS "
 		    "image (--bios)\n");
 		run_usage(stderr);
-		return 2;
+		return (RUN_EXIT_USAGE);
 	}
-	if ((error = guestmem_alloc(&gm, o.mem)) != 0) {
-		fprintf(stderr, "vmmsim run: memory %llu bytes: %s\n",
-		    (unsigned long long)o.mem, strerror(error));
-		return 1;
+	if (o->bios != NULL && (o->initrd != NULL || o->append != NULL)) {
+		fprintf(stderr, "vmmsim run: --initrd and --append go with "
+		    "a kernel (-k)\n");
+		return (RUN_EXIT_USAGE);
 	}
+	return (-1);
+}
+
+/* --- the console ----------------------------------------------------- */
+
+static void
+console_flush(struct run_console *c)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < c->n) {
+		n = write(c->fd, c->buf + off, c->n - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* nobody reads a pty: drop */
+		off += (size_t)n;
+	}
+	c->n = 0;
+}
+
+static void
+console_out(void *arg, uint8_t b)
+{
+	struct run_console *c = arg;
+
+	c->buf[c->n++] = b;
+	if (b == '\n' || c->n == sizeof(c->buf))
+		console_flush(c);
+}
+
+/*
+ * stdio: our stdout.  pty: a new pseudo-terminal whose name goes to
+ * stderr (output is dropped while nobody has it open).  Else a file,
+ * created or truncated.
+ */
+static int
+console_open(struct run_console *c, const char *how)
+{
+	const char *name;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	if (strcmp(how, "stdio") == 0) {
+		c->fd = STDOUT_FILENO;
+		return (0);
+	}
+	if (strcmp(how, "pty") == 0) {
+		if ((fd = posix_openpt(O_RDWR | O_NOCTTY)) == -1 ||
+		    grantpt(fd) == -1 || unlockpt(fd) == -1 ||
+		    (name = ptsname(fd)) == NULL ||
+		    fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+			fprintf(stderr, "vmmsim run: pty: %s\n",
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return (-1);
+		}
+		fprintf(stderr, "vmmsim run: console on %s\n", name);
+	} else if ((fd = open(how, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		fprintf(stderr, "vmmsim run: console %s: %s\n", how,
+		    strerror(errno));
+		return (-1);
+	}
+	c->fd = fd;
+	c->close = 1;
+	return (0);
+}
+
+static void
+console_close(struct run_console *c)
+{
+	console_flush(c);
+	if (c->close)
+		close(c->fd);
+	c->close = 0;
+}
+
+/* --- the VM ---------------------------------------------------------- */
+
+/* Read the image files once; a reboot loads them again from memory. */
+static int
+vm_read_images(struct run_vm *vm)
+{
+	const struct run_opts *o = vm->o;
+	char err[LOADER_ERRLEN];
+	int error;
+
+	err[0] = '\0';
+	if (o->bios != NULL)
+		error = loader_read_file(o->bios, BIOS_MAX, &vm->image, err);
+	else if ((error = loader_read_file(o->kernel, KERNEL_MAX, &vm->image,
+	    err)) == 0 && o->initrd != NULL)
+		error = loader_read_file(o->initrd, INITRD_MAX, &vm->initrd,
+		    err);
+	if (error != 0)
+		fprintf(stderr, "vmmsim run: %s\n", err[0] ? err :
+		    strerror(error));
+	return (error);
+}
+
+/*
+ * Put the image in guest memory and compute its start state: a BIOS at
+ * the top of 4 GiB; a kernel as a Linux bzImage, else a multiboot
+ * kernel, else an ELF kernel (each loader says ENOEXEC for a format not
+ * its own).
+ */
+static int
+vm_load(struct run_vm *vm)
+{
+	const struct run_opts *o = vm->o;
+	const struct loader_image *rd = o->initrd != NULL ? &vm->initrd : NULL;
+	char err[LOADER_ERRLEN];
+	int error;
+
+	err[0] = '\0';
+	memset(&vm->start, 0, sizeof(vm->start));
+	if (o->bios != NULL)
+		error = loader_bios(&vm->gm, &vm->image, &vm->start, err);
+	else {
+		error = loader_linux(&vm->gm, &vm->image, &vm->initrd,
+		    o->append, &vm->start, err);
+		if (error == ENOEXEC) {
+			err[0] = '\0';
+			error = loader_multiboot(&vm->gm, &vm->image, o->append,
+			    rd, &vm->start, err);
+		}
+		if (error == ENOEXEC) {
+			if (rd != NULL) {
+				snprintf(err, sizeof(err), "%s is neither a "
+				    "bzImage nor a multiboot kernel, and only "
+				    "those take an initrd", o->kernel);
+				error = EINVAL;
+			} else {
+				err[0] = '\0';
+				error = loader_elf(&vm->gm, &vm->image,
+				    o->append, &vm->start, err);
+			}
+		}
+		if (error == ENOEXEC && err[0] == '\0')
+			snprintf(err, sizeof(err), "%s: not a bzImage, "
+			    "multiboot or ELF kernel", o->kernel);
+	}
+	if (error != 0)
+		fprintf(stderr, "vmmsim run: %s\n", err[0] ? err :
+		    strerror(error));
+	return (error);
+}
+
+/* VMM_IOC_RESETCPU to the image's start state. */
+static int
+vm_reset_vcpu(struct run_vm *vm)
+{
+	struct vm_resetcpu_params vrp;
+
 	memset(&vrp, 0, sizeof(vrp));
-	if (load(&o, &gm, &vrp.vrp_init_state) != 0)
-		goto out;
-	if ((fd = vmmsim_open(o.vendor)) == -1) {
+	vrp.vrp_vm_id = vm->vm_id;
+	vrp.vrp_vcpu_id = 0;
+	vrp.vrp_init_state = vm->start;
+	if (vmmsim_ioctl(vm->fd, VMM_IOC_RESETCPU, &vrp) == -1) {
+		fprintf(stderr, "vmmsim run: VMM_IOC_RESETCPU: %s\n",
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Memory, the device handle, CREATE, the image, the vcpu, the devices. */
+static int
+vm_setup(struct run_vm *vm)
+{
+	const struct run_opts *o = vm->o;
+	struct vm_create_params vcp;
+	struct vmrun_params p;
+	size_t i;
+	int error;
+
+	if ((error = guestmem_alloc(&vm->gm, o->mem)) != 0) {
+		fprintf(stderr, "vmmsim run: memory %llu bytes: %s\n",
+		    (unsigned long long)o->mem, strerror(error));
+		return (-1);
+	}
+	vm->gm_alloc = 1;
+	if (vm_read_images(vm) != 0 || vm_load(vm) != 0)
+		return (-1);
+	if ((vm->fd = vmmsim_open(o->vendor)) == -1) {
 		fprintf(stderr, "vmmsim run: open /dev/vmm: %s\n",
 		    strerror(errno));
-		goto out;
+		return (-1);
 	}
 	memset(&vcp, 0, sizeof(vcp));
 	vcp.vcp_ncpus = 1;
-	vcp.vcp_nmemranges = gm.nranges;
-	for (i = 0; i < gm.nranges; i++)
-		vcp.vcp_memranges[i] = gm.ranges[i];
+	vcp.vcp_nmemranges = vm->gm.nranges;
+	for (i = 0; i < vm->gm.nranges; i++)
+		vcp.vcp_memranges[i] = vm->gm.ranges[i];
 	snprintf(vcp.vcp_name, sizeof(vcp.vcp_name), "run");
-	if (vmmsim_ioctl(fd, VMM_IOC_CREATE, &vcp) == -1) {
+	if (vmmsim_ioctl(vm->fd, VMM_IOC_CREATE, &vcp) == -1) {
 		fprintf(stderr, "vmmsim run: VMM_IOC_CREATE: %s\n",
 		    strerror(errno));
-		goto out;
+		return (-1);
 	}
-	vrp.vrp_vm_id = vcp.vcp_id;
-	vrp.vrp_vcpu_id = 0;
-	if (vmmsim_ioctl(fd, VMM_IOC_RESETCPU, &vrp) == -1) {
-		fprintf(stderr, "vmmsim run: VMM_IOC_RESETCPU: %s\n",
-		    strerror(errno));
-		goto term;
-	}
+	vm->vm_id = vcp.vcp_id;
+	vm->created = 1;
+	if (vm_reset_vcpu(vm) != 0)
+		return (-1);
+
 	memset(&p, 0, sizeof(p));
-	p.fd = fd;
-	p.vm_id = vcp.vcp_id;
-	p.ram_bytes = o.mem;
-	p.rtc_start = 1767225600;	/* 2026-01-01T00:00:00Z, fixed */
+	p.fd = vm->fd;
+	p.vm_id = vm->vm_id;
+	p.ram_bytes = guestmem_ram_bytes(&vm->gm);
+	p.rtc_start = RTC_START;
 	p.console = console_out;
-	p.console_arg = stdout;
-	if ((r = vmrun_create(&p, &error)) == NULL) {
+	p.console_arg = &vm->con;
+	p.mem = &vm->gm;
+	p.rnd_seed = VMRUN_DEFAULT_SEED;
+	p.ndisks = o->ndisks;
+	for (i = 0; i < o->ndisks; i++)
+		p.disks[i] = o->disks[i];
+	p.max_time_ns = o->max_time_ns;
+	if ((vm->r = vmrun_create(&p, &error)) == NULL) {
 		fprintf(stderr, "vmmsim run: devices: %s\n", strerror(error));
-		goto term;
+		return (-1);
 	}
-	error = vmrun_loop(r, &res);
-	fflush(stdout);
-	if (error != 0) {
-		fprintf(stderr, "vmmsim run: the guest was stopped: %s\n",
-		    strerror(error));
-		status = 1;
-	} else {
-		status = res.reset ? 0 : res.status;
-		if (o.verbose)
-			fprintf(stderr, "vmmsim run: %s, status %d, %llu ns "
-			    "run + %llu ns halted, %llu exits\n",
-			    res.reset ? "guest reset" : "guest exit",
-			    res.status, (unsigned long long)res.vtime_ns,
+	return (0);
+}
+
+static void
+vm_teardown(struct run_vm *vm)
+{
+	struct vm_terminate_params vtp;
+
+	vmrun_destroy(vm->r);
+	vm->r = NULL;
+	if (vm->created) {
+		memset(&vtp, 0, sizeof(vtp));
+		vtp.vtp_vm_id = vm->vm_id;
+		(void)vmmsim_ioctl(vm->fd, VMM_IOC_TERM, &vtp);
+		vm->created = 0;
+	}
+	if (vm->fd != -1)
+		vmmsim_close(vm->fd);
+	vm->fd = -1;
+	if (vm->gm_alloc)
+		guestmem_free(&vm->gm);
+	vm->gm_alloc = 0;
+	loader_free_image(&vm->image);
+	loader_free_image(&vm->initrd);
+}
+
+/* A reboot, as vmd restarts a VM: the image again, the vcpu, devices. */
+static int
+vm_reboot(struct run_vm *vm)
+{
+	int error;
+
+	if (vm_load(vm) != 0 || vm_reset_vcpu(vm) != 0)
+		return (-1);
+	if ((error = vmrun_reset(vm->r)) != 0) {
+		fprintf(stderr, "vmmsim run: devices: %s\n", strerror(error));
+		return (-1);
+	}
+	return (0);
+}
+
+/* What a failed run loop means, for the message. */
+static const char *
+failure_hint(int error)
+{
+	switch (error) {
+	case EIO:
+		return ("the guest halted with interrupts disabled");
+	case EINVAL:
+		return ("the monitor terminated the vcpu");
+	case EDEADLK:
+		return ("the guest halted for good");
+	default:
+		return (NULL);
+	}
+}
+
+/*
+ * Run until the guest is done: its reset or poweroff (0, or a reboot with
+ * --reboot), its debug-exit status, the time limit, or a failure.
+ */
+static int
+vm_run(struct run_vm *vm)
+{
+	const struct run_opts *o = vm->o;
+	struct vmrun_result res;
+	const char *why, *hint;
+	int error;
+
+	for (;;) {
+		vm->boots++;
+		error = vmrun_loop(vm->r, &res);
+		console_flush(&vm->con);
+		if (error != 0) {
+			why = vmrun_error(vm->r);
+			hint = failure_hint(error);
+			fprintf(stderr, "vmmsim run: the guest was stopped: "
+			    "%s%s%s%s\n", strerror(error),
+			    hint != NULL ? " (" : "", hint != NULL ? hint : "",
+			    hint != NULL ? ")" : "");
+			if (why[0] != '\0')
+				fprintf(stderr, "vmmsim run: %s\n", why);
+			return (RUN_EXIT_FAILED);
+		}
+		if (o->verbose)
+			fprintf(stderr, "vmmsim run: boot %u: %s, %llu ns run "
+			    "+ %llu ns halted, %llu exits, %llu interrupts\n",
+			    vm->boots, res.timeout ? "time limit reached" :
+			    res.reset ? vmrun_reset_name(res.reset) :
+			    "debug exit", (unsigned long long)res.vtime_ns,
 			    (unsigned long long)res.idle_ns,
-			    (unsigned long long)res.runs);
+			    (unsigned long long)res.runs,
+			    (unsigned long long)res.irqs);
+		if (res.timeout) {
+			fprintf(stderr, "vmmsim run: time limit reached\n");
+			return (RUN_EXIT_TIMEOUT);
+		}
+		if (!res.reset)
+			return (res.status);
+		if (!o->reboot)
+			return (RUN_EXIT_OK);
+		if (vm_reboot(vm) != 0)
+			return (RUN_EXIT_FAILED);
 	}
-	vmrun_destroy(r);
-term:
-	vtp.vtp_vm_id = vcp.vcp_id;
-	(void)vmmsim_ioctl(fd, VMM_IOC_TERM, &vtp);
-out:
-	if (fd != -1)
-		vmmsim_close(fd);
-	guestmem_free(&gm);
-	return status;
+}
+
+int
+vmmsim_cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct run_vm vm;
+	int status;
+
+	if ((status = run_parse(argc, argv, &o)) != -1)
+		return (status);
+	memset(&vm, 0, sizeof(vm));
+	vm.o = &o;
+	vm.fd = -1;
+	if (console_open(&vm.con, o.console) != 0)
+		return (RUN_EXIT_FAILED);
+	status = RUN_EXIT_FAILED;
+	if (vm_setup(&vm) == 0)
+		status = vm_run(&vm);
+	vm_teardown(&vm);
+	console_close(&vm.con);
+	return (status);
 }

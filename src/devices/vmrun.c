@@ -19,17 +19,25 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmmsim.h"
 #include "devices/devices.h"
+#include "devices/fw_cfg.h"
+#include "devices/guestmem.h"
+#include "devices/i8042.h"
 #include "devices/i8253.h"
 #include "devices/i8259.h"
 #include "devices/mc146818.h"
 #include "devices/mmio.h"
 #include "devices/ns8250.h"
+#include "devices/pci.h"
+#include "devices/strio.h"
+#include "devices/virtio.h"
 #include "devices/vmrun.h"
 
 #define COM1_BASE	0x3F8
@@ -39,8 +47,16 @@
 #define PORT_POST	0x80
 #define PORT_DEBUGCON	0x402
 #define PORT_DEBUG_EXIT	0xF4
-#define PORT_KBC_CMD	0x64
-#define KBC_RESET	0xFE
+#define PORT_SYSCTL_A	0x92	/* PS/2 system control port A */
+#define SYSCTL_A_RESET	0x01	/* 0 -> 1: fast reset */
+#define SYSCTL_A_A20	0x02	/* A20 gate: always on here */
+#define PORT_RST_CTL	0xCF9	/* PIIX/ICH reset control register */
+#define RST_CTL_SYS	0x02	/* full (system) reset, with RST_CPU */
+#define RST_CTL_CPU	0x04	/* 0 -> 1: reset */
+#define RST_CTL_FULL	0x08
+#define DEBUGCON_ID	0xE9	/* what QEMU's debugcon reads back */
+/* Kept pending (blocked) while a device timer is armed; see tick_signal. */
+#define TICK_SIGNAL	SIGURG
 
 struct vmrun {
 	struct vmrun_params	 p;
@@ -52,10 +68,18 @@ struct vmrun {
 	struct i8253		*pit;
 	struct ns8250		*com1;
 	struct mc146818		*rtc;
+	struct i8042		*kbc;
+	struct pci_bus		*pci;
+	struct virtio_rnd	*rnd;
+	struct virtio_blk	*blk[VMRUN_MAX_DISKS];
+	struct virtio_con	*con;
+	struct fw_cfg		*fw;
 	uint64_t		 idle;		/* ns skipped in HLT */
+	uint8_t			 sysctl_a;	/* port 0x92 */
+	uint8_t			 rst_ctl;	/* port 0xCF9 */
 	int			 exit_status;
 	int			 done;
-	int			 reset;
+	int			 reset;		/* VMRUN_RESET_* */
 	char			 error[MMIO_ERRLEN];
 };
 
@@ -68,11 +92,37 @@ com1_tx(void *arg, uint8_t byte)
 		r->p.console(r->p.console_arg, byte);
 }
 
-/* The debug-exit port (QEMU's isa-debug-exit) and the 0x402 console. */
+static void
+hvc_tx(void *arg, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		com1_tx(arg, buf[i]);
+}
+
+static void
+guest_reset(struct vmrun *r, int why)
+{
+	r->reset = why;
+	r->done = 1;
+}
+
+static void
+kbc_reset(void *arg)
+{
+	guest_reset(arg, VMRUN_RESET_KBC);
+}
+
+/*
+ * The motherboard's odds and ends: QEMU's isa-debug-exit at 0xF4 and
+ * debugcon at 0x402, port 0x92 and the 0xCF9 reset register.
+ */
 static int
 misc_io(void *dev, uint16_t port, int dir, int size, uint32_t *data)
 {
 	struct vmrun *r = dev;
+	uint8_t v = (uint8_t)*data;
 
 	switch (port) {
 	case PORT_DEBUG_EXIT:
@@ -85,24 +135,191 @@ misc_io(void *dev, uint16_t port, int dir, int size, uint32_t *data)
 		return (0);
 	case PORT_DEBUGCON:
 		if (dir == DEV_IO_OUT)
-			com1_tx(r, (uint8_t)*data);
+			com1_tx(r, v);
 		else
-			*data = 0xE9;
+			*data = DEBUGCON_ID;
 		return (0);
-	case PORT_KBC_CMD:
-		if (dir == DEV_IO_OUT && (*data & 0xFF) == KBC_RESET) {
-			r->reset = 1;
-			r->done = 1;
-		} else if (dir == DEV_IO_IN) {
-			*data = 0x1C;	/* keyboard controller idle */
+	case PORT_SYSCTL_A:
+		if (dir == DEV_IO_IN) {
+			*data = r->sysctl_a | SYSCTL_A_A20;
+			return (0);
 		}
+		if ((v & SYSCTL_A_RESET) && !(r->sysctl_a & SYSCTL_A_RESET))
+			guest_reset(r, VMRUN_RESET_PORT92);
+		r->sysctl_a = v;
+		return (0);
+	case PORT_RST_CTL:
+		if (size != 1)
+			return (ENODEV);	/* a dword is 0xCF8's */
+		if (dir == DEV_IO_IN) {
+			*data = r->rst_ctl;
+			return (0);
+		}
+		/* Bit 2 going 0 -> 1 resets (Linux writes 0x02, then 0x06). */
+		if ((v & RST_CTL_CPU) && !(r->rst_ctl & RST_CTL_CPU))
+			guest_reset(r, VMRUN_RESET_CF9);
+		r->rst_ctl = v & (RST_CTL_SYS | RST_CTL_FULL);
 		return (0);
 	default:			/* POST codes and the like */
 		if (dir == DEV_IO_IN)
 			*data = 0xFF;
 		return (0);
 	}
-	(void)size;
+}
+
+const char *
+vmrun_reset_name(int why)
+{
+	static const char *names[] = { "none", "triple fault",
+	    "keyboard controller reset", "port 0x92 fast reset",
+	    "port 0xcf9 reset" };
+
+	if (why < 0 || (size_t)why >= sizeof(names) / sizeof(names[0]))
+		return ("?");
+	return (names[why]);
+}
+
+/* Destroy the devices, PCI ones first (they leave the bus). */
+static void
+devices_destroy(struct vmrun *r)
+{
+	unsigned i;
+
+	fw_cfg_destroy(r->fw);
+	virtio_con_destroy(r->con);
+	for (i = 0; i < VMRUN_MAX_DISKS; i++)
+		virtio_blk_destroy(r->blk[i]);
+	virtio_rnd_destroy(r->rnd);
+	pci_destroy(r->pci);
+	i8042_destroy(r->kbc);
+	mc146818_destroy(r->rtc);
+	ns8250_destroy(r->com1);
+	i8253_destroy(r->pit);
+	i8259_destroy(r->pic);
+	r->fw = NULL;
+	r->con = NULL;
+	memset(r->blk, 0, sizeof(r->blk));
+	r->rnd = NULL;
+	r->pci = NULL;
+	r->kbc = NULL;
+	r->rtc = NULL;
+	r->com1 = NULL;
+	r->pit = NULL;
+	r->pic = NULL;
+}
+
+/*
+ * "bootorder" for fw_cfg, as vmd writes it: each disk's PCI path, then
+ * HALT so that SeaBIOS tries nothing else.
+ */
+static int
+add_bootorder(struct vmrun *r)
+{
+	char order[VMRUN_MAX_DISKS * 24 + 8];
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < VMRUN_MAX_DISKS; i++)
+		if (r->blk[i] != NULL)
+			n += (size_t)snprintf(order + n, sizeof(order) - n,
+			    "/pci@i0cf8/*@%x\n", virtio_blk_slot(r->blk[i]));
+	n += (size_t)snprintf(order + n, sizeof(order) - n, "HALT");
+	return (fw_cfg_add_file(r->fw, "bootorder", order, n, NULL));
+}
+
+/*
+ * The PCI devices, in vmd's order (host bridge, rnd, disks), then fw_cfg
+ * last since its boot order names their slots; PCI interrupts are level
+ * triggered, so their PIC inputs go to level mode in the ELCR.
+ */
+static int
+pci_devices_create(struct vmrun *r)
+{
+	static const uint8_t screen_and_debug[8];
+	const struct vmrun_params *p = &r->p;
+	uint64_t seed = p->rnd_seed;
+	uint16_t mask;
+	unsigned i;
+	int irq, error;
+
+	if ((r->pci = pci_create(&r->irq)) == NULL)
+		return (errno != 0 ? errno : ENOMEM);
+	if ((error = pci_register(r->pci, &r->ports)) != 0)
+		return (error);
+	if (p->mem == NULL)
+		return (0);
+	if ((r->rnd = virtio_rnd_create(r->pci, p->mem, &seed)) == NULL)
+		return (errno != 0 ? errno : ENOMEM);
+	for (i = 0; i < p->ndisks && i < VMRUN_MAX_DISKS; i++) {
+		r->blk[i] = virtio_blk_create(r->pci, p->mem,
+		    p->disks[i].path, p->disks[i].readonly != 0, NULL);
+		if (r->blk[i] == NULL) {
+			error = errno != 0 ? errno : ENOMEM;
+			snprintf(r->error, sizeof(r->error), "disk %s: %s",
+			    p->disks[i].path, strerror(error));
+			return (error);
+		}
+	}
+	if (p->virtio_console &&
+	    (r->con = virtio_con_create(r->pci, p->mem, hvc_tx, r)) == NULL)
+		return (errno != 0 ? errno : ENOMEM);
+	mask = pci_irq_mask(r->pci);
+	for (irq = 0; irq < I8259_NIRQ; irq++)
+		if ((mask & (1U << irq)) &&
+		    (error = i8259_set_elcr(r->pic, irq, true)) != 0)
+			return (error);
+
+	if ((r->fw = fw_cfg_create(p->mem)) == NULL)
+		return (errno != 0 ? errno : ENOMEM);
+	if ((error = fw_cfg_set_machine(r->fw, guestmem_ram_bytes(p->mem),
+	    1)) != 0 ||
+	    (error = fw_cfg_add_e820(r->fw, p->mem)) != 0 ||
+	    (error = fw_cfg_add_file(r->fw, "etc/screen-and-debug",
+	    screen_and_debug, sizeof(screen_and_debug), NULL)) != 0 ||
+	    (error = add_bootorder(r)) != 0 ||
+	    (error = fw_cfg_register(r->fw, &r->ports)) != 0)
+		return (error);
+	return (0);
+}
+
+/* The devices in their power-on state, on a fresh port table. */
+static int
+devices_create(struct vmrun *r)
+{
+	const struct vmrun_params *p = &r->p;
+	static const uint16_t misc_ports[] = { PORT_DEBUG_EXIT,
+	    PORT_DEBUGCON, PORT_POST, PORT_SYSCTL_A, PORT_RST_CTL };
+	size_t i;
+	int error;
+
+	dev_ports_init(&r->ports);
+	r->sysctl_a = 0;
+	r->rst_ctl = 0;
+	r->done = 0;
+	r->reset = VMRUN_RESET_NONE;
+	r->exit_status = 0;
+	if ((r->pic = i8259_create()) == NULL)
+		return (ENOMEM);
+	r->irq = i8259_irq_line(r->pic);
+	r->pit = i8253_create(&r->clock.clock, &r->irq);
+	r->com1 = ns8250_create(COM1_BASE, COM1_IRQ, &r->irq, com1_tx, r);
+	r->rtc = mc146818_create(&r->clock.clock, &r->irq, p->rtc_start);
+	r->kbc = i8042_create(&r->irq, kbc_reset, r);
+	if (r->pit == NULL || r->com1 == NULL || r->rtc == NULL ||
+	    r->kbc == NULL)
+		return (ENOMEM);
+	mc146818_set_memsize(r->rtc, p->ram_bytes);
+	if ((error = i8259_register(r->pic, &r->ports)) != 0 ||
+	    (error = i8253_register(r->pit, &r->ports)) != 0 ||
+	    (error = ns8250_register(r->com1, &r->ports)) != 0 ||
+	    (error = mc146818_register(r->rtc, &r->ports)) != 0 ||
+	    (error = i8042_register(r->kbc, &r->ports)) != 0)
+		return (error);
+	for (i = 0; i < sizeof(misc_ports) / sizeof(misc_ports[0]); i++)
+		if ((error = dev_ports_register(&r->ports, misc_ports[i], 1,
+		    misc_io, r)) != 0)
+			return (error);
+	return (pci_devices_create(r));
 }
 
 void
@@ -110,10 +327,7 @@ vmrun_destroy(struct vmrun *r)
 {
 	if (r == NULL)
 		return;
-	mc146818_destroy(r->rtc);
-	ns8250_destroy(r->com1);
-	i8253_destroy(r->pit);
-	i8259_destroy(r->pic);
+	devices_destroy(r);
 	mmio_table_fini(&r->mmio);
 	free(r);
 }
@@ -122,48 +336,40 @@ struct vmrun *
 vmrun_create(const struct vmrun_params *p, int *errorp)
 {
 	struct vmrun *r;
-	int error = 0;
+	int error;
 
+	if (p->ndisks > VMRUN_MAX_DISKS) {
+		*errorp = EINVAL;
+		return (NULL);
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		*errorp = ENOMEM;
 		return (NULL);
 	}
 	r->p = *p;
-	dev_ports_init(&r->ports);
 	mmio_table_init(&r->mmio);
 	dev_vclock_init(&r->clock);
-	if ((r->pic = i8259_create()) == NULL) {
-		error = ENOMEM;
-		goto fail;
+	errno = 0;
+	if ((error = devices_create(r)) != 0) {
+		vmrun_destroy(r);
+		*errorp = error;
+		return (NULL);
 	}
-	r->irq = i8259_irq_line(r->pic);
-	r->pit = i8253_create(&r->clock.clock, &r->irq);
-	r->com1 = ns8250_create(COM1_BASE, COM1_IRQ, &r->irq, com1_tx, r);
-	r->rtc = mc146818_create(&r->clock.clock, &r->irq, p->rtc_start);
-	if (r->pit == NULL || r->com1 == NULL || r->rtc == NULL) {
-		error = ENOMEM;
-		goto fail;
-	}
-	mc146818_set_memsize(r->rtc, p->ram_bytes);
-	if ((error = i8259_register(r->pic, &r->ports)) != 0 ||
-	    (error = i8253_register(r->pit, &r->ports)) != 0 ||
-	    (error = ns8250_register(r->com1, &r->ports)) != 0 ||
-	    (error = mc146818_register(r->rtc, &r->ports)) != 0 ||
-	    (error = dev_ports_register(&r->ports, PORT_DEBUG_EXIT, 1, misc_io,
-	    r)) != 0 ||
-	    (error = dev_ports_register(&r->ports, PORT_DEBUGCON, 1, misc_io,
-	    r)) != 0 ||
-	    (error = dev_ports_register(&r->ports, PORT_KBC_CMD, 1, misc_io,
-	    r)) != 0 ||
-	    (error = dev_ports_register(&r->ports, PORT_POST, 1, misc_io,
-	    r)) != 0)
-		goto fail;
 	*errorp = 0;
 	return (r);
-fail:
-	vmrun_destroy(r);
-	*errorp = error;
-	return (NULL);
+}
+
+int
+vmrun_reset(struct vmrun *r)
+{
+	uint64_t now = r->clock.now;
+
+	devices_destroy(r);
+	/* No timer is armed now; time goes on from where it was. */
+	dev_vclock_init(&r->clock);
+	r->clock.now = now;
+	errno = 0;
+	return (devices_create(r));
 }
 
 /* Read the vcpu's virtual time; device time is it plus skipped time. */
@@ -176,19 +382,53 @@ sync_clock(struct vmrun *r, uint64_t *vtime)
 	return (0);
 }
 
-/* One I/O exit through the port table; only non-string I/O. */
+/*
+ * String I/O: emulate it (strio.h) and give the registers back.  The
+ * completion of an I/O exit on the next RUN takes only RIP (and RAX for
+ * IN) from the exit (§8), so RSI/RDI/RCX go in with WRITEREGS first; the
+ * exit passed back then says OUT, so that the completion leaves RAX alone
+ * (for IN it would zero RAX's upper half, a quirk INS must not suffer).
+ */
+static int
+do_strio(struct vmrun *r, struct vm_exit *ve)
+{
+	struct vm_rwregs_params vrwp;
+	int done, error;
+
+	if (r->p.mem == NULL) {
+		snprintf(r->error, sizeof(r->error), "string I/O on port "
+		    "%#x at rip %#llx, but the run loop has no guest memory",
+		    ve->vei.vei_port,
+		    (unsigned long long)ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
+		return (EOPNOTSUPP);
+	}
+	if ((error = strio_emulate(&r->ports, &r->mmio, r->p.mem, ve, &done,
+	    r->error)) != 0)
+		return (error);
+	memset(&vrwp, 0, sizeof(vrwp));
+	vrwp.vrwp_vm_id = r->p.vm_id;
+	vrwp.vrwp_vcpu_id = 0;
+	vrwp.vrwp_mask = VM_RWREGS_GPRS;
+	vrwp.vrwp_regs = ve->vrs;
+	if (vmmsim_ioctl(r->p.fd, VMM_IOC_WRITEREGS, &vrwp) == -1) {
+		error = errno;
+		snprintf(r->error, sizeof(r->error), "string I/O: "
+		    "VMM_IOC_WRITEREGS: %s", strerror(error));
+		return (error);
+	}
+	ve->vei.vei_dir = VEI_DIR_OUT;
+	return (0);
+}
+
+/* One I/O exit through the port table. */
 static int
 do_io(struct vmrun *r, struct vm_exit *ve)
 {
 	uint32_t data = ve->vei.vei_data, mask;
 	int size = ve->vei.vei_size;
 
-	if (ve->vei.vei_string) {
-		snprintf(r->error, sizeof(r->error), "string I/O on port "
-		    "%#x at rip %#llx", ve->vei.vei_port,
-		    (unsigned long long)ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
-		return (EOPNOTSUPP);
-	}
+	if (ve->vei.vei_string)
+		return (do_strio(r, ve));
 	mask = size == 4 ? 0xFFFFFFFFU : (1U << (8 * size)) - 1;
 	(void)dev_ports_io(&r->ports, ve->vei.vei_port,
 	    ve->vei.vei_dir == VEI_DIR_IN ? DEV_IO_IN : DEV_IO_OUT, size,
@@ -239,33 +479,117 @@ do_ept(struct vmrun *r, struct vm_exit *ve)
 }
 
 /*
- * Run the vcpu until the guest ends its run (debug exit, reset or triple
- * fault).  Returns 0 with *res filled, or an errno value: the RUN ioctl's,
- * EOPNOTSUPP for an exit no device here handles (string I/O, MMIO without
- * guest memory, an instruction the MMIO emulator does not know), EFAULT
- * for an EPT protection fault or an MMIO access that cannot be followed
- * through the page tables, or EDEADLK for a guest halted with nothing that
- * could ever wake it; vmrun_error() says more.
+ * What the first RUN of a loop passes back.  The kernel completes the
+ * exit it remembers, even across RESETCPU (§8 quirk): after a reset from
+ * an I/O or MMIO exit it would put the old RIP back.  So pass the
+ * registers the vcpu has now, and an OUT that leaves RAX alone.
  */
+static int
+first_exit(struct vmrun *r, struct vm_exit *ve)
+{
+	struct vm_rwregs_params vrwp;
+
+	memset(&vrwp, 0, sizeof(vrwp));
+	vrwp.vrwp_vm_id = r->p.vm_id;
+	vrwp.vrwp_vcpu_id = 0;
+	vrwp.vrwp_mask = VM_RWREGS_GPRS;
+	if (vmmsim_ioctl(r->p.fd, VMM_IOC_READREGS, &vrwp) == -1)
+		return (errno);
+	memset(ve, 0, sizeof(*ve));
+	ve->vrs = vrwp.vrwp_regs;
+	ve->vei.vei_dir = VEI_DIR_OUT;
+	return (0);
+}
+
+/*
+ * Get control back from RUN while a device timer is armed.  A guest that
+ * waits for a timer interrupt by spinning (SeaBIOS's yield() with
+ * threads: sti; nop; cli) makes no exit userland sees, and vmd's way out,
+ * a timer thread on the host clock calling VMM_IOC_INTR, would make the
+ * run depend on the host.  The contract has no virtual-time deadline for
+ * RUN, but the monitor returns to userland after any exit it handled
+ * while the thread has a signal pending (vcpu_must_stop()), and it takes
+ * such exits at least every host tick (1 ms of virtual time).  So a
+ * blocked TICK_SIGNAL stays pending while a timer is armed: RUN returns
+ * at those exits, which come at the same instructions on every run, and
+ * the loop fires the timers that are due.
+ */
+static void
+tick_signal(int want)
+{
+	sigset_t pend, one;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&one);
+	sigaddset(&one, TICK_SIGNAL);
+	if (sigpending(&pend) == -1)
+		return;
+	if (want && !sigismember(&pend, TICK_SIGNAL))
+		(void)raise(TICK_SIGNAL);
+	else if (!want && sigismember(&pend, TICK_SIGNAL))
+		(void)sigtimedwait(&one, NULL, &zero);
+}
+
+/* Whether device time reached the caller's limit. */
+static int
+timed_out(const struct vmrun *r, uint64_t vtime)
+{
+	return (r->p.max_time_ns != 0 && vtime + r->idle >= r->p.max_time_ns);
+}
+
+/*
+ * Run the vcpu until the guest ends its run (debug exit, reset, triple
+ * fault, or the time limit).  Returns 0 with *res filled, or an errno
+ * value: the RUN ioctl's (EIO: HLT with interrupts off, EINVAL: the
+ * monitor killed the vcpu), EOPNOTSUPP for an exit no device here
+ * handles (MMIO or string I/O without guest memory, an instruction the
+ * MMIO emulator does not know), EFAULT for an EPT protection fault or an
+ * MMIO or string I/O access that cannot be followed through the page
+ * tables, EINVAL for string I/O whose instruction is not INS/OUTS, or
+ * EDEADLK for a guest halted with nothing that could ever wake it;
+ * vmrun_error() says more.
+ */
+static int	run(struct vmrun *, struct vmrun_result *);
+
 int
 vmrun_loop(struct vmrun *r, struct vmrun_result *res)
+{
+	sigset_t tick, omask;
+	int error;
+
+	sigemptyset(&tick);
+	sigaddset(&tick, TICK_SIGNAL);
+	if ((error = pthread_sigmask(SIG_BLOCK, &tick, &omask)) != 0)
+		return (error);
+	error = run(r, res);
+	tick_signal(0);
+	(void)pthread_sigmask(SIG_SETMASK, &omask, NULL);
+	return (error);
+}
+
+static int
+run(struct vmrun *r, struct vmrun_result *res)
 {
 	struct vm_run_params vrp;
 	struct vm_exit ve;
 	uint64_t vtime = 0, next;
 	uint8_t irqready = 0;
-	int vec, error;
+	int vec, error, timeout = 0;
 
 	memset(res, 0, sizeof(*res));
 	r->error[0] = '\0';
 	memset(&vrp, 0, sizeof(vrp));
-	memset(&ve, 0, sizeof(ve));
 	vrp.vrp_vm_id = r->p.vm_id;
 	vrp.vrp_vcpu_id = 0;
 	vrp.vrp_exit = &ve;
-	if ((error = sync_clock(r, &vtime)) != 0)
+	if ((error = first_exit(r, &ve)) != 0 ||
+	    (error = sync_clock(r, &vtime)) != 0)
 		return (error);
 	while (!r->done) {
+		if (timed_out(r, vtime)) {
+			timeout = 1;
+			break;
+		}
 		/*
 		 * The vcpu has not run since the last sync: only time skipped
 		 * in HLT can have moved device time on.
@@ -280,8 +604,14 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 			res->irqs++;
 		}
 		vrp.vrp_intr_pending = i8259_pending(r->pic) ? 1 : 0;
-		if (vmmsim_ioctl(r->p.fd, VMM_IOC_RUN, &vrp) == -1)
-			return (errno);
+		tick_signal(dev_vclock_next(&r->clock) != UINT64_MAX);
+		if (vmmsim_ioctl(r->p.fd, VMM_IOC_RUN, &vrp) == -1) {
+			error = errno;
+			snprintf(r->error, sizeof(r->error), "VMM_IOC_RUN: %s "
+			    "(rip %#llx)", strerror(error), (unsigned long long)
+			    ve.vrs.vrs_gprs[VCPU_REGS_RIP]);
+			return (error);
+		}
 		res->runs++;
 		irqready = vrp.vrp_irqready;
 		if ((error = sync_clock(r, &vtime)) != 0)
@@ -295,14 +625,20 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 			/* Halted until an interrupt: skip to the next timer. */
 			if (i8259_pending(r->pic))
 				break;
-			if ((next = dev_vclock_next(&r->clock)) == UINT64_MAX)
+			if ((next = dev_vclock_next(&r->clock)) == UINT64_MAX) {
+				snprintf(r->error, sizeof(r->error), "the guest "
+				    "halted at rip %#llx with no timer armed",
+				    (unsigned long long)
+				    ve.vrs.vrs_gprs[VCPU_REGS_RIP]);
 				return (EDEADLK);
+			}
+			if (r->p.max_time_ns != 0 && next > r->p.max_time_ns)
+				next = r->p.max_time_ns;
 			if (next > vtime + r->idle)
 				r->idle = next - vtime;
 			break;
 		case VMX_EXIT_TRIPLE_FAULT:
-			r->reset = 1;
-			r->done = 1;
+			guest_reset(r, VMRUN_RESET_TRIPLE);
 			break;
 		case VMX_EXIT_EPT_VIOLATION:
 			if ((error = do_ept(r, &ve)) != 0)
@@ -314,6 +650,7 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 	}
 	res->status = r->reset ? 0 : r->exit_status;
 	res->reset = r->reset;
+	res->timeout = timeout;
 	res->vtime_ns = vtime;
 	res->idle_ns = r->idle;
 	return (0);

@@ -19,7 +19,11 @@
  * dispatching I/O exits through the 64K port table to the PC devices
  * (i8259 pair, i8253 and port 0x61, COM1, mc146818), injecting the PIC's
  * interrupts with the contract's protocol, and sleeping through HLT in
- * virtual time.  Device time is the vcpu's virtual time (vmmsim's
+ * virtual time.  With the guest's memory it also has a PCI host bridge
+ * with virtio devices, QEMU's fw_cfg (what SeaBIOS needs), and does
+ * string port I/O (strio.h).  A guest reset (triple fault, 0xFE to port
+ * 0x64, port 0x92 bit 0, port 0xCF9) ends the loop; the caller decides
+ * whether to reboot (vmrun_reset()).  Device time is the vcpu's virtual time (vmmsim's
  * vmmsim_vcpu_vtime()) plus the time skipped while the guest was halted,
  * so every run with the same guest and inputs is the same.
  *
@@ -39,34 +43,89 @@ struct guestmem;
 struct mmio_table;
 struct vmrun;
 
+#define VMRUN_MAX_DISKS		4
+#define VMRUN_DEFAULT_SEED	0x766d6d73696dULL	/* "vmmsim" */
+
+struct vmrun_disk {
+	const char	*path;		/* a raw image file */
+	int		 readonly;
+};
+
 struct vmrun_params {
 	int		 fd;		/* an open vmmsim handle */
 	uint32_t	 vm_id;		/* a VM whose vcpu 0 was reset */
 	uint64_t	 ram_bytes;	/* for the CMOS memory-size bytes */
 	int64_t		 rtc_start;	/* RTC time at start, s since 1970 */
-	/* Where COM1's and the 0x402 debug port's output goes. */
+	/* Where COM1's, the 0x402 debug port's and hvc0's output goes. */
 	void		(*console)(void *arg, uint8_t byte);
 	void		 *console_arg;
 	/*
 	 * The VM's memory as given to VMM_IOC_CREATE, or NULL: then an MMIO
-	 * exit ends the run with EOPNOTSUPP.
+	 * exit or string I/O ends the run with EOPNOTSUPP, and there is no
+	 * fw_cfg and no virtio device (they need guest memory for DMA).
 	 */
 	const struct guestmem *mem;
+	/*
+	 * With mem: the PCI devices after the host bridge, in vmd's order:
+	 * virtio-rnd (slot 1, keyed from rnd_seed, so the same seed gives
+	 * the same bytes), the disks, then a virtio console if asked.
+	 */
+	uint64_t	 rnd_seed;
+	struct vmrun_disk disks[VMRUN_MAX_DISKS];
+	unsigned	 ndisks;
+	int		 virtio_console;
+	/*
+	 * End the run once device time (virtual time plus time skipped in
+	 * HLT) reaches this many ns; 0 for no limit.  Checked at every exit
+	 * the loop sees, so a guest spinning without exits can overrun it.
+	 */
+	uint64_t	 max_time_ns;
 };
+
+/* Why the guest reset (struct vmrun_result's reset). */
+#define VMRUN_RESET_NONE	0
+#define VMRUN_RESET_TRIPLE	1	/* triple fault / shutdown */
+#define VMRUN_RESET_KBC		2	/* 0xFE to the keyboard controller */
+#define VMRUN_RESET_PORT92	3	/* fast reset bit of port 0x92 */
+#define VMRUN_RESET_CF9		4	/* reset control register 0xCF9 */
 
 /* How a run ended. */
 struct vmrun_result {
 	int		 status;	/* (value << 1) | 1 for port 0xF4, or 0 */
-	int		 reset;		/* the guest reset (triple fault, ...) */
+	int		 reset;		/* VMRUN_RESET_*: the guest reset */
+	int		 timeout;	/* max_time_ns was reached */
 	uint64_t	 vtime_ns;	/* the vcpu's virtual time at the end */
 	uint64_t	 idle_ns;	/* time skipped in HLT */
 	uint64_t	 runs;		/* VMM_IOC_RUN calls */
 	uint64_t	 irqs;		/* interrupts injected */
 };
 
+/*
+ * Create the devices and claim their ports.  NULL with *errorp set:
+ * ENOMEM, or a disk's open(2) error (vmrun_error() is not available
+ * then; the disk is the only file opened here).
+ */
 struct vmrun	*vmrun_create(const struct vmrun_params *, int *errorp);
 void		 vmrun_destroy(struct vmrun *);
+
+/*
+ * Run the vcpu until the guest ends its run (debug exit, reset, or the
+ * time limit).  Returns 0 with *res filled, or an errno value; see
+ * vmrun.c and vmrun_error().
+ */
 int		 vmrun_loop(struct vmrun *, struct vmrun_result *);
+
+/*
+ * Put every device back in its power-on state, as a reboot does: for
+ * vmrun_loop() again after the caller has re-loaded the image and reset
+ * the vcpu (VMM_IOC_RESETCPU).  Device time goes on from where it is.
+ * 0, or an errno value (the run loop is then unusable but can be
+ * destroyed).
+ */
+int		 vmrun_reset(struct vmrun *);
+
+/* A name for a VMRUN_RESET_* value. */
+const char	*vmrun_reset_name(int);
 
 /* The MMIO range table, for devices to register their regions in. */
 struct mmio_table *vmrun_mmio(struct vmrun *);
