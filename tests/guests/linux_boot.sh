@@ -1,0 +1,65 @@
+#!/bin/sh
+#
+# Copyright (c) 2026 The vmmsim authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+#
+# A real guest nobody here wrote: Debian's kernel boots on the serial
+# console into a busybox initramfs whose init prints a marker, loads the
+# virtio modules, reads a file from the virtio disk and reboots; vmmsim
+# must then exit 0.  Run by make check-long, once per vendor.
+#
+# Environment: BUILDDIR (where vmmsim is), VMMSIM_GUEST_CACHE (packages
+# and images; default $BUILDDIR/guest-cache).  Exit 77 = skipped.
+
+set -u
+builddir=${BUILDDIR:-.}
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${VMMSIM_GUEST_CACHE:-$builddir/guest-cache}
+
+sh "$srcdir/tests/guests/mklinux.sh" "$cache"
+rc=$?
+if [ $rc -eq 77 ]; then
+	echo "SKIP: linux_boot: the package archive is unreachable"
+	exit 77
+fi
+[ $rc -eq 0 ] || exit 1
+
+pass=0
+fail=0
+for vendor in intel amd; do
+	out=$cache/linux-$vendor.log
+	timeout 1500 "$builddir/vmmsim" run --vendor $vendor -m 256M \
+	    -k "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
+	    -d "$cache/disk.img" --append "console=ttyS0 panic=-1" \
+	    > "$out" 2>&1
+	status=$?
+	if grep -q "open /dev/vmm: Operation not supported\|No such device" \
+	    "$out" && [ $vendor = amd ]; then
+		echo "SKIP: linux_boot ($vendor): the monitor has no AMD mode yet"
+		continue
+	fi
+	if [ $status -eq 0 ] &&
+	    grep -q "VMMSIM-INIT: init is running" "$out" &&
+	    grep -q "VMMSIM-DISK: read from the virtio disk by the guest" \
+	    "$out"; then
+		echo "PASS: linux_boot ($vendor): init ran, read the disk, rebooted"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: linux_boot ($vendor): status $status; last lines:"
+		tail -n 25 "$out"
+		fail=$((fail + 1))
+	fi
+done
+echo "linux_boot: $pass passed, $fail failed"
+[ $fail -eq 0 ]
