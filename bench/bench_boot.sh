@@ -26,9 +26,9 @@
 
 set -u
 builddir=${BENCH_BUILDDIR:-.}
-srcdir='@abs_srcdir@'		# substituted by make
+srcdir='%%SRCDIR%%'		# substituted by make
 case $srcdir in
-@*) srcdir=$(cd "$(dirname "$0")/.." && pwd) ;;
+%%*) srcdir=$(cd "$(dirname "$0")/.." && pwd) ;;
 esac
 cache=${VMMSIM_GUEST_CACHE:-$builddir/guest-cache}
 marker="VMMSIM-INIT: init is running"
