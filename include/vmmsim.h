@@ -71,6 +71,17 @@ int	vmmsim_close(int fd);
 int	vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    uint64_t *ns);
 
+/*
+ * Another extension: make VMM_IOC_RUN on this vcpu return to its caller
+ * (exit reason VM_EXIT_NONE, as for a signal) at the first exit at or after
+ * virtual time ns; the CPU takes a host interrupt exactly there, so a
+ * guest spinning without exits comes back on time.  0 turns it off.  This
+ * is how a vmd-like loop fires device timers on virtual time.  0, or -1
+ * with errno (ENOENT, ENODEV, EBADF as above).
+ */
+int	vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id,
+	    uint64_t ns);
+
 /* 1 if fd is an open vmmsim handle, else 0. */
 int	vmmsim_is_handle(int fd);
 

@@ -1030,6 +1030,29 @@ START_TEST(test_self_modifying_code_is_decoded_again)
 }
 END_TEST
 
+/*
+ * emu_cpu_set_stop_at: a host interrupt at an exact virtual time, in a
+ * guest that never exits, alongside the periodic host tick.
+ */
+START_TEST(test_stop_at_is_exact)
+{
+	struct fx fx;
+	uint64_t t0;
+
+	ex_setup(&fx, 0x1000);
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_EXTERNAL_INT_EXITING, 0);
+	emu_cpu_set_host_tick(fx.cpu, 1000000);
+	t0 = emu_cpu_vtime(fx.cpu);
+	emu_cpu_set_stop_at(fx.cpu, t0 + 12345);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(emu_cpu_vtime(fx.cpu), t0 + 12345);
+	/* Passed: the next exit is the periodic tick, on its own grid. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(emu_cpu_vtime(fx.cpu) % 1000000, 0);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_interrupt_window_after_sti_shadow)
 {
 	struct fx fx;
@@ -1713,6 +1736,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_syscall_transition_and_popcnt);
 	tcase_add_test(tc, test_syscall_without_sce_is_ud);
 	tcase_add_test(tc, test_self_modifying_code_is_decoded_again);
+	tcase_add_test(tc, test_stop_at_is_exact);
 	tcase_add_test(tc, test_interrupt_window_after_sti_shadow);
 	tcase_add_test(tc, test_interrupt_window_open_at_entry);
 	tcase_add_test(tc,

@@ -19,8 +19,6 @@
  */
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +53,10 @@
 #define RST_CTL_CPU	0x04	/* 0 -> 1: reset */
 #define RST_CTL_FULL	0x08
 #define DEBUGCON_ID	0xE9	/* what QEMU's debugcon reads back */
-/* Kept pending (blocked) while a device timer is armed; see tick_signal. */
-#define TICK_SIGNAL	SIGURG
 
 struct vmrun {
 	struct vmrun_params	 p;
+	uint64_t		 stop_at;	/* the vcpu's, as last set */
 	struct dev_port_table	 ports;
 	struct mmio_table	 mmio;
 	struct dev_vclock	 clock;
@@ -502,32 +499,30 @@ first_exit(struct vmrun *r, struct vm_exit *ve)
 }
 
 /*
- * Get control back from RUN while a device timer is armed.  A guest that
- * waits for a timer interrupt by spinning (SeaBIOS's yield() with
+ * Get control back from RUN when the next device timer is due.  A guest
+ * that waits for a timer interrupt by spinning (SeaBIOS's yield() with
  * threads: sti; nop; cli) makes no exit userland sees, and vmd's way out,
  * a timer thread on the host clock calling VMM_IOC_INTR, would make the
- * run depend on the host.  The contract has no virtual-time deadline for
- * RUN, but the monitor returns to userland after any exit it handled
- * while the thread has a signal pending (vcpu_must_stop()), and it takes
- * such exits at least every host tick (1 ms of virtual time).  So a
- * blocked TICK_SIGNAL stays pending while a timer is armed: RUN returns
- * at those exits, which come at the same instructions on every run, and
- * the loop fires the timers that are due.
+ * run depend on the host.  vmmsim_vcpu_stop_at() (an extension) makes RUN
+ * return at the first exit at or after a virtual time, and the CPU takes
+ * a host interrupt exactly there.  Device time is vcpu time plus the time
+ * skipped in HLT, so the stop is the timer's deadline less that.
  */
-static void
-tick_signal(int want)
+static int
+arm_stop(struct vmrun *r, uint64_t vtime)
 {
-	sigset_t pend, one;
-	struct timespec zero = { 0, 0 };
+	uint64_t next = dev_vclock_next(&r->clock), at = 0;
 
-	sigemptyset(&one);
-	sigaddset(&one, TICK_SIGNAL);
-	if (sigpending(&pend) == -1)
-		return;
-	if (want && !sigismember(&pend, TICK_SIGNAL))
-		(void)raise(TICK_SIGNAL);
-	else if (!want && sigismember(&pend, TICK_SIGNAL))
-		(void)sigtimedwait(&one, NULL, &zero);
+	if (r->p.max_time_ns != 0 && r->p.max_time_ns < next)
+		next = r->p.max_time_ns;
+	if (next != UINT64_MAX)
+		at = next > vtime + r->idle ? next - r->idle : vtime + 1;
+	if (at == r->stop_at)
+		return (0);
+	if (vmmsim_vcpu_stop_at(r->p.fd, r->p.vm_id, 0, at) == -1)
+		return (errno);
+	r->stop_at = at;
+	return (0);
 }
 
 /* Whether device time reached the caller's limit. */
@@ -554,16 +549,12 @@ static int	run(struct vmrun *, struct vmrun_result *);
 int
 vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 {
-	sigset_t tick, omask;
 	int error;
 
-	sigemptyset(&tick);
-	sigaddset(&tick, TICK_SIGNAL);
-	if ((error = pthread_sigmask(SIG_BLOCK, &tick, &omask)) != 0)
-		return (error);
+	r->stop_at = ~0ULL;		/* unknown: set it on the first RUN */
 	error = run(r, res);
-	tick_signal(0);
-	(void)pthread_sigmask(SIG_SETMASK, &omask, NULL);
+	if (r->stop_at != 0)
+		(void)vmmsim_vcpu_stop_at(r->p.fd, r->p.vm_id, 0, 0);
 	return (error);
 }
 
@@ -604,7 +595,8 @@ run(struct vmrun *r, struct vmrun_result *res)
 			res->irqs++;
 		}
 		vrp.vrp_intr_pending = i8259_pending(r->pic) ? 1 : 0;
-		tick_signal(dev_vclock_next(&r->clock) != UINT64_MAX);
+		if ((error = arm_stop(r, vtime)) != 0)
+			return (error);
 		if (vmmsim_ioctl(r->p.fd, VMM_IOC_RUN, &vrp) == -1) {
 			error = errno;
 			snprintf(r->error, sizeof(r->error), "VMM_IOC_RUN: %s "

@@ -162,6 +162,14 @@ void		 emu_cpu_kick(struct emu_cpu *);
  */
 void		 emu_cpu_set_host_tick(struct emu_cpu *, uint64_t interval);
 
+/*
+ * A host interrupt at an absolute virtual time (0: none): with
+ * external-interrupt exiting, guest execution ends with exit reason 1
+ * when vtime reaches it, as for a host tick.  For a monitor that must
+ * return to its caller at a virtual time (vmmsim_vcpu_stop_at).
+ */
+void		 emu_cpu_set_stop_at(struct emu_cpu *, uint64_t vtime);
+
 /* Virtual time: instructions retired by guests on this CPU. */
 uint64_t	 emu_cpu_vtime(struct emu_cpu *);
 

@@ -1485,7 +1485,8 @@ deadline_exit(struct emu_cpu *cpu)
 		cpu->exit.reason = VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED;
 	} else {
 		host_interrupt_exit(cpu);
-		cpu->next_tick += cpu->tick_interval;
+		if (cpu->tick_interval != 0 && cpu->deadline >= cpu->next_tick)
+			cpu->next_tick += cpu->tick_interval;
 	}
 }
 
@@ -2313,6 +2314,9 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		if (cpu->next_tick < cpu->deadline)
 			cpu->deadline = cpu->next_tick;
 	}
+	if (cpu->stop_at > cpu->vtime && cpu->stop_at < cpu->deadline &&
+	    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING))
+		cpu->deadline = cpu->stop_at;
 	cpu->shadow_next = (vmcs_get(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST) &
 	    3) != 0;
 	cpu->in_shadow_block = cpu->shadow_next;

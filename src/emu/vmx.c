@@ -813,6 +813,12 @@ emu_cpu_stale_count(struct emu_cpu *cpu)
 }
 
 void
+emu_cpu_set_stop_at(struct emu_cpu *cpu, uint64_t vtime)
+{
+	cpu->stop_at = vtime;
+}
+
+void
 emu_cpu_set_host_tick(struct emu_cpu *cpu, uint64_t interval)
 {
 	cpu->tick_interval = interval;

@@ -113,6 +113,7 @@ struct vcpu {
 	/* Interrupt protocol (vmm-contract.md §11) */
 	volatile uint16_t	vc_intr;	/* [a] set by INTR and RUN */
 	uint8_t			vc_irqready;	/* [l] */
+	uint64_t		vc_stop_at;	/* [a] vmmsim_vcpu_stop_at, ns */
 
 	struct vcpu_md		*vc_md;		/* [l] machine-dependent part */
 

@@ -364,6 +364,28 @@ vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns)
 	return (0);
 }
 
+int
+vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t ns)
+{
+	struct vmm_handle *h;
+	struct proc *saved;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	saved = curproc;
+	curproc = &h->h_proc;
+	error = vm_vcpu_stop_at(h->h_sc, vm_id, vcpu_id, ns);
+	curproc = saved;
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
 const char *
 vmmsim_version(void)
 {

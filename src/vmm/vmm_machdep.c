@@ -305,6 +305,25 @@ pledge_ioctl_vmm_machdep(struct proc *p, unsigned long com)
 	}
 }
 
+/* vmmsim_vcpu_stop_at(): where RUN must come back, in virtual ns. */
+int
+vm_vcpu_stop_at(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
+    uint64_t ns)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	int ret;
+
+	if ((ret = find_vcpu(sc, vm_id, vcpu_id, &vm, &vcpu)) != 0)
+		return (ret);
+	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+		ret = ENODEV;
+	else
+		__atomic_store_n(&vcpu->vc_stop_at, ns, __ATOMIC_RELAXED);
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
+}
+
 /* vmmsim_vcpu_vtime(): the vcpu's CPU's virtual time, in ns. */
 int
 vm_vcpu_vtime(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,

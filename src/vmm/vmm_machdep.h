@@ -44,5 +44,6 @@ int	vm_rwvmparams(struct vmm_softc *, struct vm_rwvmparams_params *, int);
 int	vmmioctl_machdep(struct vmm_softc *, unsigned long, void *);
 int	pledge_ioctl_vmm_machdep(struct proc *, unsigned long);
 int	vm_vcpu_vtime(struct vmm_softc *, uint32_t, uint32_t, uint64_t *);
+int	vm_vcpu_stop_at(struct vmm_softc *, uint32_t, uint32_t, uint64_t);
 
 #endif /* VMMSIM_VMM_MACHDEP_H */

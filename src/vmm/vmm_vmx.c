@@ -1349,7 +1349,7 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 	struct vmx_invept_desc ed;
 	struct vmx_invvpid_desc vd;
 	enum vmx_result r;
-	uint64_t proc, intr, rflags;
+	uint64_t proc, intr, rflags, stop_at;
 	int ret = 0, i;
 
 	if (vcpu_reload_vmcs(vcpu) != 0)
@@ -1439,6 +1439,8 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 			return (EINVAL);
 
 		md->g.r[VCPU_REGS_RSP] = 0;
+		emu_cpu_set_stop_at(md->cpu, __atomic_load_n(&vcpu->vc_stop_at,
+		    __ATOMIC_RELAXED));
 		r = md->launched ? vmx_vmresume(md->cpu, &md->g) :
 		    vmx_vmlaunch(md->cpu, &md->g);
 		if (r != VMX_SUCCEED) {
@@ -1488,6 +1490,10 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 				    proc | IA32_VMX_INTERRUPT_WINDOW_EXITING);
 		}
 		if (ret != 0 || vcpu_must_stop(vcpu))
+			break;
+		/* vmmsim's extension: back to the caller at its time. */
+		stop_at = __atomic_load_n(&vcpu->vc_stop_at, __ATOMIC_RELAXED);
+		if (stop_at != 0 && emu_cpu_vtime(md->cpu) >= stop_at)
 			break;
 		if (vcpu->vc_irqready &&
 		    __atomic_load_n(&vcpu->vc_intr, __ATOMIC_RELAXED)) {
