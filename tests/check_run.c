@@ -426,6 +426,206 @@ START_TEST(test_cpuid_in_kernel_hypervisor_leaf)
 END_TEST
 
 
+/*
+ * CPUID leaf 0 gives the host profile's vendor and the advertised maximum
+ * leaf; leaf 0x15 is the host's on Intel (maximum 0x16) and the one the
+ * kernel makes up on AMD, whose maximum (0x10) it raises to 0x15 for its
+ * invariant TSC: 1 GHz as 1 x 100 x 10 MHz.
+ */
+START_TEST(test_cpuid_vendor_and_tsc_leaf)
+{
+	struct rt t;
+	struct vm_resetcpu_params vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	/* xor eax,eax; cpuid; out 0x80,al; xor eax,eax; mov al,0x15;
+	 * cpuid; out 0x81,al: the 16 bytes below 4 GiB */
+	static const uint8_t code[] = { 0x66, 0x31, 0xC0, 0x0F, 0xA2, 0xE6,
+	    0x80, 0x66, 0x31, 0xC0, 0xB0, 0x15, 0x0F, 0xA2, 0xE6, 0x81 };
+	uint64_t *g = ve.vrs.vrs_gprs;
+
+	VENDOR_BEGIN();
+	rt_create(&t, "cpuid0");
+	memcpy(t.high + HIGH_SIZE - 16, code, sizeof(code));
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	flat16(&vrs.vrp_init_state);
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x80);
+	ck_assert_uint_eq(g[VCPU_REGS_RAX], AMD ? 0x15 : 0x16);
+	/* "AuthenticAMD" / "GenuineIntel" in EBX, EDX, ECX */
+	ck_assert_uint_eq(g[VCPU_REGS_RBX], AMD ? 0x68747541 : 0x756E6547);
+	ck_assert_uint_eq(g[VCPU_REGS_RDX], AMD ? 0x69746E65 : 0x49656E69);
+	ck_assert_uint_eq(g[VCPU_REGS_RCX], AMD ? 0x444D4163 : 0x6C65746E);
+	g[VCPU_REGS_RIP] += ve.vei.vei_insn_len;
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x81);
+	ck_assert_uint_eq(g[VCPU_REGS_RAX], 1);
+	ck_assert_uint_eq(g[VCPU_REGS_RBX], AMD ? 100 : 40);
+	ck_assert_uint_eq(g[VCPU_REGS_RCX], AMD ? 10000000 : 25000000);
+	ck_assert_uint_eq(g[VCPU_REGS_RDX], 0);
+	rt_term(&t);
+}
+END_TEST
+
+/* Reset to a flat16 state, then WRITEREGS with the changes below. */
+static void
+rt_reset_flat16(struct rt *t, struct vm_rwregs_params *rw)
+{
+	struct vm_resetcpu_params vrs;
+
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t->id;
+	flat16(&vrs.vrp_init_state);
+	ck_assert_int_eq(vmmsim_ioctl(t->fd, VMM_IOC_RESETCPU, &vrs), 0);
+	memset(rw, 0, sizeof(*rw));
+	rw->vrwp_vm_id = t->id;
+	rw->vrwp_mask = VM_RWREGS_ALL;
+	ck_assert_int_eq(vmmsim_ioctl(t->fd, VMM_IOC_READREGS, rw), 0);
+}
+
+/*
+ * WRITEREGS ORs EFER into the VMCB on SVM (quirk): bits once set stay,
+ * and SVME shows.  VMX stores what it is given.
+ */
+START_TEST(test_writeregs_efer_is_or_ed_on_svm_quirk)
+{
+	struct rt t;
+	struct vm_rwregs_params rw;
+
+	VENDOR_BEGIN();
+	rt_create(&t, "efer");
+	rt_reset_flat16(&t, &rw);
+	rw.vrwp_mask = VM_RWREGS_MSRS;
+	rw.vrwp_regs.vrs_msrs[VCPU_REGS_EFER] = 0x001;	/* SCE */
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_WRITEREGS, &rw), 0);
+	rw.vrwp_regs.vrs_msrs[VCPU_REGS_EFER] = 0x800;	/* NXE */
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_WRITEREGS, &rw), 0);
+	memset(&rw.vrwp_regs, 0, sizeof(rw.vrwp_regs));
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_READREGS, &rw), 0);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_msrs[VCPU_REGS_EFER],
+	    AMD ? 0x1801 : 0x800);
+	rt_term(&t);
+}
+END_TEST
+
+/*
+ * §7.1: on SVM the access rights go through the VMCB's 12 attribute
+ * bits: type/S/DPL/P and AVL/L/D/G survive, the VMX "unusable" bit 16 is
+ * dropped.  VMX keeps the field as written.
+ */
+START_TEST(test_segment_access_rights_through_vmcb_attrib)
+{
+	struct rt t;
+	struct vm_rwregs_params rw;
+
+	VENDOR_BEGIN();
+	rt_create(&t, "attrib");
+	rt_reset_flat16(&t, &rw);
+	rw.vrwp_mask = VM_RWREGS_SREGS;
+	rw.vrwp_regs.vrs_sregs[VCPU_REGS_FS].vsi_ar = 0x1D093;
+	rw.vrwp_regs.vrs_sregs[VCPU_REGS_GS].vsi_ar = 0x0A09B;
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_WRITEREGS, &rw), 0);
+	memset(&rw.vrwp_regs, 0, sizeof(rw.vrwp_regs));
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_READREGS, &rw), 0);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_sregs[VCPU_REGS_FS].vsi_ar,
+	    AMD ? 0x0D093 : 0x1D093);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_sregs[VCPU_REGS_GS].vsi_ar, 0x0A09B);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_sregs[VCPU_REGS_CS].vsi_ar, 0x9B);
+	rt_term(&t);
+}
+END_TEST
+
+/*
+ * A guest at CPL 3 (protected mode, CS and SS DPL 3, IOPL 3 so that its
+ * OUT exits): the exit reports cpl 3 on VMX (SS.DPL), 0 on SVM, where
+ * OpenBSD never sets it (quirk).
+ */
+START_TEST(test_exit_cpl_is_always_0_on_svm_quirk)
+{
+	struct rt t;
+	struct vm_resetcpu_params vrs;
+	struct vcpu_reg_state *r = &vrs.vrp_init_state;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	int i;
+
+	VENDOR_BEGIN();
+	rt_create(&t, "ring3");
+	memcpy(t.low + 0x1000, "\xe6\x80", 2);		/* out 0x80, al */
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	for (i = 0; i < VCPU_REGS_NSREGS; i++) {
+		r->vrs_sregs[i].vsi_sel = 0x23;
+		r->vrs_sregs[i].vsi_limit = 0xFFFFFFFF;
+		r->vrs_sregs[i].vsi_ar = 0xC0F3;	/* data, DPL 3 */
+	}
+	r->vrs_sregs[VCPU_REGS_CS].vsi_sel = 0x1B;
+	r->vrs_sregs[VCPU_REGS_CS].vsi_ar = 0xC0FB;	/* code, DPL 3 */
+	r->vrs_sregs[VCPU_REGS_LDTR].vsi_sel = 0;
+	r->vrs_sregs[VCPU_REGS_LDTR].vsi_ar = 0x10000;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_sel = 0;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_limit = 0x67;
+	r->vrs_sregs[VCPU_REGS_TR].vsi_ar = 0x8B;
+	r->vrs_gprs[VCPU_REGS_RIP] = 0x1000;
+	r->vrs_gprs[VCPU_REGS_RSP] = 0x8000;
+	r->vrs_gprs[VCPU_REGS_RFLAGS] = 0x3002;		/* IOPL 3 */
+	r->vrs_crs[VCPU_REGS_CR0] = 0x31;		/* PE, ET, NE */
+	r->vrs_crs[VCPU_REGS_XCR0] = 1;
+	r->vrs_drs[VCPU_REGS_DR6] = 0xFFFF0FF0;
+	r->vrs_drs[VCPU_REGS_DR7] = 0x400;
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ve.cpl = -7;				/* RUN zeroes it on SVM */
+	ck_assert_msg(rt_run(&t, &vrp, &ve) == 0, "RUN: %s", strerror(errno));
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x80);
+	ck_assert_int_eq(ve.cpl, AMD ? 0 : 3);
+	/*
+	 * (On SVM the guest even ran at CPL 0: the CPU takes the CPL from
+	 * the VMCB's CPL field, which OpenBSD never writes.)
+	 */
+	if (!AMD)
+		ck_assert_uint_eq(ve.vrs.vrs_sregs[VCPU_REGS_SS].vsi_ar, 0xC0F3);
+	rt_term(&t);
+}
+END_TEST
+
+/*
+ * A guest state the CPU refuses (CR0.NW without CD) kills the vcpu at
+ * the next RUN: a failed VM entry on VMX, VMRUN's VMEXIT_INVALID on SVM;
+ * RUN fails with EINVAL, then EBUSY.
+ */
+START_TEST(test_invalid_guest_state_kills_the_vcpu)
+{
+	struct rt t;
+	struct vm_rwregs_params rw;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	VENDOR_BEGIN();
+	rt_create(&t, "badcr0");
+	rt_reset_flat16(&t, &rw);
+	rw.vrwp_mask = VM_RWREGS_CRS;
+	rw.vrwp_regs.vrs_crs[VCPU_REGS_CR0] = 0x20000030;	/* NW, no CD */
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_WRITEREGS, &rw), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	rt_term(&t);
+}
+END_TEST
+
+
 /* --- the interrupt protocol and threads (§11, §4.5, §6) --- */
 
 #define LM_SPIN_IF1	0x100000
@@ -465,7 +665,7 @@ lm_create_file(struct rt *t, uint64_t rip, const char *file)
 	int i;
 
 	memset(t, 0, sizeof(*t));
-	t->fd = t_open(vendor);
+	t->fd = t_open(vendor | rt_open_flags);
 	t->low = t_mem(4 * MIB);
 	{
 		char path[512];
@@ -652,7 +852,8 @@ static _Atomic int run_returned;
 
 /*
  * Signal the RUN thread until RUN returns: a signal that arrives before
- * RUN blocks signals is simply handled and does not stop the run.
+ * RUN blocks signals is simply handled and does not stop the run.  p, if
+ * not NULL, is the number of seconds to wait before the first.
  */
 static void *
 signal_later(void *p)
@@ -660,7 +861,8 @@ signal_later(void *p)
 	struct timespec ts = { 0, 20 * 1000000L };
 	int i;
 
-	(void)p;
+	if (p != NULL)
+		sleep(*(unsigned *)p);
 	for (i = 0; i < 250 && !run_returned; i++) {
 		nanosleep(&ts, NULL);
 		if (!run_returned)
@@ -819,6 +1021,44 @@ START_TEST(test_pvclock_page)
 END_TEST
 
 
+/*
+ * An interrupt injected while the vcpu is not ready for it (a new vcpu's
+ * irqready is 0).  VMX tries once, before its loop, and drops it (quirk):
+ * the guest spins on until a signal ends RUN with VM_EXIT_NONE.  SVM
+ * looks at every iteration: once an exit finds IF set (a host tick
+ * here), the interrupt goes in and the guest's handler reports.
+ */
+START_TEST(test_intr_injected_when_ready_on_svm_dropped_on_vmx)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	pthread_t th;
+	static unsigned wait = 2;	/* host ticks come first on SVM */
+
+	VENDOR_BEGIN();
+	signal(SIGUSR1, on_usr1);
+	lm_create(&t, LM_SPIN_IF1);
+	run_thread = pthread_self();
+	run_returned = 0;
+	ck_assert_int_eq(pthread_create(&th, NULL, signal_later, &wait), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	vrp.vrp_inject.vie_type = VCPU_INJECT_INTR;
+	vrp.vrp_inject.vie_vector = 0x20;
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	run_returned = 1;
+	pthread_join(th, NULL);
+	if (AMD) {
+		ck_assert_uint_eq(vrp.vrp_exit_reason, SVM_VMEXIT_IOIO);
+		ck_assert_uint_eq(ve.vei.vei_port, 0x82);
+		ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], LM_IRQ_HANDLER);
+	} else
+		ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	lm_term(&t);
+}
+END_TEST
+
 /* --- the in-kernel exit handlers (§12.5, §14, §15, §9.2) --- */
 
 #define K_CR0		0x100000
@@ -954,6 +1194,45 @@ START_TEST(test_kernel_monitor_ud_injected_as_external_interrupt)
 	}
 	k_run_to_out(&t, K_MONITOR, &vrp, &ve, 0x86);
 	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RDI], K_MONITOR + 2);
+	lm_term(&t);
+}
+END_TEST
+
+/*
+ * #UD injected by userland (vrp_inject): VMX delivers it as an external
+ * interrupt (type 0, no error code; quirk), so the vector 6 handler sees
+ * the return address after the HLT; SVM refuses the vector: RUN fails
+ * with EINVAL and the vcpu is TERMINATED (quirk).
+ */
+START_TEST(test_userland_ud_injection)
+{
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	VENDOR_BEGIN();
+	/* The IDT page is not mapped yet: deliver again after the fill. */
+	rt_open_flags = VMMSIM_OPEN_REDELIVER;
+	lm_create_file(&t, K_HLT, "lm_kernel.bin");
+	rt_open_flags = 0;
+	lm_gate(&t, 6, K_UD_HANDLER);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_HLT);
+	vrp.vrp_inject.vie_type = VCPU_INJECT_EX;
+	vrp.vrp_inject.vie_vector = VMM_EX_UD;
+	if (AMD) {
+		ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
+		ck_assert_int_eq(errno, EBUSY);
+	} else {
+		ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+		ck_assert_uint_eq(vrp.vrp_exit_reason, VMX_EXIT_IO);
+		ck_assert_uint_eq(ve.vei.vei_port, 0x86);
+		ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RDI], K_HLT + 2);
+	}
 	lm_term(&t);
 }
 END_TEST
@@ -1140,9 +1419,15 @@ run_suite(void)
 	T(test_interrupt_delivery_interrupted_by_ept_fill_is_lost_quirk);
 	T(test_interrupt_delivery_interrupted_by_ept_fill_is_redelivered);
 	T(test_cpuid_in_kernel_hypervisor_leaf);
+	T(test_cpuid_vendor_and_tsc_leaf);
+	T(test_writeregs_efer_is_or_ed_on_svm_quirk);
+	T(test_segment_access_rights_through_vmcb_attrib);
+	T(test_exit_cpl_is_always_0_on_svm_quirk);
+	T(test_invalid_guest_state_kills_the_vcpu);
 	T(test_demo_guest_boots_to_long_mode);
 	T(test_intr_from_another_thread_then_inject);
 	T(test_interrupt_window_exit_when_guest_enables);
+	T(test_intr_injected_when_ready_on_svm_dropped_on_vmx);
 	T(test_signal_makes_run_return_none);
 	T(test_term_waits_for_running_vcpu);
 	T(test_pvclock_page);
@@ -1153,6 +1438,7 @@ run_suite(void)
 	T(test_kernel_xsetbv_sets_xcr0);
 	T(test_kernel_monitor_ud_injected_as_external_interrupt);
 	T(test_kernel_monitor_with_if_clear_kills_the_vcpu);
+	T(test_userland_ud_injection);
 	T(test_kernel_cpuid_leaf1);
 	T(test_kernel_hlt_advances_rip_and_returns);
 	T(test_kernel_mmio_assist_exit);
