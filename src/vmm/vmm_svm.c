@@ -46,7 +46,7 @@
 #include "emu/svm_vmcb.h"
 #include "emu/vmx_caps.h"
 
-#define SVM_HOST_TICK		1000000ULL	/* instructions: 1 ms at 1 GHz */
+#define SVM_HOST_TICK		1000000ULL	/* instructions: 1 ms, 1 GHz */
 #define SVM_MAX_ASID_CAP	0xFFF		/* the vpids[] bitmap */
 #define NPT_MAX_GPA		(128ULL << 30)
 #define NPT_P			0x1ULL
@@ -276,7 +276,7 @@ svm_min_asid(struct vmm_softc *sc)
 	return (m != 0 ? m : 1);
 }
 
-/* --- nested paging (RVI) --------------------------------------------------- */
+/* --- nested paging (RVI) -------------------------------------------------- */
 
 int
 svm_vm_init(struct vmm_softc *sc, struct vm *vm)
@@ -439,7 +439,7 @@ vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa)
 	return (ENOENT);
 }
 
-/* --- vcpu init (§13) ------------------------------------------------------- */
+/* --- vcpu init (§13) ------------------------------------------------------ */
 
 static void
 vcpu_free_pages_svm(struct vcpu *vcpu)
@@ -510,7 +510,7 @@ vcpu_deinit_svm(struct vmm_softc *sc, struct vcpu *vcpu)
 	vcpu->vc_md = NULL;
 }
 
-/* --- registers (§7) ---------------------------------------------------------- */
+/* --- registers (§7) ------------------------------------------------------- */
 
 static const unsigned svm_seg_off[VCPU_REGS_NSREGS] = {
 	VMCB_ES, VMCB_CS, VMCB_SS, VMCB_DS, VMCB_FS, VMCB_GS, VMCB_LDTR,
@@ -637,10 +637,12 @@ vcpu_writeregs_svm(struct vcpu *vcpu, uint64_t mask,
 		/* GDTR/IDTR: limit and base only. */
 		vmcb_wr(vcpu, VMCB_GDTR + VMCB_SEG_LIMIT, 4,
 		    vrs->vrs_gdtr.vsi_limit);
-		vmcb_wr64(vcpu, VMCB_GDTR + VMCB_SEG_BASE, vrs->vrs_gdtr.vsi_base);
+		vmcb_wr64(vcpu, VMCB_GDTR + VMCB_SEG_BASE,
+		    vrs->vrs_gdtr.vsi_base);
 		vmcb_wr(vcpu, VMCB_IDTR + VMCB_SEG_LIMIT, 4,
 		    vrs->vrs_idtr.vsi_limit);
-		vmcb_wr64(vcpu, VMCB_IDTR + VMCB_SEG_BASE, vrs->vrs_idtr.vsi_base);
+		vmcb_wr64(vcpu, VMCB_IDTR + VMCB_SEG_BASE,
+		    vrs->vrs_idtr.vsi_base);
 	}
 	if (mask & VM_RWREGS_CRS) {
 		vmcb_wr64(vcpu, VMCB_CR0, vrs->vrs_crs[VCPU_REGS_CR0]);
@@ -669,7 +671,7 @@ vcpu_writeregs_svm(struct vcpu *vcpu, uint64_t mask,
 	return (0);
 }
 
-/* --- RESETCPU (§13) ---------------------------------------------------------- */
+/* --- RESETCPU (§13) ------------------------------------------------------- */
 
 /*
  * The MSR permission map (APM §15.11): two bits per MSR (read, then
@@ -781,7 +783,7 @@ vcpu_reset_regs_svm(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 	return (0);
 }
 
-/* --- the paravirtual clock (§16) ------------------------------------------- */
+/* --- the paravirtual clock (§16) ------------------------------------------ */
 
 /*
  * Is the pvclock structure at gpa acceptable: inside one memory range
@@ -817,7 +819,8 @@ pvclock_update(struct vcpu *vcpu)
 	    PVCLOCK_TSC_HZ);
 
 	if (!(md->pvclock_gpa & 1) ||
-	    !npt_present(vcpu->vc_parent, hm, md->pvclock_gpa & ~0xFULL, &hpa) ||
+	    !npt_present(vcpu->vc_parent, hm, md->pvclock_gpa & ~0xFULL,
+	    &hpa) ||
 	    (p = hostmem_ptr(hm, hpa, PVCLOCK_SIZE)) == NULL)
 		return;
 	version = (++md->pvclock_version << 1) | 1;
@@ -850,7 +853,7 @@ pvclock_wall(struct vcpu *vcpu, uint64_t gpa)
 	memcpy(p, w, 4);
 }
 
-/* --- exit handlers (§10, §14, §15.2, §15.3) --------------------------------- */
+/* --- exit handlers (§10, §14, §15.2, §15.3) ------------------------------- */
 
 static void
 vcpu_queue_ex(struct vcpu *vcpu, uint8_t vector, uint32_t err)
@@ -1098,7 +1101,7 @@ svm_handle_exit(struct vcpu *vcpu)
 		svm_set_dirty(vcpu, VMCB_CLEAN_TPR | VMCB_CLEAN_I);
 		break;
 	case VMEXIT_INTR:
-		break;			/* the host's interrupt, taken at STGI */
+		break;		/* the host's interrupt, taken at STGI */
 	case VMEXIT_SHUTDOWN:
 		ret = EAGAIN;
 		break;
@@ -1151,7 +1154,7 @@ svm_handle_exit(struct vcpu *vcpu)
 	return (ret);
 }
 
-/* --- the run loop (§8, §10, §11) --------------------------------------------- */
+/* --- the run loop (§8, §10, §11) ------------------------------------------ */
 
 /*
  * The queued exception into EVENTINJ (§10 step 4): #BP, #OF and #DB as
@@ -1272,7 +1275,7 @@ vcpu_run_svm(struct vcpu *vcpu, struct vm_run_params *vrp)
 	while (ret == 0) {
 		pvclock_update(vcpu);
 		if (!md->ran) {
-			/* First time on this CPU: flush the ASID, reload all. */
+			/* First time on this CPU: flush the ASID, reload. */
 			md->ran = 1;
 			vmcb_wr(vcpu, VMCB_TLB_CONTROL, 1,
 			    (rvi_sc()->features & SVM_FEAT_FLUSH_BY_ASID) ?
