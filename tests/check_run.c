@@ -1302,6 +1302,49 @@ START_TEST(test_kernel_hlt_advances_rip_and_returns)
 END_TEST
 
 
+/*
+ * RESETCPU after the guest ran in long mode: the next RUN starts from the
+ * new state (real mode at 0:7000 here), the VMCB's cached state dropped
+ * on SVM.  EFER keeps LME and LMA on SVM (OR-ed, quirk), harmlessly
+ * without CR0.PG.
+ */
+START_TEST(test_resetcpu_after_run_takes_effect)
+{
+	struct rt t;
+	struct vm_resetcpu_params vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+
+	VENDOR_BEGIN();
+	lm_create_file(&t, K_HLT, "lm_kernel.bin");
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_HLT);
+	ck_assert_uint_eq(ve.vrs.vrs_crs[VCPU_REGS_CR0] & 0x80000000,
+	    0x80000000);
+	memcpy(t.low + 0x7000, "\xe6\x80", 2);		/* out 0x80, al */
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrp_vm_id = t.id;
+	flat16(&vrs.vrp_init_state);
+	vrs.vrp_init_state.vrs_sregs[VCPU_REGS_CS].vsi_sel = 0;
+	vrs.vrp_init_state.vrs_sregs[VCPU_REGS_CS].vsi_base = 0;
+	vrs.vrp_init_state.vrs_gprs[VCPU_REGS_RIP] = 0x7000;
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_RESETCPU, &vrs), 0);
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x80);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RIP], 0x7000);
+	ck_assert_uint_eq(ve.vrs.vrs_crs[VCPU_REGS_CR0],
+	    AMD ? 0x60000010 : 0x60000030);
+	ck_assert_uint_eq(ve.vrs.vrs_sregs[VCPU_REGS_CS].vsi_ar, 0x9B);
+	ck_assert_uint_eq(ve.vrs.vrs_sregs[VCPU_REGS_CS].vsi_base, 0);
+	ck_assert_uint_eq(ve.vrs.vrs_msrs[VCPU_REGS_EFER] & ~0x400ULL,
+	    AMD ? 0x1100 : 0);
+	lm_term(&t);
+}
+END_TEST
+
 #define K_MMIO		0x1002C0
 #define K_NO_RANGE	0x100300
 #define K_TRIPLE	0x100340
@@ -1441,6 +1484,7 @@ run_suite(void)
 	T(test_userland_ud_injection);
 	T(test_kernel_cpuid_leaf1);
 	T(test_kernel_hlt_advances_rip_and_returns);
+	T(test_resetcpu_after_run_takes_effect);
 	T(test_kernel_mmio_assist_exit);
 	T(test_kernel_gpa_outside_ranges_is_einval);
 	T(test_kernel_triple_fault_reaches_userland);
