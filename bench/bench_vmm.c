@@ -182,6 +182,25 @@ struct vm {
 
 static int	vmmfd = -1;
 
+/*
+ * The vendor of the device the figures are for (-V): both by default,
+ * Intel first; AMD figures carry an "-amd" suffix.
+ */
+static int	vendor = VMMSIM_OPEN_INTEL;
+#define AMD		(vendor == VMMSIM_OPEN_AMD)
+#define EXIT_IO		(AMD ? SVM_VMEXIT_IOIO : VMX_EXIT_IO)
+
+static const char *
+vname(const char *base)
+{
+	static char buf[4][64];
+	static int next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s%s", base, AMD ? "-amd" : "");
+	return (b);
+}
+
 static void
 vmm_ioctl(unsigned long cmd, void *arg, const char *what)
 {
@@ -318,7 +337,7 @@ vm_run_to_out(struct vm *vm, uint16_t port, uint64_t rip)
 	do {
 		vmm_ioctl(VMM_IOC_RUN, &vm->vrp, "VMM_IOC_RUN");
 	} while (vm->vrp.vrp_exit_reason == VM_EXIT_NONE);
-	if (vm->vrp.vrp_exit_reason != VMX_EXIT_IO)
+	if (vm->vrp.vrp_exit_reason != EXIT_IO)
 		fail("exit reason %u at RIP %#llx, want I/O",
 		    vm->vrp.vrp_exit_reason, (unsigned long long)
 		    vm->ve.vrs.vrs_gprs[VCPU_REGS_RIP]);
@@ -368,7 +387,7 @@ vmm_exit_loop(struct vm *vm, uint64_t site)
 			continue;
 		}
 		nones = 0;
-		if (vrp->vrp_exit_reason != VMX_EXIT_IO ||
+		if (vrp->vrp_exit_reason != EXIT_IO ||
 		    ve->vei.vei_dir != VEI_DIR_OUT || ve->vei.vei_size != 1 ||
 		    ve->vei.vei_insn_len != 2)
 			fail("exit reason %u (port %#x dir %u size %u len %u) "
@@ -731,8 +750,8 @@ bench_io(uint64_t given, double target)
 		t = emu_io_run(ne, &n);
 		e[i] = n / t;
 	}
-	report("vmm-io-exits", median(v, NRUNS), "exits/s", "emu-io-exits",
-	    median(e, NRUNS));
+	report(vname("vmm-io-exits"), median(v, NRUNS), "exits/s",
+	    "emu-io-exits", median(e, NRUNS));
 	fprintf(stderr, "# emu-io-exits %.0f exits/s (the peer: same guest, "
 	    "bare src/emu, this run); medians of %d runs of %llu (vmm) and "
 	    "%llu (emu) exits; vmm runs %.0f..%.0f exits/s\n",
@@ -774,7 +793,7 @@ bench_create(int iters)
 	}
 	qsort(v, iters, sizeof(*v), dblcmp);
 	min = v[0];
-	report("vmm-create-to-first-exit", v[iters / 2], "us", NULL, 0);
+	report(vname("vmm-create-to-first-exit"), v[iters / 2], "us", NULL, 0);
 	fprintf(stderr, "# create-to-first-exit over %d: min %.0f us, p90 "
 	    "%.0f us, max %.0f us\n", iters, min, v[iters * 9 / 10],
 	    v[iters - 1]);
@@ -857,7 +876,7 @@ bench_mem(int n)
 
 	per = ((m2.rss - m1.rss) - touched / 1024.0) / n;
 	per_pss = ((m2.pss - m1.pss) - touched / 1024.0) / n;
-	report("vmm-idle-vm-memory", per, "KiB", NULL, 0);
+	report(vname("vmm-idle-vm-memory"), per, "KiB", NULL, 0);
 	fprintf(stderr, "# idle VMs: %d (+1 kept from before the baseline), "
 	    "%lu KiB guest RAM each, client wrote %zu KiB of it; per VM: "
 	    "VmRSS +%.1f KiB = RssAnon +%.1f, RssFile +%.1f, RssShmem +%.1f "
@@ -890,6 +909,8 @@ bench_mem_child(int n)
 	argv[argc++] = (char *)progname;
 	argv[argc++] = "-t";
 	argv[argc++] = (char *)testdata;
+	argv[argc++] = "-V";
+	argv[argc++] = AMD ? "amd" : "intel";
 	argv[argc++] = "-M";
 	argv[argc++] = nbuf;
 	argv[argc] = NULL;
@@ -915,7 +936,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: bench_vmm [-Qs] [-c iterations] [-m vms] "
-	    "[-n exits] [-t testdata]\n"
+	    "[-n exits] [-t testdata] [-V intel|amd]\n"
 	    "\t[io | create | mem | profile | profile-emu] ...\n");
 	exit(2);
 }
@@ -925,13 +946,14 @@ main(int argc, char *argv[])
 {
 	uint64_t exits = 0, n;
 	double target = 2.5;
-	int ch, i, did = 0, citers = 200, nvms = 50, memchild = 0;
+	int ch, i, did, citers = 200, nvms = 50, memchild = 0, v, nv = 2;
+	int vendors[2] = { VMMSIM_OPEN_INTEL, VMMSIM_OPEN_AMD };
 	char *end;
 	double t;
 
 	if ((end = getenv("TESTDATA_DIR")) != NULL && *end != '\0')
 		testdata = end;
-	while ((ch = getopt(argc, argv, "c:M:m:n:Qst:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:M:m:n:Qst:V:")) != -1) {
 		switch (ch) {
 		case 'c':
 			citers = (int)strtol(optarg, &end, 10);
@@ -961,6 +983,15 @@ main(int argc, char *argv[])
 		case 't':
 			testdata = optarg;
 			break;
+		case 'V':
+			if (strcmp(optarg, "intel") == 0)
+				vendors[0] = VMMSIM_OPEN_INTEL;
+			else if (strcmp(optarg, "amd") == 0)
+				vendors[0] = VMMSIM_OPEN_AMD;
+			else
+				usage();
+			nv = 1;
+			break;
 		default:
 			usage();
 		}
@@ -970,34 +1001,38 @@ main(int argc, char *argv[])
 
 	ioloop_len = load_file("bench_ioloop.bin", ioloop, sizeof(ioloop));
 	vmmsim_set_log(NULL);
-	if ((vmmfd = vmmsim_open(VMMSIM_OPEN_INTEL)) == -1)
-		fail("vmmsim_open: %s", strerror(errno));
-	if (memchild) {
-		bench_mem(nvms);
-		vmmsim_close(vmmfd);
-		return (0);
-	}
-	for (i = 0; i < argc || (argc == 0 && did < 3); i++, did++) {
-		const char *what = argc == 0 ? (did == 0 ? "io" : did == 1 ?
-		    "create" : "mem") : argv[i];
+	for (v = 0; v < nv; v++) {
+		vendor = vendors[v];
+		if ((vmmfd = vmmsim_open(vendor)) == -1)
+			fail("vmmsim_open: %s", strerror(errno));
+		if (memchild) {
+			bench_mem(nvms);
+			vmmsim_close(vmmfd);
+			return (0);
+		}
+		for (i = 0, did = 0; i < argc || (argc == 0 && did < 3);
+		    i++, did++) {
+			const char *what = argc == 0 ? (did == 0 ? "io" :
+			    did == 1 ? "create" : "mem") : argv[i];
 
-		if (strcmp(what, "io") == 0)
-			bench_io(exits, target);
-		else if (strcmp(what, "create") == 0)
-			bench_create(citers);
-		else if (strcmp(what, "mem") == 0)
-			bench_mem_child(nvms);
-		else if (strcmp(what, "profile") == 0) {
-			t = vmm_io_run(exits != 0 ? exits : 20000, &n);
-			report("vmm-io-exits-profile", n / t, "exits/s", NULL,
-			    0);
-		} else if (strcmp(what, "profile-emu") == 0) {
-			t = emu_io_run(exits != 0 ? exits : 20000, &n);
-			report("emu-io-exits-profile", n / t, "exits/s", NULL,
-			    0);
-		} else
-			usage();
+			if (strcmp(what, "io") == 0)
+				bench_io(exits, target);
+			else if (strcmp(what, "create") == 0)
+				bench_create(citers);
+			else if (strcmp(what, "mem") == 0)
+				bench_mem_child(nvms);
+			else if (strcmp(what, "profile") == 0) {
+				t = vmm_io_run(exits != 0 ? exits : 20000, &n);
+				report(vname("vmm-io-exits-profile"), n / t,
+				    "exits/s", NULL, 0);
+			} else if (strcmp(what, "profile-emu") == 0) {
+				t = emu_io_run(exits != 0 ? exits : 20000, &n);
+				report("emu-io-exits-profile", n / t,
+				    "exits/s", NULL, 0);
+			} else
+				usage();
+		}
+		vmmsim_close(vmmfd);
 	}
-	vmmsim_close(vmmfd);
 	return (0);
 }

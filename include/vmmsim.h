@@ -65,8 +65,8 @@ int	vmmsim_close(int fd);
  * vmmsim's one extension to the contract: the virtual time of a vcpu, in
  * nanoseconds (its retired guest instructions at the simulated 1 GHz), so
  * that a vmd-like program can drive device timers deterministically.
- * 0, or -1 with errno (ENOENT: no such VM or vcpu; ENODEV: vendor without
- * a simulated CPU yet; EBADF: not a vmmsim handle).
+ * 0, or -1 with errno (ENOENT: no such VM or vcpu; EBADF: not a vmmsim
+ * handle).
  */
 int	vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    uint64_t *ns);

@@ -17,7 +17,8 @@
 /*
  * The contract clients of tests/clients/, run as separate programs: once
  * unchanged under the LD_PRELOAD shim (libvmmdev.so), once built against
- * the in-process device.  Each must exit 0 and print what it was promised.
+ * the in-process device.  Each must exit 0 and print what it was promised,
+ * under both vendors ($VMMSIM_CPU=intel, then amd: a loop test).
  */
 
 #include <sys/wait.h>
@@ -38,7 +39,15 @@
  */
 #define SHIM	"@SHIM@"
 
-/* Run a command, capture stdout; returns the exit status. */
+/* The vendor of loop iteration i, as $VMMSIM_CPU says it. */
+static const char *const vendors[] = { "intel", "amd" };
+#define NVENDORS	((int)(sizeof(vendors) / sizeof(vendors[0])))
+static const char *vendor = "intel";
+
+/*
+ * Run a command on the current vendor, capture stdout; returns the exit
+ * status.
+ */
 static int
 run(const char *cmd, char *out, size_t outlen)
 {
@@ -50,12 +59,12 @@ run(const char *cmd, char *out, size_t outlen)
 
 	if (strncmp(cmd, SHIM, strlen(SHIM)) == 0)
 		snprintf(full, sizeof(full), "ASAN_OPTIONS=detect_leaks=0 "
-		    "LD_PRELOAD='%s%s%s' VMMSIM_CPU=intel %s",
+		    "LD_PRELOAD='%s%s%s' VMMSIM_CPU=%s %s",
 		    extra != NULL && extra[0] != '\0' ? extra : "",
 		    extra != NULL && extra[0] != '\0' ? " " : "",
-		    BUILDDIR "/.libs/libvmmdev.so", cmd + strlen(SHIM));
+		    BUILDDIR "/.libs/libvmmdev.so", vendor, cmd + strlen(SHIM));
 	else
-		snprintf(full, sizeof(full), "%s", cmd);
+		snprintf(full, sizeof(full), "VMMSIM_CPU=%s %s", vendor, cmd);
 	memset(out, 0, outlen);
 	p = popen(full, "r");
 	ck_assert_ptr_nonnull(p);
@@ -69,9 +78,13 @@ START_TEST(test_regress_client_under_shim)
 {
 	char out[4096];
 
+	vendor = vendors[_i];
 	ck_assert_int_eq(run(SHIM BUILDDIR "/tests/clients/regress", out,
 	    sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "run: io exit, port 0x61, string"));
+	/* The CPU was the vendor's: VMX_EXIT_IO 30, SVM_VMEXIT_IOIO 0x7B. */
+	ck_assert_ptr_nonnull(strstr(out, _i == 0 ? "run: exit reason 30\n" :
+	    "run: exit reason 123\n"));
 	ck_assert_ptr_nonnull(strstr(out,
 	    "run: #GP injected, handler's io exit on port 0xf0"));
 	ck_assert_ptr_nonnull(strstr(out, "term: ok"));
@@ -82,8 +95,11 @@ START_TEST(test_regress_client_in_process)
 {
 	char out[4096];
 
+	vendor = vendors[_i];
 	ck_assert_int_eq(run(BUILDDIR "/tests/clients/regress_inproc", out,
 	    sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, _i == 0 ? "run: exit reason 30\n" :
+	    "run: exit reason 123\n"));
 	ck_assert_ptr_nonnull(strstr(out, "term: ok"));
 }
 END_TEST
@@ -92,6 +108,7 @@ START_TEST(test_unikernel_client_under_shim)
 {
 	char out[4096];
 
+	vendor = vendors[_i];
 	ck_assert_int_eq(run(SHIM BUILDDIR "/tests/clients/unikernel "
 	    BUILDDIR "/testdata/unikernel.bin", out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out,
@@ -105,6 +122,7 @@ START_TEST(test_unikernel_client_in_process)
 {
 	char out[4096];
 
+	vendor = vendors[_i];
 	ck_assert_int_eq(run(BUILDDIR "/tests/clients/unikernel_inproc "
 	    BUILDDIR "/testdata/unikernel.bin", out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out,
@@ -117,6 +135,7 @@ START_TEST(test_shim_passes_other_files_through)
 {
 	char out[256];
 
+	vendor = vendors[_i];
 	ck_assert_int_eq(run(SHIM "cat /dev/null && echo ok", out,
 	    sizeof(out)), 0);
 	ck_assert_str_eq(out, "ok\n");
@@ -132,11 +151,12 @@ main(void)
 	int failed;
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_regress_client_under_shim);
-	tcase_add_test(tc, test_regress_client_in_process);
-	tcase_add_test(tc, test_unikernel_client_under_shim);
-	tcase_add_test(tc, test_unikernel_client_in_process);
-	tcase_add_test(tc, test_shim_passes_other_files_through);
+	tcase_add_loop_test(tc, test_regress_client_under_shim, 0, NVENDORS);
+	tcase_add_loop_test(tc, test_regress_client_in_process, 0, NVENDORS);
+	tcase_add_loop_test(tc, test_unikernel_client_under_shim, 0, NVENDORS);
+	tcase_add_loop_test(tc, test_unikernel_client_in_process, 0, NVENDORS);
+	tcase_add_loop_test(tc, test_shim_passes_other_files_through, 0,
+	    NVENDORS);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

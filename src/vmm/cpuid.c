@@ -25,11 +25,12 @@
  * nanosecond of virtual time), XSAVE of x87 and SSE state only, and only
  * instruction-set extensions that the simulated CPU executes (no AVX, no
  * AVX-512, no TSX).  The guest's view is derived from it by the kernel's
- * rules, quirks included.
+ * rules, quirks included.  An AMD twin (below) answers on RVI softcs.
  */
 
 #include <string.h>
 
+#include "vmm_svm.h"
 #include "vmm_vmx.h"
 
 #define HOST_MAX_LEAF		0x16
@@ -127,10 +128,21 @@ struct leaf {
 	uint32_t	a, b, c, d;
 };
 
-static const char brand[48] = "vmmsim simulated Intel(R) CPU @ 1.00GHz";
+/* A documented host CPU: its CPUID table and what the kernel reads of it. */
+struct cpu_profile {
+	uint32_t		 max_leaf;	/* CPUID 0 EAX */
+	uint32_t		 max_ext_leaf;	/* CPUID 0x80000000 EAX */
+	const struct leaf	*leaves;
+	size_t			 nleaves;
+	const char		*brand;		/* 48 bytes */
+	int			 tsc_invariant;	/* 0x80000007 EDX bit 8 */
+	uint64_t		 tsc_hz;
+};
+
+static const char intel_brand[48] = "vmmsim simulated Intel(R) CPU @ 1.00GHz";
 
 /* The host's CPUID, leaf by leaf (subleaf ~0 matches any subleaf). */
-static const struct leaf host_leaves[] = {
+static const struct leaf intel_leaves[] = {
 	{ 0x0, ~0U, HOST_MAX_LEAF, 0x756e6547, 0x6c65746e, 0x49656e69 },
 	{ 0x1, ~0U, 0x00050654, 0x00020800,
 	    CPUIDECX_SSE3 | CPUIDECX_PCLMUL | CPUIDECX_DTES64 |
@@ -163,29 +175,87 @@ static const struct leaf host_leaves[] = {
 	{ 0x80000008, ~0U, 0x0000302E, 0, 0, 0 },
 };
 
+static const struct cpu_profile intel_profile = {
+	HOST_MAX_LEAF, HOST_MAX_EXT_LEAF, intel_leaves,
+	sizeof(intel_leaves) / sizeof(intel_leaves[0]), intel_brand,
+	1, 1000000000ULL
+};
+
 /*
- * The host's CPUID.  Brand-string leaves come from brand[]; any leaf the
- * table lacks reads as zeros.
+ * The AMD host ("vmmsim-host-amd", VMMSIM_CPU=amd): an AMD family 0x17
+ * model 0x31 (Zen 2, EPYC class) signature with the same 1.0 GHz
+ * invariant TSC, XSAVE of x87 and SSE state only, and the same
+ * instruction-set extensions as the Intel profile, since both run on one
+ * engine (no AVX, no SSE4A, no XOP, no TBM).  Its maximum basic leaf is
+ * 0x10, as on Zen 2, so the guest's leaf 0x15 is the kernel's own TSC
+ * leaf.  SVM (CPUID 0x8000000A): revision 1, 32768 ASIDs, nested paging,
+ * nRIP save, VMCB clean bits, flush by ASID and decode assists, what the
+ * simulated CPU implements; no SEV (leaf 0x8000001F reads 0, so the first
+ * ASID is 1).
  */
-void
-vmm_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *eax, uint32_t *ebx,
-    uint32_t *ecx, uint32_t *edx)
+static const char amd_brand[48] = "vmmsim simulated AMD(R) CPU @ 1.00GHz";
+
+#define AMD_MAX_LEAF		0x10
+#define AMD_MAX_EXT_LEAF	0x8000001FU
+#define AMD_SIGNATURE		0x00830F10
+
+static const struct leaf amd_leaves[] = {
+	{ 0x0, ~0U, AMD_MAX_LEAF, 0x68747541, 0x444D4163, 0x69746E65 },
+	{ 0x1, ~0U, AMD_SIGNATURE, 0x00020800,
+	    CPUIDECX_SSE3 | CPUIDECX_PCLMUL | CPUIDECX_MWAIT |
+	    CPUIDECX_SSSE3 | CPUIDECX_CX16 | CPUIDECX_SSE41 | CPUIDECX_SSE42 |
+	    CPUIDECX_MOVBE | CPUIDECX_POPCNT | CPUIDECX_AES | CPUIDECX_XSAVE |
+	    CPUIDECX_OSXSAVE | CPUIDECX_RDRAND,
+	    0x178BFBFF },
+	{ 0x7, 0, 0,
+	    SEFF0EBX_FSGSBASE | SEFF0EBX_BMI1 | SEFF0EBX_SMEP |
+	    SEFF0EBX_BMI2 | SEFF0EBX_RDSEED | SEFF0EBX_ADX | SEFF0EBX_SMAP |
+	    SEFF0EBX_CLFLUSHOPT, SEFF0ECX_UMIP, 0 },
+	{ 0xD, 0, XSAVE_X87_SSE, XSAVE_LEGACY_SIZE, XSAVE_LEGACY_SIZE, 0 },
+	{ 0xD, 1, 0x1, 0, 0, 0 },
+	{ 0x80000000, ~0U, AMD_MAX_EXT_LEAF, 0x68747541, 0x444D4163,
+	    0x69746E65 },
+	{ 0x80000001, ~0U, AMD_SIGNATURE, 0x20000000,
+	    0x00000121 | CPUIDECX_SVM,
+	    0x0183F3FF | (1U << 11) | (1U << 20) | (1U << 26) |
+	    CPUID_RDTSCP | (1U << 29) },
+	{ 0x80000005, ~0U, 0xFF40FF40, 0xFF40FF40, 0x20080140, 0x20080140 },
+	{ 0x80000006, ~0U, 0x26006400, 0x66006400, 0x02006140, 0x00808140 },
+	{ 0x80000007, ~0U, 0, 0, 0, CPUIDEDX_ITSC },
+	{ 0x80000008, ~0U, 0x0000302E, 0x00001000, 0, 0 },
+	{ 0x8000000A, ~0U, 0x1, 0x8000, 0,
+	    SVM_FEAT_NP | SVM_FEAT_NRIPS | SVM_FEAT_VMCB_CLEAN |
+	    SVM_FEAT_FLUSH_BY_ASID | SVM_FEAT_DECODE_ASSISTS },
+};
+
+static const struct cpu_profile amd_profile = {
+	AMD_MAX_LEAF, AMD_MAX_EXT_LEAF, amd_leaves,
+	sizeof(amd_leaves) / sizeof(amd_leaves[0]), amd_brand,
+	1, 1000000000ULL
+};
+
+/*
+ * A host's CPUID.  Brand-string leaves come from the profile's brand; any
+ * leaf the table lacks reads as zeros.
+ */
+static void
+profile_cpuid(const struct cpu_profile *p, uint32_t leaf, uint32_t subleaf,
+    uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
 {
 	size_t i;
 
 	*eax = *ebx = *ecx = *edx = 0;
 	if (leaf >= 0x80000002 && leaf <= 0x80000004) {
-		const uint32_t *w = (const uint32_t *)(const void *)
-		    (brand + 16 * (leaf - 0x80000002));
+		const char *w = p->brand + 16 * (leaf - 0x80000002);
 
-		memcpy(eax, &w[0], 4);
-		memcpy(ebx, &w[1], 4);
-		memcpy(ecx, &w[2], 4);
-		memcpy(edx, &w[3], 4);
+		memcpy(eax, w, 4);
+		memcpy(ebx, w + 4, 4);
+		memcpy(ecx, w + 8, 4);
+		memcpy(edx, w + 12, 4);
 		return;
 	}
-	for (i = 0; i < sizeof(host_leaves) / sizeof(host_leaves[0]); i++) {
-		const struct leaf *l = &host_leaves[i];
+	for (i = 0; i < p->nleaves; i++) {
+		const struct leaf *l = &p->leaves[i];
 
 		if (l->leaf == leaf && (l->subleaf == ~0U ||
 		    l->subleaf == subleaf)) {
@@ -198,25 +268,49 @@ vmm_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *eax, uint32_t *ebx,
 	}
 }
 
+void
+vmm_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *eax, uint32_t *ebx,
+    uint32_t *ecx, uint32_t *edx)
+{
+	profile_cpuid(&intel_profile, leaf, subleaf, eax, ebx, ecx, edx);
+}
+
+void
+vmm_host_cpuid_amd(uint32_t leaf, uint32_t subleaf, uint32_t *eax,
+    uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+	profile_cpuid(&amd_profile, leaf, subleaf, eax, ebx, ecx, edx);
+}
+
 /*
  * The guest's CPUID (vmm_handle_cpuid): the requested leaf is clamped to
  * the advertised maximum, the host's answer filtered as the kernel does.
- * vmx selects the VMX-only rule (MISC_ENABLE "limit CPUID" caps the maximum
- * basic leaf at 2).
+ * vmx selects the host (the Intel profile, else the AMD one) and the
+ * VMX-only rule (MISC_ENABLE "limit CPUID" caps the maximum basic leaf
+ * at 2).  The advertised maximum L is the host's, raised to 0x15 when the
+ * host's is lower and its TSC invariant; the host is asked only for
+ * leaves up to its own maximum or above 0x80000000, so leaves in
+ * (host max, L] start from zeros.
  */
 void
 vmm_guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
     uint64_t guest_cr4, uint64_t guest_xcr0, uint64_t misc_enable, int vmx,
     uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
 {
-	uint32_t max = HOST_MAX_LEAF, a, b, c, d;
+	const struct cpu_profile *p = vmx ? &intel_profile : &amd_profile;
+	uint32_t max = p->max_leaf, a, b, c, d;
 
 	(void)guest_xcr0;
+	if (max < 0x15 && p->tsc_invariant)
+		max = 0x15;
 	if (vmx && (misc_enable & (1ULL << 22)))
 		max = 2;
-	if ((leaf > max && leaf < 0x40000000) || leaf > HOST_MAX_EXT_LEAF)
+	if ((leaf > max && leaf < 0x40000000) || leaf > p->max_ext_leaf)
 		leaf = max;
-	vmm_host_cpuid(leaf, subleaf, &a, &b, &c, &d);
+	if (leaf <= p->max_leaf || leaf > 0x80000000)
+		profile_cpuid(p, leaf, subleaf, &a, &b, &c, &d);
+	else
+		a = b = c = d = 0;
 	*eax = *ebx = *ecx = *edx = 0;
 
 	switch (leaf) {
@@ -262,8 +356,8 @@ vmm_guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 		    SEFF0EBX_AVX512IFMA | SEFF0EBX_PCOMMIT | SEFF0EBX_PT |
 		    SEFF0EBX_AVX512PF | SEFF0EBX_AVX512ER | SEFF0EBX_AVX512CD |
 		    SEFF0EBX_AVX512BW | SEFF0EBX_AVX512VL);
-		*ecx = SEFF0ECX_UMIP;
-		*edx = SEFF0EDX_MD_CLEAR;
+		*ecx = c & SEFF0ECX_UMIP;
+		*edx = d & SEFF0EDX_MD_CLEAR;
 		break;
 	case 0xD:
 		if (subleaf == 0) {
@@ -275,10 +369,17 @@ vmm_guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 		}
 		break;
 	case 0x15:
-		*eax = a;
-		*ebx = b;
-		*ecx = c;
-		*edx = d;
+		if (p->max_leaf >= 0x15) {
+			*eax = a;
+			*ebx = b;
+			*ecx = c;
+			*edx = d;
+		} else {
+			/* The TSC leaf the kernel makes up: 1 GHz / 100. */
+			*eax = 1;
+			*ebx = 100;
+			*ecx = (uint32_t)(p->tsc_hz / 100);
+		}
 		break;
 	case 0x40000000:
 		memcpy(ebx, "Open", 4);
@@ -299,7 +400,7 @@ vmm_guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 		    KVM_FEATURE_NOP_IO_DELAY;
 		break;
 	case 0x80000000:
-		*eax = HOST_MAX_EXT_LEAF < 0x8000001FU ? HOST_MAX_EXT_LEAF :
+		*eax = p->max_ext_leaf < 0x8000001FU ? p->max_ext_leaf :
 		    0x8000001FU;
 		break;
 	case 0x80000001:

@@ -472,7 +472,7 @@ vm_teardown(struct vmm_softc *sc, struct vm **target)
 		free(vcpu);
 	}
 
-	vm_impl_deinit(vm);
+	vm_impl_deinit(sc, vm);
 
 	for (i = 0; i < vm->vm_nmemranges; i++) {
 		if (vm->vm_memory_slot[i] != NULL)
@@ -534,7 +534,7 @@ vm_get_info(struct vmm_softc *sc, struct vm_info_params *vip)
 		refcnt_take(&vm->vm_refcnt);
 
 		out[i].vir_memory_size = vm->vm_memory_size;
-		out[i].vir_used_size = vm_resident_count(vm) * PAGE_SIZE;
+		out[i].vir_used_size = vm_resident_count(sc, vm) * PAGE_SIZE;
 		out[i].vir_ncpus = vm->vm_vcpu_ct;
 		out[i].vir_id = vm->vm_id;
 		out[i].vir_creator_pid = vm->vm_creator_pid;

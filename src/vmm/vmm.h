@@ -106,6 +106,7 @@ struct vcpu {
 	uint32_t		vc_id;		/* [I] */
 	struct vm		*vc_parent;	/* [I] */
 	uint16_t		vc_vpid;	/* [I] VPID or ASID */
+	int			vc_virt_mode;	/* [I] VMM_MODE_EPT or _RVI */
 
 	volatile unsigned int	vc_state;	/* [a] VCPU_STATE_* */
 	pthread_rwlock_t	vc_lock;

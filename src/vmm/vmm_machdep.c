@@ -18,8 +18,8 @@
  * The amd64 half of the monitor: per-mode dispatch and the ioctls that
  * need a CPU (RUN, RESETCPU, READREGS, WRITEREGS, READVMPARAMS,
  * WRITEVMPARAMS, INTR).  Intel (EPT mode) runs on the simulated VT-x CPU
- * through vmm_vmx.c.  On AMD (RVI mode) the CPU-backed ioctls fail with
- * ENODEV until the simulated SVM CPU exists; bookkeeping works on both.
+ * through vmm_vmx.c, AMD (RVI mode) on the simulated AMD-V CPU through
+ * vmm_svm.c.
  */
 
 #include <errno.h>
@@ -29,6 +29,7 @@
 
 #include "vmm.h"
 #include "vmm_machdep.h"
+#include "vmm_svm.h"
 #include "vmm_vmx.h"
 
 static int
@@ -44,7 +45,8 @@ vmm_attach_machdep(struct vmm_softc *sc)
 	sc->max_vpid = 0xFFF;
 	if (is_vmx(sc))
 		return (vmx_attach(sc));
-	return (0);
+	/* ASIDs: as many as the CPU has, capped the same (§12.2). */
+	return (svm_attach(sc));
 }
 
 void
@@ -52,6 +54,8 @@ vmm_detach_machdep(struct vmm_softc *sc)
 {
 	if (is_vmx(sc))
 		vmx_detach(sc);
+	else
+		svm_detach(sc);
 }
 
 int
@@ -59,7 +63,7 @@ vmm_start(struct vmm_softc *sc)
 {
 	if (is_vmx(sc))
 		return (vmx_start(sc));
-	return (0);
+	return (svm_start(sc));
 }
 
 void
@@ -67,6 +71,8 @@ vmm_stop(struct vmm_softc *sc)
 {
 	if (is_vmx(sc))
 		vmx_stop(sc);
+	else
+		svm_stop(sc);
 }
 
 int
@@ -74,22 +80,26 @@ vm_impl_init(struct vmm_softc *sc, struct vm *vm)
 {
 	if (is_vmx(sc))
 		return (vmx_vm_init(sc, vm));
-	return (0);
+	return (svm_vm_init(sc, vm));
 }
 
 void
-vm_impl_deinit(struct vm *vm)
+vm_impl_deinit(struct vmm_softc *sc, struct vm *vm)
 {
-	if (vm->vm_md != NULL)
+	if (vm->vm_md == NULL)
+		return;
+	if (is_vmx(sc))
 		vmx_vm_deinit(vm);
+	else
+		svm_vm_deinit(sc, vm);
 }
 
 size_t
-vm_resident_count(struct vm *vm)
+vm_resident_count(struct vmm_softc *sc, struct vm *vm)
 {
-	if (vm->vm_md != NULL)
-		return (vmx_vm_resident(vm));
-	return (1);	/* the nested-paging PML4 */
+	if (vm->vm_md == NULL)
+		return (1);	/* the nested-paging PML4 */
+	return (is_vmx(sc) ? vmx_vm_resident(vm) : svm_vm_resident(vm));
 }
 
 int
@@ -98,10 +108,17 @@ vcpu_init(struct vmm_softc *sc, struct vcpu *vcpu, struct vm_create_params *vcp)
 	int error;
 
 	(void)vcp;
-	if ((error = vmm_alloc_vpid(sc, 1, &vcpu->vc_vpid)) != 0)
+	vcpu->vc_virt_mode = sc->mode;
+	/* The VPID or ASID first, so that exhaustion costs nothing. */
+	if ((error = vmm_alloc_vpid(sc, is_vmx(sc) ? 1 : svm_min_asid(sc),
+	    &vcpu->vc_vpid)) != 0)
 		return (error);
-	if (is_vmx(sc) && (error = vcpu_init_vmx(sc, vcpu)) != 0) {
-		vcpu_deinit_vmx(sc, vcpu);
+	error = is_vmx(sc) ? vcpu_init_vmx(sc, vcpu) : vcpu_init_svm(sc, vcpu);
+	if (error != 0) {
+		if (is_vmx(sc))
+			vcpu_deinit_vmx(sc, vcpu);
+		else
+			vcpu_deinit_svm(sc, vcpu);
 		vmm_free_vpid(sc, vcpu->vc_vpid);
 		return (error);
 	}
@@ -113,6 +130,8 @@ vcpu_deinit(struct vmm_softc *sc, struct vcpu *vcpu)
 {
 	if (is_vmx(sc))
 		vcpu_deinit_vmx(sc, vcpu);
+	else
+		vcpu_deinit_svm(sc, vcpu);
 	vmm_free_vpid(sc, vcpu->vc_vpid);
 	vcpu->vc_md = NULL;
 }
@@ -122,7 +141,17 @@ vcpu_reset_regs(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 {
 	if (vcpu->vc_md == NULL)
 		return (ENODEV);
-	return (vcpu_reset_regs_vmx(vcpu, vrs));
+	if (vcpu->vc_virt_mode == VMM_MODE_EPT)
+		return (vcpu_reset_regs_vmx(vcpu, vrs));
+	return (vcpu_reset_regs_svm(vcpu, vrs));
+}
+
+/* The vcpu's exit structure (vc_exit), whichever its mode. */
+static struct vm_exit *
+vcpu_exit(struct vcpu *vcpu)
+{
+	return (vcpu->vc_virt_mode == VMM_MODE_EPT ? vcpu_exit_vmx(vcpu) :
+	    vcpu_exit_svm(vcpu));
 }
 
 /* Find the VM and vcpu of an ioctl; the VM reference is the caller's. */
@@ -164,19 +193,22 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 		ret = EBUSY;
 		goto out;
 	}
-	if (!is_vmx(sc) || vcpu->vc_md == NULL) {
+	if (vcpu->vc_md == NULL) {
 		__atomic_store_n(&vcpu->vc_state, VCPU_STATE_STOPPED,
 		    __ATOMIC_RELEASE);
 		ret = ENODEV;
 		goto out;
 	}
 	/* Quirk: a bad vrp_exit leaves the vcpu RUNNING (EBUSY forever). */
-	if (copyin(vrp->vrp_exit, vcpu_exit_vmx(vcpu),
+	if (copyin(vrp->vrp_exit, vcpu_exit(vcpu),
 	    sizeof(struct vm_exit)) != 0) {
 		ret = EFAULT;
 		goto out;
 	}
-	vcpu_set_event_vmx(vcpu, &vrp->vrp_inject);
+	if (is_vmx(sc))
+		vcpu_set_event_vmx(vcpu, &vrp->vrp_inject);
+	else
+		vcpu_set_event_svm(vcpu, &vrp->vrp_inject);
 
 	/*
 	 * As in the kernel, a signal for this thread stays pending while the
@@ -190,15 +222,17 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 	sigdelset(&async, SIGILL);
 	sigdelset(&async, SIGTRAP);
 	pthread_sigmask(SIG_BLOCK, &async, &omask);
-	ret = vcpu_run_vmx(vcpu, vrp);
+	ret = is_vmx(sc) ? vcpu_run_vmx(vcpu, vrp) : vcpu_run_svm(vcpu, vrp);
 	pthread_sigmask(SIG_SETMASK, &omask, NULL);
 	if (ret == 0 || ret == EAGAIN) {
-		vrp->vrp_exit_reason = ret == 0 ? VM_EXIT_NONE :
-		    (uint16_t)vcpu_last_exit_vmx(vcpu);
+		/* vrp_exit_reason is 16 bits: SVM codes are truncated. */
+		vrp->vrp_exit_reason = ret == 0 ? VM_EXIT_NONE : is_vmx(sc) ?
+		    (uint16_t)vcpu_last_exit_vmx(vcpu) :
+		    (uint16_t)vcpu_last_exit_svm(vcpu);
 		vrp->vrp_irqready = vcpu->vc_irqready;
 		__atomic_store_n(&vcpu->vc_state, VCPU_STATE_STOPPED,
 		    __ATOMIC_RELEASE);
-		ret = copyout(vcpu_exit_vmx(vcpu), vrp->vrp_exit,
+		ret = copyout(vcpu_exit(vcpu), vrp->vrp_exit,
 		    sizeof(struct vm_exit)) != 0 ? EFAULT : 0;
 	} else {
 		vrp->vrp_exit_reason = VM_EXIT_TERMINATED;
@@ -223,14 +257,16 @@ vm_rwregs(struct vmm_softc *sc, struct vm_rwregs_params *vrwp, int dir)
 	    &vcpu)) != 0)
 		return (ret);
 	pthread_rwlock_wrlock(&vcpu->vc_lock);
-	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+	if (vcpu->vc_md == NULL)
 		ret = ENODEV;
-	else if (dir == 0)
-		ret = vcpu_readregs_vmx(vcpu, vrwp->vrwp_mask,
-		    &vrwp->vrwp_regs);
+	else if (is_vmx(sc))
+		ret = dir == 0 ? vcpu_readregs_vmx(vcpu, vrwp->vrwp_mask,
+		    &vrwp->vrwp_regs) : vcpu_writeregs_vmx(vcpu,
+		    vrwp->vrwp_mask, &vrwp->vrwp_regs);
 	else
-		ret = vcpu_writeregs_vmx(vcpu, vrwp->vrwp_mask,
-		    &vrwp->vrwp_regs);
+		ret = dir == 0 ? vcpu_readregs_svm(vcpu, vrwp->vrwp_mask,
+		    &vrwp->vrwp_regs) : vcpu_writeregs_svm(vcpu,
+		    vrwp->vrwp_mask, &vrwp->vrwp_regs);
 	pthread_rwlock_unlock(&vcpu->vc_lock);
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
@@ -247,10 +283,12 @@ vm_rwvmparams(struct vmm_softc *sc, struct vm_rwvmparams_params *vpp, int dir)
 	if ((ret = find_vcpu(sc, vpp->vpp_vm_id, vpp->vpp_vcpu_id, &vm,
 	    &vcpu)) != 0)
 		return (ret);
-	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+	if (vcpu->vc_md == NULL)
 		ret = ENODEV;
-	else
+	else if (is_vmx(sc))
 		ret = vcpu_rwvmparams_vmx(vcpu, vpp, dir);
+	else
+		ret = vcpu_rwvmparams_svm(vcpu, vpp, dir);
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
 }
@@ -269,14 +307,18 @@ vm_intr_pending(struct vmm_softc *sc, struct vm_intr_params *vip)
 	if ((ret = find_vcpu(sc, vip->vip_vm_id, vip->vip_vcpu_id, &vm,
 	    &vcpu)) != 0)
 		return (ret);
-	if (!is_vmx(sc) || vcpu->vc_md == NULL) {
+	if (vcpu->vc_md == NULL) {
 		ret = ENODEV;
 	} else {
 		__atomic_store_n(&vcpu->vc_intr, vip->vip_intr,
 		    __ATOMIC_RELEASE);
 		if (__atomic_load_n(&vcpu->vc_state, __ATOMIC_ACQUIRE) ==
-		    VCPU_STATE_RUNNING)
-			vcpu_kick_vmx(vcpu);
+		    VCPU_STATE_RUNNING) {
+			if (is_vmx(sc))
+				vcpu_kick_vmx(vcpu);
+			else
+				vcpu_kick_svm(vcpu);
+		}
 	}
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
@@ -335,10 +377,10 @@ vm_vcpu_vtime(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 
 	if ((ret = find_vcpu(sc, vm_id, vcpu_id, &vm, &vcpu)) != 0)
 		return (ret);
-	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+	if (vcpu->vc_md == NULL)
 		ret = ENODEV;
 	else
-		*ns = vcpu_vtime_vmx(vcpu);
+		*ns = is_vmx(sc) ? vcpu_vtime_vmx(vcpu) : vcpu_vtime_svm(vcpu);
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
 }

@@ -31,8 +31,8 @@ int	vmm_start(struct vmm_softc *);
 void	vmm_stop(struct vmm_softc *);
 
 int	vm_impl_init(struct vmm_softc *, struct vm *);
-void	vm_impl_deinit(struct vm *);
-size_t	vm_resident_count(struct vm *);
+void	vm_impl_deinit(struct vmm_softc *, struct vm *);
+size_t	vm_resident_count(struct vmm_softc *, struct vm *);
 
 int	vcpu_init(struct vmm_softc *, struct vcpu *, struct vm_create_params *);
 void	vcpu_deinit(struct vmm_softc *, struct vcpu *);

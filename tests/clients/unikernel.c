@@ -41,7 +41,8 @@
 
 #ifdef VMMSIM_INPROC
 #include "vmmsim.h"
-#define open(path, flags)	vmmsim_open(VMMSIM_OPEN_INTEL)
+/* The vendor comes from $VMMSIM_CPU, as under the shim. */
+#define open(path, flags)	vmmsim_open(VMMSIM_OPEN_DEFAULT)
 #define ioctl			vmmsim_ioctl
 #define close			vmmsim_close
 #endif
@@ -149,7 +150,9 @@ main(int argc, char **argv)
 			err(1, "VMM_IOC_RUN");
 		if (vrp.vrp_exit_reason == VM_EXIT_NONE)
 			continue;
-		if (vrp.vrp_exit_reason != VMX_EXIT_IO ||
+		/* An IO exit: VMX 30 or SVM 0x7B, whichever the CPU. */
+		if ((vrp.vrp_exit_reason != VMX_EXIT_IO &&
+		    vrp.vrp_exit_reason != SVM_VMEXIT_IOIO) ||
 		    ve.vei.vei_port != HC_PORT || ve.vei.vei_size != 4 ||
 		    ve.vei.vei_dir != VEI_DIR_OUT)
 			errx(1, "unexpected exit %u (port %#x)",
