@@ -227,9 +227,15 @@ mmio_fetch(const struct guestmem *gm, const struct vcpu_reg_state *s,
 			return (EINVAL);
 		want = vee->vee_insn_len;
 	}
-	if (vee->vee_insn_info & VEE_BYTES_VALID) {
-		memcpy(buf, vee->vee_insn_bytes, want);
-		*len = want;
+	/*
+	 * SVM's decode assist: the bytes the CPU fetched, vee_insn_len of
+	 * them (0 when the fetch itself faulted: then read them here).
+	 */
+	if ((vee->vee_insn_info & VEE_BYTES_VALID) &&
+	    vee->vee_insn_len >= 1 && vee->vee_insn_len <= 15) {
+		n = known ? want : vee->vee_insn_len;
+		memcpy(buf, vee->vee_insn_bytes, n);
+		*len = n;
 		return (0);
 	}
 	code64 = (s->vrs_msrs[VCPU_REGS_EFER] & EFER_LMA) &&

@@ -608,12 +608,15 @@ run(struct vmrun *r, struct vmrun_result *res)
 		irqready = vrp.vrp_irqready;
 		if ((error = sync_clock(r, &vtime)) != 0)
 			return (error);
+		/* VMX and SVM exit codes do not collide: one switch. */
 		switch (vrp.vrp_exit_reason) {
 		case VMX_EXIT_IO:
+		case SVM_VMEXIT_IOIO:
 			if ((error = do_io(r, &ve)) != 0)
 				return (error);
 			break;
 		case VMX_EXIT_HLT:
+		case SVM_VMEXIT_HLT:
 			/* Halted until an interrupt: skip to the next timer. */
 			if (i8259_pending(r->pic))
 				break;
@@ -630,9 +633,11 @@ run(struct vmrun *r, struct vmrun_result *res)
 				r->idle = next - vtime;
 			break;
 		case VMX_EXIT_TRIPLE_FAULT:
+		case SVM_VMEXIT_SHUTDOWN:
 			guest_reset(r, VMRUN_RESET_TRIPLE);
 			break;
 		case VMX_EXIT_EPT_VIOLATION:
+		case SVM_VMEXIT_NPF:
 			if ((error = do_ept(r, &ve)) != 0)
 				return (error);
 			break;

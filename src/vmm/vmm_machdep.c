@@ -358,7 +358,7 @@ vm_vcpu_stop_at(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 
 	if ((ret = find_vcpu(sc, vm_id, vcpu_id, &vm, &vcpu)) != 0)
 		return (ret);
-	if (!is_vmx(sc) || vcpu->vc_md == NULL)
+	if (vcpu->vc_md == NULL)
 		ret = ENODEV;
 	else
 		__atomic_store_n(&vcpu->vc_stop_at, ns, __ATOMIC_RELAXED);

@@ -1225,6 +1225,8 @@ svm_enter_guest(struct vcpu *vcpu)
 
 	if (svm_clgi(md->cpu) != SVM_SUCCEED)
 		return (EINVAL);
+	emu_cpu_set_stop_at(md->cpu, __atomic_load_n(&vcpu->vc_stop_at,
+	    __ATOMIC_RELAXED));
 	if (emu_wrmsr(md->cpu, MSR_VM_HSAVE_PA, md->hsa) != 0 ||
 	    (r = svm_vmload(md->cpu, md->vmcb)) != SVM_SUCCEED ||
 	    (r = svm_vmrun(md->cpu, md->vmcb, &md->g)) != SVM_SUCCEED) {
@@ -1348,6 +1350,11 @@ vcpu_run_svm(struct vcpu *vcpu, struct vm_run_params *vrp)
 			svm_set_dirty(vcpu, VMCB_CLEAN_TPR | VMCB_CLEAN_I);
 		}
 		if (ret != 0 || vcpu_must_stop(vcpu))
+			break;
+		/* vmmsim's extension: back to the caller at its time. */
+		if (vcpu->vc_stop_at != 0 &&
+		    emu_cpu_vtime(md->cpu) >= __atomic_load_n(&vcpu->vc_stop_at,
+		    __ATOMIC_RELAXED))
 			break;
 		if (vcpu->vc_irqready &&
 		    __atomic_load_n(&vcpu->vc_intr, __ATOMIC_RELAXED)) {
