@@ -1673,6 +1673,32 @@ START_TEST(test_delivery_from_ring3_switches_to_rsp0)
 }
 END_TEST
 
+/*
+ * The CPU reads the IDT, GDT and TSS and pushes the handler's frame as a
+ * supervisor, even when the interrupted code ran at CPL 3: with those
+ * pages supervisor-only (as under Linux's page-table isolation) delivery
+ * from ring 3 must still work.
+ */
+START_TEST(test_delivery_from_ring3_uses_supervisor_accesses)
+{
+	struct fx fx;
+	uint64_t *pd, *pt;
+	int i;
+
+	ring3_setup(&fx);
+	fx_idt64(&fx, 13, LM_PF_HANDLER, 0);
+	pd = (uint64_t *)(fx.ram + FX_PML4 + 0x2000);
+	pt = (uint64_t *)(fx.ram + FX_PML4 + 0x3000);
+	for (i = 0; i < 512; i++)
+		pt[i] = ((uint64_t)i << 12) | 7;		/* P | W | U */
+	pt[0] = 0x0000 | 3;	/* GDT, IDT, TSS: supervisor only */
+	pt[0x6F] = 0x6F000 | 3;	/* the ring-0 stack below RSP0 */
+	pd[0] = (FX_PML4 + 0x3000) | 7;
+	check_ring0_frame(&fx, 0x70000);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_delivery_through_ist1)
 {
 	struct fx fx;
@@ -1719,6 +1745,7 @@ emu_suite(void)
 	    test_idt_vectoring_info_on_ept_violation_during_delivery);
 	tcase_add_test(tc, test_fault_during_delivery_becomes_double_fault);
 	tcase_add_test(tc, test_delivery_from_ring3_switches_to_rsp0);
+	tcase_add_test(tc, test_delivery_from_ring3_uses_supervisor_accesses);
 	tcase_add_test(tc, test_delivery_through_ist1);
 	tcase_add_test(tc, test_ring3_long_mode_guest);
 	tcase_add_test(tc, test_runs_are_deterministic);

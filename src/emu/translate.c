@@ -685,6 +685,15 @@ emu_translate_access(struct emu_cpu *cpu, uint64_t va, int access,
 	int stop = cpu->stop_why;
 
 	walk_regs(cpu, &r);
+	/*
+	 * The CPU's own accesses while delivering an event (IDT, GDT, TSS,
+	 * the handler's stack) are implicit supervisor accesses (SDM Vol. 3A
+	 * §4.6), whatever the CPL of the interrupted code; SMAP applies to
+	 * them whatever RFLAGS.AC says.  (A handler at CPL 3 would push at
+	 * CPL 3; no OS vmmsim runs does that.)
+	 */
+	r.cpl = 0;
+	r.rflags &= ~PSL_AC;
 	cpu->event_pf = false;
 	if (fresh_walk(cpu, &r, va, access, &x) == 0) {
 		*hpa = x.hpa | (va & 0xFFF);
