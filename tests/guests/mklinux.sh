@@ -34,7 +34,10 @@ fi
 fetch "$kpkg" || exit 77
 fetch busybox-static || exit 77
 
-if [ ! -f vmlinuz ] || [ ! -f initrd.gz ] || [ ! -f disk.img ]; then
+# Bump when the images below change, so that caches are rebuilt.
+stamp="mklinux 2"
+if [ ! -f vmlinuz ] || [ ! -f initrd.gz ] || [ ! -f disk.img ] ||
+    [ "$(cat stamp 2>/dev/null)" != "$stamp" ]; then
 	rm -rf x root
 	mkdir x root
 	dpkg-deb -x "$(ls "$kpkg"_*.deb | head -1)" x
@@ -43,7 +46,7 @@ if [ ! -f vmlinuz ] || [ ! -f initrd.gz ] || [ ! -f disk.img ]; then
 	mkdir -p root/bin root/lib/modules root/proc root/sys root/dev \
 	    root/tmp
 	cp x/bin/busybox root/bin/busybox
-	for m in virtio virtio_ring virtio_pci_legacy_dev \
+	for m in virtio_ring virtio virtio_pci_legacy_dev \
 	    virtio_pci_modern_dev virtio_pci virtio_blk; do
 		f=$(find x/lib/modules -name "$m.ko" | head -1)
 		[ -n "$f" ] || { echo "mklinux: no $m.ko" >&2; exit 1; }
@@ -57,7 +60,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "VMMSIM-INIT: init is running"
-for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev \
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
     virtio_pci virtio_blk; do
 	insmod /lib/modules/$m.ko || echo "VMMSIM-INIT: insmod $m failed"
 done
@@ -77,5 +80,6 @@ INIT
 	x/bin/busybox tar -c -f disk.img hello.txt
 	truncate -s 1M disk.img
 	rm -rf x root hello.txt apt.err
+	echo "$stamp" > stamp
 fi
 echo "mklinux: ready in $cache"
