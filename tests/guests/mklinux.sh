@@ -35,7 +35,7 @@ fetch "$kpkg" || exit 77
 fetch busybox-static || exit 77
 
 # Bump when the images below change, so that caches are rebuilt.
-stamp="mklinux 2"
+stamp="mklinux 4"
 if [ ! -f vmlinuz ] || [ ! -f initrd.gz ] || [ ! -f disk.img ] ||
     [ "$(cat stamp 2>/dev/null)" != "$stamp" ]; then
 	rm -rf x root
@@ -71,6 +71,13 @@ if tar -x -f /dev/vda -C /tmp hello.txt; then
 else
 	echo "VMMSIM-DISK: no file"
 fi
+sync
+echo "VMMSIM-INIT: rebooting"
+# A hard reset through the PCI reset control register (port 0xCF9 = 3321):
+# 0x02 then 0x06 (system reset, as the kernel's reboot=p method writes).
+# The kernel's own reboot path (reboot -f) is the fallback.
+printf '\002' | dd of=/dev/port bs=1 seek=3321 count=1 2>/dev/null
+printf '\006' | dd of=/dev/port bs=1 seek=3321 count=1 2>/dev/null
 reboot -f
 INIT
 	chmod +x root/init
