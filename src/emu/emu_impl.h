@@ -128,6 +128,7 @@ struct emu_block {
 
 #define EMU_BLOCK_HASH	4096
 #define EMU_WP_SLOTS	8192
+#define EMU_GRAVE_MAX	65536	/* dead hook records before a TB flush */
 #define EMU_SMC_MAX	8
 #define EMU_SMC_RECENT	16
 #define EMU_SMC_VOLATILE 32	/* writes before a page turns volatile */
@@ -278,6 +279,7 @@ struct emu_cpu {
 	struct emu_block	*blocks[EMU_BLOCK_HASH];
 	struct emu_insn		*insns;		/* hooked instructions */
 	struct emu_insn		*insn_grave;	/* unhooked, not yet freed */
+	unsigned		 ngrave;
 	bool			 tb_flush_needed;
 	struct emu_insn		*insn_hash[EMU_BLOCK_HASH];
 	bool			 flush_pending;	/* redecode at next block */

@@ -1155,19 +1155,23 @@ emu_flush_decode(struct emu_cpu *cpu)
 		cpu->blocks[i] = NULL;
 	}
 	/*
-	 * Translated blocks keep calling a deleted code hook's callback
-	 * until they are flushed: the records stay, marked dead, until the
-	 * run loop has flushed the translation cache (emu_flush_tbs).
+	 * A translated block may keep calling a deleted code hook's callback
+	 * with its record: the blocks holding hooked instructions are dropped
+	 * from the translation cache, and the records stay, marked dead and
+	 * ignored, until a full flush of the cache (emu_flush_tbs).  That
+	 * flush costs over a second (Unicorn clears its whole code buffer),
+	 * so it is done only when the dead records pile up.
 	 */
 	for (in = cpu->insns; in != NULL; in = nin) {
 		nin = in->next;
 		uc_hook_del(cpu->uc, in->hook);
+		uc_ctl_remove_cache(cpu->uc, in->va, in->va + in->len);
 		in->dead = true;
 		in->next = cpu->insn_grave;
 		cpu->insn_grave = in;
+		if (++cpu->ngrave > EMU_GRAVE_MAX)
+			cpu->tb_flush_needed = true;
 	}
-	if (cpu->insns != NULL)
-		cpu->tb_flush_needed = true;
 	cpu->insns = NULL;
 	memset(cpu->insn_hash, 0, sizeof(cpu->insn_hash));
 	memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
@@ -1175,7 +1179,8 @@ emu_flush_decode(struct emu_cpu *cpu)
 	/* The deadline's code hook may sit on code about to change. */
 	if (cpu->deadline_hooked) {
 		uc_hook_del(cpu->uc, cpu->deadline_hook);
-		cpu->tb_flush_needed = true;
+		uc_ctl_remove_cache(cpu->uc, cpu->deadline_at,
+		    cpu->deadline_at + 1);
 	}
 	cpu->deadline_hooked = false;
 	cpu->deadline_at = ~0ULL;
@@ -1609,6 +1614,8 @@ emu_smc_invalidate(struct emu_cpu *cpu)
 		in->dead = true;
 		in->next = cpu->insn_grave;
 		cpu->insn_grave = in;
+		if (++cpu->ngrave > EMU_GRAVE_MAX)
+			cpu->tb_flush_needed = true;
 	}
 	cpu->smc_count = 0;
 	cpu->cur_block = NULL;
@@ -1913,15 +1920,15 @@ emu_flush_tbs(struct emu_cpu *cpu)
 {
 	struct emu_insn *in, *nin;
 
-	if (cpu->tb_flush_needed) {
+	if (cpu->tb_flush_needed && cpu->uc != NULL)
 		uc_ctl_flush_tb(cpu->uc);
-		cpu->tb_flush_needed = false;
-	}
+	cpu->tb_flush_needed = false;
 	for (in = cpu->insn_grave; in != NULL; in = nin) {
 		nin = in->next;
 		free(in);
 	}
 	cpu->insn_grave = NULL;
+	cpu->ngrave = 0;
 }
 
 void
@@ -1930,10 +1937,11 @@ emu_engine_fini(struct emu_cpu *cpu)
 	if (cpu->uc == NULL)
 		return;
 	emu_flush_decode(cpu);
-	emu_flush_tbs(cpu);
 	uc_context_free(cpu->ctx);
 	uc_close(cpu->uc);
 	cpu->uc = NULL;
+	cpu->tb_flush_needed = false;	/* the engine is gone: just free */
+	emu_flush_tbs(cpu);
 }
 
 /* Copy the controls the hooks consult out of the VMCS once per entry. */
@@ -2356,7 +2364,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			continue;
 		}
 		rip = reg_read(cpu, UC_X86_REG_RIP);
-		if (cpu->tb_flush_needed || cpu->insn_grave != NULL)
+		if (cpu->tb_flush_needed)
 			emu_flush_tbs(cpu);
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
 		if (cpu->block_stopped) {
