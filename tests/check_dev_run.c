@@ -34,6 +34,8 @@
 #define RUN_ROM		BUILDDIR "/testdata/run_rom.bin"
 #define SEABIOS		"/usr/share/seabios/bios.bin"
 
+static const char *const vendors[] = { "intel", "amd" };
+
 /* Run a shell command; its stdout into out, its exit status back. */
 static int
 sh(const char *cmd, char *out, size_t len)
@@ -56,7 +58,11 @@ START_TEST(test_string_io_then_reset_ends_run_with_0)
 	char out[4096];
 	int st;
 
-	st = sh(VMMSIM " run --bios " RUN_ROM " 2>&1", out, sizeof(out));
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --vendor %s --bios " RUN_ROM
+	    " 2>&1", vendors[_i]);
+	st = sh(cmd, out, sizeof(out));
 	ck_assert_int_eq(st, 0);
 	/* "QEMU" by REP INSB then REP OUTSB; "abc" read backwards (DF=1). */
 	ck_assert_str_eq(out, "QEMUabc\n");
@@ -68,8 +74,11 @@ START_TEST(test_reboot_starts_the_guest_again)
 	char out[4096];
 	int st;
 
-	st = sh(VMMSIM " run --reboot --bios " RUN_ROM " 2>/dev/null", out,
-	    sizeof(out));
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --vendor %s --reboot --bios "
+	    RUN_ROM " 2>/dev/null", vendors[_i]);
+	st = sh(cmd, out, sizeof(out));
 	/* The second boot finds its RAM mark and exits with 5: (5<<1)|1. */
 	ck_assert_int_eq(st, 11);
 	ck_assert_str_eq(out, "QEMUabc\nagain\n");
@@ -81,8 +90,11 @@ START_TEST(test_verbose_names_the_reset)
 	char out[4096];
 	int st;
 
-	st = sh(VMMSIM " run -v --bios " RUN_ROM " 2>&1 >/dev/null", out,
-	    sizeof(out));
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --vendor %s -v --bios " RUN_ROM
+	    " 2>&1 >/dev/null", vendors[_i]);
+	st = sh(cmd, out, sizeof(out));
 	ck_assert_int_eq(st, 0);
 	ck_assert_ptr_nonnull(strstr(out, "port 0xcf9 reset"));
 }
@@ -148,9 +160,10 @@ run_suite(void)
 	TCase *tc = tcase_create("run");
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_string_io_then_reset_ends_run_with_0);
-	tcase_add_test(tc, test_reboot_starts_the_guest_again);
-	tcase_add_test(tc, test_verbose_names_the_reset);
+	/* Once per vendor (_i: 0 Intel, 1 AMD). */
+	tcase_add_loop_test(tc, test_string_io_then_reset_ends_run_with_0, 0, 2);
+	tcase_add_loop_test(tc, test_reboot_starts_the_guest_again, 0, 2);
+	tcase_add_loop_test(tc, test_verbose_names_the_reset, 0, 2);
 	tcase_add_test(tc, test_usage_errors_exit_2);
 	tcase_add_test(tc, test_missing_image_fails_with_reason);
 	tcase_add_test(tc, test_seabios_banner_and_pci_probe);

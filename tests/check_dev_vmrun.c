@@ -47,8 +47,10 @@ console(void *arg, uint8_t b)
 		o->buf[o->n++] = (char)b;
 }
 
+static const int vendors[] = { VMMSIM_OPEN_INTEL, VMMSIM_OPEN_AMD };
+
 static void
-boot(const char *name, struct out *o, struct vmrun_result *res)
+boot(int vendor, const char *name, struct out *o, struct vmrun_result *res)
 {
 	struct vm_create_params vcp;
 	struct vm_resetcpu_params vrs;
@@ -70,7 +72,7 @@ boot(const char *name, struct out *o, struct vmrun_result *res)
 	ck_assert_uint_gt(fread(ram + 0x7C00, 1, 4096, fp), 0);
 	fclose(fp);
 
-	fd = vmmsim_open(VMMSIM_OPEN_INTEL);
+	fd = vmmsim_open(vendor);
 	ck_assert_int_ge(fd, 0);
 	memset(&vcp, 0, sizeof(vcp));
 	vcp.vcp_ncpus = 1;
@@ -121,7 +123,7 @@ START_TEST(test_pit_interrupts_through_pic_wake_a_halted_guest)
 	struct vmrun_result res;
 
 	memset(&o, 0, sizeof(o));
-	boot("pit_guest.bin", &o, &res);
+	boot(vendors[_i], "pit_guest.bin", &o, &res);
 	ck_assert_str_eq(o.buf, "10 PIT ticks\r\n");
 	ck_assert_int_eq(res.status, 1);
 	ck_assert_uint_ge(res.irqs, 10);
@@ -145,8 +147,8 @@ START_TEST(test_run_loop_is_deterministic)
 
 	memset(&o1, 0, sizeof(o1));
 	memset(&o2, 0, sizeof(o2));
-	boot("pit_guest.bin", &o1, &r1);
-	boot("pit_guest.bin", &o2, &r2);
+	boot(vendors[_i], "pit_guest.bin", &o1, &r1);
+	boot(vendors[_i], "pit_guest.bin", &o2, &r2);
 	ck_assert_str_eq(o1.buf, o2.buf);
 	ck_assert_uint_eq(r1.vtime_ns, r2.vtime_ns);
 	ck_assert_uint_eq(r1.idle_ns, r2.idle_ns);
@@ -164,8 +166,10 @@ main(void)
 	int failed;
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_pit_interrupts_through_pic_wake_a_halted_guest);
-	tcase_add_test(tc, test_run_loop_is_deterministic);
+	/* Each test once per vendor (_i: 0 Intel, 1 AMD). */
+	tcase_add_loop_test(tc,
+	    test_pit_interrupts_through_pic_wake_a_halted_guest, 0, 2);
+	tcase_add_loop_test(tc, test_run_loop_is_deterministic, 0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
