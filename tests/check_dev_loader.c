@@ -1434,8 +1434,10 @@ read_testdata(const char *name, struct loader_image *li)
  * behind it and is left out), reset vcpu 0 to the loader's state and run
  * it with the PC devices until the guest exits.
  */
+static const int vendors[] = { VMMSIM_OPEN_INTEL, VMMSIM_OPEN_AMD };
+
 static void
-run(const struct vcpu_reg_state *state, struct out *o,
+run(int vendor, const struct vcpu_reg_state *state, struct out *o,
     struct vmrun_result *res)
 {
 	struct vm_create_params vcp;
@@ -1446,7 +1448,7 @@ run(const struct vcpu_reg_state *state, struct out *o,
 	size_t i;
 	int fd, error;
 
-	fd = vmmsim_open(VMMSIM_OPEN_INTEL);
+	fd = vmmsim_open(vendor);
 	ck_assert_int_ge(fd, 0);
 	memset(&vcp, 0, sizeof(vcp));
 	vcp.vcp_ncpus = 1;
@@ -1490,7 +1492,7 @@ START_TEST(test_e2e_elf64_kernel_boots_as_vmd_starts_openbsd)
 	fill(&gm, 0x200000, 0x1000, JUNK);		/* BSS must be zeroed */
 	ck_assert_msg(loader_elf(&gm, &li, NULL, &vrs, err) == 0, "%s", err);
 	loader_free_image(&li);
-	run(&vrs, &o, &res);
+	run(vendors[_i], &vrs, &o, &res);
 	ck_assert_str_eq(o.buf, "elf64 ok, RAM above 1 MiB: 0x03f00000\n");
 	ck_assert_int_eq(res.status, 1);		/* exit code 0 */
 	ck_assert_int_eq(res.reset, 0);
@@ -1509,7 +1511,7 @@ START_TEST(test_e2e_multiboot_kernel_reads_its_info)
 	ck_assert_msg(loader_multiboot(&gm, &li, "console=com0 hello", NULL,
 	    &vrs, err) == 0, "%s", err);
 	loader_free_image(&li);
-	run(&vrs, &o, &res);
+	run(vendors[_i], &vrs, &o, &res);
 	ck_assert_str_eq(o.buf, "multiboot ok, mem_upper=64512 KiB, "
 	    "cmdline=console=com0 hello, loader=vmmsim\n");
 	ck_assert_int_eq(res.status, 1);
@@ -1526,7 +1528,7 @@ START_TEST(test_e2e_bios_runs_from_the_reset_vector)
 	read_testdata("bios_rom.bin", &li);
 	ck_assert_msg(loader_bios(&gm, &li, &vrs, err) == 0, "%s", err);
 	loader_free_image(&li);
-	run(&vrs, &o, &res);
+	run(vendors[_i], &vrs, &o, &res);
 	ck_assert_str_eq(o.buf, "bios ok\n");
 	ck_assert_int_eq(res.status, 1);
 }
@@ -1594,9 +1596,11 @@ main(void)
 
 	tcase_set_timeout(tx, 60);
 	tcase_add_checked_fixture(tx, gm_setup, gm_teardown);
-	tcase_add_test(tx, test_e2e_elf64_kernel_boots_as_vmd_starts_openbsd);
-	tcase_add_test(tx, test_e2e_multiboot_kernel_reads_its_info);
-	tcase_add_test(tx, test_e2e_bios_runs_from_the_reset_vector);
+	/* Once per vendor (_i: 0 Intel, 1 AMD). */
+	tcase_add_loop_test(tx,
+	    test_e2e_elf64_kernel_boots_as_vmd_starts_openbsd, 0, 2);
+	tcase_add_loop_test(tx, test_e2e_multiboot_kernel_reads_its_info, 0, 2);
+	tcase_add_loop_test(tx, test_e2e_bios_runs_from_the_reset_vector, 0, 2);
 	suite_add_tcase(s, tx);
 
 	sr = srunner_create(s);

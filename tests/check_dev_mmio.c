@@ -1105,8 +1105,11 @@ struct guest {
 	uint32_t		 id;
 };
 
+static const int vendors[] = { VMMSIM_OPEN_INTEL, VMMSIM_OPEN_AMD };
+
 static void
-guest_start(struct guest *g, const char *file, int with_mem, struct out *o)
+guest_start(struct guest *g, int vendor, const char *file, int with_mem,
+    struct out *o)
 {
 	struct vm_create_params vcp;
 	struct vm_resetcpu_params vrs;
@@ -1127,7 +1130,7 @@ guest_start(struct guest *g, const char *file, int with_mem, struct out *o)
 	ck_assert_int_eq(guestmem_alloc(&g->gm, 32ULL << 20), 0);
 	ck_assert_int_eq(guestmem_write(&g->gm, 0x7C00, code, n), 0);
 
-	g->fd = vmmsim_open(VMMSIM_OPEN_INTEL);
+	g->fd = vmmsim_open(vendor);
 	ck_assert_int_ge(g->fd, 0);
 	memset(&vcp, 0, sizeof(vcp));
 	vcp.vcp_ncpus = 1;
@@ -1190,7 +1193,7 @@ START_TEST(test_guest_drives_a_device_at_f0000000)
 	int error;
 
 	memset(&o, 0, sizeof(o));
-	guest_start(&g, "mmio_guest.bin", 1, &o);
+	guest_start(&g, vendors[_i], "mmio_guest.bin", 1, &o);
 	d = calloc(1, sizeof(*d));
 	ck_assert_ptr_nonnull(d);
 	ck_assert_int_eq(mmio_register(vmrun_mmio(g.r), MMIO, 0x1000,
@@ -1221,7 +1224,7 @@ START_TEST(test_guest_mmio_without_memory_is_refused)
 	struct vmrun_result res;
 
 	memset(&o, 0, sizeof(o));
-	guest_start(&g, "mmio_guest.bin", 0, &o);
+	guest_start(&g, vendors[_i], "mmio_guest.bin", 0, &o);
 	ck_assert_int_eq(vmrun_loop(g.r, &res), EOPNOTSUPP);
 	ck_assert_ptr_nonnull(strstr(vmrun_error(g.r), "no guest memory"));
 	ck_assert_str_eq(o.buf, "");
@@ -1238,7 +1241,7 @@ START_TEST(test_guest_sees_all_ones_without_a_device)
 	int error;
 
 	memset(&o, 0, sizeof(o));
-	guest_start(&g, "mmio_guest.bin", 1, &o);
+	guest_start(&g, vendors[_i], "mmio_guest.bin", 1, &o);
 	error = vmrun_loop(g.r, &res);
 	ck_assert_msg(error == 0, "vmrun_loop: %s: %s", strerror(error),
 	    vmrun_error(g.r));
@@ -1309,9 +1312,10 @@ main(void)
 	suite_add_tcase(s, te);
 
 	tcase_set_timeout(tg, 60);
-	tcase_add_test(tg, test_guest_drives_a_device_at_f0000000);
-	tcase_add_test(tg, test_guest_mmio_without_memory_is_refused);
-	tcase_add_test(tg, test_guest_sees_all_ones_without_a_device);
+	/* Once per vendor (_i: 0 Intel, 1 AMD). */
+	tcase_add_loop_test(tg, test_guest_drives_a_device_at_f0000000, 0, 2);
+	tcase_add_loop_test(tg, test_guest_mmio_without_memory_is_refused, 0, 2);
+	tcase_add_loop_test(tg, test_guest_sees_all_ones_without_a_device, 0, 2);
 	suite_add_tcase(s, tg);
 
 	sr = srunner_create(s);
