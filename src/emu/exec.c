@@ -1156,18 +1156,16 @@ emu_flush_decode(struct emu_cpu *cpu)
 	}
 	/*
 	 * A translated block may keep calling a deleted code hook's callback
-	 * with its record: the records stay, marked dead and ignored, until
-	 * a full flush of the translation cache (emu_flush_tbs).  That flush
-	 * costs over a second (Unicorn clears its whole code buffer), so it
-	 * is done only when the dead records pile up.  A stale block that
-	 * runs again is decoded again at its start (on_block), which hooks
-	 * its instructions anew and has it translated again; dropping blocks
-	 * by address here instead crashed Unicorn (uc_ctl_remove_cache on
-	 * code the engine had not just run).
+	 * with its record: the blocks holding hooked instructions are dropped
+	 * from the translation cache, and the records stay, marked dead and
+	 * ignored, until a full flush of the cache (emu_flush_tbs).  That
+	 * flush costs over a second (Unicorn clears its whole code buffer),
+	 * so it is done only when the dead records pile up.
 	 */
 	for (in = cpu->insns; in != NULL; in = nin) {
 		nin = in->next;
 		uc_hook_del(cpu->uc, in->hook);
+		uc_ctl_remove_cache(cpu->uc, in->va, in->va + in->len);
 		in->dead = true;
 		in->next = cpu->insn_grave;
 		cpu->insn_grave = in;
@@ -1179,8 +1177,11 @@ emu_flush_decode(struct emu_cpu *cpu)
 	memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
 	emu_wp_clear(cpu);
 	/* The deadline's code hook may sit on code about to change. */
-	if (cpu->deadline_hooked)
+	if (cpu->deadline_hooked) {
 		uc_hook_del(cpu->uc, cpu->deadline_hook);
+		uc_ctl_remove_cache(cpu->uc, cpu->deadline_at,
+		    cpu->deadline_at + 1);
+	}
 	cpu->deadline_hooked = false;
 	cpu->deadline_at = ~0ULL;
 	cpu->cur_block = NULL;
@@ -1585,6 +1586,8 @@ emu_smc_invalidate(struct emu_cpu *cpu)
 		for (bp = &cpu->blocks[i]; (b = *bp) != NULL; ) {
 			if (smc_hit(cpu, b->hpa) || smc_hit(cpu, b->hpa_end)) {
 				*bp = b->next;
+				uc_ctl_remove_cache(cpu->uc, b->va,
+				    b->va + b->size);
 				free(b->ends);
 				free(b->bytes);
 				free(b);
@@ -1607,6 +1610,7 @@ emu_smc_invalidate(struct emu_cpu *cpu)
 			}
 		}
 		uc_hook_del(cpu->uc, in->hook);
+		uc_ctl_remove_cache(cpu->uc, in->va, in->va + in->len);
 		in->dead = true;
 		in->next = cpu->insn_grave;
 		cpu->insn_grave = in;
