@@ -1120,8 +1120,13 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		    1442695040888963407ULL;
 		reg_write(cpu, gpr_uc[gpr_number(in->ops[0].reg.value)],
 		    cpu->rng >> (64 - in->ops[0].size));
+		/*
+		 * CF = 1, the other arithmetic flags 0.  The rest comes from
+		 * the engine's raw eflags: read here, mid-block, RFLAGS
+		 * would carry garbage from QEMU's lazy flags.
+		 */
 		reg_write(cpu, UC_X86_REG_RFLAGS,
-		    (reg_read(cpu, UC_X86_REG_RFLAGS) & ~0x8D5ULL) | 1);
+		    (emu_engine_eflags(cpu) & ~0x8D5ULL) | 0x2 | 1);
 		insn_retire(cpu, in);
 		break;
 	default:
