@@ -354,7 +354,7 @@ static int
 npt_enter(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t hpa)
 {
 	struct svm_vm *md = svm_vm(vm);
-	uint64_t table = md->ncr3, *e, *nt;
+	uint64_t table = md->ncr3, *e;
 	int level, error = 0;
 
 	pthread_mutex_lock(&md->lock);
@@ -366,25 +366,13 @@ npt_enter(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t hpa)
 			goto out;
 		}
 		if (!(*e & NPT_P)) {
-			uint64_t page = hostmem_alloc(hm, 1);
+			uint64_t page = nested_table_alloc(hm, &md->tables,
+			    &md->ntables, &md->ctables);
 
 			if (page == 0) {
 				error = ENOMEM;
 				goto out;
 			}
-			if (md->ntables == md->ctables) {
-				size_t nc = md->ctables ? 2 * md->ctables : 16;
-
-				nt = reallocarray(md->tables, nc, sizeof(*nt));
-				if (nt == NULL) {
-					hostmem_free(hm, page, 1);
-					error = ENOMEM;
-					goto out;
-				}
-				md->tables = nt;
-				md->ctables = nc;
-			}
-			md->tables[md->ntables++] = page;
 			*e = page | NPT_P | NPT_RW | NPT_US;
 		}
 		table = *e & NPT_ADDR;

@@ -117,6 +117,32 @@ struct vcpu_md {
 
 #define VECT_VALID	(1U << 31)
 
+/*
+ * A zeroed host page for a nested page table (EPT or NPT), recorded in
+ * *tables so that it is freed with the VM.  0 when out of memory.
+ */
+uint64_t
+nested_table_alloc(struct hostmem *hm, uint64_t **tables, size_t *n,
+    size_t *cap)
+{
+	uint64_t page, *nt;
+	size_t nc;
+
+	if ((page = hostmem_alloc(hm, 1)) == 0)
+		return (0);
+	if (*n == *cap) {
+		nc = *cap ? 2 * *cap : 16;
+		if ((nt = reallocarray(*tables, nc, sizeof(*nt))) == NULL) {
+			hostmem_free(hm, page, 1);
+			return (0);
+		}
+		*tables = nt;
+		*cap = nc;
+	}
+	(*tables)[(*n)++] = page;
+	return (page);
+}
+
 static uint64_t
 vmread(struct vcpu *vcpu, uint32_t f)
 {
@@ -274,7 +300,7 @@ static int
 ept_enter(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t hpa)
 {
 	struct vm_md *md = vm->vm_md;
-	uint64_t table = md->pml4, *e, *nt;
+	uint64_t table = md->pml4, *e;
 	int level, error = 0;
 
 	pthread_mutex_lock(&md->lock);
@@ -286,25 +312,13 @@ ept_enter(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t hpa)
 			goto out;
 		}
 		if ((*e & (EPT_R | EPT_W | EPT_X)) == 0) {
-			uint64_t page = hostmem_alloc(hm, 1);
+			uint64_t page = nested_table_alloc(hm, &md->tables,
+			    &md->ntables, &md->ctables);
 
 			if (page == 0) {
 				error = ENOMEM;
 				goto out;
 			}
-			if (md->ntables == md->ctables) {
-				size_t nc = md->ctables ? 2 * md->ctables : 16;
-
-				nt = reallocarray(md->tables, nc, sizeof(*nt));
-				if (nt == NULL) {
-					hostmem_free(hm, page, 1);
-					error = ENOMEM;
-					goto out;
-				}
-				md->tables = nt;
-				md->ctables = nc;
-			}
-			md->tables[md->ntables++] = page;
 			*e = page | EPT_R | EPT_W | EPT_X;
 		}
 		table = *e & EPT_ADDR;

@@ -55,4 +55,8 @@ void	vmm_guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 	    int vmx, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
 	    uint32_t *edx);
 
+struct hostmem;
+uint64_t nested_table_alloc(struct hostmem *, uint64_t **tables, size_t *n,
+	    size_t *cap);
+
 #endif /* VMMSIM_VMM_VMX_H */
