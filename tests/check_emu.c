@@ -1124,6 +1124,50 @@ START_TEST(test_interruptibility_written_after_exit_survives_sync)
 END_TEST
 
 /*
+ * INT n in real mode after the guest reloaded CS (far jump) and SS (MOV
+ * SS) inside the engine: the IVT frame goes on the new stack, with the new
+ * CS and the address after INT, and IRET comes back there.  SeaBIOS does
+ * exactly this in its 16-bit trampolines; with the segments VM entry had
+ * loaded, the frame went to the old stack and IRET looped on the INT.
+ */
+START_TEST(test_real_mode_int_after_segment_reloads)
+{
+	static const uint8_t jmp[] = { 0xEA, 0x20, 0x00, 0x00, 0x01 };
+	static const uint8_t code[] = {
+		0xB8, 0x00, 0x05,		/* mov ax, 0x0500 */
+		0x8E, 0xD0,			/* mov ss, ax */
+		0xBC, 0x00, 0x01,		/* mov sp, 0x0100 */
+		0xCD, 0x30,			/* int 0x30 */
+		0xF4,				/* hlt */
+	};
+	struct fx fx;
+	uint16_t *ivt, frame[3];
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 32);
+	memcpy(fx.ram + 0x1000, jmp, sizeof(jmp));
+	memcpy(fx.ram + 0x1020, code, sizeof(code));
+	fx.ram[0x1100] = 0xCF;				/* handler: iret */
+	ivt = (uint16_t *)fx.ram;
+	ivt[0x30 * 2] = 0x1100;
+	ivt[0x30 * 2 + 1] = 0;
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x8000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL), 0x0100);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x002A);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_SS_SEL), 0x0500);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RSP), 0x0100);
+	memcpy(frame, fx.ram + 0x5000 + 0x100 - 6, sizeof(frame));
+	ck_assert_uint_eq(frame[0], 0x002A);		/* IP after INT */
+	ck_assert_uint_eq(frame[1], 0x0100);		/* the new CS */
+	/* Nothing was pushed where the old SS:SP pointed. */
+	ck_assert_uint_eq(fx.ram[0x100 - 6], 0);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * Host ticks (external-interrupt exits on virtual time) that fall inside a
  * tight loop of exiting OUTs, at every position of the loop in turn, and in
  * particular where one translated block chains into the next: every OUT
@@ -1733,6 +1777,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_real_mode_exits_in_order);
 	tcase_add_test(tc, test_reset_vector_loads_hidden_cs_base);
 	tcase_add_test(tc, test_inject_gp_real_mode_drops_error_code);
+	tcase_add_test(tc, test_real_mode_int_after_segment_reloads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("long_mode");

@@ -326,24 +326,22 @@ emu_state_load(struct emu_cpu *cpu)
 }
 
 /*
- * Save the engine's guest state into the current VMCS on VM exit (SDM Vol.
- * 3C §28.3).  A segment the guest did not reload keeps the access rights
- * VM entry gave it (including "unusable"); one it reloaded is reported
- * from its descriptor, unusable when it holds no present descriptor.
+ * Bring loaded_seg[] up to date with the segment registers in the engine
+ * context just saved into cpu->ctx.  The guest reloads segments inside
+ * the engine (a far jump, MOV SS, IRET, a real-mode stack switch), so
+ * anything that needs a segment's base mid-run (event delivery, the
+ * address of an operand, the instruction at RIP) refreshes it first.
  */
-void
-emu_state_save(struct emu_cpu *cpu)
+static void
+seg_refresh(struct emu_cpu *cpu, const uint8_t *b)
 {
 	const struct uc_layout *lay = &cpu->host->lay;
-	const uint8_t *b = (const uint8_t *)cpu->ctx;
-	uint64_t efer;
-	uint32_t flags, ar, entry;
+	uint32_t flags, ar;
 	size_t off;
 	int i;
 
-	uc_context_save(cpu->uc, cpu->ctx);
 	for (i = 0; i < SEG_NUM; i++) {
-		const struct emu_seg *s = &cpu->loaded_seg[i];
+		struct emu_seg *s = &cpu->loaded_seg[i];
 		uint16_t sel;
 		uint64_t base;
 		uint32_t limit;
@@ -355,8 +353,8 @@ emu_state_save(struct emu_cpu *cpu)
 		flags = get32(b, off + SC_FLAGS);
 		if (sel == s->sel && base == s->base && limit == s->limit &&
 		    flags == cpu->loaded_flags[i])
-			ar = s->ar;
-		else if (!(flags & DESC_P))
+			continue;
+		if (!(flags & DESC_P))
 			ar = AR_UNUSABLE | ((flags >> 8) & 0x60);
 		else
 			ar = (flags >> 8) & 0xF0FF;
@@ -369,15 +367,47 @@ emu_state_save(struct emu_cpu *cpu)
 		if (i == SEG_TR && !(ar & AR_UNUSABLE) &&
 		    ((ar & 0xF) == 9 || (ar & 0xF) == 1))
 			ar |= 2;
-		vmcs_set(cpu, seg_sel_enc[i], sel);
-		vmcs_set(cpu, ENC_BASE(i), base);
-		vmcs_set(cpu, ENC_LIMIT(i), limit);
-		vmcs_set(cpu, ENC_AR(i), ar);
-		cpu->loaded_seg[i].sel = sel;
-		cpu->loaded_seg[i].base = base;
-		cpu->loaded_seg[i].limit = limit;
-		cpu->loaded_seg[i].ar = ar;
+		s->sel = sel;
+		s->base = base;
+		s->limit = limit;
+		s->ar = ar;
 		cpu->loaded_flags[i] = flags;
+	}
+}
+
+/* loaded_seg[] as the guest has them now (see seg_refresh). */
+void
+emu_seg_sync(struct emu_cpu *cpu)
+{
+	uc_context_save(cpu->uc, cpu->ctx);
+	seg_refresh(cpu, (const uint8_t *)cpu->ctx);
+}
+
+/*
+ * Save the engine's guest state into the current VMCS on VM exit (SDM Vol.
+ * 3C §28.3).  A segment the guest did not reload keeps the access rights
+ * VM entry gave it (including "unusable"); one it reloaded is reported
+ * from its descriptor, unusable when it holds no present descriptor.
+ */
+void
+emu_state_save(struct emu_cpu *cpu)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	const uint8_t *b = (const uint8_t *)cpu->ctx;
+	uint64_t efer;
+	uint32_t entry;
+	size_t off;
+	int i;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	seg_refresh(cpu, b);
+	for (i = 0; i < SEG_NUM; i++) {
+		const struct emu_seg *s = &cpu->loaded_seg[i];
+
+		vmcs_set(cpu, seg_sel_enc[i], s->sel);
+		vmcs_set(cpu, ENC_BASE(i), s->base);
+		vmcs_set(cpu, ENC_LIMIT(i), s->limit);
+		vmcs_set(cpu, ENC_AR(i), s->ar);
 	}
 	off = lay->segs + SC_GDT * SC_SIZE;
 	vmcs_set(cpu, VMCS_GUEST_IA32_GDTR_BASE, get64(b, off + SC_BASE));

@@ -337,6 +337,7 @@ emu_deliver_event(struct emu_cpu *cpu, int vector, uint32_t type,
 	uint32_t prev_info = 0, prev_err = 0;
 	int rc, next, depth;
 
+	emu_seg_sync(cpu);
 	for (depth = 0; depth < 3; depth++) {
 		/* An exception raised while delivering may itself exit. */
 		if (depth > 0 && emu_exception_exit(cpu, vector, type, has_err,

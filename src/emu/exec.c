@@ -370,6 +370,7 @@ handle_io(struct emu_cpu *cpu, struct emu_insn *in)
 			cpu->exit.gla &= 0xFFFF;
 		else if (asz == 1)
 			cpu->exit.gla &= 0xFFFFFFFFULL;
+		emu_seg_sync(cpu);
 		cpu->exit.gla += cpu->loaded_seg[seg].base;
 		cpu->exit.gla_valid = true;
 	}
@@ -605,6 +606,7 @@ mem_operand_linear(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	int i;
 
+	emu_seg_sync(cpu);
 	for (i = 0; i < in->zi.operand_count; i++)
 		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
 			return (operand_linear(cpu, in, &in->ops[i]));
@@ -677,6 +679,7 @@ fault_address(struct emu_cpu *cpu)
 	uint64_t lin, a;
 	int mode, i;
 
+	emu_seg_sync(cpu);
 	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
 	if (cpu->fault_access == EMU_ACC_FETCH)
 		return ((lin & ~0xFFFULL) == cpu->fault_page ? lin :
@@ -715,6 +718,7 @@ insn_length_at_rip(struct emu_cpu *cpu)
 	uint64_t lin;
 	size_t n;
 
+	emu_seg_sync(cpu);
 	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
 	n = 4096 - (lin & 0xFFF);
 	if (n > sizeof(buf))
@@ -2377,14 +2381,13 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			reg_write(cpu, UC_X86_REG_RIP, cpu->block_stop_va -
 			    emu_engine_cs_base(cpu));
 		}
-		lin = reg_read(cpu, UC_X86_REG_RIP) +
-		    cpu->loaded_seg[SEG_CS].base;
 		if (cpu->exit.pending)
 			break;
 		if (cpu->stop_why == EMU_STOP_REDECODE)
 			continue;
 		if (cpu->halted)
 			continue;
+		lin = reg_read(cpu, UC_X86_REG_RIP) + emu_engine_cs_base(cpu);
 		if (cpu->stop_why == EMU_STOP_OP) {
 			vtime_fixup(cpu, lin);
 			if (emu_mov_to_cr(cpu, cpu->op_cr, cpu->op_val,
@@ -2440,7 +2443,7 @@ exited:
 		cpu->exit.gla = a;
 		cpu->exit.gpa = (cpu->exit.gpa & ~0xFFFULL) | (a & 0xFFF);
 	}
-	lin = reg_read(cpu, UC_X86_REG_RIP) + cpu->loaded_seg[SEG_CS].base;
+	lin = reg_read(cpu, UC_X86_REG_RIP) + emu_engine_cs_base(cpu);
 	vtime_fixup(cpu, lin);
 	read_gprs(cpu, regs, &rip, &rflags);
 	cpu->engine_cr2 = regs->cr2;

@@ -526,7 +526,7 @@ tlb_control(struct emu_cpu *cpu, struct svm_cpu *s)
 static void
 fetch_insn_bytes(struct emu_cpu *cpu, uint8_t *vmcb, uint64_t rip)
 {
-	uint64_t lin = rip + cpu->loaded_seg[SEG_CS].base;
+	uint64_t lin = rip + emu_engine_cs_base(cpu);
 	uint8_t buf[15];
 	unsigned n;
 
