@@ -1168,6 +1168,34 @@ START_TEST(test_real_mode_int_after_segment_reloads)
 END_TEST
 
 /*
+ * Right after MOV CR0 sets PE, before any far jump, CS still holds its
+ * real-mode selector (here 0x0003, RPL 3) but the CPL is 0: HLT exits
+ * instead of raising #GP (the privilege check of SDM Vol. 3C §26.1.1 uses
+ * the CPL, not CS.RPL).
+ */
+START_TEST(test_cpl_after_setting_pe_is_not_cs_rpl)
+{
+	static const uint8_t code[] = {
+		0x0F, 0x20, 0xC0,		/* mov eax, cr0 */
+		0x0C, 0x01,			/* or al, 1 */
+		0x0F, 0x22, 0xC0,		/* mov cr0, eax */
+		0xF4,				/* hlt */
+	};
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	fx_guest_real(&fx, 0x0003, 0x30, 0x1000 - 0x30);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000 - 0x30 + 8);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CR0) & CR0_PE, CR0_PE);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_CS_SEL), 0x0003);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * Host ticks (external-interrupt exits on virtual time) that fall inside a
  * tight loop of exiting OUTs, at every position of the loop in turn, and in
  * particular where one translated block chains into the next: every OUT
@@ -1778,6 +1806,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_reset_vector_loads_hidden_cs_base);
 	tcase_add_test(tc, test_inject_gp_real_mode_drops_error_code);
 	tcase_add_test(tc, test_real_mode_int_after_segment_reloads);
+	tcase_add_test(tc, test_cpl_after_setting_pe_is_not_cs_rpl);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("long_mode");

@@ -400,8 +400,13 @@ START_TEST(test_svm_msrs)
 	ck_assert_int_eq(emu_wrmsr(cpu, MSR_VM_CR, 0), EINVAL);
 	ck_assert_int_eq(emu_rdmsr(cpu, MSR_VM_CR, &v), 0);
 	ck_assert_uint_eq(v, VM_CR_SVMDIS | VM_CR_LOCK);
-	/* No VMX on an AMD CPU. */
+	/* No VMX on an AMD CPU: no VMXON, no VMX MSRs. */
 	ck_assert_int_eq(vmx_vmxon(cpu, 0x100000000ULL), VMX_FAULT_UD);
+	ck_assert_int_eq(emu_rdmsr(cpu, IA32_VMX_BASIC, &v), EINVAL);
+	ck_assert_int_eq(emu_rdmsr(cpu, IA32_VMX_CR0_FIXED0, &v), EINVAL);
+	ck_assert_int_eq(emu_rdmsr(cpu, IA32_VMX_VMFUNC, &v), EINVAL);
+	ck_assert_int_eq(emu_rdmsr(cpu, MSR_IA32_FEATURE_CONTROL, &v), EINVAL);
+	ck_assert_int_eq(emu_wrmsr(cpu, MSR_IA32_FEATURE_CONTROL, 5), EINVAL);
 	emu_cpu_destroy(cpu);
 	emu_host_destroy(h);
 }
@@ -1124,6 +1129,33 @@ START_TEST(test_guest_state_round_trip_and_host_state_kept)
 }
 END_TEST
 
+/*
+ * The CPL is VMCB.CPL, not SS.DPL (APM §15.5.1): a VMCB whose SS
+ * attribute says DPL 3 with CPL 0 runs at CPL 0 (RDMSR is not a #GP, it
+ * exits), and #VMEXIT hands back the SS attribute the VMCB had.
+ */
+START_TEST(test_cpl_comes_from_vmcb_not_ss_dpl)
+{
+	struct sfx fx;
+	static const uint8_t code[] = {
+		0xB9, 0x10, 0x00, 0x00, 0x00,	/* mov ecx, 0x10 */
+		0x0F, 0x32,			/* rdmsr */
+		0xF4				/* hlt */
+	};
+
+	sfx_init(&fx, 0x1000);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	sseg(&fx, VMCB_SS, 0x10, 0xCF3, 0xFFFFFFFF, 0);	/* DPL 3 */
+	vmcb_write(fx.vmcb, VMCB_CPL, 1, 0);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_MSR);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1), 0);	/* a read */
+	ck_assert_uint_eq(vmcb_read(fx.vmcb, VMCB_CPL, 1), 0);
+	ck_assert_uint_eq(vmcb_read(fx.vmcb, VMCB_SS + VMCB_SEG_ATTRIB, 2),
+	    0xCF3);
+	sfx_fini(&fx);
+}
+END_TEST
+
 /* A real-mode guest, as vmd's flat 16-bit reset state gives one. */
 START_TEST(test_real_mode_guest_ioio_a16)
 {
@@ -1201,6 +1233,7 @@ svm_suite(void)
 	tcase_add_test(tc, test_page_fault_intercept_exitinfo);
 	tcase_add_test(tc, test_shutdown_on_triple_fault);
 	tcase_add_test(tc, test_guest_state_round_trip_and_host_state_kept);
+	tcase_add_test(tc, test_cpl_comes_from_vmcb_not_ss_dpl);
 	tcase_add_test(tc, test_real_mode_guest_ioio_a16);
 	suite_add_tcase(s, tc);
 

@@ -435,11 +435,24 @@ emu_state_save(struct emu_cpu *cpu)
 unsigned
 emu_guest_cpl(struct emu_cpu *cpu)
 {
+	return (emu_engine_cpl_eflags(cpu, NULL));
+}
+
+/*
+ * CPL and, with eflags, the raw EFLAGS (see emu_engine_eflags) from one
+ * look at the engine.
+ */
+unsigned
+emu_engine_cpl_eflags(struct emu_cpu *cpu, uint64_t *eflags)
+{
 	uint32_t hf;
 
 	hf = 0;
 	uc_context_save(cpu->uc, cpu->ctx);
 	memcpy(&hf, (const uint8_t *)cpu->ctx + cpu->host->lay.hflags, 4);
+	if (eflags != NULL)
+		memcpy(eflags, (const uint8_t *)cpu->ctx +
+		    cpu->host->lay.eflags, 8);
 	return (hf & HF_CPL_MASK);
 }
 

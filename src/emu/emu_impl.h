@@ -210,6 +210,14 @@ struct svm_cpu {
 	bool		 failed;
 	uint8_t		 ctl_key[0x140];  /* what the shadow's controls came from */
 	bool		 ctl_key_valid;
+	/*
+	 * SS as VMRUN found it in the VMCB, and the access rights the engine
+	 * got for it: the engine takes CPL from SS.DPL, so VMRUN puts
+	 * VMCB.CPL there, and #VMEXIT gives the guest's own attribute back
+	 * if SS was not reloaded meanwhile.
+	 */
+	uint16_t	 ss_attrib, ss_sel;
+	uint32_t	 ss_ar;
 };
 
 bool	 svm_msr_intercepted(struct emu_cpu *, uint32_t msr, int write);
@@ -390,6 +398,7 @@ int	 emu_translate_access(struct emu_cpu *, uint64_t va, int access,
 	    uint64_t *hpa);
 bool	 emu_removed_still_valid(struct emu_cpu *, const struct tlb_removed *);
 unsigned emu_guest_cpl(struct emu_cpu *);
+unsigned emu_engine_cpl_eflags(struct emu_cpu *, uint64_t *eflags);
 int	 emu_code_size(struct emu_cpu *);
 void	 emu_set_cr2(struct emu_cpu *, uint64_t);
 int	 emu_mov_to_cr(struct emu_cpu *, int cr, uint64_t v, uint64_t mask);

@@ -734,17 +734,14 @@ insn_length_at_rip(struct emu_cpu *cpu)
 
 /*
  * CPL, for the instructions whose privilege check comes before their VM
- * exit (SDM Vol. 3C §26.1.1): CS.RPL in protected mode, 3 in virtual-8086
- * mode, 0 in real mode.
+ * exit (SDM Vol. 3C §26.1.1).  The engine's own CPL: CS.RPL is not it
+ * right after CR0.PE is set (before the far jump), nor for an SVM guest
+ * whose VMCB.CPL says otherwise (APM §15.5.1).
  */
 static unsigned
 guest_cpl(struct emu_cpu *cpu)
 {
-	if (!(reg_read(cpu, UC_X86_REG_CR0) & CR0_PE))
-		return (0);
-	if (reg_read(cpu, UC_X86_REG_RFLAGS) & PSL_VM)
-		return (3);
-	return ((unsigned)reg_read(cpu, UC_X86_REG_CS) & 3);
+	return (emu_guest_cpl(cpu));
 }
 
 /* Instructions that fault (#GP) at CPL > 0 before any VM exit. */
@@ -952,9 +949,13 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	 */
 	if (privileged(in->cls) && guest_cpl(cpu) > 0)
 		return;
-	if (in->cls == IC_IO && (reg_read(cpu, UC_X86_REG_CR0) & CR0_PE) &&
-	    guest_cpl(cpu) > ((reg_read(cpu, UC_X86_REG_RFLAGS) >> 12) & 3))
-		return;
+	if (in->cls == IC_IO && (reg_read(cpu, UC_X86_REG_CR0) & CR0_PE)) {
+		uint64_t fl;
+		unsigned cpl = emu_engine_cpl_eflags(cpu, &fl);
+
+		if (cpl > ((fl >> 12) & 3))
+			return;
+	}
 	if ((in->cls == IC_RDTSC || in->cls == IC_RDTSCP) &&
 	    (reg_read(cpu, UC_X86_REG_CR4) & CR4_TSD) && guest_cpl(cpu) > 0)
 		return;

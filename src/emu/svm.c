@@ -467,6 +467,11 @@ shadow_guest_state(struct emu_cpu *cpu, struct svm_cpu *s)
 		/* CPL is the VMCB's; the engine keeps it in SS.DPL. */
 		if (i == SEG_SS && (cr0 & CR0_PE))
 			ar = (ar & ~0x60U) | ((rfl & PSL_VM) ? 0x60U : cpl << 5);
+		if (i == SEG_SS) {
+			s->ss_attrib = seg.attrib;
+			s->ss_sel = seg.sel;
+			s->ss_ar = ar;
+		}
 		sh(cpu, VMCS_GUEST_IA32_ES_SEL + 2 * (uint32_t)i, seg.sel);
 		sh(cpu, VMCS_GUEST_IA32_ES_BASE + 2 * (uint32_t)i, seg.base);
 		sh(cpu, VMCS_GUEST_IA32_ES_LIMIT + 2 * (uint32_t)i, seg.limit);
@@ -706,9 +711,12 @@ write_back(struct emu_cpu *cpu, struct svm_cpu *s, uint8_t *vmcb,
 		ar = (uint32_t)vmcs_get(cpu, VMCS_GUEST_IA32_ES_AR +
 		    2 * (uint32_t)i);
 		seg.attrib = ar_to_attrib(ar);
-		if (i == SEG_SS)
+		if (i == SEG_SS) {
 			vmcb_write(vmcb, VMCB_CPL, 1, !(cr0 & CR0_PE) ? 0 :
 			    (rfl & PSL_VM) ? 3 : (ar >> 5) & 3);
+			if (seg.sel == s->ss_sel && ar == s->ss_ar)
+				seg.attrib = s->ss_attrib;
+		}
 		vmcb_set_seg(i == SEG_FS || i == SEG_GS || i == SEG_LDTR ||
 		    i == SEG_TR ? s->loaded : vmcb, seg_off[i], &seg);
 	}

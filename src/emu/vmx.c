@@ -237,9 +237,14 @@ emu_rdmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t *v)
 	uint64_t *p;
 	int error;
 
-	if (cpu->host->vendor == EMU_VENDOR_AMD &&
-	    (error = svm_rdmsr(cpu, msr, v)) >= 0)
-		return (error);
+	if (cpu->host->vendor == EMU_VENDOR_AMD) {
+		if ((error = svm_rdmsr(cpu, msr, v)) >= 0)
+			return (error);
+		/* No VMX on an AMD CPU: its MSRs do not exist there. */
+		if (msr == MSR_IA32_FEATURE_CONTROL ||
+		    (msr >= IA32_VMX_BASIC && msr <= IA32_VMX_VMFUNC))
+			return (EINVAL);
+	}
 	if (vmx_caps_rdmsr(cpu->host->caps, msr, v) == 0)
 		return (0);
 	if (msr == 0x10) {		/* IA32_TIME_STAMP_COUNTER */
@@ -262,6 +267,9 @@ emu_wrmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t v)
 	if (cpu->host->vendor == EMU_VENDOR_AMD &&
 	    (error = svm_wrmsr(cpu, msr, v)) >= 0)
 		return (error);
+	if (cpu->host->vendor == EMU_VENDOR_AMD &&
+	    msr == MSR_IA32_FEATURE_CONTROL)
+		return (EINVAL);
 	if (msr == MSR_IA32_FEATURE_CONTROL &&
 	    (cpu->msr.feature_control & IA32_FEATURE_CONTROL_LOCK))
 		return (EINVAL);
