@@ -1195,6 +1195,144 @@ START_TEST(test_cpl_after_setting_pe_is_not_cs_rpl)
 }
 END_TEST
 
+/* A host NMI with NMI exiting: exit reason 0 with an NMI (type 2, vector 2). */
+START_TEST(test_host_nmi_exits_with_nmi_exiting)
+{
+	static const uint8_t code[] = { 0xEB, 0xFE };	/* jmp $ */
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	emu_cpu_nmi(fx.cpu);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO),
+	    0x80000202);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
+ * Without NMI exiting the guest takes a host NMI through vector 2, and
+ * NMIs stay blocked (interruptibility bit 3) until its IRET: a second NMI
+ * raised inside the handler comes only after the handler returns.
+ */
+START_TEST(test_host_nmi_delivered_and_blocked_until_iret)
+{
+	static const uint8_t main_code[] = {
+		0xE6, 0x80,			/* out 0x80, al */
+		0xF4,				/* hlt */
+	};
+	static const uint8_t handler[] = {
+		0xE6, 0x81,			/* out 0x81, al */
+		0xCF,				/* iret */
+	};
+	struct fx fx;
+	uint16_t *ivt;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	memcpy(fx.ram + 0x1000, main_code, sizeof(main_code));
+	memcpy(fx.ram + 0x1100, handler, sizeof(handler));
+	ivt = (uint16_t *)fx.ram;
+	ivt[2 * 2] = 0x1100;
+	ivt[2 * 2 + 1] = 0;
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	fx_vmwrite(&fx, VMCS_PINBASED_CTLS,
+	    fx_vmread(&fx, VMCS_PINBASED_CTLS) & ~IA32_VMX_NMI_EXITING);
+
+	emu_cpu_nmi(fx.cpu);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x81);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST) & 8,
+	    8);
+	/* The frame holds the interrupted IP. */
+	ck_assert_uint_eq(fx.ram[0x8000 - 6] | (fx.ram[0x8000 - 5] << 8),
+	    0x1000);
+
+	/* A second NMI, raised while the first is being handled. */
+	emu_cpu_nmi(fx.cpu);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x81);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST) & 8,
+	    8);
+
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x80);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST) & 8,
+	    0);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
+ * Blocking by NMI set by the monitor at entry holds a host NMI back until
+ * the guest's IRET, and an injected NMI blocks NMIs too.
+ */
+START_TEST(test_nmi_blocking_from_entry_and_injection)
+{
+	static const uint8_t code[] = {
+		0xE6, 0x80,			/* out 0x80, al */
+		0xCF,				/* iret (a frame is ready) */
+	};
+	static const uint8_t handler[] = {
+		0xE6, 0x81,			/* out 0x81, al */
+		0xF4,				/* hlt */
+	};
+	struct fx fx;
+	uint16_t *ivt, *frame;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	memcpy(fx.ram + 0x1100, handler, sizeof(handler));
+	ivt = (uint16_t *)fx.ram;
+	ivt[2 * 2] = 0x1100;
+	ivt[2 * 2 + 1] = 0;
+	frame = (uint16_t *)(fx.ram + 0x8000 - 6);
+	frame[0] = 0x1002;				/* IP: the iret itself */
+	frame[1] = 0;
+	frame[2] = 0x2;
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x8000 - 6);
+	fx_vmwrite(&fx, VMCS_PINBASED_CTLS,
+	    fx_vmread(&fx, VMCS_PINBASED_CTLS) & ~IA32_VMX_NMI_EXITING);
+	fx_vmwrite(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST, 8);
+	emu_cpu_nmi(fx.cpu);
+	/* Blocked: the OUT runs first. */
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x80);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 8);
+	fx_skip(&fx);
+	/* The IRET unblocks; the NMI comes right after it. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x81);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 8);
+
+	/* An NMI injected at entry blocks NMIs as well. */
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x8000 - 6);
+	fx_vmwrite(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST, 0);
+	fx_vmwrite(&fx, VMCS_ENTRY_INTERRUPTION_INFO, 0x80000202);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    0x81);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 8);
+	fx_fini(&fx);
+}
+END_TEST
+
 /*
  * Host ticks (external-interrupt exits on virtual time) that fall inside a
  * tight loop of exiting OUTs, at every position of the loop in turn, and in
@@ -1807,6 +1945,9 @@ emu_suite(void)
 	tcase_add_test(tc, test_inject_gp_real_mode_drops_error_code);
 	tcase_add_test(tc, test_real_mode_int_after_segment_reloads);
 	tcase_add_test(tc, test_cpl_after_setting_pe_is_not_cs_rpl);
+	tcase_add_test(tc, test_host_nmi_exits_with_nmi_exiting);
+	tcase_add_test(tc, test_host_nmi_delivered_and_blocked_until_iret);
+	tcase_add_test(tc, test_nmi_blocking_from_entry_and_injection);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("long_mode");

@@ -1156,6 +1156,23 @@ START_TEST(test_cpl_comes_from_vmcb_not_ss_dpl)
 }
 END_TEST
 
+/* A host NMI with the NMI intercept: VMEXIT_NMI (APM §15.9.1). */
+START_TEST(test_host_nmi_intercept)
+{
+	struct sfx fx;
+	static const uint8_t code[] = { 0xEB, 0xFE };	/* jmp $ */
+
+	sfx_init(&fx, 0x1000);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	vmcb_write(fx.vmcb, VMCB_INTERCEPT_MISC1, 4,
+	    vmcb_read(fx.vmcb, VMCB_INTERCEPT_MISC1, 4) | SVM_INTERCEPT_NMI);
+	emu_cpu_nmi(fx.cpu);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_NMI);
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), 0x1000);
+	sfx_fini(&fx);
+}
+END_TEST
+
 /* A real-mode guest, as vmd's flat 16-bit reset state gives one. */
 START_TEST(test_real_mode_guest_ioio_a16)
 {
@@ -1234,6 +1251,7 @@ svm_suite(void)
 	tcase_add_test(tc, test_shutdown_on_triple_fault);
 	tcase_add_test(tc, test_guest_state_round_trip_and_host_state_kept);
 	tcase_add_test(tc, test_cpl_comes_from_vmcb_not_ss_dpl);
+	tcase_add_test(tc, test_host_nmi_intercept);
 	tcase_add_test(tc, test_real_mode_guest_ioio_a16);
 	suite_add_tcase(s, tc);
 

@@ -731,6 +731,36 @@ emu_set_inhibit(struct emu_cpu *cpu, bool on)
 }
 
 /*
+ * Blocking by NMI lives in QEMU's hflags2 (HF2_NMI_MASK, the word after
+ * hflags), which the engine's IRET clears by itself (SDM Vol. 3A §6.7.1:
+ * NMIs are blocked from delivering one until the next IRET).
+ */
+#define HF2_NMI_MASK	(1U << 2)
+
+bool
+emu_nmi_blocked(struct emu_cpu *cpu)
+{
+	uc_context_save(cpu->uc, cpu->ctx);
+	return ((get32((const uint8_t *)cpu->ctx, cpu->host->lay.hflags + 4) &
+	    HF2_NMI_MASK) != 0);
+}
+
+void
+emu_set_nmi_blocked(struct emu_cpu *cpu, bool on)
+{
+	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint32_t hf2;
+
+	uc_context_save(cpu->uc, cpu->ctx);
+	hf2 = get32(b, cpu->host->lay.hflags + 4);
+	hf2 = on ? (hf2 | HF2_NMI_MASK) : (hf2 & ~HF2_NMI_MASK);
+	put32(b, cpu->host->lay.hflags + 4, hf2);
+	uc_context_restore(cpu->uc, cpu->ctx);
+	if (on)
+		cpu->nmi_maybe_blocked = true;
+}
+
+/*
  * Bring the VMCS the engine's guest belongs to up to date.  After a VM
  * exit only the fields every monitor reads are saved (RIP, RSP, RFLAGS,
  * interruptibility, activity, the exit information); the rest stays in

@@ -155,6 +155,17 @@ uint32_t	 vmx_last_error(struct emu_cpu *);
 void		 emu_cpu_kick(struct emu_cpu *);
 
 /*
+ * A non-maskable interrupt arriving at this CPU (a host NMI).  With NMI
+ * exiting (SVM: the NMI intercept) the guest exits with it: exit reason 0
+ * with an NMI in the interruption information (SVM: VMEXIT_NMI).  Without,
+ * the guest takes it through vector 2 once NMIs are not blocked; taking
+ * one (or having one injected) blocks NMIs until the next IRET, which
+ * the interruptibility state reports as bit 3.  An NMI also ends HLT.
+ * Safe to call from any thread.
+ */
+void		 emu_cpu_nmi(struct emu_cpu *);
+
+/*
  * The host's timer interrupt, in virtual time: with external-interrupt
  * exiting, guest execution ends with exit reason 1 every interval retired
  * instructions (0 turns it off), so a monitor regains control from a guest

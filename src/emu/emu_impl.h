@@ -354,6 +354,8 @@ struct emu_cpu {
 	void			*stale_arg;
 	uint64_t		 stale_count;
 	atomic_int		 kicked;
+	atomic_int		 nmi_pending;	/* emu_cpu_nmi(), not yet taken */
+	bool			 nmi_maybe_blocked; /* the engine may block NMIs */
 
 	/* AMD-V */
 	struct svm_cpu		*svm;		/* NULL until first needed */
@@ -403,6 +405,8 @@ int	 emu_code_size(struct emu_cpu *);
 void	 emu_set_cr2(struct emu_cpu *, uint64_t);
 int	 emu_mov_to_cr(struct emu_cpu *, int cr, uint64_t v, uint64_t mask);
 void	 emu_set_inhibit(struct emu_cpu *, bool);
+bool	 emu_nmi_blocked(struct emu_cpu *);
+void	 emu_set_nmi_blocked(struct emu_cpu *, bool);
 void	 emu_sync_vmcs(struct emu_cpu *);
 uint32_t emu_read_inhibit(struct emu_cpu *);
 uint64_t emu_engine_cs_base(struct emu_cpu *);
@@ -421,6 +425,7 @@ bool	 emu_field_volatile(uint32_t enc);
 #define EMU_STOP_EVENT		4	/* guest_event holds an exception */
 #define EMU_STOP_OP		5	/* op_insn to be done by the CPU */
 #define EMU_STOP_SYSCALL	6	/* SYSCALL stepped over, not done */
+#define EMU_STOP_NMI		7	/* a host NMI can be taken */
 
 /* tlb.c */
 #define TLB_REMOVED_MAX	64

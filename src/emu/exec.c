@@ -1767,6 +1767,16 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 		block_stop(cpu, va);
 		return;
 	}
+	/* Likewise a host NMI, unless NMIs are blocked (the run loop takes it). */
+	if (!shadowed &&
+	    atomic_load_explicit(&cpu->nmi_pending, memory_order_relaxed) &&
+	    ((cpu->ctl_pin & IA32_VMX_NMI_EXITING) || !emu_nmi_blocked(cpu))) {
+		cpu->shadow_next = shadowed;
+		cpu->stop_why = EMU_STOP_NMI;
+		cpu->cur_block = NULL;
+		block_stop(cpu, va);
+		return;
+	}
 	/*
 	 * Interrupt-window exiting (SDM Vol. 3C §26.7.5): an exit before the
 	 * first instruction at which RFLAGS.IF = 1 and nothing blocks.  The
@@ -2130,6 +2140,35 @@ guest_event(struct emu_cpu *cpu)
 }
 
 /*
+ * A host NMI (emu_cpu_nmi) at an instruction boundary.  With NMI exiting
+ * it is a VM exit, reason 0 with an NMI in the interruption information
+ * (SDM Vol. 3C §26.2); a halted guest stays in the HLT activity state.
+ * Otherwise, unless NMIs are blocked, it goes through vector 2 and blocks
+ * NMIs until the next IRET (SDM Vol. 3A §6.7.1), and ends HLT.  Returns
+ * true when it made an exit (an exit of its own, or one while
+ * delivering).
+ */
+static bool
+take_nmi(struct emu_cpu *cpu)
+{
+	if (cpu->ctl_pin & IA32_VMX_NMI_EXITING) {
+		atomic_store(&cpu->nmi_pending, 0);
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_NMI;
+		cpu->exit.intr_info = 2 | (2U << 8) | (1U << 31);
+		return (true);
+	}
+	if (emu_nmi_blocked(cpu))
+		return (false);
+	atomic_store(&cpu->nmi_pending, 0);
+	cpu->halted = false;
+	if (emu_deliver_event(cpu, 2, 2, false, 0) != 0)
+		return (true);
+	emu_set_nmi_blocked(cpu, true);
+	return (false);
+}
+
+/*
  * The guest is in the HLT activity state.  A timed exit comes first: with
  * nothing to execute, virtual time jumps to it (the guest is idle, so this
  * costs no host time).  Otherwise an open interrupt window exits, and any
@@ -2139,6 +2178,8 @@ guest_event(struct emu_cpu *cpu)
 static bool
 halt_wait(struct emu_cpu *cpu)
 {
+	bool nmi;
+
 	if (cpu->deadline != UINT64_MAX) {
 		cpu->vtime = cpu->deadline;
 		deadline_exit(cpu);
@@ -2150,10 +2191,15 @@ halt_wait(struct emu_cpu *cpu)
 		cpu->exit.reason = VMX_EXIT_INT_WINDOW;
 		return (true);
 	}
+	/* Whether a host NMI can end the wait (blocking cannot change now). */
+	nmi = (cpu->ctl_pin & IA32_VMX_NMI_EXITING) || !emu_nmi_blocked(cpu);
 	pthread_mutex_lock(&cpu->halt_lock);
-	while (!atomic_load(&cpu->kicked))
+	while (!atomic_load(&cpu->kicked) &&
+	    !(nmi && atomic_load(&cpu->nmi_pending)))
 		pthread_cond_wait(&cpu->halt_cv, &cpu->halt_lock);
 	pthread_mutex_unlock(&cpu->halt_lock);
+	if (!atomic_load(&cpu->kicked))
+		return (false);		/* an NMI: the run loop takes it */
 	if (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) {
 		atomic_store(&cpu->kicked, 0);
 		host_interrupt_exit(cpu);
@@ -2343,6 +2389,13 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		cpu->engine_intr = cpu->shadow_next;
 	}
 	cpu->halted = vmcs_get(cpu, VMCS_GUEST_ACTIVITY_STATE) == 1;
+	/* Blocking by NMI (interruptibility bit 3) is the engine's. */
+	if (vmcs_get(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST) & 8)
+		emu_set_nmi_blocked(cpu, true);
+	else if (cpu->nmi_maybe_blocked) {
+		emu_set_nmi_blocked(cpu, false);
+		cpu->nmi_maybe_blocked = false;
+	}
 
 	/* Event injection (SDM Vol. 3C §27.6). */
 	info = vmcs_get(cpu, VMCS_ENTRY_INTERRUPTION_INFO);
@@ -2354,6 +2407,9 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		    (uint32_t)vmcs_get(cpu, VMCS_ENTRY_EXCEPTION_ERROR_CODE),
 		    (uint32_t)vmcs_get(cpu, VMCS_ENTRY_INSTRUCTION_LENGTH)) != 0)
 			goto exited;
+		/* An injected NMI blocks NMIs as a delivered one does. */
+		if (((info >> 8) & 7) == 2)
+			emu_set_nmi_blocked(cpu, true);
 	}
 	/* A timer value of 0 expires before the first instruction. */
 	if (cpu->deadline <= cpu->vtime) {
@@ -2363,6 +2419,9 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 
 	for (;;) {
 		cpu->stop_why = EMU_STOP_NONE;
+		if (atomic_load_explicit(&cpu->nmi_pending,
+		    memory_order_relaxed) && take_nmi(cpu))
+			break;
 		if (atomic_exchange(&cpu->kicked, 0) &&
 		    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING)) {
 			host_interrupt_exit(cpu);
@@ -2461,7 +2520,10 @@ exited:
 		cpu->engine_intr = emu_read_inhibit(cpu);
 	else
 		cpu->engine_intr = 0;
-	vmcs_set(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST, cpu->engine_intr);
+	if (cpu->nmi_maybe_blocked && !emu_nmi_blocked(cpu))
+		cpu->nmi_maybe_blocked = false;	/* the guest's IRET */
+	vmcs_set(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST, cpu->engine_intr |
+	    (cpu->nmi_maybe_blocked ? 8 : 0));
 	cpu->vmcs_stale = true;
 	vmcs_set(cpu, VMCS_GUEST_ACTIVITY_STATE, cpu->halted ? 1 : 0);
 	if ((cpu->ctl_pin & IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER) &&

@@ -571,6 +571,10 @@ exit_code(struct emu_cpu *cpu, uint64_t rip, uint64_t *code, uint64_t *i1,
 	*insn = x->insn_len != 0;
 	switch (x->reason) {
 	case VMX_EXIT_NMI:
+		if (((x->intr_info >> 8) & 7) == 2) {	/* a host NMI */
+			*code = VMEXIT_NMI;
+			break;
+		}
 		*code = VMEXIT_EXCP0 + (x->intr_info & 0xFF);
 		if (x->intr_info & (1U << 11))
 			*i1 = x->intr_err;

@@ -769,6 +769,16 @@ emu_cpu_kick(struct emu_cpu *cpu)
 	uc_emu_stop(cpu->uc);
 }
 
+void
+emu_cpu_nmi(struct emu_cpu *cpu)
+{
+	pthread_mutex_lock(&cpu->halt_lock);
+	atomic_store(&cpu->nmi_pending, 1);
+	pthread_cond_broadcast(&cpu->halt_cv);
+	pthread_mutex_unlock(&cpu->halt_lock);
+	uc_emu_stop(cpu->uc);
+}
+
 uint64_t
 emu_cpu_vtime(struct emu_cpu *cpu)
 {
