@@ -1156,6 +1156,118 @@ START_TEST(test_cpl_comes_from_vmcb_not_ss_dpl)
 }
 END_TEST
 
+/* Code for the tests below, at GPA 0x3000 in the 64-bit guest. */
+static void
+sfx_code(struct sfx *fx, const uint8_t *code, size_t len)
+{
+	memcpy(fx->ram + 0x3000, code, len);
+	s64(fx, VMCB_RIP, 0x3000);
+}
+
+/* DR reads and writes (APM §15.8): code 0x20 + n / 0x30 + n, GPR decoded. */
+START_TEST(test_dr_read_and_write_intercepts)
+{
+	static const uint8_t code[] = {
+		0x0F, 0x21, 0xF8,		/* mov rax, dr7 */
+		0x0F, 0x23, 0xC3,		/* mov dr0, rbx */
+		0xF4,				/* hlt */
+	};
+	struct sfx fx;
+
+	sfx_init(&fx, 0x1000);
+	sfx_code(&fx, code, sizeof(code));
+	s32(&fx, VMCB_DR_INTERCEPTS, (1U << 7) | (1U << (16 + 0)));
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_DR0_READ + 7);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1), SVM_CR_VALID | EMU_RAX);
+	ck_assert_uint_eq(v64(&fx, VMCB_NRIP), 0x3003);
+	sfx_skip(&fx);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_DR0_WRITE);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1), SVM_CR_VALID | EMU_RBX);
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), 0x3003);
+	/* Without the intercepts the guest runs on to HLT. */
+	s32(&fx, VMCB_DR_INTERCEPTS, 0);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_HLT);
+	sfx_fini(&fx);
+}
+END_TEST
+
+/* XSETBV, CLGI and STGI intercepts, with next RIP. */
+START_TEST(test_xsetbv_clgi_stgi_intercepts)
+{
+	static const uint8_t code[] = {
+		0x31, 0xC9,			/* xor ecx, ecx */
+		0xB8, 0x03, 0x00, 0x00, 0x00,	/* mov eax, 3 */
+		0x31, 0xD2,			/* xor edx, edx */
+		0x0F, 0x01, 0xD1,		/* xsetbv */
+		0x0F, 0x01, 0xDD,		/* clgi */
+		0x0F, 0x01, 0xDC,		/* stgi */
+		0xF4,				/* hlt */
+	};
+	struct sfx fx;
+
+	sfx_init(&fx, 0x1000);
+	sfx_code(&fx, code, sizeof(code));
+	s64(&fx, VMCB_CR4, v64(&fx, VMCB_CR4) | (1ULL << 18));	/* OSXSAVE */
+	s32(&fx, VMCB_INTERCEPT_MISC2, SVM_INTERCEPT2_VMRUN |
+	    SVM_INTERCEPT2_XSETBV | SVM_INTERCEPT2_CLGI | SVM_INTERCEPT2_STGI);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_XSETBV);
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), 0x3009);
+	ck_assert_uint_eq(v64(&fx, VMCB_NRIP), 0x300C);
+	ck_assert_uint_eq(v64(&fx, VMCB_RAX), 3);
+	sfx_skip(&fx);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_CLGI);
+	ck_assert_uint_eq(v64(&fx, VMCB_NRIP), 0x300F);
+	sfx_skip(&fx);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_STGI);
+	ck_assert_uint_eq(v64(&fx, VMCB_NRIP), 0x3012);
+	sfx_skip(&fx);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_HLT);
+	sfx_fini(&fx);
+}
+END_TEST
+
+struct stale_seen {
+	int			n;
+	struct emu_stale_report	last;
+};
+
+static void
+count_stale(void *arg, const struct emu_stale_report *r)
+{
+	struct stale_seen *s = arg;
+
+	s->n++;
+	s->last = *r;
+}
+
+/*
+ * The checked mode of the stale-translation model reports, under ASIDs
+ * as under VPIDs, every use of a translation a fresh walk would not give.
+ */
+START_TEST(test_asid_checked_mode_reports_stale_use)
+{
+	struct sfx fx;
+	struct stale_seen seen;
+
+	memset(&seen, 0, sizeof(seen));
+	sfx_init(&fx, 0x1380);
+	emu_cpu_set_tlb_check(fx.cpu, count_stale, &seen);
+	*(uint64_t *)(fx.ram + 0x4000) = 0x1111;
+	*(uint64_t *)(fx.ram + 0x6000) = 0x2222;
+	ck_assert_uint_eq(read_0x4000(&fx, VMCB_TLB_NOTHING), 0x1111);
+	ck_assert_int_eq(seen.n, 0);
+	npt_map(&fx, 0x4000, fx.ram_hpa + 0x6000, 7);
+	ck_assert_uint_eq(read_0x4000(&fx, VMCB_TLB_NOTHING), 0x1111);
+	ck_assert_int_ge(seen.n, 1);
+	ck_assert_uint_eq(seen.last.vpid, 1);		/* the ASID */
+	ck_assert_uint_eq(seen.last.va, 0x4000);
+	ck_assert_uint_eq(seen.last.cached.hpa, fx.ram_hpa + 0x4000);
+	ck_assert_uint_eq(seen.last.now.hpa, fx.ram_hpa + 0x6000);
+	ck_assert_uint_eq(emu_cpu_stale_count(fx.cpu), (uint64_t)seen.n);
+	sfx_fini(&fx);
+}
+END_TEST
+
 /* A host NMI with the NMI intercept: VMEXIT_NMI (APM §15.9.1). */
 START_TEST(test_host_nmi_intercept)
 {
@@ -1251,6 +1363,9 @@ svm_suite(void)
 	tcase_add_test(tc, test_shutdown_on_triple_fault);
 	tcase_add_test(tc, test_guest_state_round_trip_and_host_state_kept);
 	tcase_add_test(tc, test_cpl_comes_from_vmcb_not_ss_dpl);
+	tcase_add_test(tc, test_dr_read_and_write_intercepts);
+	tcase_add_test(tc, test_xsetbv_clgi_stgi_intercepts);
+	tcase_add_test(tc, test_asid_checked_mode_reports_stale_use);
 	tcase_add_test(tc, test_host_nmi_intercept);
 	tcase_add_test(tc, test_real_mode_guest_ioio_a16);
 	suite_add_tcase(s, tc);
