@@ -210,7 +210,7 @@ ctl_field(const char *reply, const char *key, char *buf, size_t len)
 		if (end == NULL)
 			end = p + strlen(p);
 		/* console= is last and may hold spaces: to the end. */
-		if (strcmp(key, "console") == 0)
+		if (strncmp(p, "console=", 8) == 0)
 			end = p + strlen(p);
 		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
 			n = (size_t)(end - (p + klen + 1));
