@@ -554,6 +554,27 @@ START_TEST(test_file_console_takes_no_input)
 }
 END_TEST
 
+/*
+ * Console input that could come but does not changes nothing: the paced
+ * halts end with the same skips, so the run is the one with no input at
+ * all, to the nanosecond and the exit.
+ */
+START_TEST(test_open_stdin_without_input_changes_nothing)
+{
+	char quiet[4096], open_in[4096], cmd[512];
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " run -v --vendor %s --max-time "
+	    "500ms --bios " ECHO_ROM " </dev/null 2>&1", vendors[_i]);
+	ck_assert_int_eq(sh(cmd, quiet, sizeof(quiet)), 124);
+	snprintf(cmd, sizeof(cmd), "sleep 3 | " VMMSIM " run -v --vendor %s "
+	    "--max-time 500ms --bios " ECHO_ROM " 2>&1", vendors[_i]);
+	ck_assert_int_eq(sh(cmd, open_in, sizeof(open_in)), 124);
+	ck_assert_ptr_nonnull(strstr(quiet, "ready\n"));
+	ck_assert_ptr_nonnull(strstr(quiet, "boot 1: time limit reached, "));
+	ck_assert_str_eq(open_in, quiet);
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -580,6 +601,8 @@ control_suite(void)
 	tcase_add_test(tc, test_run_directory_must_be_private);
 	tcase_add_test(tc, test_unix_console_echoes_through_socket);
 	tcase_add_test(tc, test_file_console_takes_no_input);
+	tcase_add_loop_test(tc, test_open_stdin_without_input_changes_nothing,
+	    0, 2);
 	suite_add_tcase(s, tc);
 	return (s);
 }
