@@ -91,7 +91,10 @@ struct vmrun_params {
 	/*
 	 * The console has an input side (vmrun_input()): a guest halted with
 	 * no timer armed then waits for input instead of failing with
-	 * EDEADLK, until vmrun_input_close() says no more will come.
+	 * EDEADLK, until vmrun_input_close() says no more will come; and a
+	 * halt that skips to the next timer waits up to that long in host
+	 * time, ending early only for new input (so a run that gets none is
+	 * the same as without input; see pace_halt() in vmrun.c).
 	 */
 	int		 console_input;
 	/*
