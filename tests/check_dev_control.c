@@ -209,6 +209,20 @@ sh(const char *cmd, char *out, size_t len)
 	return (WEXITSTATUS(st));
 }
 
+/* A unix socket address: the VM's control socket, or path itself. */
+static socklen_t
+unix_addr(struct sockaddr_un *sun, const char *name, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (name != NULL)
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s.sock",
+		    rundir, name);
+	else
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+	return (sizeof(*sun));
+}
+
 static int
 sock_exists(const char *name)
 {
@@ -231,13 +245,10 @@ try_ctl(const char *name, const char *cmd, char *reply, size_t len)
 	int fd;
 	char ch;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock", rundir,
-	    name);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_ne(fd, -1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	if (connect(fd, (struct sockaddr *)&sun, unix_addr(&sun, name,
+	    NULL)) == -1) {
 		close(fd);
 		return (-1);
 	}
@@ -455,12 +466,9 @@ make_stale(const char *name)
 	struct sockaddr_un sun;
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock", rundir,
-	    name);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, unix_addr(&sun,
+	    name, NULL)), 0);
 	close(fd);
 	ck_assert(sock_exists(name));
 }
@@ -514,12 +522,9 @@ START_TEST(test_unix_console_echoes_through_socket)
 	argv[5] = arg;
 	spawn(&c, argv);
 	wait_state("u", "halted");
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)),
-	    0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, unix_addr(&sun,
+	    NULL, path)), 0);
 	ck_assert_int_eq(write(fd, "xyq", 3), 3);
 	while (n < sizeof(got) - 1 &&
 	    (r = read(fd, got + n, sizeof(got) - 1 - n)) > 0)

@@ -306,11 +306,20 @@ fmt_mem(const char *bytes, char *buf, size_t len)
 		snprintf(buf, len, "%lluK", v >> 10);
 }
 
+#define ROW_FMT	"%-16s %7s %-6s %7s %-9s %12s %s\n"
+
+static void
+print_header(void)
+{
+	printf(ROW_FMT, "NAME", "PID", "VENDOR", "MEMORY", "STATE", "TIME(s)",
+	    "CONSOLE");
+}
+
 static void
 print_row(const char *reply)
 {
 	char name[CTL_NAME_MAX + 1], pid[16], vendor[16], mem[32], mbuf[32];
-	char state[32], vt[32], idle[32], console[CTL_LINE_MAX];
+	char state[32], vt[32], idle[32], console[CTL_LINE_MAX], tbuf[32];
 	double secs;
 
 	if (ctl_field(reply, "name", name, sizeof(name)) != 0)
@@ -333,8 +342,8 @@ print_row(const char *reply)
 	/* Device time: run plus halted, what the guest's clocks show. */
 	secs = (double)(strtoull(vt, NULL, 10) + strtoull(idle, NULL, 10)) /
 	    1e9;
-	printf("%-16s %7s %-6s %7s %-9s %12.6f %s\n", name, pid, vendor, mbuf,
-	    state, secs, console);
+	snprintf(tbuf, sizeof(tbuf), "%.6f", secs);
+	printf(ROW_FMT, name, pid, vendor, mbuf, state, tbuf, console);
 }
 
 static void
@@ -384,9 +393,7 @@ vmmsim_cmd_status(int argc, char **argv)
 	if (optind < argc) {
 		if (error == 0 && query_status(dir, argv[optind], reply,
 		    sizeof(reply)) == 0) {
-			printf("%-16s %7s %-6s %7s %-9s %12s %s\n", "NAME",
-			    "PID", "VENDOR", "MEMORY", "STATE", "TIME(s)",
-			    "CONSOLE");
+			print_header();
 			print_row(reply);
 			return (0);
 		}
@@ -394,8 +401,7 @@ vmmsim_cmd_status(int argc, char **argv)
 		    "running\n", argv[optind]);
 		return (1);
 	}
-	printf("%-16s %7s %-6s %7s %-9s %12s %s\n", "NAME", "PID", "VENDOR",
-	    "MEMORY", "STATE", "TIME(s)", "CONSOLE");
+	print_header();
 	if (error == ENOENT || (n = list_names(dir, names, CTL_MAX_VMS)) <= 0)
 		return (0);
 	for (i = 0; i < n; i++) {
