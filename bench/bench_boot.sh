@@ -55,7 +55,7 @@ time_to_marker() {
 			return 0
 			;;
 		esac
-	done < <(timeout 1800 "$@" 2>&1)
+	done < <(timeout 1800 "$@" 2>&1 </dev/null)	# no console input: no paced halts
 	echo FAIL
 	return 1
 }

@@ -36,15 +36,21 @@
 
 static const char *const vendors[] = { "intel", "amd" };
 
-/* Run a shell command; its stdout into out, its exit status back. */
+/*
+ * Run a shell command with no console input (stdin from /dev/null, so
+ * that halts are not paced and no terminal is touched); its stdout into
+ * out, its exit status back.
+ */
 static int
 sh(const char *cmd, char *out, size_t len)
 {
+	char full[1024];
 	FILE *fp;
 	size_t n;
 	int st;
 
-	fp = popen(cmd, "r");
+	snprintf(full, sizeof(full), "exec </dev/null; %s", cmd);
+	fp = popen(full, "r");
 	ck_assert_ptr_nonnull(fp);
 	n = fread(out, 1, len - 1, fp);
 	out[n] = '\0';

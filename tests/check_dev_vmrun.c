@@ -24,9 +24,11 @@
 
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmmsim.h"
 #include "devices/vmrun.h"
@@ -48,10 +50,18 @@ console(void *arg, uint8_t b)
 }
 
 static const int vendors[] = { VMMSIM_OPEN_INTEL, VMMSIM_OPEN_AMD };
+static struct vmrun_status last_status;	/* after a stop */
 
+/*
+ * Boot a guest at 0:7C00, from testdata/name or (name NULL) from code,
+ * and run the loop; with side, a thread runs side(r) meanwhile (and is
+ * joined), as the event loop of `vmmsim run` would.
+ */
 static void
-boot(int vendor, const char *name, struct out *o, struct vmrun_result *res)
+boot_with(int vendor, const char *name, const uint8_t *code, size_t len,
+    void *(*side)(void *), struct out *o, struct vmrun_result *res)
 {
+	pthread_t th;
 	struct vm_create_params vcp;
 	struct vm_resetcpu_params vrs;
 	struct vm_terminate_params vtp;
@@ -66,11 +76,14 @@ boot(int vendor, const char *name, struct out *o, struct vmrun_result *res)
 	ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(ram, MAP_FAILED);
-	snprintf(path, sizeof(path), "%s/%s", TESTDATA_DIR, name);
-	fp = fopen(path, "rb");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_uint_gt(fread(ram + 0x7C00, 1, 4096, fp), 0);
-	fclose(fp);
+	if (name != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", TESTDATA_DIR, name);
+		fp = fopen(path, "rb");
+		ck_assert_ptr_nonnull(fp);
+		ck_assert_uint_gt(fread(ram + 0x7C00, 1, 4096, fp), 0);
+		fclose(fp);
+	} else
+		memcpy(ram + 0x7C00, code, len);
 
 	fd = vmmsim_open(vendor);
 	ck_assert_int_ge(fd, 0);
@@ -108,14 +121,90 @@ boot(int vendor, const char *name, struct out *o, struct vmrun_result *res)
 	p.console_arg = o;
 	r = vmrun_create(&p, &error);
 	ck_assert_msg(r != NULL, "vmrun_create: %d", error);
+	if (side != NULL)
+		ck_assert_int_eq(pthread_create(&th, NULL, side, r), 0);
 	error = vmrun_loop(r, res);
+	if (side != NULL)
+		ck_assert_int_eq(pthread_join(th, NULL), 0);
 	ck_assert_msg(error == 0, "vmrun_loop: %s", strerror(error));
+	if (res->stopped) {
+		vmrun_status(r, &last_status);
+		/* Stopped stays stopped: the next loop returns at once. */
+		error = vmrun_loop(r, res);
+		ck_assert_int_eq(error, 0);
+		ck_assert_int_eq(res->stopped, 1);
+		ck_assert_uint_eq(res->runs, 0);
+	}
 	vmrun_destroy(r);
 	vtp.vtp_vm_id = vcp.vcp_id;
 	ck_assert_int_eq(vmmsim_ioctl(fd, VMM_IOC_TERM, &vtp), 0);
 	vmmsim_close(fd);
 	munmap(ram, RAM);
 }
+
+static void
+boot(int vendor, const char *name, struct out *o, struct vmrun_result *res)
+{
+	boot_with(vendor, name, NULL, 0, NULL, o, res);
+}
+
+static void *
+stop_later(void *arg)
+{
+	usleep(100000);
+	vmrun_stop(arg);
+	return (NULL);
+}
+
+/* cli; jmp $: no exit ever comes back to the loop by itself. */
+static const uint8_t spin_guest[] = { 0xFA, 0xEB, 0xFE };
+
+START_TEST(test_stop_from_another_thread_ends_a_spinning_guest)
+{
+	struct out o;
+	struct vmrun_result res;
+
+	memset(&o, 0, sizeof(o));
+	memset(&last_status, 0, sizeof(last_status));
+	boot_with(vendors[_i], NULL, spin_guest, sizeof(spin_guest),
+	    stop_later, &o, &res);
+	ck_assert_int_eq(res.stopped, 1);
+	ck_assert_int_eq(last_status.state, VMRUN_STATE_STOPPED);
+	/* It spun: far more than the three instructions' worth of time. */
+	ck_assert_uint_gt(last_status.vtime_ns, 1000);
+	ck_assert_int_eq(res.status, 0);
+}
+END_TEST
+
+static void *
+type_later(void *arg)
+{
+	usleep(50000);
+	ck_assert_uint_eq(vmrun_input(arg, (const uint8_t *)"A", 1), 1);
+	return (NULL);
+}
+
+/*
+ * mov dx, 0x3FD; poll: in al, dx; test al, 1; jz poll; mov dx, 0x3F8;
+ * in al, dx; out dx, al; out 0xF4, al: wait for a byte, echo it, and
+ * leave with it as the status.
+ */
+static const uint8_t poll_guest[] = { 0xBA, 0xFD, 0x03, 0xEC, 0xA8, 0x01,
+    0x74, 0xFB, 0xBA, 0xF8, 0x03, 0xEC, 0xEE, 0xE6, 0xF4 };
+
+START_TEST(test_input_from_another_thread_reaches_com1)
+{
+	struct out o;
+	struct vmrun_result res;
+
+	memset(&o, 0, sizeof(o));
+	boot_with(vendors[_i], NULL, poll_guest, sizeof(poll_guest),
+	    type_later, &o, &res);
+	ck_assert_str_eq(o.buf, "A");
+	ck_assert_int_eq(res.status, ('A' << 1) | 1);
+	ck_assert_int_eq(res.stopped, 0);
+}
+END_TEST
 
 START_TEST(test_pit_interrupts_through_pic_wake_a_halted_guest)
 {
@@ -170,6 +259,10 @@ main(void)
 	tcase_add_loop_test(tc,
 	    test_pit_interrupts_through_pic_wake_a_halted_guest, 0, 2);
 	tcase_add_loop_test(tc, test_run_loop_is_deterministic, 0, 2);
+	tcase_add_loop_test(tc,
+	    test_stop_from_another_thread_ends_a_spinning_guest, 0, 2);
+	tcase_add_loop_test(tc, test_input_from_another_thread_reaches_com1,
+	    0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -22,78 +22,30 @@
  * struct run_vm: parse the options, open the console, set up the VM
  * (memory, CREATE), load the image and reset the vcpu to its start state,
  * run, and on a guest reset either stop or (--reboot) load and reset
- * again.  The run itself is the synchronous vmrun_loop() today; an event
- * loop (console input, a control socket) would own a struct run_vm and
- * call the same steps.
+ * again.  The run (runvm_run()) is on a thread of its own; the main thread
+ * runs the libuv loop of run_io.c: the console, the control socket and
+ * signals (run_impl.h).
  */
 
 #define _XOPEN_SOURCE	700	/* posix_openpt, grantpt, ptsname */
 #define _DEFAULT_SOURCE
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vmmsim.h"
-#include "devices/guestmem.h"
-#include "devices/loader.h"
-#include "devices/vmrun.h"
 #include "run.h"
+#include "run_impl.h"
 
 #define KERNEL_MAX	(256u * 1024 * 1024)
 #define INITRD_MAX	(1024u * 1024 * 1024)
 #define BIOS_MAX	(4u * 1024 * 1024)
 #define RTC_START	1767225600	/* 2026-01-01T00:00:00Z, fixed */
-#define CONSOLE_BUF	4096
-
-/* Exit statuses besides the guest's own (debug-exit port 0xF4). */
-#define RUN_EXIT_OK		0	/* guest reset or poweroff */
-#define RUN_EXIT_FAILED		1	/* the VM could not run on */
-#define RUN_EXIT_USAGE		2
-#define RUN_EXIT_TIMEOUT	124	/* --max-time, as timeout(1) */
-
-struct run_opts {
-	uint64_t		 mem;
-	const char		*kernel;
-	const char		*initrd;
-	const char		*append;
-	const char		*bios;
-	struct vmrun_disk	 disks[VMRUN_MAX_DISKS];
-	unsigned		 ndisks;
-	const char		*console;	/* stdio, pty or a path */
-	uint64_t		 max_time_ns;
-	int			 vendor;
-	int			 reboot;
-	int			 verbose;
-};
-
-/* Where the guest's console output goes, buffered up to a newline. */
-struct run_console {
-	int		 fd;
-	int		 close;		/* ours to close */
-	size_t		 n;
-	uint8_t		 buf[CONSOLE_BUF];
-};
-
-/* One VM and what surrounds it. */
-struct run_vm {
-	const struct run_opts	*o;
-	struct run_console	 con;
-	struct guestmem		 gm;
-	int			 gm_alloc;
-	struct loader_image	 image;		/* kernel or BIOS, kept for */
-	struct loader_image	 initrd;	/*   loading again at reboot */
-	struct vcpu_reg_state	 start;		/* the image's start state */
-	int			 fd;
-	uint32_t		 vm_id;
-	int			 created;
-	struct vmrun		*r;
-	unsigned		 boots;
-};
 
 static void
 run_usage(FILE *fp)
@@ -102,8 +54,8 @@ run_usage(FILE *fp)
 	    "usage: vmmsim run [-v] [-m SIZE] [-k KERNEL] [--initrd FILE]\n"
 	    "                  [--append CMDLINE] [--bios FILE]\n"
 	    "                  [-d [ro:]DISK]... [--vendor intel|amd]\n"
-	    "                  [--console stdio|pty|PATH] [--reboot]\n"
-	    "                  [--max-time TIME]\n");
+	    "                  [--console stdio|pty|unix:PATH|file:PATH]\n"
+	    "                  [--name NAME] [--reboot] [--max-time TIME]\n");
 }
 
 /* "512M", "1G", "65536K", or MiB without a suffix (as vmctl -m). */
@@ -176,6 +128,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "disk",	required_argument, NULL, 'd' },
 		{ "vendor",	required_argument, NULL, 'V' },
 		{ "console",	required_argument, NULL, 'c' },
+		{ "name",	required_argument, NULL, 'n' },
 		{ "reboot",	no_argument,	   NULL, 'R' },
 		{ "max-time",	required_argument, NULL, 'T' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
@@ -203,6 +156,15 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		case 'a': o->append = optarg; break;
 		case 'b': o->bios = optarg; break;
 		case 'c': o->console = optarg; break;
+		case 'n':
+			if (!ctl_name_ok(optarg)) {
+				fprintf(stderr, "vmmsim run: bad name '%s' "
+				    "(letters, digits, '.', '_', '-'; at most "
+				    "%d)\n", optarg, CTL_NAME_MAX);
+				return (RUN_EXIT_USAGE);
+			}
+			o->name = optarg;
+			break;
 		case 'R': o->reboot = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'd':
@@ -255,83 +217,6 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		return (RUN_EXIT_USAGE);
 	}
 	return (-1);
-}
-
-/* --- the console ----------------------------------------------------- */
-
-static void
-console_flush(struct run_console *c)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < c->n) {
-		n = write(c->fd, c->buf + off, c->n - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;		/* nobody reads a pty: drop */
-		off += (size_t)n;
-	}
-	c->n = 0;
-}
-
-static void
-console_out(void *arg, uint8_t b)
-{
-	struct run_console *c = arg;
-
-	c->buf[c->n++] = b;
-	if (b == '\n' || c->n == sizeof(c->buf))
-		console_flush(c);
-}
-
-/*
- * stdio: our stdout.  pty: a new pseudo-terminal whose name goes to
- * stderr (output is dropped while nobody has it open).  Else a file,
- * created or truncated.
- */
-static int
-console_open(struct run_console *c, const char *how)
-{
-	const char *name;
-	int fd;
-
-	memset(c, 0, sizeof(*c));
-	if (strcmp(how, "stdio") == 0) {
-		c->fd = STDOUT_FILENO;
-		return (0);
-	}
-	if (strcmp(how, "pty") == 0) {
-		if ((fd = posix_openpt(O_RDWR | O_NOCTTY)) == -1 ||
-		    grantpt(fd) == -1 || unlockpt(fd) == -1 ||
-		    (name = ptsname(fd)) == NULL ||
-		    fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
-			fprintf(stderr, "vmmsim run: pty: %s\n",
-			    strerror(errno));
-			if (fd != -1)
-				close(fd);
-			return (-1);
-		}
-		fprintf(stderr, "vmmsim run: console on %s\n", name);
-	} else if ((fd = open(how, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1) {
-		fprintf(stderr, "vmmsim run: console %s: %s\n", how,
-		    strerror(errno));
-		return (-1);
-	}
-	c->fd = fd;
-	c->close = 1;
-	return (0);
-}
-
-static void
-console_close(struct run_console *c)
-{
-	console_flush(c);
-	if (c->close)
-		close(c->fd);
-	c->close = 0;
 }
 
 /* --- the VM ---------------------------------------------------------- */
@@ -424,8 +309,8 @@ vm_reset_vcpu(struct run_vm *vm)
 }
 
 /* Memory, the device handle, CREATE, the image, the vcpu, the devices. */
-static int
-vm_setup(struct run_vm *vm)
+int
+runvm_setup(struct run_vm *vm)
 {
 	const struct run_opts *o = vm->o;
 	struct vm_create_params vcp;
@@ -468,7 +353,9 @@ vm_setup(struct run_vm *vm)
 	p.ram_bytes = guestmem_ram_bytes(&vm->gm);
 	p.rtc_start = RTC_START;
 	p.console = console_out;
-	p.console_arg = &vm->con;
+	p.console_arg = vm;
+	p.console_input = vm->con.in_kind != IN_NONE;
+	p.input_space = console_input_space;
 	p.mem = &vm->gm;
 	p.rnd_seed = VMRUN_DEFAULT_SEED;
 	p.ndisks = o->ndisks;
@@ -482,8 +369,8 @@ vm_setup(struct run_vm *vm)
 	return (0);
 }
 
-static void
-vm_teardown(struct run_vm *vm)
+void
+runvm_teardown(struct run_vm *vm)
 {
 	struct vm_terminate_params vtp;
 
@@ -538,10 +425,12 @@ failure_hint(int error)
 
 /*
  * Run until the guest is done: its reset or poweroff (0, or a reboot with
- * --reboot), its debug-exit status, the time limit, or a failure.
+ * --reboot), its debug-exit status, the time limit, a stop (0), or a
+ * failure.  On the vcpu thread; the guest's output is all written before
+ * anything is said on stderr, so the two come out in order.
  */
-static int
-vm_run(struct run_vm *vm)
+int
+runvm_run(struct run_vm *vm)
 {
 	const struct run_opts *o = vm->o;
 	struct vmrun_result res;
@@ -549,9 +438,9 @@ vm_run(struct run_vm *vm)
 	int error;
 
 	for (;;) {
-		vm->boots++;
+		__atomic_add_fetch(&vm->boots, 1, __ATOMIC_RELAXED);
 		error = vmrun_loop(vm->r, &res);
-		console_flush(&vm->con);
+		console_sync(vm);
 		if (error != 0) {
 			why = vmrun_error(vm->r);
 			hint = failure_hint(error);
@@ -566,12 +455,19 @@ vm_run(struct run_vm *vm)
 		if (o->verbose)
 			fprintf(stderr, "vmmsim run: boot %u: %s, %llu ns run "
 			    "+ %llu ns halted, %llu exits, %llu interrupts\n",
-			    vm->boots, res.timeout ? "time limit reached" :
+			    vm->boots, res.stopped ? "stopped" :
+			    res.timeout ? "time limit reached" :
 			    res.reset ? vmrun_reset_name(res.reset) :
 			    "debug exit", (unsigned long long)res.vtime_ns,
 			    (unsigned long long)res.idle_ns,
 			    (unsigned long long)res.runs,
 			    (unsigned long long)res.irqs);
+		if (res.stopped) {
+			fprintf(stderr, "vmmsim run: %s: stopped by %s\n",
+			    vm->name, __atomic_load_n(&vm->stop_why,
+			    __ATOMIC_ACQUIRE));
+			return (RUN_EXIT_OK);
+		}
 		if (res.timeout) {
 			fprintf(stderr, "vmmsim run: time limit reached\n");
 			return (RUN_EXIT_TIMEOUT);
@@ -585,24 +481,62 @@ vm_run(struct run_vm *vm)
 	}
 }
 
+const char *
+runvm_vendor(const struct run_vm *vm)
+{
+	const char *cpu;
+
+	if (vm->o->vendor == VMMSIM_OPEN_AMD)
+		return ("amd");
+	if (vm->o->vendor == VMMSIM_OPEN_INTEL)
+		return ("intel");
+	/* As vmmsim_open() chooses. */
+	cpu = getenv("VMMSIM_CPU");
+	return (cpu != NULL && strcmp(cpu, "amd") == 0 ? "amd" : "intel");
+}
+
+/*
+ * The steps in order: the control socket first (a name in use is refused
+ * before anything is loaded), the console, the VM, then the vcpu thread
+ * and the loop until both are done.
+ */
 int
 vmmsim_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	struct run_vm vm;
+	struct run_vm *vm;
 	int status;
 
 	if ((status = run_parse(argc, argv, &o)) != -1)
 		return (status);
-	memset(&vm, 0, sizeof(vm));
-	vm.o = &o;
-	vm.fd = -1;
-	if (console_open(&vm.con, o.console) != 0)
+	/* A console or control client that goes away must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Big (the console buffers): not on the stack. */
+	if ((vm = calloc(1, sizeof(*vm))) == NULL) {
+		fprintf(stderr, "vmmsim run: %s\n", strerror(errno));
 		return (RUN_EXIT_FAILED);
+	}
+	vm->o = &o;
+	vm->fd = -1;
+	if (o.name != NULL)
+		snprintf(vm->name, sizeof(vm->name), "%s", o.name);
+	else
+		snprintf(vm->name, sizeof(vm->name), "vm%ld", (long)getpid());
 	status = RUN_EXIT_FAILED;
-	if (vm_setup(&vm) == 0)
-		status = vm_run(&vm);
-	vm_teardown(&vm);
-	console_close(&vm.con);
+	if (uv_loop_init(&vm->loop) != 0) {
+		fprintf(stderr, "vmmsim run: uv_loop_init failed\n");
+		free(vm);
+		return (status);
+	}
+	vm->loop_init = 1;
+	if (ctl_listen(vm) == 0 && console_open(vm) == 0 &&
+	    runvm_setup(vm) == 0 && loop_start(vm) == 0) {
+		loop_run(vm);
+		status = vm->status;
+	}
+	loop_fini(vm);
+	runvm_teardown(vm);
+	console_close(vm);
+	free(vm);
 	return (status);
 }

@@ -33,6 +33,7 @@
 #include "vmmsim.h"
 #include "demo.h"
 #include "run.h"
+#include "ctl.h"
 
 static const char *progname = "vmmsim";
 
@@ -48,9 +49,14 @@ usage(FILE *fp)
 	    "        a greeting on COM1) through the vmm(4) contract\n"
 	    "  run [-m SIZE] [-k KERNEL] [--initrd FILE] [--append CMDLINE]\n"
 	    "      [--bios FILE] [-d [ro:]DISK]... [--vendor intel|amd]\n"
-	    "      [--console stdio|pty|PATH] [--reboot] [--max-time TIME]\n"
+	    "      [--console stdio|pty|unix:PATH|file:PATH] [--name NAME]\n"
+	    "      [--reboot] [--max-time TIME]\n"
 	    "        boot a kernel or BIOS image on vmd-like devices\n"
 	    "        (vmmsim run --help)\n"
+	    "  status [NAME]\n"
+	    "        list the running VMs (their control sockets)\n"
+	    "  stop NAME | -a\n"
+	    "        stop a running VM, or all of them, and wait for it\n"
 	    "  exercise [--vendor intel|amd]\n"
 	    "        walk a VM through CREATE, SHAREMEM, INFO and TERM on the\n"
 	    "        in-process /dev/vmm and print what each step did\n"
@@ -279,6 +285,10 @@ main(int argc, char **argv)
 		return (cmd_exercise(argc, argv));
 	if (strcmp(cmd, "run") == 0)
 		return (vmmsim_cmd_run(argc, argv));
+	if (strcmp(cmd, "status") == 0)
+		return (vmmsim_cmd_status(argc, argv));
+	if (strcmp(cmd, "stop") == 0)
+		return (vmmsim_cmd_stop(argc, argv));
 	if (strcmp(cmd, "demo") == 0)
 		return (cmd_demo(argc, argv));
 	if (strcmp(cmd, "version") == 0) {

@@ -19,9 +19,12 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmmsim.h"
 #include "devices/devices.h"
@@ -54,8 +57,13 @@
 #define RST_CTL_FULL	0x08
 #define DEBUGCON_ID	0xE9	/* what QEMU's debugcon reads back */
 
+/*
+ * Locking: [I] immutable after create; [v] the vcpu thread (the one in
+ * vmrun_loop()); [q] under q_lock; [a] atomic, written by the vcpu thread
+ * only unless noted.
+ */
 struct vmrun {
-	struct vmrun_params	 p;
+	struct vmrun_params	 p;		/* [I] */
 	uint64_t		 stop_at;	/* the vcpu's, as last set */
 	struct dev_port_table	 ports;
 	struct mmio_table	 mmio;
@@ -78,7 +86,27 @@ struct vmrun {
 	int			 done;
 	int			 reset;		/* VMRUN_RESET_* */
 	char			 error[MMIO_ERRLEN];
+
+	/* What other threads may touch while the loop runs. */
+	pthread_mutex_t		 q_lock;
+	pthread_cond_t		 q_cv;		/* input, close or stop */
+	uint8_t			 q_buf[VMRUN_INPUT_MAX];	/* [q] a ring */
+	size_t			 q_head;	/* [q] oldest byte */
+	size_t			 q_len;		/* [a] written under q_lock */
+	uint64_t		 q_seq;		/* [q] bytes ever queued */
+	bool			 q_closed;	/* [q] no more input */
+	bool			 q_full;	/* [q] vmrun_input() refused */
+	int			 stop_req;	/* [a] any thread: sticky */
+	int			 state;		/* [a] VMRUN_STATE_* */
+	uint64_t		 st_vtime;	/* [a] */
+	uint64_t		 st_idle;	/* [a] */
+	uint64_t		 st_runs;	/* [a] */
+	uint64_t		 st_irqs;	/* [a] */
+	uint64_t		 st_input;	/* [a] */
 };
+
+#define ST_SET(field, v)	__atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define ST_GET(field)		__atomic_load_n(&(field), __ATOMIC_RELAXED)
 
 static void
 com1_tx(void *arg, uint8_t byte)
@@ -326,6 +354,8 @@ vmrun_destroy(struct vmrun *r)
 		return;
 	devices_destroy(r);
 	mmio_table_fini(&r->mmio);
+	pthread_cond_destroy(&r->q_cv);
+	pthread_mutex_destroy(&r->q_lock);
 	free(r);
 }
 
@@ -344,6 +374,14 @@ vmrun_create(const struct vmrun_params *p, int *errorp)
 		return (NULL);
 	}
 	r->p = *p;
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&r->q_lock, NULL);
+	/* Paced halts wait on the host's monotonic clock, never its date. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->q_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	mmio_table_init(&r->mmio);
 	dev_vclock_init(&r->clock);
 	errno = 0;
@@ -369,12 +407,221 @@ vmrun_reset(struct vmrun *r)
 	return (devices_create(r));
 }
 
+/*
+ * A host interrupt on the vcpu's CPU (VMM_IOC_INTR, as vmd's timer
+ * thread does), so that RUN comes back to the loop: at once if the guest
+ * can take an interrupt, else when it opens its interrupt window.  The
+ * pending word is the loop's to set again on the next RUN.
+ */
+static void
+kick(struct vmrun *r)
+{
+	struct vm_intr_params vip;
+
+	memset(&vip, 0, sizeof(vip));
+	vip.vip_vm_id = r->p.vm_id;
+	vip.vip_vcpu_id = 0;
+	vip.vip_intr = 1;
+	(void)vmmsim_ioctl(r->p.fd, VMM_IOC_INTR, &vip);
+}
+
+static bool
+stop_requested(struct vmrun *r)
+{
+	return (__atomic_load_n(&r->stop_req, __ATOMIC_ACQUIRE) != 0);
+}
+
+void
+vmrun_stop(struct vmrun *r)
+{
+	__atomic_store_n(&r->stop_req, 1, __ATOMIC_SEQ_CST);
+	/* Wake a loop waiting for input in HLT. */
+	pthread_mutex_lock(&r->q_lock);
+	pthread_cond_broadcast(&r->q_cv);
+	pthread_mutex_unlock(&r->q_lock);
+	/*
+	 * The kick only reaches a vcpu in RUN.  A loop that has looked at
+	 * stop_req but not yet entered RUN has also set its stop time
+	 * already (arm_stop() comes first), so this one replaces it, and
+	 * that RUN returns at once.  A guest interrupted with IF clear would
+	 * otherwise only leave RUN when it opens its interrupt window.
+	 */
+	(void)vmmsim_vcpu_stop_at(r->p.fd, r->p.vm_id, 0, 1);
+	kick(r);
+}
+
+size_t
+vmrun_input(struct vmrun *r, const uint8_t *buf, size_t len)
+{
+	size_t n = 0, tail;
+	bool halted;
+
+	pthread_mutex_lock(&r->q_lock);
+	while (!r->q_closed && n < len && r->q_len < VMRUN_INPUT_MAX) {
+		tail = (r->q_head + r->q_len) % VMRUN_INPUT_MAX;
+		r->q_buf[tail] = buf[n++];
+		ST_SET(r->q_len, r->q_len + 1);
+	}
+	r->q_seq += n;
+	if (n < len && !r->q_closed)
+		r->q_full = true;
+	if (n > 0)
+		pthread_cond_broadcast(&r->q_cv);
+	halted = ST_GET(r->state) == VMRUN_STATE_HALTED;
+	pthread_mutex_unlock(&r->q_lock);
+	/* A guest polling without exits sees the input at the next RUN. */
+	if (n > 0 && !halted)
+		kick(r);
+	return (n);
+}
+
+void
+vmrun_input_close(struct vmrun *r)
+{
+	pthread_mutex_lock(&r->q_lock);
+	r->q_closed = true;
+	pthread_cond_broadcast(&r->q_cv);
+	pthread_mutex_unlock(&r->q_lock);
+}
+
+void
+vmrun_status(struct vmrun *r, struct vmrun_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->state = ST_GET(r->state);
+	st->vtime_ns = ST_GET(r->st_vtime);
+	st->idle_ns = ST_GET(r->st_idle);
+	st->runs = ST_GET(r->st_runs);
+	st->irqs = ST_GET(r->st_irqs);
+	st->input_bytes = ST_GET(r->st_input);
+}
+
+const char *
+vmrun_state_name(int state)
+{
+	static const char *names[] = { "idle", "running", "halted",
+	    "stopped" };
+
+	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]))
+		return ("?");
+	return (names[state]);
+}
+
+/*
+ * Move queued input into COM1's receiver, as much as it takes (its FIFO,
+ * or one byte as a 16450); the rest waits for the guest to read.
+ */
+static void
+drain_input(struct vmrun *r)
+{
+	size_t chunk, n, took = 0;
+	bool space = false;
+
+	if (ST_GET(r->q_len) == 0)
+		return;
+	pthread_mutex_lock(&r->q_lock);
+	while (r->q_len > 0) {
+		chunk = r->q_len;
+		if (chunk > VMRUN_INPUT_MAX - r->q_head)
+			chunk = VMRUN_INPUT_MAX - r->q_head;
+		n = (size_t)ns8250_rx(r->com1, r->q_buf + r->q_head, chunk);
+		r->q_head = (r->q_head + n) % VMRUN_INPUT_MAX;
+		ST_SET(r->q_len, r->q_len - n);
+		took += n;
+		if (n < chunk)
+			break;
+	}
+	if (took > 0 && r->q_full) {
+		r->q_full = false;
+		space = true;
+	}
+	pthread_mutex_unlock(&r->q_lock);
+	ST_SET(r->st_input, r->st_input + took);
+	if (space && r->p.input_space != NULL)
+		r->p.input_space(r->p.console_arg);
+}
+
+/*
+ * The guest halted with no timer armed: only new input (or a stop) can
+ * wake it; bytes still queued are ones the UART has no room for.  0 to go
+ * on, or EDEADLK once the input side is closed.
+ */
+static int
+wait_input(struct vmrun *r)
+{
+	uint64_t seq;
+	int error = 0;
+
+	pthread_mutex_lock(&r->q_lock);
+	ST_SET(r->state, VMRUN_STATE_HALTED);
+	seq = r->q_seq;
+	while (r->q_seq == seq && !r->q_closed && !stop_requested(r))
+		pthread_cond_wait(&r->q_cv, &r->q_lock);
+	if (r->q_seq == seq && !stop_requested(r))
+		error = EDEADLK;
+	ST_SET(r->state, VMRUN_STATE_RUNNING);
+	pthread_mutex_unlock(&r->q_lock);
+	return (error);
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+/*
+ * A halt that skips "skip" ns of device time to the next timer, while
+ * console input may come.  Without pacing the skip costs no host time, so
+ * a guest idle at a prompt would spin a host CPU and race its clock ahead
+ * (the RTC alone wakes it every virtual second).  So wait for up to that
+ * long on the host: if no new input comes the whole skip is taken, just
+ * as without input, and the run is what it would have been; if input (or
+ * a stop) comes first, the halt ends after the host time that passed.
+ * That is the one place host time reaches the guest, and only with input,
+ * whose arrival is host-timed anyway.  Returns the ns to skip.
+ */
+static uint64_t
+pace_halt(struct vmrun *r, uint64_t skip)
+{
+	struct timespec dl;
+	uint64_t t0, end, seq, elapsed;
+	int early;
+
+	pthread_mutex_lock(&r->q_lock);
+	if (r->q_closed || stop_requested(r)) {
+		pthread_mutex_unlock(&r->q_lock);
+		return (skip);
+	}
+	ST_SET(r->state, VMRUN_STATE_HALTED);
+	seq = r->q_seq;
+	t0 = mono_ns();
+	end = t0 + skip < t0 ? UINT64_MAX / 2 : t0 + skip;
+	dl.tv_sec = (time_t)(end / 1000000000ULL);
+	dl.tv_nsec = (long)(end % 1000000000ULL);
+	while (r->q_seq == seq && !r->q_closed && !stop_requested(r))
+		if (pthread_cond_timedwait(&r->q_cv, &r->q_lock, &dl) ==
+		    ETIMEDOUT)
+			break;
+	early = r->q_seq != seq || stop_requested(r);
+	ST_SET(r->state, VMRUN_STATE_RUNNING);
+	pthread_mutex_unlock(&r->q_lock);
+	if (!early)
+		return (skip);
+	elapsed = mono_ns() - t0;
+	return (elapsed < skip ? elapsed : skip);
+}
+
 /* Read the vcpu's virtual time; device time is it plus skipped time. */
 static int
 sync_clock(struct vmrun *r, uint64_t *vtime)
 {
 	if (vmmsim_vcpu_vtime(r->p.fd, r->p.vm_id, 0, vtime) == -1)
 		return (errno);
+	ST_SET(r->st_vtime, *vtime);
 	dev_vclock_advance(&r->clock, *vtime + r->idle);
 	return (0);
 }
@@ -552,9 +799,13 @@ vmrun_loop(struct vmrun *r, struct vmrun_result *res)
 	int error;
 
 	r->stop_at = ~0ULL;		/* unknown: set it on the first RUN */
+	ST_SET(r->state, VMRUN_STATE_RUNNING);
 	error = run(r, res);
-	if (r->stop_at != 0)
+	/* vmrun_stop() may have set a stop time behind our back. */
+	if (r->stop_at != 0 || stop_requested(r))
 		(void)vmmsim_vcpu_stop_at(r->p.fd, r->p.vm_id, 0, 0);
+	ST_SET(r->state, error == 0 && res->stopped ? VMRUN_STATE_STOPPED :
+	    VMRUN_STATE_IDLE);
 	return (error);
 }
 
@@ -563,9 +814,9 @@ run(struct vmrun *r, struct vmrun_result *res)
 {
 	struct vm_run_params vrp;
 	struct vm_exit ve;
-	uint64_t vtime = 0, next;
+	uint64_t vtime = 0, next, skip;
 	uint8_t irqready = 0;
-	int vec, error, timeout = 0;
+	int vec, error, timeout = 0, stopped = 0;
 
 	memset(res, 0, sizeof(*res));
 	r->error[0] = '\0';
@@ -586,6 +837,7 @@ run(struct vmrun *r, struct vmrun_result *res)
 		 * in HLT can have moved device time on.
 		 */
 		dev_vclock_advance(&r->clock, vtime + r->idle);
+		drain_input(r);
 		/* Inject the PIC's interrupt when the guest can take it. */
 		vrp.vrp_inject.vie_type = VCPU_INJECT_NONE;
 		if (irqready && i8259_pending(r->pic) &&
@@ -593,10 +845,20 @@ run(struct vmrun *r, struct vmrun_result *res)
 			vrp.vrp_inject.vie_type = VCPU_INJECT_INTR;
 			vrp.vrp_inject.vie_vector = (uint8_t)vec;
 			res->irqs++;
+			ST_SET(r->st_irqs, r->st_irqs + 1);
 		}
 		vrp.vrp_intr_pending = i8259_pending(r->pic) ? 1 : 0;
 		if ((error = arm_stop(r, vtime)) != 0)
 			return (error);
+		/*
+		 * The stop time is set before stop_req is read, so a
+		 * vmrun_stop() this misses replaces it (see there).
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (stop_requested(r)) {
+			stopped = 1;
+			break;
+		}
 		if (vmmsim_ioctl(r->p.fd, VMM_IOC_RUN, &vrp) == -1) {
 			error = errno;
 			snprintf(r->error, sizeof(r->error), "VMM_IOC_RUN: %s "
@@ -605,6 +867,7 @@ run(struct vmrun *r, struct vmrun_result *res)
 			return (error);
 		}
 		res->runs++;
+		ST_SET(r->st_runs, r->st_runs + 1);
 		irqready = vrp.vrp_irqready;
 		if ((error = sync_clock(r, &vtime)) != 0)
 			return (error);
@@ -618,9 +881,14 @@ run(struct vmrun *r, struct vmrun_result *res)
 		case VMX_EXIT_HLT:
 		case SVM_VMEXIT_HLT:
 			/* Halted until an interrupt: skip to the next timer. */
+			drain_input(r);
 			if (i8259_pending(r->pic))
 				break;
 			if ((next = dev_vclock_next(&r->clock)) == UINT64_MAX) {
+				/* Or, with a console, wait for input. */
+				if (r->p.console_input &&
+				    wait_input(r) == 0)
+					break;
 				snprintf(r->error, sizeof(r->error), "the guest "
 				    "halted at rip %#llx with no timer armed",
 				    (unsigned long long)
@@ -629,8 +897,13 @@ run(struct vmrun *r, struct vmrun_result *res)
 			}
 			if (r->p.max_time_ns != 0 && next > r->p.max_time_ns)
 				next = r->p.max_time_ns;
-			if (next > vtime + r->idle)
-				r->idle = next - vtime;
+			if (next > vtime + r->idle) {
+				skip = next - (vtime + r->idle);
+				if (r->p.console_input)
+					skip = pace_halt(r, skip);
+				r->idle += skip;
+			}
+			ST_SET(r->st_idle, r->idle);
 			break;
 		case VMX_EXIT_TRIPLE_FAULT:
 		case SVM_VMEXIT_SHUTDOWN:
@@ -648,6 +921,7 @@ run(struct vmrun *r, struct vmrun_result *res)
 	res->status = r->reset ? 0 : r->exit_status;
 	res->reset = r->reset;
 	res->timeout = timeout;
+	res->stopped = stopped;
 	res->vtime_ns = vtime;
 	res->idle_ns = r->idle;
 	return (0);

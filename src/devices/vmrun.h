@@ -32,6 +32,14 @@
  * tables and the instruction bytes.
  *
  * It uses only the ioctl contract and that one query.
+ *
+ * The loop runs on a thread of its own; other threads may ask it to stop
+ * (vmrun_stop()), feed COM1's receiver (vmrun_input()) and read a status
+ * snapshot (vmrun_status()).  Those three are the only calls that are safe
+ * while vmrun_loop() runs.  A run with no input is as deterministic as
+ * before; console input arrives at whatever virtual time the host delivers
+ * it, so a run with input repeats only as far as the guest's behaviour does
+ * not depend on that timing (a replay log is the way to pin it down).
  */
 
 #ifndef VMMSIM_DEVICES_VMRUN_H
@@ -80,7 +88,25 @@ struct vmrun_params {
 	 * the loop sees, so a guest spinning without exits can overrun it.
 	 */
 	uint64_t	 max_time_ns;
+	/*
+	 * The console has an input side (vmrun_input()): a guest halted with
+	 * no timer armed then waits for input instead of failing with
+	 * EDEADLK, until vmrun_input_close() says no more will come; and a
+	 * halt that skips to the next timer waits up to that long in host
+	 * time, ending early only for new input (so a run that gets none is
+	 * the same as without input; see pace_halt() in vmrun.c).
+	 */
+	int		 console_input;
+	/*
+	 * Called on the vcpu thread, with console_arg, when the input queue
+	 * has room again after vmrun_input() took less than it was offered;
+	 * may be NULL.
+	 */
+	void		(*input_space)(void *arg);
 };
+
+/* Input bytes queued for COM1 at most (vmrun_input()). */
+#define VMRUN_INPUT_MAX		4096
 
 /* Why the guest reset (struct vmrun_result's reset). */
 #define VMRUN_RESET_NONE	0
@@ -94,6 +120,7 @@ struct vmrun_result {
 	int		 status;	/* (value << 1) | 1 for port 0xF4, or 0 */
 	int		 reset;		/* VMRUN_RESET_*: the guest reset */
 	int		 timeout;	/* max_time_ns was reached */
+	int		 stopped;	/* vmrun_stop() was called */
 	uint64_t	 vtime_ns;	/* the vcpu's virtual time at the end */
 	uint64_t	 idle_ns;	/* time skipped in HLT */
 	uint64_t	 runs;		/* VMM_IOC_RUN calls */
@@ -123,6 +150,47 @@ int		 vmrun_loop(struct vmrun *, struct vmrun_result *);
  * destroyed).
  */
 int		 vmrun_reset(struct vmrun *);
+
+/* What the vcpu thread is doing (struct vmrun_status's state). */
+#define VMRUN_STATE_IDLE	0	/* not in vmrun_loop() */
+#define VMRUN_STATE_RUNNING	1	/* in VMM_IOC_RUN or an exit */
+#define VMRUN_STATE_HALTED	2	/* HLT with no timer: waits for input */
+#define VMRUN_STATE_STOPPED	3	/* vmrun_stop() was honoured */
+
+/* A snapshot for another thread; counts are since vmrun_create(). */
+struct vmrun_status {
+	int		 state;		/* VMRUN_STATE_* */
+	uint64_t	 vtime_ns;	/* the vcpu's virtual time, last seen */
+	uint64_t	 idle_ns;	/* time skipped in HLT */
+	uint64_t	 runs;		/* VMM_IOC_RUN calls */
+	uint64_t	 irqs;		/* interrupts injected */
+	uint64_t	 input_bytes;	/* bytes COM1's receiver took */
+};
+
+/*
+ * From any thread: make vmrun_loop() return soon with res->stopped set
+ * (and every later call at once).  The vcpu is kicked out of VMM_IOC_RUN
+ * (VMM_IOC_INTR, and a stop time in the past for a RUN about to start),
+ * so a guest spinning without exits stops too.
+ */
+void		 vmrun_stop(struct vmrun *);
+
+/*
+ * From any thread: queue console input for COM1's receiver.  Returns how
+ * many bytes were taken (fewer than len when the queue is full; then
+ * params' input_space is called once there is room).  The bytes reach the
+ * UART before the vcpu's next RUN; a halted guest wakes for them.
+ */
+size_t		 vmrun_input(struct vmrun *, const uint8_t *, size_t len);
+
+/* From any thread: no more input will come (EOF on the console). */
+void		 vmrun_input_close(struct vmrun *);
+
+/* From any thread: the loop's state and counters. */
+void		 vmrun_status(struct vmrun *, struct vmrun_status *);
+
+/* A name for a VMRUN_STATE_* value. */
+const char	*vmrun_state_name(int);
 
 /* A name for a VMRUN_RESET_* value. */
 const char	*vmrun_reset_name(int);

@@ -80,13 +80,13 @@ check() {
 for vendor in intel amd; do
 	log=$cache/seabios-$vendor.log
 	timeout 600 "$builddir/vmmsim" run -v --vendor $vendor \
-	    --max-time 120s --bios "$bios" > "$log" 2>&1
+	    --max-time 120s --bios "$bios" < /dev/null > "$log" 2>&1
 	check "$vendor, no disk" 0 $? "$log" "SeaBIOS (version" \
 	    "No bootable device" "port 0xcf9 reset"
 
 	log=$cache/seabios-disk-$vendor.log
 	timeout 600 "$builddir/vmmsim" run -v --vendor $vendor \
-	    --max-time 120s --bios "$bios" -d "$disk" > "$log" 2>&1
+	    --max-time 120s --bios "$bios" -d "$disk" < /dev/null > "$log" 2>&1
 	check "$vendor, virtio disk" 85 $? "$log" "SeaBIOS (version" \
 	    "Booting from Hard Disk" "VMMSIM-MBR: started by the BIOS" \
 	    "VMMSIM-MBR: sector 2 read through INT 13h"
@@ -97,7 +97,7 @@ done
 log2=$cache/seabios-disk-intel-2.log
 cp "$mbr" "$disk" && truncate -s 1M "$disk" || exit 1
 timeout 600 "$builddir/vmmsim" run -v --vendor intel --max-time 120s \
-    --bios "$bios" -d "$disk" > "$log2" 2>&1
+    --bios "$bios" -d "$disk" < /dev/null > "$log2" 2>&1
 if cmp -s "$cache/seabios-disk-intel.log" "$log2"; then
 	echo "PASS: seabios_boot (intel, second run identical: $(grep -a 'boot 1:' "$log2" | sed 's/.*boot 1: //'))"
 	pass=$((pass + 1))
