@@ -1147,6 +1147,24 @@ block_hash(uint64_t va, uint32_t size)
 	return ((unsigned)(h >> 52) & (EMU_BLOCK_HASH - 1));
 }
 
+/*
+ * Remove the deadline's code hook, and the translated block that calls
+ * it: a block translated with a code hook calls Unicorn's hook dispatcher
+ * for that instruction for as long as the block lives, hook or not.  Left
+ * behind, one such instruction per deadline accumulated in a guest's hot
+ * loop, each walking the list of code hooks on every iteration (most of a
+ * Linux boot's host time went there).
+ */
+static void
+deadline_unhook(struct emu_cpu *cpu)
+{
+	if (!cpu->deadline_hooked)
+		return;
+	uc_hook_del(cpu->uc, cpu->deadline_hook);
+	uc_ctl_remove_cache(cpu->uc, cpu->deadline_at, cpu->deadline_at + 1);
+	cpu->deadline_hooked = false;
+}
+
 /* Forget every decoded block and every instruction hook. */
 void
 emu_flush_decode(struct emu_cpu *cpu)
@@ -1187,12 +1205,7 @@ emu_flush_decode(struct emu_cpu *cpu)
 	memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
 	emu_wp_clear(cpu);
 	/* The deadline's code hook may sit on code about to change. */
-	if (cpu->deadline_hooked) {
-		uc_hook_del(cpu->uc, cpu->deadline_hook);
-		uc_ctl_remove_cache(cpu->uc, cpu->deadline_at,
-		    cpu->deadline_at + 1);
-	}
-	cpu->deadline_hooked = false;
+	deadline_unhook(cpu);
 	cpu->deadline_at = ~0ULL;
 	cpu->cur_block = NULL;
 	cpu->flush_pending = false;
@@ -1541,9 +1554,8 @@ deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 		return;
 	}
 	at = b->va + b->ends[k - 1];
+	deadline_unhook(cpu);
 	cpu->deadline_at = at;
-	if (cpu->deadline_hooked)
-		uc_hook_del(cpu->uc, cpu->deadline_hook);
 	cpu->deadline_hooked = uc_hook_add(cpu->uc, &cpu->deadline_hook,
 	    UC_HOOK_CODE, on_deadline, cpu, at, at) == UC_ERR_OK;
 	uc_ctl_remove_cache(cpu->uc, b->va, b->va + b->size);
@@ -2536,10 +2548,7 @@ exited:
 		vmcs_set(cpu, VMCS_VMX_PREEMPTION_TIMER_VAL,
 		    ticks >= cpu->preempt_val ? 0 : cpu->preempt_val - ticks);
 	}
-	if (cpu->deadline_hooked) {
-		uc_hook_del(cpu->uc, cpu->deadline_hook);
-		cpu->deadline_hooked = false;
-	}
+	deadline_unhook(cpu);
 	cpu->deadline = UINT64_MAX;
 	record_exit_fields(cpu);
 	(void)msr_list_store(cpu, vmcs_get(cpu, VMCS_EXIT_STORE_MSR_ADDRESS),
