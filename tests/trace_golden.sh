@@ -86,7 +86,7 @@ then
 	echo "FAIL a text file was read as a trace"
 	fail=1
 fi
-head -c 100 "$t" > "$tmp/short.vmt"
+head -c 3000 "$t" > "$tmp/short.vmt"
 if "$vmmsim" trace "$tmp/short.vmt" > /dev/null 2>&1; then
 	echo "FAIL a truncated trace was read to the end"
 	fail=1

@@ -149,7 +149,7 @@ int
 trace_next(struct trace_file *tf, int *type, struct trace_exit *e,
     struct trace_snap *snap)
 {
-	uint8_t h[VMMSIM_TREC_HDR_SIZE], r[VMMSIM_TREC_EXIT_SIZE];
+	uint8_t h[VMMSIM_TREC_HDR_SIZE], r[VMMSIM_TREC_EXIT_SIZE], skip[4096];
 	uint32_t size;
 	size_t n;
 
@@ -205,9 +205,12 @@ trace_next(struct trace_file *tf, int *type, struct trace_exit *e,
 			}
 			return (1);
 		}
-		/* A record this reader skips. */
-		if (fseek(tf->fp, (long)(size - sizeof(h)), SEEK_CUR) != 0)
-			goto trunc;
+		/* A record this reader skips, read so a short one shows. */
+		for (size -= sizeof(h); size > 0; size -= (uint32_t)n) {
+			n = size < sizeof(skip) ? size : sizeof(skip);
+			if (fread(skip, n, 1, tf->fp) != 1)
+				goto trunc;
+		}
 	}
 trunc:
 	fprintf(stderr, "vmmsim: %s: truncated record\n", tf->path);
