@@ -82,6 +82,32 @@ int	vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id,
 int	vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    uint64_t ns);
 
+/*
+ * Exit traces: every VM exit that a vcpu takes while this handle runs it
+ * is recorded in the file at path (format: vmmsim_trace.h,
+ * docs/trace-format.md): virtual time, reason, qualification, addresses,
+ * RIP, CS mode, the instruction bytes, and what the monitor did.  With
+ * VMMSIM_TRACE_SNAP_ALL every exit also gets a snapshot of the VMCS or
+ * VMCB and of the nested page tables; vmmsim_trace_snap_at() asks for
+ * one at a single exit (its number in the file, from 0).  Stopping (or
+ * closing the handle) flushes and closes the file.  0, or -1 with errno:
+ * EBADF (not a vmmsim handle), EBUSY (already tracing), EINVAL (bad flags
+ * or path), ENOENT (not tracing), ENOSPC (too many snapshot points), the
+ * errno of fopen(3), or EIO when a write failed.
+ */
+#define VMMSIM_TRACE_SNAP_ALL	0x1
+
+int	vmmsim_trace_start(int fd, const char *path, int flags);
+int	vmmsim_trace_snap_at(int fd, uint64_t exitno);
+int	vmmsim_trace_stop(int fd);
+
+/*
+ * Start tracing as the environment says: VMMSIM_TRACE=FILE, and
+ * VMMSIM_TRACE_SNAP="all" or a comma-separated list of exit numbers.
+ * 0 when VMMSIM_TRACE is unset or empty; else as vmmsim_trace_start().
+ */
+int	vmmsim_trace_env(int fd);
+
 /* 1 if fd is an open vmmsim handle, else 0. */
 int	vmmsim_is_handle(int fd);
 

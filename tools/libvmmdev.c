@@ -63,9 +63,18 @@ static int
 vmm_open(void)
 {
 	const char *rd = getenv("VMMSIM_REDELIVER");
+	int fd, saved;
 
-	return (vmmsim_open(rd != NULL && strcmp(rd, "1") == 0 ?
-	    VMMSIM_OPEN_REDELIVER : VMMSIM_OPEN_DEFAULT));
+	fd = vmmsim_open(rd != NULL && strcmp(rd, "1") == 0 ?
+	    VMMSIM_OPEN_REDELIVER : VMMSIM_OPEN_DEFAULT);
+	/* VMMSIM_TRACE=FILE: the exits of this handle's runs, recorded. */
+	if (fd != -1 && vmmsim_trace_env(fd) == -1) {
+		saved = errno;
+		vmmsim_close(fd);
+		errno = saved;
+		return (-1);
+	}
+	return (fd);
 }
 
 int

@@ -41,6 +41,7 @@
 #include "vmmsim.h"
 #include "run.h"
 #include "run_impl.h"
+#include "trace.h"
 
 #define KERNEL_MAX	(256u * 1024 * 1024)
 #define INITRD_MAX	(1024u * 1024 * 1024)
@@ -55,7 +56,8 @@ run_usage(FILE *fp)
 	    "                  [--append CMDLINE] [--bios FILE]\n"
 	    "                  [-d [ro:]DISK]... [--vendor intel|amd]\n"
 	    "                  [--console stdio|pty|unix:PATH|file:PATH]\n"
-	    "                  [--name NAME] [--reboot] [--max-time TIME]\n");
+	    "                  [--name NAME] [--reboot] [--max-time TIME]\n"
+	    "                  [--trace FILE [--snap all|N,...]]\n");
 }
 
 /* "512M", "1G", "65536K", or MiB without a suffix (as vmctl -m). */
@@ -131,6 +133,8 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "name",	required_argument, NULL, 'n' },
 		{ "reboot",	no_argument,	   NULL, 'R' },
 		{ "max-time",	required_argument, NULL, 'T' },
+		{ "trace",	required_argument, NULL, 't' },
+		{ "snap",	required_argument, NULL, 'S' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -166,6 +170,8 @@ run_parse(int argc, char **argv, struct run_opts *o)
 			o->name = optarg;
 			break;
 		case 'R': o->reboot = 1; break;
+		case 't': o->trace = optarg; break;
+		case 'S': o->snap = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case 'd':
 			if (o->ndisks == VMRUN_MAX_DISKS) {
@@ -214,6 +220,10 @@ run_parse(int argc, char **argv, struct run_opts *o)
 	if (o->bios != NULL && (o->initrd != NULL || o->append != NULL)) {
 		fprintf(stderr, "vmmsim run: --initrd and --append go with "
 		    "a kernel (-k)\n");
+		return (RUN_EXIT_USAGE);
+	}
+	if (o->snap != NULL && o->trace == NULL) {
+		fprintf(stderr, "vmmsim run: --snap goes with --trace\n");
 		return (RUN_EXIT_USAGE);
 	}
 	return (-1);
@@ -331,6 +341,9 @@ runvm_setup(struct run_vm *vm)
 		    strerror(errno));
 		return (-1);
 	}
+	if (o->trace != NULL &&
+	    vmmsim_trace_open_opts(vm->fd, o->trace, o->snap) != 0)
+		return (-1);
 	memset(&vcp, 0, sizeof(vcp));
 	vcp.vcp_ncpus = 1;
 	vcp.vcp_nmemranges = vm->gm.nranges;

@@ -68,6 +68,8 @@ struct run_opts {
 	struct vmrun_disk	 disks[VMRUN_MAX_DISKS];
 	unsigned		 ndisks;
 	const char		*console;	/* as given */
+	const char		*trace;		/* --trace FILE, or NULL */
+	const char		*snap;		/* --snap all|N,M,... */
 	const char		*name;		/* --name, or NULL */
 	uint64_t		 max_time_ns;
 	int			 vendor;

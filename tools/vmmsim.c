@@ -34,6 +34,7 @@
 #include "demo.h"
 #include "run.h"
 #include "ctl.h"
+#include "trace.h"
 
 static const char *progname = "vmmsim";
 
@@ -44,9 +45,18 @@ usage(FILE *fp)
 	    "usage: %s <command> [options]\n"
 	    "\n"
 	    "commands:\n"
-	    "  demo [--vendor intel|amd]\n"
+	    "  demo [--vendor intel|amd] [--trace FILE [--snap all|N,...]]\n"
 	    "        boot the bundled demo guest (reset vector to long mode,\n"
-	    "        a greeting on COM1) through the vmm(4) contract\n"
+	    "        a greeting on COM1) through the vmm(4) contract,\n"
+	    "        recording its exits (and snapshots at exits N) in FILE\n"
+	    "  trace FILE [--reason NAME]... [--json] [--svg OUT]\n"
+	    "        one line per exit of a trace: time, reason, what the\n"
+	    "        qualification says, the instruction, what the monitor did\n"
+	    "  vmcs FILE [--exit N] [--diff M]\n"
+	    "        the VMCS (or VMCB) of a trace snapshot by field name, or\n"
+	    "        what changed between the snapshots at exits N and M\n"
+	    "  ept FILE [--exit N] [--access r|w|x] GPA\n"
+	    "        the EPT (or NPT) walk of GPA in a trace snapshot\n"
 	    "  run [-m SIZE] [-k KERNEL] [--initrd FILE] [--append CMDLINE]\n"
 	    "      [--bios FILE] [-d [ro:]DISK]... [--vendor intel|amd]\n"
 	    "      [--console stdio|pty|unix:PATH|file:PATH] [--name NAME]\n"
@@ -243,8 +253,11 @@ cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "vendor", required_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "snap", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *trace = NULL, *snap = NULL;
 	int fd, c, status, flags = VMMSIM_OPEN_DEFAULT;
 
 	while ((c = getopt_long(argc, argv, "v:", opts, NULL)) != -1) {
@@ -252,6 +265,12 @@ cmd_demo(int argc, char **argv)
 		case 'v':
 			if (parse_vendor(optarg, &flags) != 0)
 				return (2);
+			break;
+		case 't':
+			trace = optarg;
+			break;
+		case 's':
+			snap = optarg;
 			break;
 		default:
 			usage(stderr);
@@ -263,7 +282,16 @@ cmd_demo(int argc, char **argv)
 		    strerror(errno));
 		return (1);
 	}
+	if (trace != NULL && vmmsim_trace_open_opts(fd, trace, snap) != 0) {
+		vmmsim_close(fd);
+		return (2);
+	}
 	status = vmmsim_demo_run(fd, stdout, 1);
+	if (trace != NULL && vmmsim_trace_stop(fd) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", progname, trace,
+		    strerror(errno));
+		status = -1;
+	}
 	vmmsim_close(fd);
 	/* The guest writes 0 to the debug-exit port: status (0 << 1) | 1. */
 	return (status == 1 ? 0 : 1);
@@ -291,6 +319,12 @@ main(int argc, char **argv)
 		return (vmmsim_cmd_stop(argc, argv));
 	if (strcmp(cmd, "demo") == 0)
 		return (cmd_demo(argc, argv));
+	if (strcmp(cmd, "trace") == 0)
+		return (vmmsim_cmd_trace(argc, argv));
+	if (strcmp(cmd, "vmcs") == 0)
+		return (vmmsim_cmd_vmcs(argc, argv));
+	if (strcmp(cmd, "ept") == 0)
+		return (vmmsim_cmd_ept(argc, argv));
 	if (strcmp(cmd, "version") == 0) {
 		printf("vmmsim %s\n", vmmsim_version());
 		return (0);

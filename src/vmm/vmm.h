@@ -84,12 +84,14 @@ struct proc {
 	int		p_pledged;	/* has pledged at all */
 	uint32_t	p_pledge;	/* PLEDGE_* promises */
 	int		p_redeliver;	/* [I] VMMSIM_OPEN_REDELIVER */
+	struct vmm_trace *p_trace;	/* [a] exit trace (vmm_trace.c) */
 };
 
 /* The process making the current ioctl (set by the device layer). */
 extern __thread struct proc *curproc;
 
 struct vm;
+struct vmm_trace;
 struct vcpu_md;
 struct vm_md;
 struct vmm_softc_md;
@@ -117,6 +119,7 @@ struct vcpu {
 	uint64_t		vc_stop_at;	/* [a] vmmsim_vcpu_stop_at, ns */
 
 	struct vcpu_md		*vc_md;		/* [l] machine-dependent part */
+	struct vmm_trace	*vc_trace;	/* [l] the RUN caller's trace */
 
 	SLIST_ENTRY(vcpu)	vc_vcpu_link;	/* [v] */
 };

@@ -35,6 +35,7 @@
 
 #include "vmm.h"
 #include "vmm_machdep.h"
+#include "vmm_trace.h"
 #include "vmmsim.h"
 
 /* OpenBSD's sys_ioctl refuses arguments larger than this. */
@@ -274,6 +275,7 @@ vmmsim_close(int fd)
 		errno = EBADF;
 		return (-1);
 	}
+	(void)vmm_trace_stop(&h->h_proc);
 	close(h->h_fd);
 	free(h);
 	return (0);
@@ -380,6 +382,58 @@ vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t ns)
 	error = vm_vcpu_stop_at(h->h_sc, vm_id, vcpu_id, ns);
 	curproc = saved;
 	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+vmmsim_trace_start(int fd, const char *path, int flags)
+{
+	struct vmm_handle *h;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	if ((error = vmm_trace_start(&h->h_proc, h->h_sc->mode, path,
+	    flags)) != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+vmmsim_trace_snap_at(int fd, uint64_t exitno)
+{
+	struct vmm_handle *h;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	if ((error = vmm_trace_snap_at(&h->h_proc, exitno)) != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+vmmsim_trace_stop(int fd)
+{
+	struct vmm_handle *h;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	if ((error = vmm_trace_stop(&h->h_proc)) != 0) {
 		errno = error;
 		return (-1);
 	}

@@ -30,6 +30,7 @@
 #include "vmm.h"
 #include "vmm_machdep.h"
 #include "vmm_svm.h"
+#include "vmm_trace.h"
 #include "vmm_vmx.h"
 
 static int
@@ -222,7 +223,10 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 	sigdelset(&async, SIGILL);
 	sigdelset(&async, SIGTRAP);
 	pthread_sigmask(SIG_BLOCK, &async, &omask);
+	vcpu->vc_trace = vmm_trace_hold(curproc);	/* vmmsim_trace_start */
 	ret = is_vmx(sc) ? vcpu_run_vmx(vcpu, vrp) : vcpu_run_svm(vcpu, vrp);
+	vmm_trace_rele(vcpu->vc_trace);
+	vcpu->vc_trace = NULL;
 	pthread_sigmask(SIG_SETMASK, &omask, NULL);
 	if (ret == 0 || ret == EAGAIN) {
 		/* vrp_exit_reason is 16 bits: SVM codes are truncated. */

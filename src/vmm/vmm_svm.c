@@ -40,6 +40,7 @@
 
 #include "vmm.h"
 #include "vmm_svm.h"
+#include "vmm_trace.h"
 #include "vmm_vmx.h"
 #include "emu/emu.h"
 #include "emu/hostmem.h"
@@ -1320,7 +1321,16 @@ vcpu_run_svm(struct vcpu *vcpu, struct vm_run_params *vrp)
 		 */
 		md->intinfo = redeliver ? vmcb_rd64(vcpu, VMCB_EXITINTINFO) : 0;
 
-		ret = svm_handle_exit(vcpu);
+		if (vcpu->vc_trace == NULL)
+			ret = svm_handle_exit(vcpu);
+		else {
+			struct vmm_trace_exit te;
+
+			vmm_trace_exit_svm(vcpu, md->cpu, md->vmcb_va, rvi_hm(),
+			    &te);
+			ret = svm_handle_exit(vcpu);
+			vmm_trace_exit_done(vcpu, &te, ret, &md->event);
+		}
 
 		/* Owing the guest an event, it cannot take an interrupt. */
 		vcpu->vc_irqready = ((md->rflags & PSL_I) &&

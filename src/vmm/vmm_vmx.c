@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "vmm.h"
+#include "vmm_trace.h"
 #include "vmm_vmx.h"
 #include "emu/emu.h"
 #include "emu/hostmem.h"
@@ -1491,7 +1492,15 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 			    VMCS_INSTRUCTION_LENGTH);
 		}
 
-		ret = vmx_handle_exit(vcpu);
+		if (vcpu->vc_trace == NULL)
+			ret = vmx_handle_exit(vcpu);
+		else {
+			struct vmm_trace_exit te;
+
+			vmm_trace_exit_vmx(vcpu, md->cpu, vcpu_hm(vcpu), &te);
+			ret = vmx_handle_exit(vcpu);
+			vmm_trace_exit_done(vcpu, &te, ret, &md->event);
+		}
 
 		/* Owing the guest an event, it cannot take an interrupt. */
 		vcpu->vc_irqready = ((rflags & PSL_I) &&

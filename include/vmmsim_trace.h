@@ -1,0 +1,143 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The exit-trace file format (version 1), written by the monitor when a
+ * handle traces (vmmsim_trace_start(), VMMSIM_TRACE=FILE) and read by
+ * vmmsim trace, vmmsim vmcs and vmmsim ept.  docs/trace-format.md is
+ * the prose version of this header.
+ *
+ * Every integer is little-endian.  The file is a header followed by
+ * records; each record starts with the same 8 bytes (type, flags, total
+ * size), so a reader skips the types it does not know.
+ *
+ * Header (VMMSIM_TRACE_HDR_SIZE bytes):
+ *	0	magic "VMMTRACE" (8 bytes)
+ *	8	u32 version (VMMSIM_TRACE_VERSION)
+ *	12	u32 header size
+ *	16	u32 vendor (VMMSIM_TRACE_VENDOR_*)
+ *	20	u32 reserved, 0
+ *	24	u64 reserved, 0
+ *
+ * Record header:
+ *	0	u16 type (VMMSIM_TREC_*)
+ *	2	u16 flags (type-specific)
+ *	4	u32 size of the whole record in bytes
+ */
+
+#ifndef VMMSIM_TRACE_H
+#define VMMSIM_TRACE_H
+
+#define VMMSIM_TRACE_MAGIC		"VMMTRACE"
+#define VMMSIM_TRACE_MAGIC_LEN		8
+#define VMMSIM_TRACE_VERSION		1
+#define VMMSIM_TRACE_HDR_SIZE		32
+
+#define VMMSIM_TRACE_VENDOR_INTEL	1	/* VT-x: VMCS, EPT */
+#define VMMSIM_TRACE_VENDOR_AMD		2	/* AMD-V: VMCB, NPT */
+
+#define VMMSIM_TREC_HDR_SIZE		8
+#define VMMSIM_TREC_EXIT		1
+#define VMMSIM_TREC_SNAP		2
+
+/*
+ * An exit (VMMSIM_TREC_EXIT, VMMSIM_TREC_EXIT_SIZE bytes): one per VM
+ * exit the monitor handled, in the order they happened.  The values are
+ * those of the exit, before the monitor's handler ran.
+ *	8	u64 seq: the exit's number in this file, from 0
+ *	16	u64 vtime: the vcpu's virtual time, ns
+ *	24	u32 VM id, 28 u32 vcpu id
+ *	32	u64 reason: VMX exit-reason field (basic reason in 15:0,
+ *		entry failure in bit 31) or SVM EXITCODE
+ *	40	u64 VMX exit qualification / SVM EXITINFO1
+ *	48	u64 VMX guest-linear address / SVM EXITINFO2
+ *	56	u64 guest-physical address (VMX field; SVM NPF: EXITINFO2)
+ *	64	u64 RIP, 72 RAX, 80 RCX, 88 RDX
+ *	96	u32 VMX VM-exit interruption information (SVM: 0)
+ *	100	u32 VMX VM-exit interruption error code (SVM: 0)
+ *	104	u32 VMX IDT-vectoring information / SVM EXITINTINFO 31:0
+ *	108	u8 CS mode: 16, 32 or 64 (0: unknown)
+ *	109	u8 VMX VM-exit instruction length (SVM: nRIP - RIP or 0)
+ *	110	u8 number of instruction bytes at RIP (0-15)
+ *	111	u8 action (VMMSIM_TACT_*)
+ *	112	u16 the exit reason RUN returned (action USER)
+ *	114	u8 vector of the exception the monitor queued (0xFF: none)
+ *	115	u8 errno value (action FATAL)
+ *	116	u32 reserved, 0
+ *	120	15 instruction bytes at RIP (as the guest fetches them), 1 pad
+ * Flags: VMMSIM_TEXIT_LINEAR (the linear-address field is valid),
+ * VMMSIM_TEXIT_GPA (the guest-physical address is valid).
+ */
+#define VMMSIM_TREC_EXIT_SIZE		136
+#define VMMSIM_TEXIT_SEQ		8
+#define VMMSIM_TEXIT_VTIME		16
+#define VMMSIM_TEXIT_VM			24
+#define VMMSIM_TEXIT_VCPU		28
+#define VMMSIM_TEXIT_REASON		32
+#define VMMSIM_TEXIT_QUAL		40
+#define VMMSIM_TEXIT_INFO2		48
+#define VMMSIM_TEXIT_GPA_OFF		56
+#define VMMSIM_TEXIT_RIP		64
+#define VMMSIM_TEXIT_RAX		72
+#define VMMSIM_TEXIT_RCX		80
+#define VMMSIM_TEXIT_RDX		88
+#define VMMSIM_TEXIT_INTR_INFO		96
+#define VMMSIM_TEXIT_INTR_ERR		100
+#define VMMSIM_TEXIT_IDT_VECT		104
+#define VMMSIM_TEXIT_MODE		108
+#define VMMSIM_TEXIT_INSN_LEN		109
+#define VMMSIM_TEXIT_NBYTES		110
+#define VMMSIM_TEXIT_ACTION		111
+#define VMMSIM_TEXIT_USER_EXIT		112
+#define VMMSIM_TEXIT_INJECT		114
+#define VMMSIM_TEXIT_ERRNO		115
+#define VMMSIM_TEXIT_BYTES		120
+#define VMMSIM_TEXIT_MAXBYTES		15
+
+#define VMMSIM_TEXIT_LINEAR		0x0001
+#define VMMSIM_TEXIT_GPA		0x0002
+
+#define VMMSIM_TACT_KERNEL		0	/* handled; the guest went on */
+#define VMMSIM_TACT_USER		1	/* RUN returned this exit */
+#define VMMSIM_TACT_FATAL		2	/* the vcpu is terminated */
+#define VMMSIM_TINJECT_NONE		0xFF
+
+/*
+ * A snapshot (VMMSIM_TREC_SNAP): the VMCS or VMCB and the nested page
+ * tables as they were at an exit, written right after that exit's
+ * record, before the monitor's handler changed anything.
+ *	8	u64 seq of the exit
+ *	16	u32 VM id, 20 u32 vcpu id
+ *	24	u32 count: VMCS fields (Intel) or VMCB bytes (AMD, 4096)
+ *	28	u32 number of nested page-table pages
+ *	32	u64 EPTP (Intel) or nCR3 (AMD)
+ *	40	Intel: count x { u32 field encoding, u32 0, u64 value }, every
+ *		field VMREAD could read; AMD: the 4096 bytes of the VMCB
+ *	then	pages x { u64 host-physical address, 4096 bytes }: every EPT
+ *		or NPT paging-structure page reachable from the root
+ */
+#define VMMSIM_TSNAP_SEQ		8
+#define VMMSIM_TSNAP_VM			16
+#define VMMSIM_TSNAP_VCPU		20
+#define VMMSIM_TSNAP_COUNT		24
+#define VMMSIM_TSNAP_NPAGES		28
+#define VMMSIM_TSNAP_ROOT		32
+#define VMMSIM_TSNAP_DATA		40
+#define VMMSIM_TSNAP_FIELD_SIZE		16
+#define VMMSIM_TSNAP_PAGE_SIZE		(8 + 4096)
+#define VMMSIM_TSNAP_VMCB_SIZE		4096
+
+#endif /* VMMSIM_TRACE_H */

@@ -1,0 +1,55 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The monitor's side of exit traces (vmm_trace.c): what vmm_dev.c,
+ * vm_run and the VMX/SVM run loops call.
+ */
+
+#ifndef VMMSIM_VMM_TRACE_H
+#define VMMSIM_VMM_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm.h"
+#include "vmmsim_trace.h"
+
+struct emu_cpu;
+struct hostmem;
+struct vcpu_inject_event;
+
+/* One exit between its capture and the handler's result. */
+struct vmm_trace_exit {
+	uint8_t		 rec[VMMSIM_TREC_EXIT_SIZE];
+	uint8_t		*snap;		/* its snapshot record, or NULL */
+	size_t		 snaplen;
+};
+
+int	vmm_trace_start(struct proc *, int mode, const char *path, int flags);
+int	vmm_trace_snap_at(struct proc *, uint64_t seq);
+int	vmm_trace_stop(struct proc *);
+struct vmm_trace *vmm_trace_hold(struct proc *);
+void	vmm_trace_rele(struct vmm_trace *);
+
+void	vmm_trace_exit_vmx(struct vcpu *, struct emu_cpu *, struct hostmem *,
+	    struct vmm_trace_exit *);
+void	vmm_trace_exit_svm(struct vcpu *, struct emu_cpu *, const uint8_t *,
+	    struct hostmem *, struct vmm_trace_exit *);
+void	vmm_trace_exit_done(struct vcpu *, struct vmm_trace_exit *, int,
+	    const struct vcpu_inject_event *);
+
+#endif /* VMMSIM_VMM_TRACE_H */
