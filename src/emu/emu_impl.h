@@ -111,20 +111,26 @@ struct emu_stale_report {
 typedef void emu_stale_fn(void *, const struct emu_stale_report *);
 
 /* One decoded basic block: where its exit-causing instructions are. */
+/*
+ * Looked up at every block the engine runs: what that needs is in the
+ * first bytes, and a block is one cache line (EMU_BLOCK_ALIGN).
+ */
 struct emu_block {
+	struct emu_block *next;		/* hash chain */
 	uint64_t	 va;		/* linear address of its first byte */
 	uint32_t	 size;
 	uint8_t		 mode;		/* 16, 32 or 64 */
-	uint16_t	 ninsn;
 	uint8_t		 nsel;		/* instructions that need a hook */
+	uint16_t	 ninsn;
 	bool		 shadow;	/* ends with STI, MOV SS or POP SS */
-	uint16_t	*ends;		/* [ninsn] end offset of each insn */
-	uint64_t	 hpa;		/* where its first byte was */
-	uint64_t	 hpa_end;	/* page of its last byte (or ~0) */
-	uint8_t		*bytes;		/* [size] as decoded, on volatile pages */
 	uint32_t	 gen;		/* decode_gen it was last checked in */
-	struct emu_block *next;		/* hash chain */
+	uint8_t		*bytes;		/* [size] as decoded, on volatile pages */
+	uint64_t	 hpa;		/* where its first byte was */
+	uint16_t	*ends;		/* [ninsn] end offset of each insn */
+	uint64_t	 hpa_end;	/* page of its last byte (or ~0) */
 };
+#define EMU_BLOCK_ALIGN	64
+#define EMU_BCACHE	4096
 
 #define EMU_BLOCK_HASH	4096
 #define EMU_WP_SLOTS	8192
@@ -284,7 +290,17 @@ struct emu_cpu {
 	uint64_t		 deadline_at;	/* where deadline_hook is */
 
 	/* Decode cache */
-	struct emu_block	*blocks[EMU_BLOCK_HASH];
+	/*
+	 * Decoded blocks by (address, size), chained; the table doubles
+	 * whenever it holds more blocks than buckets (a booted kernel
+	 * decodes a hundred thousand), so chains stay short.
+	 */
+	struct emu_block	**blocks;
+	unsigned		 block_bits;	/* 1 << block_bits buckets */
+	size_t			 nblocks;
+	/* The last block seen at each of 4096 address slots: a small table
+	 * that stays in cache, in front of the big one. */
+	struct emu_block	*bcache[EMU_BCACHE];
 	struct emu_insn		*insns;		/* hooked instructions */
 	struct emu_insn		*insn_grave;	/* unhooked, not yet freed */
 	unsigned		 ngrave;

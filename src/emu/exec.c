@@ -1139,12 +1139,69 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	}
 }
 
+#define BLOCK_BITS_MIN	12
+#define BLOCK_BITS_MAX	22
+
 static unsigned
-block_hash(uint64_t va, uint32_t size)
+block_hash(uint64_t va, uint32_t size, unsigned bits)
 {
 	uint64_t h = (va ^ ((uint64_t)size << 7)) * 0x9E3779B97F4A7C15ULL;
 
-	return ((unsigned)(h >> 52) & (EMU_BLOCK_HASH - 1));
+	return ((unsigned)(h >> (64 - bits)));
+}
+
+/* Add a decoded block, doubling the table when it is full. */
+static void
+block_insert(struct emu_cpu *cpu, struct emu_block *b)
+{
+	struct emu_block **nt, *p, *np;
+	size_t i, n = (size_t)1 << cpu->block_bits;
+	unsigned h, bits;
+
+	if (cpu->nblocks >= n && cpu->block_bits < BLOCK_BITS_MAX &&
+	    (nt = calloc(n * 2, sizeof(*nt))) != NULL) {
+		bits = cpu->block_bits + 1;
+		for (i = 0; i < n; i++) {
+			for (p = cpu->blocks[i]; p != NULL; p = np) {
+				np = p->next;
+				h = block_hash(p->va, p->size, bits);
+				p->next = nt[h];
+				nt[h] = p;
+			}
+		}
+		free(cpu->blocks);
+		cpu->blocks = nt;
+		cpu->block_bits = bits;
+	}
+	h = block_hash(b->va, b->size, cpu->block_bits);
+	b->next = cpu->blocks[h];
+	cpu->blocks[h] = b;
+	cpu->nblocks++;
+}
+
+static unsigned
+bcache_slot(uint64_t va)
+{
+	return ((unsigned)(va ^ (va >> 12)) & (EMU_BCACHE - 1));
+}
+
+/* The decoded block at va of size bytes. */
+static struct emu_block *
+block_find(struct emu_cpu *cpu, uint64_t va, uint32_t size)
+{
+	struct emu_block *b, **bp, **head, **slot;
+
+	slot = &cpu->bcache[bcache_slot(va)];
+	if ((b = *slot) != NULL && b->va == va && b->size == size)
+		return (b);
+	head = &cpu->blocks[block_hash(va, size, cpu->block_bits)];
+	for (bp = head; (b = *bp) != NULL; bp = &b->next) {
+		if (b->va == va && b->size == size) {
+			*slot = b;
+			return (b);
+		}
+	}
+	return (NULL);
 }
 
 /*
@@ -1173,7 +1230,8 @@ emu_flush_decode(struct emu_cpu *cpu)
 	struct emu_insn *in, *nin;
 	size_t i;
 
-	for (i = 0; i < EMU_BLOCK_HASH; i++) {
+	for (i = 0; cpu->blocks != NULL &&
+	    i < (size_t)1 << cpu->block_bits; i++) {
 		for (b = cpu->blocks[i]; b != NULL; b = nb) {
 			nb = b->next;
 			free(b->ends);
@@ -1182,6 +1240,8 @@ emu_flush_decode(struct emu_cpu *cpu)
 		}
 		cpu->blocks[i] = NULL;
 	}
+	cpu->nblocks = 0;
+	memset(cpu->bcache, 0, sizeof(cpu->bcache));
 	/*
 	 * A translated block may keep calling a deleted code hook's callback
 	 * with its record: the blocks holding hooked instructions are dropped
@@ -1406,8 +1466,9 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	enum insn_class cls;
 
 	*hooked = false;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
+	if ((b = aligned_alloc(EMU_BLOCK_ALIGN, sizeof(*b))) == NULL)
 		return (NULL);
+	memset(b, 0, sizeof(*b));
 	b->va = va;
 	b->size = size;
 	b->mode = (uint8_t)mode;
@@ -1604,10 +1665,13 @@ emu_smc_invalidate(struct emu_cpu *cpu)
 	struct emu_insn *in, **ip, **hp;
 	size_t i;
 
-	for (i = 0; i < EMU_BLOCK_HASH; i++) {
+	for (i = 0; i < (size_t)1 << cpu->block_bits; i++) {
 		for (bp = &cpu->blocks[i]; (b = *bp) != NULL; ) {
 			if (smc_hit(cpu, b->hpa) || smc_hit(cpu, b->hpa_end)) {
 				*bp = b->next;
+				cpu->nblocks--;
+				if (cpu->bcache[bcache_slot(b->va)] == b)
+					cpu->bcache[bcache_slot(b->va)] = NULL;
 				uc_ctl_remove_cache(cpu->uc, b->va,
 				    b->va + b->size);
 				free(b->ends);
@@ -1684,7 +1748,6 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 {
 	struct emu_cpu *cpu = arg;
 	struct emu_block *b;
-	unsigned h;
 	int mode;
 	bool hooked, shadowed;
 
@@ -1702,10 +1765,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 		block_stop(cpu, va);
 		return;
 	}
-	h = block_hash(va, size);
-	for (b = cpu->blocks[h]; b != NULL; b = b->next)
-		if (b->va == va && b->size == size)
-			break;
+	b = block_find(cpu, va, size);
 	if (b != NULL && b->gen != cpu->decode_gen) {
 		/*
 		 * Translations may have changed since the block was decoded
@@ -1751,8 +1811,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 			cpu->vtime++;
 			return;
 		}
-		b->next = cpu->blocks[h];
-		cpu->blocks[h] = b;
+		block_insert(cpu, b);
 		if (hooked) {
 			/* Retranslate with the hooks in place, from here. */
 			uc_ctl_remove_cache(uc, va, va + size);
@@ -1933,6 +1992,12 @@ emu_engine_init(struct emu_cpu *cpu)
 		error = ENOMEM;
 		goto fail;
 	}
+	cpu->block_bits = BLOCK_BITS_MIN;
+	if ((cpu->blocks = calloc((size_t)1 << cpu->block_bits,
+	    sizeof(*cpu->blocks))) == NULL) {
+		error = ENOMEM;
+		goto fail;
+	}
 	cpu->rng = 0x853c49e6748fea9bULL;
 	return (0);
 fail:
@@ -1969,6 +2034,8 @@ emu_engine_fini(struct emu_cpu *cpu)
 	if (cpu->uc == NULL)
 		return;
 	emu_flush_decode(cpu);
+	free(cpu->blocks);
+	cpu->blocks = NULL;
 	uc_context_free(cpu->ctx);
 	uc_close(cpu->uc);
 	cpu->uc = NULL;
