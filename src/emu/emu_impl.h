@@ -298,9 +298,20 @@ struct emu_cpu {
 	struct emu_block	**blocks;
 	unsigned		 block_bits;	/* 1 << block_bits buckets */
 	size_t			 nblocks;
-	/* The last block seen at each of 4096 address slots: a small table
-	 * that stays in cache, in front of the big one. */
-	struct emu_block	*bcache[EMU_BCACHE];
+	/*
+	 * The last block seen at each of 4096 address slots, with what the
+	 * block hook needs of it: a small table that stays in cache, in
+	 * front of the big one, so that a block run again costs one look.
+	 */
+	struct emu_bslot {
+		uint64_t	 va;
+		uint32_t	 size;
+		uint32_t	 gen;		/* the block's gen when cached */
+		uint16_t	 ninsn;
+		bool		 shadow;
+		bool		 check;		/* has bytes: always look */
+		struct emu_block *b;
+	}			 bcache[EMU_BCACHE];
 	struct emu_insn		*insns;		/* hooked instructions */
 	struct emu_insn		*insn_grave;	/* unhooked, not yet freed */
 	unsigned		 ngrave;

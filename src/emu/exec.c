@@ -1189,18 +1189,12 @@ bcache_slot(uint64_t va)
 static struct emu_block *
 block_find(struct emu_cpu *cpu, uint64_t va, uint32_t size)
 {
-	struct emu_block *b, **bp, **head, **slot;
+	struct emu_block *b;
 
-	slot = &cpu->bcache[bcache_slot(va)];
-	if ((b = *slot) != NULL && b->va == va && b->size == size)
-		return (b);
-	head = &cpu->blocks[block_hash(va, size, cpu->block_bits)];
-	for (bp = head; (b = *bp) != NULL; bp = &b->next) {
-		if (b->va == va && b->size == size) {
-			*slot = b;
+	for (b = cpu->blocks[block_hash(va, size, cpu->block_bits)];
+	    b != NULL; b = b->next)
+		if (b->va == va && b->size == size)
 			return (b);
-		}
-	}
 	return (NULL);
 }
 
@@ -1670,8 +1664,9 @@ emu_smc_invalidate(struct emu_cpu *cpu)
 			if (smc_hit(cpu, b->hpa) || smc_hit(cpu, b->hpa_end)) {
 				*bp = b->next;
 				cpu->nblocks--;
-				if (cpu->bcache[bcache_slot(b->va)] == b)
-					cpu->bcache[bcache_slot(b->va)] = NULL;
+				if (cpu->bcache[bcache_slot(b->va)].b == b)
+					memset(&cpu->bcache[bcache_slot(b->va)],
+					    0, sizeof(cpu->bcache[0]));
 				uc_ctl_remove_cache(cpu->uc, b->va,
 				    b->va + b->size);
 				free(b->ends);
@@ -1748,9 +1743,20 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 {
 	struct emu_cpu *cpu = arg;
 	struct emu_block *b;
+	struct emu_bslot *s;
+	unsigned ninsn;
 	int mode;
-	bool hooked, shadowed;
+	bool hooked, shadowed, bshadow;
 
+	/* A block run before, unchanged: what the hook needs is cached. */
+	s = &cpu->bcache[bcache_slot(va)];
+	if (s->va == va && s->size == size && s->gen == cpu->decode_gen &&
+	    !s->check && !cpu->flush_pending && cpu->smc_count == 0) {
+		b = s->b;
+		ninsn = s->ninsn;
+		bshadow = s->shadow;
+		goto known;
+	}
 	if (cpu->flush_pending) {
 		emu_flush_decode(cpu);
 		cpu->stop_why = EMU_STOP_REDECODE;
@@ -1821,8 +1827,18 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 			return;
 		}
 	}
+	s->va = va;
+	s->size = size;
+	s->gen = b->gen;
+	s->ninsn = b->ninsn;
+	s->shadow = b->shadow;
+	s->check = b->bytes != NULL;
+	s->b = b;
+	ninsn = b->ninsn;
+	bshadow = b->shadow;
+known:
 	shadowed = cpu->shadow_next;
-	cpu->shadow_next = b->shadow;
+	cpu->shadow_next = bshadow;
 	cpu->in_shadow_block = shadowed;
 	/*
 	 * A host interrupt (emu_cpu_kick) that landed after the run loop last
@@ -1866,10 +1882,10 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	}
 	cpu->cur_block = b;
 	cpu->vtime_block = cpu->vtime;
-	cpu->vtime += b->ninsn;
+	cpu->vtime += ninsn;
 	/* Once hooked in this block, the deadline's code hook takes it. */
 	if (cpu->vtime > cpu->deadline && !(cpu->deadline_hooked &&
-	    cpu->deadline_at >= b->va && cpu->deadline_at < b->va + b->size))
+	    cpu->deadline_at >= va && cpu->deadline_at < va + size))
 		deadline_in_block(cpu, b);
 }
 
