@@ -1737,9 +1737,40 @@ smc_changed(struct emu_cpu *cpu, uint64_t hpa1, uint64_t hpa2)
 	emu_smc_invalidate(cpu);
 }
 
-/* Runs before every translated block: count it, decode it the first time. */
+/*
+ * Runs before every translated block: count it, decode it the first time.
+ * This is the engine's per-block cost, so the common case (a block run
+ * before, nothing pending, no timed exit in it) is a leaf function that
+ * only counts; anything else goes to on_block_slow, which does the same
+ * and all the rest.
+ */
+static void	on_block_slow(uc_engine *, uint64_t, uint32_t, void *)
+		    __attribute__((noinline));
+
 static void
 on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+	const struct emu_bslot *s = &cpu->bcache[bcache_slot(va)];
+
+	if (s->va == va && s->size == size && s->gen == cpu->decode_gen &&
+	    !s->check && !s->shadow && !cpu->shadow_next &&
+	    !cpu->flush_pending && cpu->smc_count == 0 &&
+	    !(cpu->ctl_proc & IA32_VMX_INTERRUPT_WINDOW_EXITING) &&
+	    cpu->vtime + s->ninsn <= cpu->deadline &&
+	    !atomic_load_explicit(&cpu->kicked, memory_order_relaxed) &&
+	    !atomic_load_explicit(&cpu->nmi_pending, memory_order_relaxed)) {
+		cpu->in_shadow_block = false;
+		cpu->cur_block = s->b;
+		cpu->vtime_block = cpu->vtime;
+		cpu->vtime += s->ninsn;
+		return;
+	}
+	on_block_slow(uc, va, size, arg);
+}
+
+static void
+on_block_slow(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 {
 	struct emu_cpu *cpu = arg;
 	struct emu_block *b;
