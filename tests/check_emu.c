@@ -1334,6 +1334,63 @@ START_TEST(test_nmi_blocking_from_entry_and_injection)
 END_TEST
 
 /*
+ * NMI-window exiting with virtual NMIs (SDM Vol. 3C §26.7.6): no exit while
+ * virtual-NMI blocking holds, an exit right after the IRET that lifts it,
+ * at entry when nothing blocks, and out of HLT.
+ */
+START_TEST(test_nmi_window_exiting)
+{
+	static const uint8_t code[] = {
+		0xE6, 0x80,			/* out 0x80, al */
+		0xCF,				/* iret (to 0x1003) */
+		0xF4,				/* hlt */
+	};
+	struct fx fx;
+	uint16_t *frame;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	frame = (uint16_t *)(fx.ram + 0x8000 - 6);
+	frame[0] = 0x1003;
+	frame[1] = 0;
+	frame[2] = 0x2;
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x8000 - 6);
+	fx_vmwrite(&fx, VMCS_PINBASED_CTLS,
+	    fx_vmread(&fx, VMCS_PINBASED_CTLS) | IA32_VMX_VIRTUAL_NMIS);
+	fx_vmwrite(&fx, VMCS_PROCBASED_CTLS,
+	    fx_vmread(&fx, VMCS_PROCBASED_CTLS) | IA32_VMX_NMI_WINDOW_EXITING);
+	fx_vmwrite(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST, 8);
+
+	/* Blocked: the OUT runs and exits; no NMI-window exit before it. */
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 8);
+	fx_skip(&fx);
+	/* The IRET lifts the blocking: the exit comes before the HLT. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI_WINDOW);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1003);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_INTERRUPTIBILITY_ST), 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_INSTRUCTION_LENGTH), 0);
+	/* Nothing blocks: it exits again at entry, before any instruction. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI_WINDOW);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1003);
+	/* Without it the guest halts; in HLT the open window exits too. */
+	fx_vmwrite(&fx, VMCS_PROCBASED_CTLS,
+	    fx_vmread(&fx, VMCS_PROCBASED_CTLS) & ~IA32_VMX_NMI_WINDOW_EXITING);
+	fx_vmwrite(&fx, VMCS_PROCBASED_CTLS,
+	    fx_vmread(&fx, VMCS_PROCBASED_CTLS) & ~IA32_VMX_HLT_EXITING);
+	fx_vmwrite(&fx, VMCS_GUEST_ACTIVITY_STATE, 1);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1004);
+	fx_vmwrite(&fx, VMCS_PROCBASED_CTLS,
+	    fx_vmread(&fx, VMCS_PROCBASED_CTLS) | IA32_VMX_NMI_WINDOW_EXITING);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI_WINDOW);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_ACTIVITY_STATE), 1);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * Host ticks (external-interrupt exits on virtual time) that fall inside a
  * tight loop of exiting OUTs, at every position of the loop in turn, and in
  * particular where one translated block chains into the next: every OUT
@@ -1404,6 +1461,63 @@ START_TEST(test_io_bitmaps)
 END_TEST
 
 /* The preemption timer exits at exactly the instruction it expires at. */
+/*
+ * A timed exit right after CMPXCHG16B; SETZ (Linux's SLUB fast path): QEMU
+ * computes CMPXCHG16B's other flags from a cc_op the translator had not
+ * stored, and Unicorn, syncing EFLAGS for the code hook that takes the
+ * exit, kept that garbage as the system flags (here NT, from the 0x4000
+ * left in CC_SRC by the ADD).  RFLAGS must stay clean, at the exit and
+ * after it.
+ */
+START_TEST(test_timed_exit_after_cmpxchg16b_keeps_rflags_clean)
+{
+	static const uint8_t head[] = {
+		0x6A, 0x02,				/* push 2 */
+		0x9D,					/* popfq */
+		0xB8, 0x00, 0x40, 0x00, 0x00,		/* mov eax, 0x4000 */
+		0x31, 0xC9,				/* xor ecx, ecx */
+		0x48, 0x01, 0xC1,			/* add rcx, rax */
+		0x48, 0x33, 0x19,			/* xor rbx, [rcx] */
+		0x48, 0xC7, 0xC7, 0x00, 0x50, 0x00, 0x00, /* mov rdi, 0x5000 */
+	};
+	static const uint8_t tail[] = {
+		0x48, 0x0F, 0xC7, 0x0F,			/* cmpxchg16b [rdi] */
+		0x0F, 0x94, 0xC0,			/* sete al */
+		0x84, 0xC0,				/* test al, al */
+		0xF4,					/* hlt */
+	};
+	struct fx fx;
+	uint8_t *p;
+	uint64_t fl;
+
+	ex_setup(&fx, 0x6000);
+	p = fx.ram + 0x6000;
+	memcpy(p, head, sizeof(head));
+	p += sizeof(head);
+	/* 7 instructions so far: NOPs put TEST at instruction 32. */
+	memset(p, 0x90, 23);
+	p += 23;
+	memcpy(p, tail, sizeof(tail));
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER,
+	    0);
+	fx_vmwrite(&fx, VMCS_VMX_PREEMPTION_TIMER_VAL, 1);	/* 32 insns */
+	ck_assert_uint_eq(fx_run(&fx, 1),
+	    VMX_EXIT_VMX_PREEMPTION_TIMER_EXPIRED);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP),
+	    0x6000 + sizeof(head) + 23 + 7);
+	fl = fx_vmread(&fx, VMCS_GUEST_IA32_RFLAGS);
+	ck_assert_msg((fl & ~(uint64_t)PSL_CC) == 0x2,
+	    "RFLAGS %#llx at the timed exit", (unsigned long long)fl);
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, 0,
+	    IA32_VMX_ACTIVATE_VMX_PREEMPTION_TIMER);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	fl = fx_vmread(&fx, VMCS_GUEST_IA32_RFLAGS);
+	ck_assert_msg((fl & ~(uint64_t)PSL_CC) == 0x2,
+	    "RFLAGS %#llx after it", (unsigned long long)fl);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_preemption_timer_is_exact)
 {
 	struct fx fx;
@@ -1948,6 +2062,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_host_nmi_exits_with_nmi_exiting);
 	tcase_add_test(tc, test_host_nmi_delivered_and_blocked_until_iret);
 	tcase_add_test(tc, test_nmi_blocking_from_entry_and_injection);
+	tcase_add_test(tc, test_nmi_window_exiting);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("long_mode");
@@ -1985,6 +2100,7 @@ emu_suite(void)
 	    test_interruptibility_written_after_exit_survives_sync);
 	tcase_add_test(tc, test_host_ticks_in_an_exit_loop_lose_no_exit);
 	tcase_add_test(tc, test_io_bitmaps);
+	tcase_add_test(tc, test_timed_exit_after_cmpxchg16b_keeps_rflags_clean);
 	tcase_add_test(tc, test_preemption_timer_is_exact);
 	tcase_add_test(tc, test_hlt_activity_state_and_timer_warp);
 	tcase_add_test(tc, test_external_interrupt_from_another_thread);

@@ -431,6 +431,41 @@ emu_state_save(struct emu_cpu *cpu)
 	cpu->engine_intr = (get32(b, lay->hflags) & HF_INHIBIT_IRQ) ? 1 : 0;
 }
 
+/*
+ * RFLAGS as the guest has it, each part from where the engine keeps it
+ * exactly: the system flags from QEMU's raw eflags, DF from its df word
+ * (the one after cc_op), and only the six arithmetic flags from the
+ * lazily computed value.  QEMU ORs that computed value in unmasked, and it
+ * can be anything: CMPXCHG16B computes "the other flags" from a stale
+ * cc_op, so until the next flag-setting instruction CC_SRC holds whatever
+ * an earlier instruction left there (seen: Linux's SLUB fast path, a timed
+ * exit right after cmpxchg16b; sete al, with RFLAGS c1584ec2; written back
+ * at the next entry it set NT and DF in the guest).
+ */
+uint64_t
+emu_engine_rflags(struct emu_cpu *cpu)
+{
+	uint64_t computed = 0;
+
+	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &computed);
+	uc_context_save(cpu->uc, cpu->ctx);
+	return (emu_rflags_compose(cpu, computed));
+}
+
+/* The same from RFLAGS as read and the context just saved in cpu->ctx. */
+uint64_t
+emu_rflags_compose(struct emu_cpu *cpu, uint64_t computed)
+{
+	const uint8_t *b = (const uint8_t *)cpu->ctx;
+	uint64_t raw;
+	int32_t df;
+
+	raw = get64(b, cpu->host->lay.eflags);
+	df = (int32_t)get32(b, cpu->host->lay.eflags + 36);
+	return ((raw & ~(PSL_CC | PSL_D)) | (computed & PSL_CC) |
+	    (df < 0 ? PSL_D : 0) | PSL_MBO);
+}
+
 /* CPL of the guest in the engine. */
 unsigned
 emu_guest_cpl(struct emu_cpu *cpu)
@@ -472,8 +507,7 @@ emu_set_code_stack(struct emu_cpu *cpu, const struct emu_seg *cs,
 	size_t off;
 	int i;
 
-	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &rflags);
-	uc_context_save(cpu->uc, cpu->ctx);
+	rflags = emu_engine_rflags(cpu);
 	for (i = 0; i < 2; i++) {
 		if (seg[i] == NULL)
 			continue;
@@ -553,8 +587,7 @@ emu_engine_syscall(struct emu_cpu *cpu)
 	bool lma;
 
 	uc_reg_read(cpu->uc, UC_X86_REG_RIP, &rip);
-	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &rflags);
-	uc_context_save(cpu->uc, cpu->ctx);
+	rflags = emu_engine_rflags(cpu);
 	efer = get64(b, lay->efer);
 	if (!(efer & EFER_SCE))
 		return (-1);
@@ -670,8 +703,7 @@ emu_mov_to_cr(struct emu_cpu *cpu, int cr, uint64_t v, uint64_t mask)
 	uint64_t old, cr0, cr4, efer, rflags = 0, flushbits;
 	uint32_t hf;
 
-	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &rflags);
-	uc_context_save(cpu->uc, cpu->ctx);
+	rflags = emu_engine_rflags(cpu);
 	cr0 = get64(b, lay->cr);
 	cr4 = get64(b, lay->cr + 4 * 8);
 	efer = get64(b, lay->efer);

@@ -396,6 +396,8 @@ void	 vmcs_set(struct emu_cpu *, uint32_t enc, uint64_t);
 /* cpu_state.c */
 int	 uc_layout_probe(uc_engine *, struct uc_layout *);
 uint64_t emu_engine_eflags(struct emu_cpu *);
+uint64_t emu_engine_rflags(struct emu_cpu *);
+uint64_t emu_rflags_compose(struct emu_cpu *, uint64_t computed);
 int	 emu_engine_syscall(struct emu_cpu *);
 void	 emu_state_load(struct emu_cpu *);
 void	 emu_state_save(struct emu_cpu *);

@@ -170,7 +170,7 @@ deliver_real(struct emu_cpu *cpu, int vector, uint64_t ret_ip)
 		return (DELIV_GP);
 	if ((rc = ev_read(cpu, idt.base + (uint64_t)vector * 4, ivt, 4)) != 0)
 		return (rc);
-	fl = rd(cpu, UC_X86_REG_RFLAGS);
+	fl = emu_engine_rflags(cpu);
 	frame[2] = (uint16_t)fl;
 	frame[1] = (uint16_t)rd(cpu, UC_X86_REG_CS);
 	frame[0] = (uint16_t)ret_ip;
@@ -247,7 +247,7 @@ deliver_prot(struct emu_cpu *cpu, int vector, uint32_t type, bool push_err,
 		return (DELIV_GP);
 	cs.sel = (uint16_t)((sel & ~3) | new_cpl);
 	is32 = lm || gtype == GATE_INT32 || gtype == GATE_TRAP32;
-	fl = rd(cpu, UC_X86_REG_RFLAGS);
+	fl = emu_engine_rflags(cpu);
 	rsp = rd(cpu, UC_X86_REG_RSP);
 	ist = lm ? (uint32_t)(gate[0] >> 32) & 7 : 0;
 	ss = cpu->loaded_seg[SEG_SS];

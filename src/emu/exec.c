@@ -68,7 +68,8 @@ enum insn_class {
 	IC_WBINVD,
 	IC_RDRAND,
 	IC_RDSEED,
-	IC_MOVDR
+	IC_MOVDR,
+	IC_FLAGSYNC	/* CMPXCHG8B/16B: hooked only to sync QEMU's cc_op */
 };
 
 struct emu_insn {
@@ -129,6 +130,20 @@ classify(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_WBINVD:	return (IC_WBINVD);
 	case ZYDIS_MNEMONIC_RDRAND:	return (IC_RDRAND);
 	case ZYDIS_MNEMONIC_RDSEED:	return (IC_RDSEED);
+	/*
+	 * QEMU's CMPXCHG8B/16B helper computes "the other flags" from
+	 * env->cc_op, which the translator may not have stored yet (the
+	 * previous instructions of the block changed it): the flags come out
+	 * of whatever CC_SRC last held.  Harmless until something reads all of
+	 * EFLAGS before the next flag-setting instruction; but Unicorn does
+	 * exactly that before every code hook, and keeps the result as the
+	 * system flags (a deadline hook on the SETZ after Linux's SLUB
+	 * cmpxchg16b gave RFLAGS c1584ec2: NT, DF and reserved bits set).
+	 * A code hook on the instruction itself makes Unicorn store cc_op
+	 * first, so the helper computes from the right one.
+	 */
+	case ZYDIS_MNEMONIC_CMPXCHG8B:
+	case ZYDIS_MNEMONIC_CMPXCHG16B:	return (IC_FLAGSYNC);
 	default:			return (IC_NONE);
 	}
 }
@@ -941,6 +956,8 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		uc_emu_stop(cpu->uc);
 		return;
 	}
+	if (in->cls == IC_FLAGSYNC)
+		return;		/* the hook itself was the point */
 	/*
 	 * Faults that take priority over the exit: a privileged instruction
 	 * above CPL 0, I/O above IOPL (the TSS bitmap decides), RDTSC with
@@ -1756,7 +1773,8 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	if (s->va == va && s->size == size && s->gen == cpu->decode_gen &&
 	    !s->check && !s->shadow && !cpu->shadow_next &&
 	    !cpu->flush_pending && cpu->smc_count == 0 &&
-	    !(cpu->ctl_proc & IA32_VMX_INTERRUPT_WINDOW_EXITING) &&
+	    !(cpu->ctl_proc & (IA32_VMX_INTERRUPT_WINDOW_EXITING |
+	    IA32_VMX_NMI_WINDOW_EXITING)) &&
 	    cpu->vtime + s->ninsn <= cpu->deadline &&
 	    !atomic_load_explicit(&cpu->kicked, memory_order_relaxed) &&
 	    !atomic_load_explicit(&cpu->nmi_pending, memory_order_relaxed)) {
@@ -1896,6 +1914,22 @@ known:
 		return;
 	}
 	/*
+	 * NMI-window exiting (SDM Vol. 3C §26.7.6; it needs virtual NMIs): an
+	 * exit before the first instruction without virtual-NMI blocking,
+	 * which only an IRET lifts; the engine ends a block after IRET.  It
+	 * comes before the interrupt window (SDM §26.2).  Blocking by STI or
+	 * MOV SS holds it off, as processors may.
+	 */
+	if ((cpu->ctl_proc & IA32_VMX_NMI_WINDOW_EXITING) && !shadowed &&
+	    !emu_nmi_blocked(cpu)) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_NMI_WINDOW;
+		cpu->stop_why = EMU_STOP_EXIT;
+		cpu->cur_block = NULL;
+		block_stop(cpu, va);
+		return;
+	}
+	/*
 	 * Interrupt-window exiting (SDM Vol. 3C §26.7.5): an exit before the
 	 * first instruction at which RFLAGS.IF = 1 and nothing blocks.  The
 	 * engine ends a block after every instruction that can open the
@@ -1903,7 +1937,7 @@ known:
 	 * block starts are exactly the points to check.
 	 */
 	if ((cpu->ctl_proc & IA32_VMX_INTERRUPT_WINDOW_EXITING) && !shadowed &&
-	    (reg_read(cpu, UC_X86_REG_RFLAGS) & PSL_I)) {
+	    (emu_engine_eflags(cpu) & PSL_I)) {
 		cpu->exit.pending = true;
 		cpu->exit.reason = VMX_EXIT_INT_WINDOW;
 		cpu->stop_why = EMU_STOP_EXIT;
@@ -2311,8 +2345,14 @@ halt_wait(struct emu_cpu *cpu)
 		deadline_exit(cpu);
 		return (true);
 	}
+	if ((cpu->ctl_proc & IA32_VMX_NMI_WINDOW_EXITING) &&
+	    !emu_nmi_blocked(cpu)) {
+		cpu->exit.pending = true;
+		cpu->exit.reason = VMX_EXIT_NMI_WINDOW;
+		return (true);
+	}
 	if ((cpu->ctl_proc & IA32_VMX_INTERRUPT_WINDOW_EXITING) &&
-	    (reg_read(cpu, UC_X86_REG_RFLAGS) & PSL_I)) {
+	    (emu_engine_eflags(cpu) & PSL_I)) {
 		cpu->exit.pending = true;
 		cpu->exit.reason = VMX_EXIT_INT_WINDOW;
 		return (true);
@@ -2409,6 +2449,8 @@ read_gprs(struct emu_cpu *cpu, struct emu_gprs *regs, uint64_t *rip,
 	vals[i++] = &regs->cr2;
 	*rip = *rflags = regs->cr2 = 0;
 	uc_reg_read_batch(cpu->uc, ids, vals, i);
+	/* cpu->ctx was saved just before (emu_engine_cs_base). */
+	*rflags = emu_rflags_compose(cpu, *rflags);
 	memcpy(cpu->engine_gpr, regs->r, sizeof(cpu->engine_gpr));
 }
 

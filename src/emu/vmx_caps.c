@@ -99,8 +99,7 @@ static const struct vmx_caps vmx_caps_skylake_server = {
  * "vmmsim" (the default): the skylake-server CPU less what the simulated
  * CPU does not implement yet, so that a monitor can never enable a
  * feature that would silently do nothing.  Differences:
- * pin-based		no virtual NMIs, no posted interrupts (may-be-1
- *			0x5F).
+ * pin-based		no posted interrupts (may-be-1 0x7F).
  * primary proc-based	no monitor trap flag (bit 27).
  * secondary proc-based	EPT, RDTSCP, VPID, WBINVD exiting, unrestricted
  *			guest, RDRAND exiting, INVPCID, RDSEED exiting,
@@ -119,7 +118,7 @@ static const struct vmx_caps vmx_caps_vmmsim = {
 	.name = "vmmsim",
 	.description = "skylake-server less what vmmsim does not implement",
 	.basic = 0x00D8100000000004ULL,
-	.pinbased = 0x0000005F00000016ULL,
+	.pinbased = 0x0000007F00000016ULL,
 	.procbased = 0xF7F9FFFE0401E172ULL,
 	.exit = 0x01FFFFFF00036DFFULL,
 	.entry = 0x0003FFFF000011FFULL,
@@ -131,7 +130,7 @@ static const struct vmx_caps vmx_caps_vmmsim = {
 	.vmcs_enum = 0x000000000000002EULL,
 	.procbased2 = 0x001918EA00000000ULL,
 	.ept_vpid_cap = 0x00000F0106334141ULL,
-	.true_pinbased = 0x0000005F00000016ULL,
+	.true_pinbased = 0x0000007F00000016ULL,
 	.true_procbased = 0xF7F9FFFE04006172ULL,
 	.true_exit = 0x01FFFFFF00036DFBULL,
 	.true_entry = 0x0003FFFF000011FBULL,
