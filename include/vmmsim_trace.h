@@ -190,14 +190,15 @@
  * A stale translation used (VMMSIM_TREC_STALE, VMMSIM_TREC_STALE_SIZE
  * bytes), recorded when the trace was started with
  * VMMSIM_TRACE_CHECK_TLB: the guest used a cached translation (tagged
- * with VPID and EPTP on Intel, ASID and nCR3 on AMD) that a fresh walk
+ * with VPID and EPTP on Intel, ASID on AMD) that a fresh walk
  * of its page tables and the nested tables no longer gives, because
  * nobody invalidated it (INVLPG, MOV CR3, INVVPID, INVEPT, TLB_CONTROL).
  *	8	u64 the number the vcpu's next exit gets (the use came
  *		before that exit)
  *	16	u64 vtime
  *	24	u32 VM id, 28 u32 vcpu id
- *	32	u64 EPTP (Intel) or nCR3 (AMD) of the cached translation
+ *	32	u64 EPTP of the cached translation (Intel; AMD tags its
+ *		translations by ASID alone, and this is 0)
  *	40	u16 VPID (Intel) or ASID (AMD)
  *	42	u16 flags: VMMSIM_TSTALE_NOW_FAULTS (a fresh walk faults)
  *	44	u32 reserved, 0

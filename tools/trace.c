@@ -1028,13 +1028,19 @@ trace_format_stale(int vendor, const struct trace_stale *st, FILE *out)
 
 	nested_rights(vendor, st->old_ept, ne, sizeof(ne));
 	guest_rights(st->old_rights, gr, sizeof(gr));
-	fprintf(out, "!stale-tlb t=%lluns vm%u/%u before exit #%llu: %s %u, "
-	    "%s %#llx: linear %#llx | cached: gpa %#llx hpa %#llx (%s %s; "
-	    "guest %s) | ", (unsigned long long)st->vtime, st->vm, st->vcpu,
-	    (unsigned long long)st->seq, amd ? "ASID" : "VPID", st->tag,
-	    amd ? "nCR3" : "EPTP", (unsigned long long)st->root,
-	    (unsigned long long)st->va, (unsigned long long)st->old_gpa,
-	    (unsigned long long)st->old_hpa, amd ? "NPT" : "EPT", ne, gr);
+	fprintf(out, "!stale-tlb t=%lluns vm%u/%u before exit #%llu: ",
+	    (unsigned long long)st->vtime, st->vm, st->vcpu,
+	    (unsigned long long)st->seq);
+	/* AMD tags translations by ASID alone, Intel by VPID and EPTP. */
+	if (amd)
+		fprintf(out, "ASID %u", st->tag);
+	else
+		fprintf(out, "VPID %u, EPTP %#llx", st->tag,
+		    (unsigned long long)st->root);
+	fprintf(out, ": linear %#llx | cached: gpa %#llx hpa %#llx (%s %s; "
+	    "guest %s) | ", (unsigned long long)st->va,
+	    (unsigned long long)st->old_gpa, (unsigned long long)st->old_hpa,
+	    amd ? "NPT" : "EPT", ne, gr);
 	if (st->flags & VMMSIM_TSTALE_NOW_FAULTS) {
 		fprintf(out, "fresh walk: faults");
 		return;
