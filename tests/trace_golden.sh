@@ -122,6 +122,17 @@ done
 check stale-intel-json "$vmmsim" trace --json --reason stale-tlb \
     "$tmp/stale-intel.vmt"
 
+# The README's picture of a SeaBIOS run accounts for every exit it claims.
+n=$(grep -o 'data-exits="[0-9]*"' "$srcdir/docs/seabios-exits.svg" |
+    tr -dc 0-9)
+if python3 "$srcdir/tests/svgcheck.py" "$srcdir/docs/seabios-exits.svg" \
+    "$n" > /dev/null; then
+	echo "ok seabios-svg"
+else
+	echo "FAIL docs/seabios-exits.svg does not add up"
+	fail=1
+fi
+
 # Errors: no snapshot at that exit, not a trace, bad usage.
 t=$tmp/demo-intel.vmt
 if "$vmmsim" vmcs "$t" --exit 3 > /dev/null 2>&1; then
