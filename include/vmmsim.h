@@ -89,13 +89,21 @@ int	vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id,
  * RIP, CS mode, the instruction bytes, and what the monitor did.  With
  * VMMSIM_TRACE_SNAP_ALL every exit also gets a snapshot of the VMCS or
  * VMCB and of the nested page tables; vmmsim_trace_snap_at() asks for
- * one at a single exit (its number in the file, from 0).  Stopping (or
+ * one at a single exit (its number in the file, from 0).  A failed VM
+ * entry is recorded with the check that failed it.  Stopping (or
  * closing the handle) flushes and closes the file.  0, or -1 with errno:
  * EBADF (not a vmmsim handle), EBUSY (already tracing), EINVAL (bad flags
  * or path), ENOENT (not tracing), ENOSPC (too many snapshot points), the
  * errno of fopen(3), or EIO when a write failed.
  */
 #define VMMSIM_TRACE_SNAP_ALL	0x1
+/*
+ * VMMSIM_TRACE_CHECK_TLB: the vcpus run in the simulated CPU's checked
+ * mode while they trace, and each use of a stale translation (one that
+ * no INVLPG, MOV CR3, INVVPID, INVEPT or TLB_CONTROL removed though the
+ * tables changed) is recorded in the trace.
+ */
+#define VMMSIM_TRACE_CHECK_TLB	0x2
 
 int	vmmsim_trace_start(int fd, const char *path, int flags);
 int	vmmsim_trace_snap_at(int fd, uint64_t exitno);

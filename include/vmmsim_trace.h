@@ -140,4 +140,102 @@
 #define VMMSIM_TSNAP_PAGE_SIZE		(8 + 4096)
 #define VMMSIM_TSNAP_VMCB_SIZE		4096
 
+/*
+ * A failed VM entry (VMMSIM_TREC_ENTRY_FAIL): VMLAUNCH or VMRESUME that
+ * gave VMfailInvalid or VMfailValid, or a VM exit with the entry-failure
+ * bit (exit reasons 33, 34); VMRUN that gave VMEXIT_INVALID.  When the
+ * failure is an exit, its exit record comes first and seq is its number;
+ * otherwise seq is VMMSIM_TFAIL_NOEXIT.  The check that failed is named
+ * by four NUL-terminated strings, in this order, after the fixed part:
+ * the rule's name, its SDM Vol. 3C (Intel) or APM Vol. 2 (AMD) section,
+ * the rule in one line, and the field values that broke it.  They are
+ * all empty when no check is to blame (VMfailInvalid, a VMCS in the
+ * wrong launch state).  The record's size covers the strings, rounded up
+ * to 8 bytes.
+ *	8	u64 seq of the exit, or VMMSIM_TFAIL_NOEXIT
+ *	16	u64 vtime
+ *	24	u32 VM id, 28 u32 vcpu id
+ *	32	u8 instruction (VMMSIM_TFAIL_VMLAUNCH, _VMRESUME, _VMRUN)
+ *	33	u8 result (VMMSIM_TFAIL_*)
+ *	34	u16 reserved, 0
+ *	36	u32 VM-instruction error (result VMFAIL_VALID), else 0
+ *	40	u64 exit reason field (VMX, bit 31 set) or EXITCODE (SVM)
+ *	48	u64 exit qualification (VMX exit reasons 33/34), else 0
+ *	56	the four strings
+ */
+#define VMMSIM_TREC_ENTRY_FAIL		3
+#define VMMSIM_TFAIL_SEQ		8
+#define VMMSIM_TFAIL_VTIME		16
+#define VMMSIM_TFAIL_VM			24
+#define VMMSIM_TFAIL_VCPU		28
+#define VMMSIM_TFAIL_INSN		32
+#define VMMSIM_TFAIL_RESULT		33
+#define VMMSIM_TFAIL_VM_ERROR		36
+#define VMMSIM_TFAIL_REASON		40
+#define VMMSIM_TFAIL_QUAL		48
+#define VMMSIM_TFAIL_STRINGS		56
+#define VMMSIM_TFAIL_MAXSIZE		1024
+#define VMMSIM_TFAIL_NOEXIT		0xFFFFFFFFFFFFFFFFULL
+
+#define VMMSIM_TFAIL_VMLAUNCH		1
+#define VMMSIM_TFAIL_VMRESUME		2
+#define VMMSIM_TFAIL_VMRUN		3
+
+#define VMMSIM_TFAIL_VMFAIL_INVALID	1	/* no current VMCS */
+#define VMMSIM_TFAIL_VMFAIL_VALID	2	/* error number in the VMCS */
+#define VMMSIM_TFAIL_EXIT		3	/* VMX exit reason 33 or 34 */
+#define VMMSIM_TFAIL_VMEXIT_INVALID	4	/* SVM consistency check */
+
+/*
+ * A stale translation used (VMMSIM_TREC_STALE, VMMSIM_TREC_STALE_SIZE
+ * bytes), recorded when the trace was started with
+ * VMMSIM_TRACE_CHECK_TLB: the guest used a cached translation (tagged
+ * with VPID and EPTP on Intel, ASID on AMD) that a fresh walk
+ * of its page tables and the nested tables no longer gives, because
+ * nobody invalidated it (INVLPG, MOV CR3, INVVPID, INVEPT, TLB_CONTROL).
+ *	8	u64 the number the vcpu's next exit gets (the use came
+ *		before that exit)
+ *	16	u64 vtime
+ *	24	u32 VM id, 28 u32 vcpu id
+ *	32	u64 EPTP of the cached translation (Intel; AMD tags its
+ *		translations by ASID alone, and this is 0)
+ *	40	u16 VPID (Intel) or ASID (AMD)
+ *	42	u16 flags: VMMSIM_TSTALE_NOW_FAULTS (a fresh walk faults)
+ *	44	u32 reserved, 0
+ *	48	u64 linear address (the page)
+ *	56	u64 cached guest-physical page, 64 u64 cached host-physical
+ *	72	u64 fresh guest-physical page, 80 u64 fresh host-physical
+ *		(both 0 when the walk faults)
+ *	88	u8 cached EPT/NPT rights (bit 0 R, 1 W, 2 X)
+ *	89	u8 cached guest rights (VMMSIM_TSTALE_W, _U, _NX, _D, _G)
+ *	90	u8 fresh EPT/NPT rights, 91 u8 fresh guest rights
+ *	92	u32 reserved, 0
+ */
+#define VMMSIM_TREC_STALE		4
+#define VMMSIM_TREC_STALE_SIZE		96
+#define VMMSIM_TSTALE_SEQ		8
+#define VMMSIM_TSTALE_VTIME		16
+#define VMMSIM_TSTALE_VM		24
+#define VMMSIM_TSTALE_VCPU		28
+#define VMMSIM_TSTALE_ROOT		32
+#define VMMSIM_TSTALE_TAG		40
+#define VMMSIM_TSTALE_FLAGS		42
+#define VMMSIM_TSTALE_VA		48
+#define VMMSIM_TSTALE_OLD_GPA		56
+#define VMMSIM_TSTALE_OLD_HPA		64
+#define VMMSIM_TSTALE_NEW_GPA		72
+#define VMMSIM_TSTALE_NEW_HPA		80
+#define VMMSIM_TSTALE_OLD_EPT		88
+#define VMMSIM_TSTALE_OLD_RIGHTS	89
+#define VMMSIM_TSTALE_NEW_EPT		90
+#define VMMSIM_TSTALE_NEW_RIGHTS	91
+
+#define VMMSIM_TSTALE_NOW_FAULTS	0x0001
+
+#define VMMSIM_TSTALE_W			0x01	/* writable */
+#define VMMSIM_TSTALE_U			0x02	/* user */
+#define VMMSIM_TSTALE_NX		0x04	/* no execute */
+#define VMMSIM_TSTALE_D			0x08	/* dirty */
+#define VMMSIM_TSTALE_G			0x10	/* global */
+
 #endif /* VMMSIM_TRACE_H */

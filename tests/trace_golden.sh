@@ -75,6 +75,64 @@ assert n == int(sys.argv[3]), n' "$tmp/trace-$v-json.out" $v "$n"; then
 	fi
 done
 
+# A failed VM entry explains itself: a client writes a register state the
+# entry checks (Intel) or VMRUN's consistency checks (AMD) refuse.
+badentry=${BUILDDIR:-.}/tests/clients/badentry_inproc
+for c in intel:cr0-pg-no-pe amd:lme-no-pae amd:efer-reserved; do
+	v=${c%%:*}
+	case=${c#*:}
+	t=$tmp/entry-$v-$case.vmt
+	if ! VMMSIM_CPU=$v VMMSIM_TRACE=$t "$badentry" "$case" \
+	    > "$tmp/entry.out" 2>&1; then
+		echo "FAIL badentry $v $case: RUN did not fail with EINVAL"
+		cat "$tmp/entry.out"
+		fail=1
+		continue
+	fi
+	check entryfail-$v-$case "$vmmsim" trace "$t"
+done
+check entryfail-amd-lme-no-pae-json "$vmmsim" trace --json \
+    "$tmp/entry-amd-lme-no-pae.vmt"
+check entryfail-intel-reason "$vmmsim" trace --reason entry-failure \
+    "$tmp/entry-intel-cr0-pg-no-pe.vmt"
+
+# The TLB checked mode: a guest remaps a global page without INVLPG and
+# reads it again after an exit; the stale translation is reported in the
+# trace (and the guest reads the stale byte, as on hardware).
+for v in intel amd; do
+	t=$tmp/stale-$v.vmt
+	"$vmmsim" run --bios "${BUILDDIR:-.}/testdata/stale_tlb.bin" -m 2M \
+	    --vendor $v --check-tlb --trace "$t" > "$tmp/stale-$v.out" 2>&1
+	if ! grep -q "remapped to B:  A" "$tmp/stale-$v.out" ||
+	    ! grep -q "after INVLPG:   B" "$tmp/stale-$v.out"; then
+		echo "FAIL stale-$v: the guest did not read A, then B"
+		cat "$tmp/stale-$v.out"
+		fail=1
+	fi
+	check stale-$v "$vmmsim" trace --reason stale-tlb "$t"
+	# Without --check-tlb the same run records no report.
+	"$vmmsim" run --bios "${BUILDDIR:-.}/testdata/stale_tlb.bin" -m 2M \
+	    --vendor $v --trace "$tmp/nocheck.vmt" > /dev/null 2>&1
+	if [ -n "$("$vmmsim" trace --reason stale-tlb "$tmp/nocheck.vmt")" ]
+	then
+		echo "FAIL stale-$v: a report without --check-tlb"
+		fail=1
+	fi
+done
+check stale-intel-json "$vmmsim" trace --json --reason stale-tlb \
+    "$tmp/stale-intel.vmt"
+
+# The README's picture of a SeaBIOS run accounts for every exit it claims.
+n=$(grep -o 'data-exits="[0-9]*"' "$srcdir/docs/seabios-exits.svg" |
+    tr -dc 0-9)
+if python3 "$srcdir/tests/svgcheck.py" "$srcdir/docs/seabios-exits.svg" \
+    "$n" > /dev/null; then
+	echo "ok seabios-svg"
+else
+	echo "FAIL docs/seabios-exits.svg does not add up"
+	fail=1
+fi
+
 # Errors: no snapshot at that exit, not a trace, bad usage.
 t=$tmp/demo-intel.vmt
 if "$vmmsim" vmcs "$t" --exit 3 > /dev/null 2>&1; then

@@ -57,7 +57,7 @@ run_usage(FILE *fp)
 	    "                  [-d [ro:]DISK]... [--vendor intel|amd]\n"
 	    "                  [--console stdio|pty|unix:PATH|file:PATH]\n"
 	    "                  [--name NAME] [--reboot] [--max-time TIME]\n"
-	    "                  [--trace FILE [--snap all|N,...]]\n");
+	    "                  [--trace FILE [--snap all|N,...]] [--check-tlb]\n");
 }
 
 /* "512M", "1G", "65536K", or MiB without a suffix (as vmctl -m). */
@@ -135,6 +135,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "max-time",	required_argument, NULL, 'T' },
 		{ "trace",	required_argument, NULL, 't' },
 		{ "snap",	required_argument, NULL, 'S' },
+		{ "check-tlb",	no_argument,	   NULL, 'C' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -172,6 +173,8 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		case 'R': o->reboot = 1; break;
 		case 't': o->trace = optarg; break;
 		case 'S': o->snap = optarg; break;
+		/* The CPUs read it when created; a trace takes the reports. */
+		case 'C': setenv("VMMSIM_CHECK_TLB", "1", 1); break;
 		case 'v': o->verbose = 1; break;
 		case 'd':
 			if (o->ndisks == VMRUN_MAX_DISKS) {

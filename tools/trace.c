@@ -145,11 +145,65 @@ exit_decode(const uint8_t *r, struct trace_exit *e)
 	memcpy(e->bytes, r + VMMSIM_TEXIT_BYTES, VMMSIM_TEXIT_MAXBYTES);
 }
 
+/* The entry-failure record r of size bytes; -1 when malformed. */
+static int
+fail_decode(const uint8_t *r, uint32_t size, struct trace_fail *f)
+{
+	char *dst[4];
+	size_t off = VMMSIM_TFAIL_STRINGS, n;
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	f->seq = trace_get64(r + VMMSIM_TFAIL_SEQ);
+	f->vtime = trace_get64(r + VMMSIM_TFAIL_VTIME);
+	f->vm = trace_get32(r + VMMSIM_TFAIL_VM);
+	f->vcpu = trace_get32(r + VMMSIM_TFAIL_VCPU);
+	f->insn = r[VMMSIM_TFAIL_INSN];
+	f->result = r[VMMSIM_TFAIL_RESULT];
+	f->vm_error = trace_get32(r + VMMSIM_TFAIL_VM_ERROR);
+	f->reason = trace_get64(r + VMMSIM_TFAIL_REASON);
+	f->qual = trace_get64(r + VMMSIM_TFAIL_QUAL);
+	dst[0] = f->rule;
+	dst[1] = f->section;
+	dst[2] = f->what;
+	dst[3] = f->detail;
+	for (i = 0; i < 4; i++) {
+		/* Each string ends with a NUL inside the record. */
+		n = strnlen((const char *)r + off, size - off);
+		if (off + n >= size)
+			return (-1);
+		memcpy(dst[i], r + off, n + 1);
+		off += n + 1;
+	}
+	return (0);
+}
+
+static void
+stale_decode(const uint8_t *r, struct trace_stale *st)
+{
+	st->seq = trace_get64(r + VMMSIM_TSTALE_SEQ);
+	st->vtime = trace_get64(r + VMMSIM_TSTALE_VTIME);
+	st->vm = trace_get32(r + VMMSIM_TSTALE_VM);
+	st->vcpu = trace_get32(r + VMMSIM_TSTALE_VCPU);
+	st->root = trace_get64(r + VMMSIM_TSTALE_ROOT);
+	st->tag = get16(r + VMMSIM_TSTALE_TAG);
+	st->flags = get16(r + VMMSIM_TSTALE_FLAGS);
+	st->va = trace_get64(r + VMMSIM_TSTALE_VA);
+	st->old_gpa = trace_get64(r + VMMSIM_TSTALE_OLD_GPA);
+	st->old_hpa = trace_get64(r + VMMSIM_TSTALE_OLD_HPA);
+	st->new_gpa = trace_get64(r + VMMSIM_TSTALE_NEW_GPA);
+	st->new_hpa = trace_get64(r + VMMSIM_TSTALE_NEW_HPA);
+	st->old_ept = r[VMMSIM_TSTALE_OLD_EPT];
+	st->old_rights = r[VMMSIM_TSTALE_OLD_RIGHTS];
+	st->new_ept = r[VMMSIM_TSTALE_NEW_EPT];
+	st->new_rights = r[VMMSIM_TSTALE_NEW_RIGHTS];
+}
+
 int
 trace_next(struct trace_file *tf, int *type, struct trace_exit *e,
     struct trace_snap *snap)
 {
-	uint8_t h[VMMSIM_TREC_HDR_SIZE], r[VMMSIM_TREC_EXIT_SIZE], skip[4096];
+	uint8_t h[VMMSIM_TREC_HDR_SIZE], r[VMMSIM_TFAIL_MAXSIZE], skip[4096];
 	uint32_t size;
 	size_t n;
 
@@ -171,6 +225,28 @@ trace_next(struct trace_file *tf, int *type, struct trace_exit *e,
 			    tf->fp) != 1)
 				goto trunc;
 			exit_decode(r, e);
+			return (1);
+		}
+		if (*type == VMMSIM_TREC_ENTRY_FAIL && tf->extra) {
+			if (size < VMMSIM_TFAIL_STRINGS + 4 ||
+			    size > VMMSIM_TFAIL_MAXSIZE)
+				goto bad;
+			memcpy(r, h, sizeof(h));
+			if (fread(r + sizeof(h), size - sizeof(h), 1,
+			    tf->fp) != 1)
+				goto trunc;
+			if (fail_decode(r, size, &tf->fail) != 0)
+				goto bad;
+			return (1);
+		}
+		if (*type == VMMSIM_TREC_STALE && tf->extra) {
+			if (size != VMMSIM_TREC_STALE_SIZE)
+				goto bad;
+			memcpy(r, h, sizeof(h));
+			if (fread(r + sizeof(h), size - sizeof(h), 1,
+			    tf->fp) != 1)
+				goto trunc;
+			stale_decode(r, &tf->stale);
 			return (1);
 		}
 		if (*type == VMMSIM_TREC_SNAP && snap != NULL) {
@@ -561,8 +637,12 @@ dec_vmx(struct dec *d, const struct trace_exit *e)
 
 	if (e->reason & VMX_EXIT_REASON_ENTRY_FAILURE) {
 		kv_bool(d, "entry_failure", 1);
-		dec_text(d, "VM-entry failure, qualification %#llx; ",
+		dec_text(d, "VM-entry failure, qualification %#llx",
 		    (unsigned long long)e->qual);
+		if (basic == VMX_EXIT_ENTRY_FAILED_GUEST_STATE ||
+		    basic == VMX_EXIT_ENTRY_FAILED_MSR_LOAD)
+			return;
+		dec_text(d, "; ");
 	}
 	switch (basic) {
 	case VMX_EXIT_NMI:
@@ -835,6 +915,143 @@ trace_format_exit(int vendor, const struct trace_exit *e, FILE *out)
 	    (unsigned long long)e->rip, e->mode, insn, act);
 }
 
+/* --- failed entries and stale translations --------------------------- */
+
+static const char *
+fail_insn(const struct trace_fail *f)
+{
+	switch (f->insn) {
+	case VMMSIM_TFAIL_VMLAUNCH:
+		return ("VMLAUNCH");
+	case VMMSIM_TFAIL_VMRESUME:
+		return ("VMRESUME");
+	case VMMSIM_TFAIL_VMRUN:
+		return ("VMRUN");
+	default:
+		return ("VM entry");
+	}
+}
+
+static const char *
+fail_result(const struct trace_fail *f)
+{
+	switch (f->result) {
+	case VMMSIM_TFAIL_VMFAIL_INVALID:
+		return ("VMfailInvalid");
+	case VMMSIM_TFAIL_VMFAIL_VALID:
+		return ("VMfailValid");
+	case VMMSIM_TFAIL_EXIT:
+		return ("exit");
+	case VMMSIM_TFAIL_VMEXIT_INVALID:
+		return ("VMEXIT_INVALID");
+	default:
+		return ("unknown");
+	}
+}
+
+/* Where the rule is written down: the SDM for Intel, the APM for AMD. */
+static const char *
+fail_book(int vendor)
+{
+	return (vendor == VMMSIM_TRACE_VENDOR_AMD ? "APM Vol. 2" :
+	    "SDM Vol. 3C");
+}
+
+void
+trace_format_fail(int vendor, const struct trace_fail *f, FILE *out)
+{
+	const char *n;
+	char name[48];
+
+	fprintf(out, "!entry-failure t=%lluns vm%u/%u %s: ",
+	    (unsigned long long)f->vtime, f->vm, f->vcpu, fail_insn(f));
+	switch (f->result) {
+	case VMMSIM_TFAIL_VMFAIL_INVALID:
+		fprintf(out, "VMfailInvalid (no current VMCS)\n");
+		break;
+	case VMMSIM_TFAIL_VMFAIL_VALID:
+		n = vmx_instruction_error_name(f->vm_error);
+		fprintf(out, "VMfailValid, VM-instruction error %u%s%s%s\n",
+		    f->vm_error, n != NULL ? " (" : "", n != NULL ? n : "",
+		    n != NULL ? ")" : "");
+		break;
+	default:
+		fprintf(out, "%s at exit #%llu", trace_reason_name(vendor,
+		    f->reason, name, sizeof(name)), (unsigned long long)f->seq);
+		if (vendor != VMMSIM_TRACE_VENDOR_AMD)
+			fprintf(out, ", qualification %llu",
+			    (unsigned long long)f->qual);
+		fputc('\n', out);
+		break;
+	}
+	if (f->rule[0] == '\0') {
+		fprintf(out, "  check:  none to blame (the instruction failed "
+		    "before the checks)\n");
+		return;
+	}
+	fprintf(out, "  check:  %s (%s §%s)\n", f->rule, fail_book(vendor),
+	    f->section);
+	fprintf(out, "  rule:   %s\n", f->what);
+	if (f->detail[0] != '\0')
+		fprintf(out, "  values: %s\n", f->detail);
+}
+
+/* EPT or NPT rights (bit 0 R, 1 W, 2 X) as "rwx". */
+static void
+nested_rights(int vendor, uint8_t b, char *buf, size_t len)
+{
+	if (vendor == VMMSIM_TRACE_VENDOR_AMD) {
+		/* NPT entries have no R bit: present is readable. */
+		snprintf(buf, len, "%s", (b & 2) ? "rw" : "r-");
+		return;
+	}
+	snprintf(buf, len, "%c%c%c", (b & 1) ? 'r' : '-', (b & 2) ? 'w' : '-',
+	    (b & 4) ? 'x' : '-');
+}
+
+/* The guest's own rights along its walk, in words. */
+static void
+guest_rights(uint8_t g, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s %s%s%s", (g & VMMSIM_TSTALE_W) ? "rw" : "ro",
+	    (g & VMMSIM_TSTALE_U) ? "user" : "supervisor",
+	    (g & VMMSIM_TSTALE_NX) ? "nx" : "x",
+	    (g & VMMSIM_TSTALE_D) ? " dirty" : "",
+	    (g & VMMSIM_TSTALE_G) ? " global" : "");
+}
+
+void
+trace_format_stale(int vendor, const struct trace_stale *st, FILE *out)
+{
+	int amd = vendor == VMMSIM_TRACE_VENDOR_AMD;
+	char ne[8], gr[48];
+
+	nested_rights(vendor, st->old_ept, ne, sizeof(ne));
+	guest_rights(st->old_rights, gr, sizeof(gr));
+	fprintf(out, "!stale-tlb t=%lluns vm%u/%u before exit #%llu: ",
+	    (unsigned long long)st->vtime, st->vm, st->vcpu,
+	    (unsigned long long)st->seq);
+	/* AMD tags translations by ASID alone, Intel by VPID and EPTP. */
+	if (amd)
+		fprintf(out, "ASID %u", st->tag);
+	else
+		fprintf(out, "VPID %u, EPTP %#llx", st->tag,
+		    (unsigned long long)st->root);
+	fprintf(out, ": linear %#llx | cached: gpa %#llx hpa %#llx (%s %s; "
+	    "guest %s) | ", (unsigned long long)st->va,
+	    (unsigned long long)st->old_gpa, (unsigned long long)st->old_hpa,
+	    amd ? "NPT" : "EPT", ne, gr);
+	if (st->flags & VMMSIM_TSTALE_NOW_FAULTS) {
+		fprintf(out, "fresh walk: faults");
+		return;
+	}
+	nested_rights(vendor, st->new_ept, ne, sizeof(ne));
+	guest_rights(st->new_rights, gr, sizeof(gr));
+	fprintf(out, "fresh walk: gpa %#llx hpa %#llx (%s %s; guest %s)",
+	    (unsigned long long)st->new_gpa, (unsigned long long)st->new_hpa,
+	    amd ? "NPT" : "EPT", ne, gr);
+}
+
 /* --- JSON lines -------------------------------------------------------- */
 
 static void
@@ -900,6 +1117,64 @@ format_json(int vendor, const struct trace_exit *e, FILE *out)
 		fprintf(out, ",\"inject\":%u", e->inject);
 	fprintf(out, ",\"summary\":");
 	json_str(out, act);
+	fprintf(out, "}\n");
+}
+
+static void
+json_fail(int vendor, const struct trace_fail *f, FILE *out)
+{
+	fprintf(out, "{\"type\":\"entry_failure\",\"seq\":");
+	if (f->seq == VMMSIM_TFAIL_NOEXIT)
+		fprintf(out, "null");
+	else
+		fprintf(out, "%llu", (unsigned long long)f->seq);
+	fprintf(out, ",\"vtime\":%llu,\"vm\":%u,\"vcpu\":%u,\"vendor\":"
+	    "\"%s\",\"insn\":\"%s\",\"result\":\"%s\",\"vm_error\":%u,"
+	    "\"code\":%llu,\"qual\":%llu,\"check\":",
+	    (unsigned long long)f->vtime, f->vm, f->vcpu,
+	    vendor == VMMSIM_TRACE_VENDOR_AMD ? "amd" : "intel", fail_insn(f),
+	    fail_result(f), f->vm_error, (unsigned long long)f->reason,
+	    (unsigned long long)f->qual);
+	json_str(out, f->rule);
+	fprintf(out, ",\"section\":");
+	json_str(out, f->section);
+	fprintf(out, ",\"rule\":");
+	json_str(out, f->what);
+	fprintf(out, ",\"values\":");
+	json_str(out, f->detail);
+	fprintf(out, "}\n");
+}
+
+static void
+json_xlat(int vendor, uint64_t gpa, uint64_t hpa, uint8_t ept, uint8_t g,
+    FILE *out)
+{
+	char ne[8], gr[48];
+
+	nested_rights(vendor, ept, ne, sizeof(ne));
+	guest_rights(g, gr, sizeof(gr));
+	fprintf(out, "{\"gpa\":%llu,\"hpa\":%llu,\"nested\":\"%s\","
+	    "\"guest\":\"%s\"}", (unsigned long long)gpa,
+	    (unsigned long long)hpa, ne, gr);
+}
+
+static void
+json_stale(int vendor, const struct trace_stale *st, FILE *out)
+{
+	fprintf(out, "{\"type\":\"stale_tlb\",\"next_seq\":%llu,"
+	    "\"vtime\":%llu,\"vm\":%u,\"vcpu\":%u,\"vendor\":\"%s\","
+	    "\"tag\":%u,\"root\":%llu,\"linear\":%llu,\"cached\":",
+	    (unsigned long long)st->seq, (unsigned long long)st->vtime, st->vm,
+	    st->vcpu, vendor == VMMSIM_TRACE_VENDOR_AMD ? "amd" : "intel",
+	    st->tag, (unsigned long long)st->root, (unsigned long long)st->va);
+	json_xlat(vendor, st->old_gpa, st->old_hpa, st->old_ept,
+	    st->old_rights, out);
+	fprintf(out, ",\"fresh\":");
+	if (st->flags & VMMSIM_TSTALE_NOW_FAULTS)
+		fprintf(out, "null");
+	else
+		json_xlat(vendor, st->new_gpa, st->new_hpa, st->new_ept,
+		    st->new_rights, out);
 	fprintf(out, "}\n");
 }
 
@@ -1094,6 +1369,7 @@ vmmsim_cmd_trace(int argc, char **argv)
 	char *reasons[MAX_REASONS], name[48];
 	const char *svg = NULL;
 	int c, json = 0, nreasons = 0, type, rc = 0, n, pass;
+	uint64_t shown = VMMSIM_TFAIL_NOEXIT - 1;	/* last exit printed */
 	size_t j;
 	unsigned k;
 
@@ -1147,13 +1423,40 @@ vmmsim_cmd_trace(int argc, char **argv)
 				goto out;
 			}
 		}
+		tf.extra = pass == 0 && svg == NULL;
 		while ((n = trace_next(&tf, &type, &e, NULL)) == 1) {
+			if (type == VMMSIM_TREC_ENTRY_FAIL) {
+				/* With its exit, or when asked for by name. */
+				if (tf.fail.seq == shown ||
+				    wanted("entry-failure", reasons, nreasons)) {
+					if (json)
+						json_fail(tf.vendor, &tf.fail,
+						    stdout);
+					else
+						trace_format_fail(tf.vendor,
+						    &tf.fail, stdout);
+				}
+				continue;
+			}
+			if (type == VMMSIM_TREC_STALE) {
+				if (!wanted("stale-tlb", reasons, nreasons))
+					continue;
+				if (json)
+					json_stale(tf.vendor, &tf.stale, stdout);
+				else {
+					trace_format_stale(tf.vendor, &tf.stale,
+					    stdout);
+					fputc('\n', stdout);
+				}
+				continue;
+			}
 			if (type != VMMSIM_TREC_EXIT)
 				continue;
 			trace_reason_name(tf.vendor, e.reason, name,
 			    sizeof(name));
 			if (!wanted(name, reasons, nreasons))
 				continue;
+			shown = e.seq;
 			if (pass == 1) {
 				for (j = 0; j < s.nr; j++)
 					if (strcmp(s.r[j].name, name) == 0)
@@ -1206,10 +1509,14 @@ vmmsim_trace_open_opts(int fd, const char *path, const char *snap)
 {
 	unsigned long long n;
 	char *end;
-	int all = snap != NULL && strcmp(snap, "all") == 0;
+	const char *check = getenv("VMMSIM_CHECK_TLB");
+	int all = snap != NULL && strcmp(snap, "all") == 0, flags;
 
-	if (vmmsim_trace_start(fd, path, all ? VMMSIM_TRACE_SNAP_ALL : 0) ==
-	    -1) {
+	/* --check-tlb (VMMSIM_CHECK_TLB): its reports go in the trace. */
+	flags = all ? VMMSIM_TRACE_SNAP_ALL : 0;
+	if (check != NULL && strcmp(check, "0") != 0)
+		flags |= VMMSIM_TRACE_CHECK_TLB;
+	if (vmmsim_trace_start(fd, path, flags) == -1) {
 		fprintf(stderr, "vmmsim: trace %s: %s\n", path,
 		    strerror(errno));
 		return (-1);

@@ -27,10 +27,35 @@
 
 #include "vmmsim_trace.h"
 
+/* A failed VM entry (VMMSIM_TREC_ENTRY_FAIL), decoded. */
+struct trace_fail {
+	uint64_t	 seq, vtime;
+	uint32_t	 vm, vcpu;
+	uint8_t		 insn, result;
+	uint32_t	 vm_error;
+	uint64_t	 reason, qual;
+	char		 rule[VMMSIM_TFAIL_MAXSIZE], section[VMMSIM_TFAIL_MAXSIZE];
+	char		 what[VMMSIM_TFAIL_MAXSIZE], detail[VMMSIM_TFAIL_MAXSIZE];
+};
+
+/* A stale translation used (VMMSIM_TREC_STALE), decoded. */
+struct trace_stale {
+	uint64_t	 seq, vtime;
+	uint32_t	 vm, vcpu;
+	uint64_t	 root;
+	uint16_t	 tag, flags;
+	uint64_t	 va, old_gpa, old_hpa, new_gpa, new_hpa;
+	uint8_t		 old_ept, old_rights, new_ept, new_rights;
+};
+
 struct trace_file {
 	FILE		*fp;
 	const char	*path;
 	int		 vendor;	/* VMMSIM_TRACE_VENDOR_* */
+	/* Set by the caller: trace_next() returns these records too. */
+	int		 extra;
+	struct trace_fail  fail;	/* the last VMMSIM_TREC_ENTRY_FAIL */
+	struct trace_stale stale;	/* the last VMMSIM_TREC_STALE */
 };
 
 /* One exit record, decoded from its bytes. */
@@ -60,8 +85,9 @@ int	 trace_open(const char *path, struct trace_file *);
 void	 trace_close(struct trace_file *);
 /*
  * The next record: 1 with *type set (the exit or, when snap is not
- * NULL, the snapshot filled in; free snap->rec), 0 at the end, -1 after
- * a message on stderr.
+ * NULL, the snapshot filled in; free snap->rec; with tf->extra, an entry
+ * failure in tf->fail or a stale translation in tf->stale), 0 at the
+ * end, -1 after a message on stderr.
  */
 int	 trace_next(struct trace_file *, int *type, struct trace_exit *,
 	    struct trace_snap *);
@@ -73,6 +99,10 @@ const char *trace_reason_name(int vendor, uint64_t reason, char *buf,
 	    size_t len);
 /* The trace's one-line description of an exit (no newline). */
 void	 trace_format_exit(int vendor, const struct trace_exit *, FILE *);
+/* A failed entry and the check that failed it (lines, each ended). */
+void	 trace_format_fail(int vendor, const struct trace_fail *, FILE *);
+/* A stale translation's report (one line, no newline). */
+void	 trace_format_stale(int vendor, const struct trace_stale *, FILE *);
 
 /* Start tracing on fd for a tool option: --trace FILE --snap SPEC. */
 int	 vmmsim_trace_open_opts(int fd, const char *path, const char *snap);

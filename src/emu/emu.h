@@ -32,6 +32,7 @@
 #ifndef VMMSIM_EMU_EMU_H
 #define VMMSIM_EMU_EMU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -188,13 +189,63 @@ uint64_t	 emu_cpu_vtime(struct emu_cpu *);
  * TLB checked mode: every use of a cached translation (VPID- and
  * EPTP-tagged, see tlb.c) that a fresh walk would no longer give is
  * reported: to stderr, or to a function given by
- * emu_cpu_set_tlb_check() in emu_impl.h.  VMMSIM_CHECK_TLB=1 in the
+ * emu_cpu_set_tlb_check() below.  VMMSIM_CHECK_TLB=1 in the
  * environment turns it on for every CPU.
  */
 void		 emu_cpu_tlb_check_stderr(struct emu_cpu *);
+
+/* One cached translation (tlb.c): a 4 KiB page's mapping and rights. */
+struct emu_xlat {
+	uint64_t	hpa;		/* host-physical page */
+	uint64_t	gpa;		/* guest-physical page */
+	uint8_t		ept;		/* EPT R/W/X along the walk */
+	bool		w, u, nx;	/* guest paging rights along the walk */
+	bool		dirty;		/* leaf's D flag set */
+	bool		global;		/* leaf's G flag with CR4.PGE */
+};
+
+/*
+ * A use of a stale translation, found in checked mode: what the cached
+ * translation said and what a fresh walk says now.  A monitor that
+ * records them installs its own function with emu_cpu_set_tlb_check()
+ * (NULL, NULL turns checked mode off).
+ */
+struct emu_stale_report {
+	uint64_t	vtime;
+	uint16_t	vpid;
+	uint64_t	eptp;
+	uint64_t	va;
+	struct emu_xlat	cached;
+	bool		now_faults;	/* a fresh walk faults */
+	struct emu_xlat	now;		/* else what a fresh walk gives */
+};
+typedef void emu_stale_fn(void *, const struct emu_stale_report *);
+void		 emu_cpu_set_tlb_check(struct emu_cpu *, emu_stale_fn *,
+		    void *);
 uint64_t	 emu_cpu_stale_count(struct emu_cpu *);
 
 /* Why the last VM entry failed, for people: rule, SDM section, values. */
 void		 vmx_explain_entry_failure(struct emu_cpu *, FILE *);
+
+/*
+ * Why the last VM entry (VMLAUNCH/VMRESUME) or VMRUN failed a check, as
+ * data for a monitor to record: the check's name, its SDM Vol. 3C or APM
+ * Vol. 2 section, the rule in one line, the field values that broke it,
+ * and what the instruction reported.  The strings stay valid until the
+ * next entry on this CPU.  0, or -1 when the last entry failed no check
+ * (it succeeded, or it failed before the checks: VMfailInvalid, a VMCS
+ * in the wrong launch state).
+ */
+struct emu_entry_failure {
+	const char	*rule;		/* e.g. "guest_cr0_fixed_bits" */
+	const char	*section;	/* e.g. "27.3.1.1" */
+	const char	*what;		/* the rule, in one line */
+	const char	*detail;	/* field names and values */
+	uint32_t	 vm_error;	/* VMX: VMfailValid number, or 0 */
+	uint32_t	 exit_reason;	/* VMX: 33 or 34 (bit 31 clear), or 0 */
+	uint64_t	 exit_qual;	/* VMX: the exit's qualification */
+};
+int		 vmx_entry_failure(struct emu_cpu *, struct emu_entry_failure *);
+int		 svm_vmrun_failure(struct emu_cpu *, struct emu_entry_failure *);
 
 #endif /* VMMSIM_EMU_EMU_H */

@@ -88,27 +88,7 @@ struct emu_insn;
 struct emu_tlb;
 struct tlb_removed;
 
-/* One cached translation (tlb.c): a 4 KiB page's mapping and rights. */
-struct emu_xlat {
-	uint64_t	hpa;		/* host-physical page */
-	uint64_t	gpa;		/* guest-physical page */
-	uint8_t		ept;		/* EPT R/W/X along the walk */
-	bool		w, u, nx;	/* guest paging rights along the walk */
-	bool		dirty;		/* leaf's D flag set */
-	bool		global;		/* leaf's G flag with CR4.PGE */
-};
-
-/* A use of a stale translation, found in checked mode. */
-struct emu_stale_report {
-	uint64_t	vtime;
-	uint16_t	vpid;
-	uint64_t	eptp;
-	uint64_t	va;
-	struct emu_xlat	cached;
-	bool		now_faults;	/* a fresh walk faults */
-	struct emu_xlat	now;		/* else what a fresh walk gives */
-};
-typedef void emu_stale_fn(void *, const struct emu_stale_report *);
+/* struct emu_xlat and struct emu_stale_report are in emu.h. */
 
 /* One decoded basic block: where its exit-causing instructions are. */
 /*
@@ -482,7 +462,6 @@ void	 tlb_flush_eptp(struct emu_tlb *, uint64_t eptp);
 void	 tlb_flush_all(struct emu_tlb *);
 size_t	 tlb_count(struct emu_tlb *);
 
-void	 emu_cpu_set_tlb_check(struct emu_cpu *, emu_stale_fn *, void *);
 
 /* The VPID and EPTP tags of the current guest context. */
 uint16_t emu_vpid_tag(struct emu_cpu *);

@@ -274,3 +274,21 @@ svm_check_vmrun(const uint8_t *vmcb, struct svm_check_failure *f)
 		}
 	return (0);
 }
+
+/* The last VMRUN's failed check, for a monitor's trace (emu.h). */
+int
+svm_vmrun_failure(struct emu_cpu *cpu, struct emu_entry_failure *out)
+{
+	const struct svm_check_failure *f;
+
+	memset(out, 0, sizeof(*out));
+	if (cpu->svm == NULL || !cpu->svm->failed ||
+	    cpu->svm->failure.rule == NULL)
+		return (-1);
+	f = &cpu->svm->failure;
+	out->rule = f->rule->name;
+	out->section = f->rule->apm;
+	out->what = f->rule->what;
+	out->detail = f->detail;
+	return (0);
+}

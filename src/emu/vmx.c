@@ -672,6 +672,24 @@ vmx_explain_entry_failure(struct emu_cpu *cpu, FILE *fp)
 	vmentry_explain(&cpu->entry_failure, fp);
 }
 
+int
+vmx_entry_failure(struct emu_cpu *cpu, struct emu_entry_failure *out)
+{
+	const struct vmentry_failure *f = &cpu->entry_failure;
+
+	memset(out, 0, sizeof(*out));
+	if (!cpu->entry_failed || f->rule == NULL)
+		return (-1);
+	out->rule = f->rule->name;
+	out->section = f->rule->sdm;
+	out->what = f->rule->what;
+	out->detail = f->detail;
+	out->vm_error = f->vm_error;
+	out->exit_reason = f->exit_reason;
+	out->exit_qual = f->exit_qual;
+	return (0);
+}
+
 static int
 canonical(uint64_t va)
 {

@@ -120,6 +120,7 @@ struct vcpu {
 
 	struct vcpu_md		*vc_md;		/* [l] machine-dependent part */
 	struct vmm_trace	*vc_trace;	/* [l] the RUN caller's trace */
+	int			vc_tlb_traced;	/* [l] checked mode reports to it */
 
 	SLIST_ENTRY(vcpu)	vc_vcpu_link;	/* [v] */
 };

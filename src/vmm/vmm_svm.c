@@ -1243,6 +1243,7 @@ vcpu_run_svm(struct vcpu *vcpu, struct vm_run_params *vrp)
 
 	__atomic_store_n(&vcpu->vc_intr, vrp->vrp_intr_pending ? 1 : 0,
 	    __ATOMIC_RELAXED);
+	vmm_trace_tlb_check(vcpu, md->cpu);
 
 	/* Complete the previous exit (§8 step 2). */
 	switch (md->exit_reason) {
@@ -1330,6 +1331,8 @@ vcpu_run_svm(struct vcpu *vcpu, struct vm_run_params *vrp)
 			    &te);
 			ret = svm_handle_exit(vcpu);
 			vmm_trace_exit_done(vcpu, &te, ret, &md->event);
+			if (md->exit_reason == VMEXIT_INVALID)
+				vmm_trace_entry_fail_svm(vcpu, md->cpu, &te);
 		}
 
 		/* Owing the guest an event, it cannot take an interrupt. */

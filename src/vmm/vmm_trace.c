@@ -118,7 +118,8 @@ vmm_trace_start(struct proc *p, int mode, const char *path, int flags)
 	uint8_t hdr[VMMSIM_TRACE_HDR_SIZE];
 	int error;
 
-	if (path == NULL || *path == '\0' || (flags & ~VMMSIM_TRACE_SNAP_ALL))
+	if (path == NULL || *path == '\0' || (flags & ~(VMMSIM_TRACE_SNAP_ALL |
+	    VMMSIM_TRACE_CHECK_TLB)))
 		return (EINVAL);
 	pthread_mutex_lock(&glock);
 	if (p->p_trace != NULL) {
@@ -521,6 +522,18 @@ snap_end(struct snapbuf *s, struct vmm_trace_exit *te, uint32_t npages)
 
 /* --- capture ----------------------------------------------------------- */
 
+/* The seq of a captured exit, from its record. */
+static uint64_t
+trace_seq(const struct vmm_trace_exit *te)
+{
+	uint64_t seq = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		seq = (seq << 8) | te->rec[VMMSIM_TEXIT_SEQ + i];
+	return (seq);
+}
+
 /*
  * What both vendors record the same way: the exit's number, time, ids,
  * registers, CS mode and instruction bytes.  Returns the seq, with
@@ -716,6 +729,196 @@ vmm_trace_exit_done(struct vcpu *vcpu, struct vmm_trace_exit *te, int ret,
 	pthread_mutex_unlock(&t->lock);
 	free(te->snap);
 	te->snap = NULL;
+}
+
+/* --- failed VM entries ---------------------------------------------------- */
+
+/*
+ * The entry-failure record: the fixed part, then the check's four
+ * strings (empty when no check is to blame), written after the exit
+ * record it explains, if any.
+ */
+static void
+write_entry_fail(struct vcpu *vcpu, struct emu_cpu *cpu, uint64_t seq,
+    int insn, int result, uint32_t vm_error, uint64_t reason, uint64_t qual,
+    const struct emu_entry_failure *f)
+{
+	struct vmm_trace *t = vcpu->vc_trace;
+	uint8_t r[VMMSIM_TFAIL_MAXSIZE];
+	const char *str[4];
+	size_t len = VMMSIM_TFAIL_STRINGS, n;
+	int i;
+
+	str[0] = f->rule;
+	str[1] = f->section;
+	str[2] = f->what;
+	str[3] = f->detail;
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 4; i++) {
+		/* Each string gets its share; a long detail is cut short. */
+		n = str[i] != NULL ? strlen(str[i]) : 0;
+		if (n > (sizeof(r) - VMMSIM_TFAIL_STRINGS) / 4 - 1)
+			n = (sizeof(r) - VMMSIM_TFAIL_STRINGS) / 4 - 1;
+		if (n > 0)
+			memcpy(r + len, str[i], n);
+		len += n + 1;
+	}
+	len = (len + 7) & ~(size_t)7;
+	put16(r, VMMSIM_TREC_ENTRY_FAIL);
+	put32(r + 4, (uint32_t)len);
+	put64(r + VMMSIM_TFAIL_SEQ, seq);
+	put64(r + VMMSIM_TFAIL_VTIME, emu_cpu_vtime(cpu));
+	put32(r + VMMSIM_TFAIL_VM, vcpu->vc_parent->vm_id);
+	put32(r + VMMSIM_TFAIL_VCPU, vcpu->vc_id);
+	r[VMMSIM_TFAIL_INSN] = (uint8_t)insn;
+	r[VMMSIM_TFAIL_RESULT] = (uint8_t)result;
+	put32(r + VMMSIM_TFAIL_VM_ERROR, vm_error);
+	put64(r + VMMSIM_TFAIL_REASON, reason);
+	put64(r + VMMSIM_TFAIL_QUAL, qual);
+	pthread_mutex_lock(&t->lock);
+	if (t->error == 0 && fwrite(r, len, 1, t->fp) != 1)
+		t->error = EIO;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * VMLAUNCH or VMRESUME (resume) did not enter the guest: r is what the
+ * instruction returned, VMX_SUCCEED for a VM exit with the entry-failure
+ * bit.  That exit is recorded as an exit (the vcpu dies of it, EINVAL),
+ * then the failure with the check the simulated CPU blames.
+ */
+void
+vmm_trace_entry_fail_vmx(struct vcpu *vcpu, struct emu_cpu *cpu,
+    struct hostmem *hm, int resume, enum vmx_result r)
+{
+	struct vmm_trace_exit te;
+	struct vcpu_inject_event none;
+	struct emu_entry_failure f;
+	uint64_t reason = 0, qual = 0, seq = VMMSIM_TFAIL_NOEXIT;
+	uint32_t err = 0;
+	int result, known;
+
+	known = vmx_entry_failure(cpu, &f) == 0;
+	switch (r) {
+	case VMX_SUCCEED:
+		memset(&none, 0, sizeof(none));
+		none.vie_type = VCPU_INJECT_NONE;
+		vmm_trace_exit_vmx(vcpu, cpu, hm, &te);
+		vmm_trace_exit_done(vcpu, &te, EINVAL, &none);
+		seq = trace_seq(&te);
+		(void)vmx_vmread(cpu, VMCS_EXIT_REASON, &reason);
+		(void)vmx_vmread(cpu, VMCS_GUEST_EXIT_QUALIFICATION, &qual);
+		result = VMMSIM_TFAIL_EXIT;
+		/* The CPU's record must be of this failure, not an older one. */
+		if (known && f.exit_reason != (reason &
+		    VMX_EXIT_REASON_BASIC_MASK))
+			known = 0;
+		break;
+	case VMX_FAIL_VALID:
+		err = vmx_last_error(cpu);
+		result = VMMSIM_TFAIL_VMFAIL_VALID;
+		if (known && f.vm_error != err)
+			known = 0;
+		break;
+	case VMX_FAIL_INVALID:
+		result = VMMSIM_TFAIL_VMFAIL_INVALID;
+		known = 0;
+		break;
+	default:
+		return;		/* #UD, #GP: the monitor's own fault */
+	}
+	if (!known)
+		memset(&f, 0, sizeof(f));
+	write_entry_fail(vcpu, cpu, seq, resume ? VMMSIM_TFAIL_VMRESUME :
+	    VMMSIM_TFAIL_VMLAUNCH, result, err, reason, qual, &f);
+}
+
+/* VMRUN gave VMEXIT_INVALID; te is that exit, already recorded. */
+void
+vmm_trace_entry_fail_svm(struct vcpu *vcpu, struct emu_cpu *cpu,
+    const struct vmm_trace_exit *te)
+{
+	struct emu_entry_failure f;
+
+	if (svm_vmrun_failure(cpu, &f) != 0)
+		memset(&f, 0, sizeof(f));
+	write_entry_fail(vcpu, cpu, trace_seq(te), VMMSIM_TFAIL_VMRUN,
+	    VMMSIM_TFAIL_VMEXIT_INVALID, 0, VMEXIT_INVALID, 0, &f);
+}
+
+/* --- checked mode --------------------------------------------------------- */
+
+static uint8_t
+xlat_rights(const struct emu_xlat *x)
+{
+	return ((uint8_t)((x->w ? VMMSIM_TSTALE_W : 0) |
+	    (x->u ? VMMSIM_TSTALE_U : 0) | (x->nx ? VMMSIM_TSTALE_NX : 0) |
+	    (x->dirty ? VMMSIM_TSTALE_D : 0) |
+	    (x->global ? VMMSIM_TSTALE_G : 0)));
+}
+
+/* The CPU's report of a stale translation, into the vcpu's trace. */
+static void
+trace_stale(void *arg, const struct emu_stale_report *rep)
+{
+	struct vcpu *vcpu = arg;
+	struct vmm_trace *t = vcpu->vc_trace;
+	uint8_t r[VMMSIM_TREC_STALE_SIZE];
+
+	if (t == NULL)
+		return;
+	memset(r, 0, sizeof(r));
+	put16(r, VMMSIM_TREC_STALE);
+	put32(r + 4, VMMSIM_TREC_STALE_SIZE);
+	put64(r + VMMSIM_TSTALE_VTIME, rep->vtime);
+	put32(r + VMMSIM_TSTALE_VM, vcpu->vc_parent->vm_id);
+	put32(r + VMMSIM_TSTALE_VCPU, vcpu->vc_id);
+	put64(r + VMMSIM_TSTALE_ROOT, rep->eptp);
+	put16(r + VMMSIM_TSTALE_TAG, rep->vpid);
+	put16(r + VMMSIM_TSTALE_FLAGS, rep->now_faults ?
+	    VMMSIM_TSTALE_NOW_FAULTS : 0);
+	put64(r + VMMSIM_TSTALE_VA, rep->va);
+	put64(r + VMMSIM_TSTALE_OLD_GPA, rep->cached.gpa);
+	put64(r + VMMSIM_TSTALE_OLD_HPA, rep->cached.hpa);
+	r[VMMSIM_TSTALE_OLD_EPT] = rep->cached.ept;
+	r[VMMSIM_TSTALE_OLD_RIGHTS] = xlat_rights(&rep->cached);
+	if (!rep->now_faults) {
+		put64(r + VMMSIM_TSTALE_NEW_GPA, rep->now.gpa);
+		put64(r + VMMSIM_TSTALE_NEW_HPA, rep->now.hpa);
+		r[VMMSIM_TSTALE_NEW_EPT] = rep->now.ept;
+		r[VMMSIM_TSTALE_NEW_RIGHTS] = xlat_rights(&rep->now);
+	}
+	pthread_mutex_lock(&t->lock);
+	put64(r + VMMSIM_TSTALE_SEQ, t->seq);
+	if (t->error == 0 && fwrite(r, sizeof(r), 1, t->fp) != 1)
+		t->error = EIO;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * Before a RUN: the CPU is in checked mode, reporting to the trace, while
+ * the caller's trace asks for it (VMMSIM_TRACE_CHECK_TLB); afterwards it
+ * goes back to what the environment set at its creation (emu.h).
+ */
+void
+vmm_trace_tlb_check(struct vcpu *vcpu, struct emu_cpu *cpu)
+{
+	struct vmm_trace *t = vcpu->vc_trace;
+	const char *env;
+
+	if (t != NULL && (t->flags & VMMSIM_TRACE_CHECK_TLB)) {
+		emu_cpu_set_tlb_check(cpu, trace_stale, vcpu);
+		vcpu->vc_tlb_traced = 1;
+		return;
+	}
+	if (!vcpu->vc_tlb_traced)
+		return;
+	vcpu->vc_tlb_traced = 0;
+	env = getenv("VMMSIM_CHECK_TLB");
+	if (env != NULL && strcmp(env, "0") != 0)
+		emu_cpu_tlb_check_stderr(cpu);
+	else
+		emu_cpu_set_tlb_check(cpu, NULL, NULL);
 }
 
 /* vmmsim_trace_env(): VMMSIM_TRACE and VMMSIM_TRACE_SNAP. */

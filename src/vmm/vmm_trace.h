@@ -27,6 +27,7 @@
 
 #include "vmm.h"
 #include "vmmsim_trace.h"
+#include "emu/emu.h"
 
 struct emu_cpu;
 struct hostmem;
@@ -51,5 +52,11 @@ void	vmm_trace_exit_svm(struct vcpu *, struct emu_cpu *, const uint8_t *,
 	    struct hostmem *, struct vmm_trace_exit *);
 void	vmm_trace_exit_done(struct vcpu *, struct vmm_trace_exit *, int,
 	    const struct vcpu_inject_event *);
+
+void	vmm_trace_entry_fail_vmx(struct vcpu *, struct emu_cpu *,
+	    struct hostmem *, int resume, enum vmx_result);
+void	vmm_trace_entry_fail_svm(struct vcpu *, struct emu_cpu *,
+	    const struct vmm_trace_exit *);
+void	vmm_trace_tlb_check(struct vcpu *, struct emu_cpu *);
 
 #endif /* VMMSIM_VMM_TRACE_H */

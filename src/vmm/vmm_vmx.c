@@ -1365,10 +1365,11 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 	struct vmx_invvpid_desc vd;
 	enum vmx_result r;
 	uint64_t proc, intr, rflags, stop_at;
-	int ret = 0, i;
+	int ret = 0, i, resumed;
 
 	if (vcpu_reload_vmcs(vcpu) != 0)
 		return (EINVAL);
+	vmm_trace_tlb_check(vcpu, md->cpu);
 	__atomic_store_n(&vcpu->vc_intr, vrp->vrp_intr_pending ? 1 : 0,
 	    __ATOMIC_RELAXED);
 
@@ -1463,8 +1464,12 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 			    "VM-instruction error %u\n", r,
 			    vmx_last_error(md->cpu));
 			log_entry_failure(md->cpu);
+			if (vcpu->vc_trace != NULL)
+				vmm_trace_entry_fail_vmx(vcpu, md->cpu,
+				    vcpu_hm(vcpu), md->launched, r);
 			return (EINVAL);
 		}
+		resumed = md->launched;
 		md->launched = 1;
 		md->exit_reason = (uint32_t)vmread(vcpu, VMCS_EXIT_REASON);
 		md->rip = vmread(vcpu, VMCS_GUEST_IA32_RIP);
@@ -1473,6 +1478,9 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 			vmm_printf("vcpu_run_vmx: VM entry failed, exit "
 			    "reason %#x\n", md->exit_reason);
 			log_entry_failure(md->cpu);
+			if (vcpu->vc_trace != NULL)
+				vmm_trace_entry_fail_vmx(vcpu, md->cpu,
+				    vcpu_hm(vcpu), resumed, r);
 			return (EINVAL);
 		}
 
