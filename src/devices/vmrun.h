@@ -39,7 +39,9 @@
  * while vmrun_loop() runs.  A run with no input is as deterministic as
  * before; console input arrives at whatever virtual time the host delivers
  * it, so a run with input repeats only as far as the guest's behaviour does
- * not depend on that timing (a replay log is the way to pin it down).
+ * not depend on that timing.  Deterministic mode (struct vmrun_det) pins it
+ * down: input and stops are then taken only at points that depend on the
+ * guest alone, and reported there for a replay log (tools/replay.c).
  */
 
 #ifndef VMMSIM_DEVICES_VMRUN_H
