@@ -57,7 +57,9 @@ run_usage(FILE *fp)
 	    "                  [-d [ro:]DISK]... [--vendor intel|amd]\n"
 	    "                  [--console stdio|pty|unix:PATH|file:PATH]\n"
 	    "                  [--name NAME] [--reboot] [--max-time TIME]\n"
-	    "                  [--trace FILE [--snap all|N,...]] [--check-tlb]\n");
+	    "                  [--trace FILE [--snap all|N,...]] [--check-tlb]\n"
+	    "                  [--record FILE [--checkpoint-exits N]\n"
+	    "                  [--checkpoint-time TIME] [--quantum TIME]]\n");
 }
 
 /* "512M", "1G", "65536K", or MiB without a suffix (as vmctl -m). */
@@ -114,6 +116,21 @@ parse_time(const char *s, uint64_t *out)
 	return (0);
 }
 
+/* A count: "0" (none) or a positive decimal. */
+static int
+parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *s == '-')
+		return (-1);
+	*out = v;
+	return (0);
+}
+
 /*
  * Parse argv into *o.  Returns -1 to go on, or the exit status to leave
  * with (0 after --help).
@@ -135,7 +152,11 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "max-time",	required_argument, NULL, 'T' },
 		{ "trace",	required_argument, NULL, 't' },
 		{ "snap",	required_argument, NULL, 'S' },
-		{ "check-tlb",	no_argument,	   NULL, 'C' },
+		{ "check-tlb",	no_argument,	   NULL, 'K' },
+		{ "record",	required_argument, NULL, 'r' },
+		{ "checkpoint-exits", required_argument, NULL, 'E' },
+		{ "checkpoint-time", required_argument, NULL, 'C' },
+		{ "quantum",	required_argument, NULL, 'Q' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -146,6 +167,10 @@ run_parse(int argc, char **argv, struct run_opts *o)
 	o->mem = 512ULL << 20;
 	o->vendor = VMMSIM_OPEN_DEFAULT;
 	o->console = "stdio";
+	o->rtc_start = RTC_START;
+	o->rnd_seed = VMRUN_DEFAULT_SEED;
+	o->ckpt_time_ns = 1000000000ULL;
+	o->quantum_ns = VMRUN_DET_QUANTUM;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:k:d:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -174,7 +199,28 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		case 't': o->trace = optarg; break;
 		case 'S': o->snap = optarg; break;
 		/* The CPUs read it when created; a trace takes the reports. */
-		case 'C': setenv("VMMSIM_CHECK_TLB", "1", 1); break;
+		case 'K': setenv("VMMSIM_CHECK_TLB", "1", 1); break;
+		case 'r': o->record = optarg; break;
+		case 'E':
+			if (parse_count(optarg, &o->ckpt_exits) == -1) {
+				fprintf(stderr, "vmmsim run: bad exit count "
+				    "'%s'\n", optarg);
+				return (RUN_EXIT_USAGE);
+			}
+			break;
+		case 'C':
+		case 'Q':
+			if (strcmp(optarg, "0") == 0 && c == 'C') {
+				o->ckpt_time_ns = 0;
+				break;
+			}
+			if (parse_time(optarg, c == 'C' ? &o->ckpt_time_ns :
+			    &o->quantum_ns) == -1) {
+				fprintf(stderr, "vmmsim run: bad time '%s'\n",
+				    optarg);
+				return (RUN_EXIT_USAGE);
+			}
+			break;
 		case 'v': o->verbose = 1; break;
 		case 'd':
 			if (o->ndisks == VMRUN_MAX_DISKS) {
@@ -223,6 +269,12 @@ run_parse(int argc, char **argv, struct run_opts *o)
 	if (o->bios != NULL && (o->initrd != NULL || o->append != NULL)) {
 		fprintf(stderr, "vmmsim run: --initrd and --append go with "
 		    "a kernel (-k)\n");
+		return (RUN_EXIT_USAGE);
+	}
+	if ((o->ckpt_exits != 0 || o->ckpt_time_ns != 1000000000ULL ||
+	    o->quantum_ns != VMRUN_DET_QUANTUM) && o->record == NULL) {
+		fprintf(stderr, "vmmsim run: --checkpoint-exits, "
+		    "--checkpoint-time and --quantum go with --record\n");
 		return (RUN_EXIT_USAGE);
 	}
 	if (o->snap != NULL && o->trace == NULL) {
@@ -337,7 +389,7 @@ runvm_setup(struct run_vm *vm)
 		return (-1);
 	}
 	vm->gm_alloc = 1;
-	if (vm_read_images(vm) != 0 || vm_load(vm) != 0)
+	if (vm_read_images(vm) != 0 || det_setup(vm) != 0 || vm_load(vm) != 0)
 		return (-1);
 	if ((vm->fd = vmmsim_open(o->vendor)) == -1) {
 		fprintf(stderr, "vmmsim run: open /dev/vmm: %s\n",
@@ -367,13 +419,21 @@ runvm_setup(struct run_vm *vm)
 	p.fd = vm->fd;
 	p.vm_id = vm->vm_id;
 	p.ram_bytes = guestmem_ram_bytes(&vm->gm);
-	p.rtc_start = RTC_START;
-	p.console = console_out;
+	p.rtc_start = o->rtc_start;
 	p.console_arg = vm;
-	p.console_input = vm->con.in_kind != IN_NONE;
+	if (vm->det.mode == DET_REPLAY) {
+		p.console = replay_console_out;
+		p.console_input = (vm->det.log->ident.flags &
+		    RLOG_F_CONSOLE_INPUT) != 0;
+	} else {
+		p.console = console_out;
+		p.console_input = vm->con.in_kind != IN_NONE;
+	}
+	if (vm->det.mode != DET_NONE)
+		p.det = &vm->det.ops;
 	p.input_space = console_input_space;
 	p.mem = &vm->gm;
-	p.rnd_seed = VMRUN_DEFAULT_SEED;
+	p.rnd_seed = o->rnd_seed;
 	p.ndisks = o->ndisks;
 	for (i = 0; i < o->ndisks; i++)
 		p.disks[i] = o->disks[i];
@@ -390,6 +450,7 @@ runvm_teardown(struct run_vm *vm)
 {
 	struct vm_terminate_params vtp;
 
+	det_teardown(vm);
 	vmrun_destroy(vm->r);
 	vm->r = NULL;
 	if (vm->created) {
@@ -439,29 +500,44 @@ failure_hint(int error)
 	}
 }
 
+/* Wait until the guest's output is all out (a replay writes stdout). */
+static void
+vm_sync(struct run_vm *vm)
+{
+	if (vm->det.mode == DET_REPLAY)
+		fflush(stdout);
+	else
+		console_sync(vm);
+}
+
 /*
  * Run until the guest is done: its reset or poweroff (0, or a reboot with
  * --reboot), its debug-exit status, the time limit, a stop (0), or a
- * failure.  On the vcpu thread; the guest's output is all written before
- * anything is said on stderr, so the two come out in order.
+ * failure (*errorp set).  On the vcpu thread; the guest's output is all
+ * written before anything is said on stderr, so the two come out in
+ * order.
  */
-int
-runvm_run(struct run_vm *vm)
+static int
+run_boots(struct run_vm *vm, struct vmrun_result *res, int *errorp)
 {
 	const struct run_opts *o = vm->o;
-	struct vmrun_result res;
-	const char *why, *hint;
+	const char *why, *hint, *stop_why;
 	int error;
 
 	for (;;) {
 		__atomic_add_fetch(&vm->boots, 1, __ATOMIC_RELAXED);
-		error = vmrun_loop(vm->r, &res);
-		console_sync(vm);
+		error = vmrun_loop(vm->r, res);
+		vm_sync(vm);
 		if (error != 0) {
+			*errorp = error;
+			/* A replay that diverged has said why already. */
+			if (vm->det.diverged)
+				return (RUN_EXIT_FAILED);
 			why = vmrun_error(vm->r);
 			hint = failure_hint(error);
-			fprintf(stderr, "vmmsim run: the guest was stopped: "
-			    "%s%s%s%s\n", strerror(error),
+			fprintf(stderr, "vmmsim %s: the guest was stopped: "
+			    "%s%s%s%s\n", vm->det.mode == DET_REPLAY ?
+			    "replay" : "run", strerror(error),
 			    hint != NULL ? " (" : "", hint != NULL ? hint : "",
 			    hint != NULL ? ")" : "");
 			if (why[0] != '\0')
@@ -471,30 +547,49 @@ runvm_run(struct run_vm *vm)
 		if (o->verbose)
 			fprintf(stderr, "vmmsim run: boot %u: %s, %llu ns run "
 			    "+ %llu ns halted, %llu exits, %llu interrupts\n",
-			    vm->boots, res.stopped ? "stopped" :
-			    res.timeout ? "time limit reached" :
-			    res.reset ? vmrun_reset_name(res.reset) :
-			    "debug exit", (unsigned long long)res.vtime_ns,
-			    (unsigned long long)res.idle_ns,
-			    (unsigned long long)res.runs,
-			    (unsigned long long)res.irqs);
-		if (res.stopped) {
+			    vm->boots, res->stopped ? "stopped" :
+			    res->timeout ? "time limit reached" :
+			    res->reset ? vmrun_reset_name(res->reset) :
+			    "debug exit", (unsigned long long)res->vtime_ns,
+			    (unsigned long long)res->idle_ns,
+			    (unsigned long long)res->runs,
+			    (unsigned long long)res->irqs);
+		if (res->stopped) {
+			stop_why = __atomic_load_n(&vm->stop_why,
+			    __ATOMIC_ACQUIRE);
+			if (vm->det.mode == DET_REPLAY)
+				stop_why = "the recording's stop";
 			fprintf(stderr, "vmmsim run: %s: stopped by %s\n",
-			    vm->name, __atomic_load_n(&vm->stop_why,
-			    __ATOMIC_ACQUIRE));
+			    vm->name, stop_why != NULL ? stop_why : "?");
 			return (RUN_EXIT_OK);
 		}
-		if (res.timeout) {
+		if (res->timeout) {
 			fprintf(stderr, "vmmsim run: time limit reached\n");
 			return (RUN_EXIT_TIMEOUT);
 		}
-		if (!res.reset)
-			return (res.status);
+		if (!res->reset)
+			return (res->status);
 		if (!o->reboot)
 			return (RUN_EXIT_OK);
-		if (vm_reboot(vm) != 0)
+		if (vm_reboot(vm) != 0) {
+			*errorp = EIO;
 			return (RUN_EXIT_FAILED);
+		}
 	}
+}
+
+/* The run, then the end of the log (record) or its check (replay). */
+int
+runvm_run(struct run_vm *vm)
+{
+	struct vmrun_result res;
+	int status, error = 0;
+
+	memset(&res, 0, sizeof(res));
+	status = run_boots(vm, &res, &error);
+	if (vm->det.mode != DET_NONE)
+		det_finish(vm, &res, status, error);
+	return (status);
 }
 
 const char *

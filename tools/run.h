@@ -4,5 +4,6 @@
 #define VMMSIM_TOOLS_RUN_H
 
 int	vmmsim_cmd_run(int argc, char **argv);
+int	vmmsim_cmd_replay(int argc, char **argv);
 
 #endif /* VMMSIM_TOOLS_RUN_H */

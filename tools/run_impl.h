@@ -36,6 +36,7 @@
 #include "devices/loader.h"
 #include "devices/vmrun.h"
 #include "ctl.h"
+#include "replay_log.h"
 
 #define RUN_CONSOLE_BUF	65536	/* guest output queued for the loop */
 #define RUN_INPUT_BUF	1024	/* one read of console input */
@@ -75,6 +76,47 @@ struct run_opts {
 	int			 vendor;
 	int			 reboot;
 	int			 verbose;
+	/* Record and replay (replay.c). */
+	const char		*record;	/* --record FILE, or NULL */
+	uint64_t		 ckpt_exits;	/* --checkpoint-exits */
+	uint64_t		 ckpt_time_ns;	/* --checkpoint-time */
+	uint64_t		 quantum_ns;	/* --quantum */
+	int64_t			 rtc_start;
+	uint64_t		 rnd_seed;
+};
+
+/* Which of record and replay (struct run_det's mode). */
+#define DET_NONE	0
+#define DET_RECORD	1
+#define DET_REPLAY	2
+
+/* Exit statuses of vmmsim replay. */
+#define REPLAY_EXIT_OK		0	/* every checkpoint and the end matched */
+#define REPLAY_EXIT_FAILED	1	/* refused the log, or could not run */
+#define REPLAY_EXIT_USAGE	2
+#define REPLAY_EXIT_DIVERGED	3	/* the run differs from the log */
+
+/*
+ * The record and replay state, all of it the vcpu thread's once the run
+ * has started (the hooks of struct vmrun_det run there).
+ */
+struct run_det {
+	int			 mode;		/* DET_* */
+	struct vmrun_det	 ops;
+	struct rlog_ident	 ident;		/* record: what goes in */
+	struct rlog_writer	 w;		/* record */
+	struct rlog		*log;		/* replay: the whole log */
+	size_t			 in_next;	/* replay: next input record */
+	size_t			 idle_next;	/* replay: next idle record */
+	size_t			 ckpt_next;	/* replay: next checkpoint */
+	uint64_t		 ckpt_seq;	/* record: checkpoints written */
+	uint64_t		 ckpt_exit_at;	/* the next one, by exits */
+	uint64_t		 ckpt_time_at;	/*   and by device time */
+	struct vmrun_point	 last;		/* the last boundary */
+	uint32_t		 nblocks;	/* memory hash blocks */
+	uint64_t		*blocks;	/* scratch for one checkpoint */
+	int			 diverged;	/* replay: reported */
+	int			 write_error;	/* record: the log failed */
 };
 
 /* A connection to the control socket or the unix console socket. */
@@ -140,6 +182,7 @@ struct run_vm {
 	unsigned		 boots;		/* atomic: the vcpu thread's */
 	int			 status;	/* runvm_run()'s, once joined */
 	const char		*stop_why;	/* atomic: set before the stop */
+	struct run_det		 det;
 
 	/* The loop side (run_io.c), the main thread's. */
 	uv_loop_t		 loop;
@@ -169,6 +212,13 @@ int	runvm_setup(struct run_vm *);
 void	runvm_teardown(struct run_vm *);
 int	runvm_run(struct run_vm *);
 const char *runvm_vendor(const struct run_vm *);
+
+/* replay.c: record and replay around runvm_*. */
+int	det_setup(struct run_vm *);		/* after the images are read */
+void	det_finish(struct run_vm *, const struct vmrun_result *, int status,
+	    int error);
+void	det_teardown(struct run_vm *);
+void	replay_console_out(void *arg, uint8_t byte);
 
 /* run_io.c: the loop side. */
 int	console_open(struct run_vm *);

@@ -62,7 +62,10 @@ usage(FILE *fp)
 	    "      [--console stdio|pty|unix:PATH|file:PATH] [--name NAME]\n"
 	    "      [--reboot] [--max-time TIME]\n"
 	    "        boot a kernel or BIOS image on vmd-like devices\n"
-	    "        (vmmsim run --help)\n"
+	    "        (vmmsim run --help; --record FILE keeps a replay log)\n"
+	    "  replay [-v] [-k KERNEL] [--initrd FILE] [--bios FILE] [-d DISK]...\n"
+	    "         FILE\n"
+	    "        re-run a recorded run and check it against its log\n"
 	    "  status [NAME]\n"
 	    "        list the running VMs (their control sockets)\n"
 	    "  stop NAME | -a\n"
@@ -313,6 +316,8 @@ main(int argc, char **argv)
 		return (cmd_exercise(argc, argv));
 	if (strcmp(cmd, "run") == 0)
 		return (vmmsim_cmd_run(argc, argv));
+	if (strcmp(cmd, "replay") == 0)
+		return (vmmsim_cmd_replay(argc, argv));
 	if (strcmp(cmd, "status") == 0)
 		return (vmmsim_cmd_status(argc, argv));
 	if (strcmp(cmd, "stop") == 0)

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 
 #include "devices/i8259.h"
+#include "devices/statehash.h"
 
 /* ICW1: written to the command port with bit 4 set. */
 #define ICW1_SELECT	0x10
@@ -627,4 +628,37 @@ i8259_ack(struct i8259 *p)
 	p->intr_seen = false;
 	pic_update(p);
 	return (vector);
+}
+
+/* Field by field: padding and the callback pointers are not state. */
+void
+i8259_hash(const struct i8259 *sc, struct statehash *sh)
+{
+	const struct pic *c;
+	int i;
+
+	for (i = 0; i < PIC_NCHIPS; i++) {
+		c = &sc->pic[i];
+		statehash_u64(sh, c->irr);
+		statehash_u64(sh, c->isr);
+		statehash_u64(sh, c->imr);
+		statehash_u64(sh, c->lines);
+		statehash_u64(sh, c->elcr);
+		statehash_u64(sh, c->elcr_writable);
+		statehash_u64(sh, c->base);
+		statehash_u64(sh, c->icw3);
+		statehash_u64(sh, (uint64_t)c->step);
+		statehash_u64(sh, c->want_icw4);
+		statehash_u64(sh, c->single);
+		statehash_u64(sh, c->upm);
+		statehash_u64(sh, c->aeoi);
+		statehash_u64(sh, c->sfnm);
+		statehash_u64(sh, c->rotate_aeoi);
+		statehash_u64(sh, c->lowest);
+		statehash_u64(sh, c->read_isr);
+		statehash_u64(sh, c->poll);
+		statehash_u64(sh, c->smm);
+	}
+	statehash_u64(sh, sc->intr);
+	statehash_u64(sh, sc->intr_seen);
 }

@@ -66,4 +66,8 @@ int		 i8259_set_elcr(struct i8259 *, int irq, bool level);
 bool		 i8259_pending(struct i8259 *);
 int		 i8259_ack(struct i8259 *);
 
+/* Feed every register of both chips to a replay checkpoint's hash. */
+struct statehash;
+void		 i8259_hash(const struct i8259 *, struct statehash *);
+
 #endif /* VMMSIM_I8259_H */

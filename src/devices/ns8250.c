@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "devices/ns8250.h"
+#include "devices/statehash.h"
 
 #define NS8250_DIVISOR_BASE	(NS8250_CLOCK_HZ / 16)	/* baud at divisor 1 */
 
@@ -509,4 +510,31 @@ ns8250_baud(const struct ns8250 *sc)
 	unsigned divisor = sc->dll | (unsigned)sc->dlm << 8;
 
 	return (divisor == 0 ? 0 : NS8250_DIVISOR_BASE / divisor);
+}
+
+/*
+ * Field by field; the receiver by content in arrival order, not by where
+ * it sits in the ring, which no guest can see.
+ */
+void
+ns8250_hash(const struct ns8250 *sc, struct statehash *sh)
+{
+	unsigned i;
+
+	statehash_u64(sh, sc->ier);
+	statehash_u64(sh, sc->fcr);
+	statehash_u64(sh, sc->lcr);
+	statehash_u64(sh, sc->mcr);
+	statehash_u64(sh, sc->lsr_err);
+	statehash_u64(sh, sc->msr);
+	statehash_u64(sh, sc->scr);
+	statehash_u64(sh, sc->dll);
+	statehash_u64(sh, sc->dlm);
+	statehash_u64(sh, sc->rx_count);
+	for (i = 0; i < sc->rx_count && i < NS8250_FIFO_SIZE; i++)
+		statehash_u64(sh,
+		    sc->rx_fifo[(sc->rx_head + i) % NS8250_FIFO_SIZE]);
+	statehash_u64(sh, sc->rbr);
+	statehash_u64(sh, sc->thre_pending);
+	statehash_u64(sh, (uint64_t)sc->irq_level);
 }

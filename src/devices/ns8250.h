@@ -130,4 +130,11 @@ int		 ns8250_register(struct ns8250 *, struct dev_port_table *);
 int		 ns8250_rx(struct ns8250 *, const uint8_t *, size_t);
 unsigned	 ns8250_baud(const struct ns8250 *);
 
+/*
+ * Feed the registers and the receiver's contents (in arrival order) to a
+ * replay checkpoint's hash.
+ */
+struct statehash;
+void		 ns8250_hash(const struct ns8250 *, struct statehash *);
+
 #endif /* VMMSIM_NS8250_H */

@@ -37,6 +37,7 @@
 #include "devices/mmio.h"
 #include "devices/ns8250.h"
 #include "devices/pci.h"
+#include "devices/statehash.h"
 #include "devices/strio.h"
 #include "devices/virtio.h"
 #include "devices/vmrun.h"
@@ -85,6 +86,8 @@ struct vmrun {
 	int			 exit_status;
 	int			 done;
 	int			 reset;		/* VMRUN_RESET_* */
+	uint64_t		 boundaries;	/* det->boundary() calls */
+	int			 det_stop;	/* replay: stop at this one */
 	char			 error[MMIO_ERRLEN];
 
 	/* What other threads may touch while the loop runs. */
@@ -440,6 +443,13 @@ vmrun_stop(struct vmrun *r)
 	pthread_cond_broadcast(&r->q_cv);
 	pthread_mutex_unlock(&r->q_lock);
 	/*
+	 * Recorded runs take the stop at the next deterministic point (the
+	 * quantum bounds how far off it is): a kick would end a RUN at a
+	 * host-chosen instruction that no replay could find again.
+	 */
+	if (r->p.det != NULL)
+		return;
+	/*
 	 * The kick only reaches a vcpu in RUN.  A loop that has looked at
 	 * stop_req but not yet entered RUN has also set its stop time
 	 * already (arm_stop() comes first), so this one replaces it, and
@@ -456,6 +466,9 @@ vmrun_input(struct vmrun *r, const uint8_t *buf, size_t len)
 	size_t n = 0, tail;
 	bool halted;
 
+	/* A replay's input is the log's; nothing else may reach the guest. */
+	if (r->p.det != NULL && r->p.det->replay)
+		return (len);
 	pthread_mutex_lock(&r->q_lock);
 	while (!r->q_closed && n < len && r->q_len < VMRUN_INPUT_MAX) {
 		tail = (r->q_head + r->q_len) % VMRUN_INPUT_MAX;
@@ -469,8 +482,11 @@ vmrun_input(struct vmrun *r, const uint8_t *buf, size_t len)
 		pthread_cond_broadcast(&r->q_cv);
 	halted = ST_GET(r->state) == VMRUN_STATE_HALTED;
 	pthread_mutex_unlock(&r->q_lock);
-	/* A guest polling without exits sees the input at the next RUN. */
-	if (n > 0 && !halted)
+	/*
+	 * A guest polling without exits sees the input at the next RUN;
+	 * when recording, that is the next deterministic point (no kick).
+	 */
+	if (n > 0 && !halted && r->p.det == NULL)
 		kick(r);
 	return (n);
 }
@@ -507,24 +523,72 @@ vmrun_state_name(int state)
 	return (names[state]);
 }
 
+/* Where the loop is now, for the det hooks. */
+static void
+det_point(const struct vmrun *r, uint64_t vtime, int where,
+    struct vmrun_point *pt)
+{
+	pt->exitno = r->st_runs;
+	pt->boundary = r->boundaries;
+	pt->vtime_ns = vtime;
+	pt->idle_ns = r->idle;
+	pt->where = where;
+}
+
+/*
+ * A replay's input: what the log says COM1 took at this point, which it
+ * must take again, all of it, or the replay has diverged.
+ */
+static int
+replay_input(struct vmrun *r, uint64_t vtime, int where)
+{
+	const struct vmrun_det *d = r->p.det;
+	struct vmrun_point pt;
+	const uint8_t *buf;
+	size_t len;
+	int n, more;
+
+	det_point(r, vtime, where, &pt);
+	while ((more = d->input(d->arg, &pt, &buf, &len)) == 1) {
+		n = ns8250_rx(r->com1, buf, len);
+		ST_SET(r->st_input, r->st_input + (uint64_t)n);
+		if ((size_t)n != len) {
+			snprintf(r->error, sizeof(r->error), "replay: COM1 "
+			    "took %d of %zu recorded input bytes at exit %llu",
+			    n, len, (unsigned long long)pt.exitno);
+			return (ECANCELED);
+		}
+	}
+	return (more);
+}
+
 /*
  * Move queued input into COM1's receiver, as much as it takes (its FIFO,
- * or one byte as a 16450); the rest waits for the guest to read.
+ * or one byte as a 16450); the rest waits for the guest to read.  This
+ * is the one place console input enters the guest: when recording, what
+ * COM1 took goes to the log with the point it was taken at.  0, or the
+ * hooks' errno value.
  */
-static void
-drain_input(struct vmrun *r)
+static int
+drain_input(struct vmrun *r, uint64_t vtime, int where)
 {
+	const struct vmrun_det *d = r->p.det;
+	struct vmrun_point pt;
+	uint8_t took_buf[VMRUN_INPUT_MAX];
 	size_t chunk, n, took = 0;
 	bool space = false;
 
+	if (d != NULL && d->replay)
+		return (replay_input(r, vtime, where));
 	if (ST_GET(r->q_len) == 0)
-		return;
+		return (0);
 	pthread_mutex_lock(&r->q_lock);
 	while (r->q_len > 0) {
 		chunk = r->q_len;
 		if (chunk > VMRUN_INPUT_MAX - r->q_head)
 			chunk = VMRUN_INPUT_MAX - r->q_head;
 		n = (size_t)ns8250_rx(r->com1, r->q_buf + r->q_head, chunk);
+		memcpy(took_buf + took, r->q_buf + r->q_head, n);
 		r->q_head = (r->q_head + n) % VMRUN_INPUT_MAX;
 		ST_SET(r->q_len, r->q_len - n);
 		took += n;
@@ -539,6 +603,11 @@ drain_input(struct vmrun *r)
 	ST_SET(r->st_input, r->st_input + took);
 	if (space && r->p.input_space != NULL)
 		r->p.input_space(r->p.console_arg);
+	if (d != NULL && took > 0 && d->took != NULL) {
+		det_point(r, vtime, where, &pt);
+		return (d->took(d->arg, &pt, took_buf, took));
+	}
+	return (0);
 }
 
 /*
@@ -547,13 +616,22 @@ drain_input(struct vmrun *r)
  * on, or EDEADLK once the input side is closed.
  */
 static int
-wait_input(struct vmrun *r)
+wait_input(struct vmrun *r, uint64_t vtime)
 {
+	struct vmrun_point pt;
 	uint64_t seq;
 	int error = 0;
 
 	pthread_mutex_lock(&r->q_lock);
 	ST_SET(r->state, VMRUN_STATE_HALTED);
+	if (r->p.det != NULL && r->p.det->replay) {
+		/* The log knows whether input or a stop comes; no waiting. */
+		pthread_mutex_unlock(&r->q_lock);
+		det_point(r, vtime, VMRUN_AT_HLT, &pt);
+		error = r->p.det->halt_wait(r->p.det->arg, &pt);
+		ST_SET(r->state, VMRUN_STATE_RUNNING);
+		return (error);
+	}
 	seq = r->q_seq;
 	while (r->q_seq == seq && !r->q_closed && !stop_requested(r))
 		pthread_cond_wait(&r->q_cv, &r->q_lock);
@@ -613,6 +691,79 @@ pace_halt(struct vmrun *r, uint64_t skip)
 		return (skip);
 	elapsed = mono_ns() - t0;
 	return (elapsed < skip ? elapsed : skip);
+}
+
+/*
+ * How far a halt skips toward the next timer, full ns away: in a replay,
+ * what the log says; with a console, paced on the host (pace_halt()),
+ * and when recording a skip that host time cut short goes to the log.
+ * 0, or the hooks' errno value.
+ */
+static int
+halt_skip(struct vmrun *r, uint64_t vtime, uint64_t full, uint64_t *skip)
+{
+	const struct vmrun_det *d = r->p.det;
+	struct vmrun_point pt;
+
+	*skip = full;
+	det_point(r, vtime, VMRUN_AT_HLT, &pt);
+	if (d != NULL && d->replay) {
+		*skip = d->halt_skip(d->arg, &pt, full);
+		return (*skip > full ? ECANCELED : 0);
+	}
+	if (!r->p.console_input)
+		return (0);
+	*skip = pace_halt(r, full);
+	if (d != NULL && *skip != full && d->skipped != NULL)
+		return (d->skipped(d->arg, &pt, *skip, full));
+	return (0);
+}
+
+/*
+ * The top of the loop, for record and replay: number the boundary and
+ * call the hook.  A replay's stop is taken where a recorded one was, at
+ * the stop check after input and injection.
+ */
+static int
+det_boundary(struct vmrun *r, uint64_t vtime)
+{
+	const struct vmrun_det *d = r->p.det;
+	struct vmrun_point pt;
+	int error;
+
+	if (d == NULL)
+		return (0);
+	r->boundaries++;
+	if (d->boundary == NULL)
+		return (0);
+	det_point(r, vtime, VMRUN_AT_RUN, &pt);
+	error = d->boundary(d->arg, &pt);
+	if (error == VMRUN_DET_STOP) {
+		r->det_stop = 1;
+		return (0);
+	}
+	return (error);
+}
+
+uint64_t
+vmrun_state_hash(struct vmrun *r)
+{
+	struct statehash sh;
+	const struct dev_timer *t;
+
+	statehash_init(&sh);
+	statehash_u64(&sh, r->clock.now);
+	statehash_u64(&sh, r->idle);
+	for (t = r->clock.timers; t != NULL; t = t->next)
+		statehash_u64(&sh, t->at);
+	statehash_u64(&sh, r->sysctl_a);
+	statehash_u64(&sh, r->rst_ctl);
+	statehash_u64(&sh, (uint64_t)r->exit_status);
+	statehash_u64(&sh, (uint64_t)r->done);
+	statehash_u64(&sh, (uint64_t)r->reset);
+	i8259_hash(r->pic, &sh);
+	ns8250_hash(r->com1, &sh);
+	return (statehash_final(&sh));
 }
 
 /* Read the vcpu's virtual time; device time is it plus skipped time. */
@@ -758,12 +909,19 @@ first_exit(struct vmrun *r, struct vm_exit *ve)
 static int
 arm_stop(struct vmrun *r, uint64_t vtime)
 {
-	uint64_t next = dev_vclock_next(&r->clock), at = 0;
+	uint64_t next = dev_vclock_next(&r->clock), at = 0, q;
 
 	if (r->p.max_time_ns != 0 && r->p.max_time_ns < next)
 		next = r->p.max_time_ns;
 	if (next != UINT64_MAX)
 		at = next > vtime + r->idle ? next - r->idle : vtime + 1;
+	/* Record and replay: never further than a quantum (vmrun_det). */
+	if (r->p.det != NULL) {
+		q = r->p.det->quantum_ns != 0 ? r->p.det->quantum_ns :
+		    VMRUN_DET_QUANTUM;
+		if (at == 0 || at > vtime + q)
+			at = vtime + q;
+	}
 	if (at == r->stop_at)
 		return (0);
 	if (vmmsim_vcpu_stop_at(r->p.fd, r->p.vm_id, 0, at) == -1)
@@ -820,6 +978,7 @@ run(struct vmrun *r, struct vmrun_result *res)
 
 	memset(res, 0, sizeof(*res));
 	r->error[0] = '\0';
+	r->det_stop = 0;
 	memset(&vrp, 0, sizeof(vrp));
 	vrp.vrp_vm_id = r->p.vm_id;
 	vrp.vrp_vcpu_id = 0;
@@ -837,7 +996,9 @@ run(struct vmrun *r, struct vmrun_result *res)
 		 * in HLT can have moved device time on.
 		 */
 		dev_vclock_advance(&r->clock, vtime + r->idle);
-		drain_input(r);
+		if ((error = det_boundary(r, vtime)) != 0 ||
+		    (error = drain_input(r, vtime, VMRUN_AT_RUN)) != 0)
+			return (error);
 		/* Inject the PIC's interrupt when the guest can take it. */
 		vrp.vrp_inject.vie_type = VCPU_INJECT_NONE;
 		if (irqready && i8259_pending(r->pic) &&
@@ -855,7 +1016,7 @@ run(struct vmrun *r, struct vmrun_result *res)
 		 * vmrun_stop() this misses replaces it (see there).
 		 */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (stop_requested(r)) {
+		if (stop_requested(r) || r->det_stop) {
 			stopped = 1;
 			break;
 		}
@@ -881,14 +1042,18 @@ run(struct vmrun *r, struct vmrun_result *res)
 		case VMX_EXIT_HLT:
 		case SVM_VMEXIT_HLT:
 			/* Halted until an interrupt: skip to the next timer. */
-			drain_input(r);
+			if ((error = drain_input(r, vtime, VMRUN_AT_HLT)) != 0)
+				return (error);
 			if (i8259_pending(r->pic))
 				break;
 			if ((next = dev_vclock_next(&r->clock)) == UINT64_MAX) {
 				/* Or, with a console, wait for input. */
 				if (r->p.console_input &&
-				    wait_input(r) == 0)
+				    (error = wait_input(r, vtime)) != EDEADLK) {
+					if (error != 0)
+						return (error);
 					break;
+				}
 				snprintf(r->error, sizeof(r->error), "the guest "
 				    "halted at rip %#llx with no timer armed",
 				    (unsigned long long)
@@ -898,9 +1063,9 @@ run(struct vmrun *r, struct vmrun_result *res)
 			if (r->p.max_time_ns != 0 && next > r->p.max_time_ns)
 				next = r->p.max_time_ns;
 			if (next > vtime + r->idle) {
-				skip = next - (vtime + r->idle);
-				if (r->p.console_input)
-					skip = pace_halt(r, skip);
+				if ((error = halt_skip(r, vtime,
+				    next - (vtime + r->idle), &skip)) != 0)
+					return (error);
 				r->idle += skip;
 			}
 			ST_SET(r->st_idle, r->idle);

@@ -39,7 +39,9 @@
  * while vmrun_loop() runs.  A run with no input is as deterministic as
  * before; console input arrives at whatever virtual time the host delivers
  * it, so a run with input repeats only as far as the guest's behaviour does
- * not depend on that timing (a replay log is the way to pin it down).
+ * not depend on that timing.  Deterministic mode (struct vmrun_det) pins it
+ * down: input and stops are then taken only at points that depend on the
+ * guest alone, and reported there for a replay log (tools/replay.c).
  */
 
 #ifndef VMMSIM_DEVICES_VMRUN_H
@@ -50,6 +52,7 @@
 struct guestmem;
 struct mmio_table;
 struct vmrun;
+struct vmrun_det;
 
 #define VMRUN_MAX_DISKS		4
 #define VMRUN_DEFAULT_SEED	0x766d6d73696dULL	/* "vmmsim" */
@@ -103,7 +106,81 @@ struct vmrun_params {
 	 * may be NULL.
 	 */
 	void		(*input_space)(void *arg);
+	/*
+	 * Deterministic input for record and replay (below), or NULL.  With
+	 * it, host time and host threads can reach the guest only through
+	 * the hooks, at exit boundaries.
+	 */
+	const struct vmrun_det *det;
 };
+
+/*
+ * A point in a run where external input may enter the guest: between two
+ * RUNs (VMRUN_AT_RUN, at the top of the loop) or in the HLT exit that
+ * ended the last one (VMRUN_AT_HLT).  exitno counts VMM_IOC_RUN calls
+ * since vmrun_create(), over reboots; boundary counts calls of the
+ * boundary hook, which is exitno plus one per extra vmrun_loop() (a reboot
+ * starts a loop at the exit number the last one ended at).
+ */
+#define VMRUN_AT_RUN	0
+#define VMRUN_AT_HLT	1
+
+struct vmrun_point {
+	uint64_t	 exitno;
+	uint64_t	 boundary;
+	uint64_t	 vtime_ns;	/* the vcpu's virtual time */
+	uint64_t	 idle_ns;	/* skipped in HLT: device time is the sum */
+	int		 where;		/* VMRUN_AT_* */
+};
+
+/* A boundary hook's "end the run here, as vmrun_stop() would". */
+#define VMRUN_DET_STOP	(-1)
+
+/*
+ * Record and replay.  In both modes the vcpu never gets a host-timed kick:
+ * the loop arms its stop time at most quantum_ns of virtual time ahead,
+ * so that it regains control at deterministic points, where console input
+ * and a stop are taken.  Record mode (replay 0) takes input from
+ * vmrun_input() and reports what COM1 took (took) and every halt that
+ * host time cut short (skipped).  Replay mode ignores vmrun_input() and
+ * asks the hooks instead; halts then cost no host time.  All hooks run on
+ * the vcpu thread with arg; an errno value returned from one ends
+ * vmrun_loop() with that error.
+ */
+struct vmrun_det {
+	int		 replay;
+	uint64_t	 quantum_ns;	/* 0: VMRUN_DET_QUANTUM */
+	void		*arg;
+	/*
+	 * At the top of every loop iteration, devices caught up to device
+	 * time, before input is taken: checkpoints go here.  0, an errno, or
+	 * (replay) VMRUN_DET_STOP.
+	 */
+	int		(*boundary)(void *arg, const struct vmrun_point *);
+	/* Record: COM1's receiver took these bytes at pt. */
+	int		(*took)(void *arg, const struct vmrun_point *,
+			    const uint8_t *, size_t);
+	/* Record: a halt at pt skipped skip ns where the timer was full away. */
+	int		(*skipped)(void *arg, const struct vmrun_point *,
+			    uint64_t skip, uint64_t full);
+	/*
+	 * Replay: the next bytes to give COM1 at pt (1 with *buf, *len set,
+	 * until 0), or an errno; COM1 must take all of them.
+	 */
+	int		(*input)(void *arg, const struct vmrun_point *,
+			    const uint8_t **buf, size_t *len);
+	/* Replay: how far a halt at pt skips; full unless recorded shorter. */
+	uint64_t	(*halt_skip)(void *arg, const struct vmrun_point *,
+			    uint64_t full);
+	/*
+	 * Replay: the guest halted with no timer at pt: 0 if recorded input
+	 * (or a stop) comes at this exit, else EDEADLK as a closed console.
+	 */
+	int		(*halt_wait)(void *arg, const struct vmrun_point *);
+};
+
+/* Virtual ns the vcpu runs at most between two deterministic points. */
+#define VMRUN_DET_QUANTUM	1000000ULL
 
 /* Input bytes queued for COM1 at most (vmrun_input()). */
 #define VMRUN_INPUT_MAX		4096
@@ -194,6 +271,13 @@ const char	*vmrun_state_name(int);
 
 /* A name for a VMRUN_RESET_* value. */
 const char	*vmrun_reset_name(int);
+
+/*
+ * A hash of the devices' state (docs/replay-format.md says which): the
+ * loop's own, the interrupt controllers, COM1, and the deadline of every
+ * armed timer, which stands for the timers' state.  On the vcpu thread.
+ */
+uint64_t	 vmrun_state_hash(struct vmrun *);
 
 /* The MMIO range table, for devices to register their regions in. */
 struct mmio_table *vmrun_mmio(struct vmrun *);
