@@ -70,7 +70,7 @@ apt-get install -y -q --no-install-recommends \
 	nasm libzydis-dev libuv1-dev check \
 	libunicorn-dev libunicorn2t64 \
 	valgrind clang libclang-rt-14-dev \
-	qemu-system-x86 seabios busybox-static cpio gzip ca-certificates
+	qemu-system-x86 seabios busybox-static cpio gzip ca-certificates mandoc
 
 ver=$(dpkg-query -W -f='${Version}' libunicorn-dev)
 echo "install-deps: libunicorn-dev $ver"
