@@ -35,7 +35,7 @@ fetch "$kpkg" || exit 77
 fetch busybox-static || exit 77
 
 # Bump when the images below change, so that caches are rebuilt.
-stamp="mklinux 4"
+stamp="mklinux 5"
 if [ ! -f vmlinuz ] || [ ! -f initrd.gz ] || [ ! -f disk.img ] ||
     [ "$(cat stamp 2>/dev/null)" != "$stamp" ]; then
 	rm -rf x root
@@ -81,9 +81,15 @@ printf '\006' | dd of=/dev/port bs=1 seek=3321 count=1 2>/dev/null
 reboot -f
 INIT
 	chmod +x root/init
-	(cd root && find . | ../x/bin/busybox cpio -o -H newc 2>/dev/null) |
-	    gzip -9 > initrd.gz
+	# The same bytes on every machine (no build-time mtimes, a sorted
+	# archive, no name or time in the gzip header), so that every run of
+	# the test boots the same guest, bit for bit.
+	find root -exec touch -h -d @0 {} +
+	(cd root && find . | LC_ALL=C sort |
+	    cpio --reproducible -o -H newc -R 0:0 2>/dev/null) |
+	    gzip -n -9 > initrd.gz
 	echo "read from the virtio disk by the guest" > hello.txt
+	touch -d @0 hello.txt
 	x/bin/busybox tar -c -f disk.img hello.txt
 	truncate -s 1M disk.img
 	rm -rf x root hello.txt apt.err
