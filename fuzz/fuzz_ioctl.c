@@ -35,6 +35,7 @@
 
 #include <sys/mman.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -538,6 +539,38 @@ op_handle(struct state *s)
 	}
 }
 
+/* Open descriptors of the process: flat across inputs. */
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		abort();
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return (n);
+}
+
+/* Mappings of guest memory (memfds named by vmm_mem.c). */
+static int
+count_guest_maps(void)
+{
+	FILE *fp = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	if (fp == NULL)
+		abort();
+	while (fgets(line, sizeof(line), fp) != NULL)
+		n += strstr(line, "memfd:vmmsim-guest") != NULL;
+	fclose(fp);
+	return (n);
+}
+
 /*
  * Terminates what the input created (from a fresh handle of its creator,
  * since the input may have closed or pledged the one it used) and checks
@@ -592,7 +625,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static int once;
 	struct state s;
-	int i, fd;
+	int i, fd, nfds;
 
 	if (!once) {
 		vmmsim_set_log(NULL);
@@ -601,6 +634,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memset(&s, 0, sizeof(s));
 	fz_init(&s.f, data, len);
 	arena_reset();
+	nfds = count_fds();
 
 	/* Two vendors, a second "process", and a pledged one. */
 	s.flags[0] = s.flags[3] = VMMSIM_OPEN_INTEL;
@@ -660,5 +694,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		}
 	}
 	cleanup(&s);
+	arena_reset();
+	/* A memfd or a guest-memory alias that outlives its VM is a leak. */
+	if (count_fds() != nfds || count_guest_maps() != 0) {
+		fprintf(stderr, "fuzz_ioctl: descriptors %d -> %d, %d guest "
+		    "memory mappings left\n", nfds, count_fds(),
+		    count_guest_maps());
+		abort();
+	}
 	return (0);
 }

@@ -49,12 +49,19 @@ for t in $targets; do
 		fail=$((fail + 1))
 		continue
 	fi
+	# Room for a few dozen ioctls, a page of guest code, VMCS writes.
+	case $t in
+	fuzz_ioctl)	maxlen=-max_len=4096 ;;
+	fuzz_guest)	maxlen=-max_len=4400 ;;
+	fuzz_vmentry)	maxlen=-max_len=512 ;;
+	*)		maxlen= ;;
+	esac
 	# Leaks count (but Unicorn's own, as in the test suite); an input
 	# slower than 10 s is a hang.
 	LSAN_OPTIONS="suppressions=$srcdir/tests/lsan.supp:print_suppressions=0" \
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-	    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	    "$bin" -max_total_time="$secs" $maxlen -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix="$out/" \
 	    "$out/corpus" "$srcdir/fuzz/corpus/$t" >"$out/log" 2>&1
 	rc=$?
