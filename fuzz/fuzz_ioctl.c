@@ -165,6 +165,25 @@ pick_vcpu(struct state *s)
 	return (c < 224 ? 0 : c < 250 ? c % 4 : fz_u32(&s->f));
 }
 
+/*
+ * A guest-memory address CREATE must refuse.  Not any number: CREATE
+ * rightly takes over whatever the caller has mapped at vmr_va (ASan's
+ * shadow, the heap), so only addresses known to be unusable are drawn.
+ */
+static uint64_t
+bad_va(struct fz *f)
+{
+	static const uint64_t vas[] = {
+		0, PG, 0x7FFFFFFFF000UL, 0x7FFFFFFFFFFFUL,
+		0xFFFF800000000000UL, 0xFFFFFFFFFFFFF000UL,
+		ARENA + HOLE_PAGE * PG, ARENA + HOLE_PAGE * PG + 8,
+		ARENA + (MEM_PAGES - 1) * PG,	/* runs into the free part */
+		ARENA + GUARD_PAGE * PG, ARENA + RO_PAGE * PG
+	};
+
+	return (vas[fz_pick(f, sizeof(vas) / sizeof(vas[0]))]);
+}
+
 static void
 op_create(struct state *s, int fd)
 {
@@ -210,8 +229,7 @@ op_create(struct state *s, int fd)
 		r->vmr_type = fz_pick(f, 8) == 0 ? (int)fz_u32(f) :
 		    fz_pick(f, 3);
 		if (fz_pick(f, 16) == 0) {
-			r->vmr_va = fz_pick(f, 2) ?
-			    (uint64_t)(arena + HOLE_PAGE * PG) : fz_edge64(f);
+			r->vmr_va = bad_va(f);
 		} else {
 			if (s->mem_next + npg > MEM_PAGES)
 				s->mem_next = 0;
@@ -443,8 +461,24 @@ op_sharemem(struct state *s, int fd)
 		if (fz_pick(f, 16) == 0)
 			r->vmr_size = fz_edge64(f);
 	}
-	(void)vmmsim_ioctl(fd, VMM_IOC_SHAREMEM, fz_pick(f, 16) == 0 ?
-	    arg_ptr(f, sizeof(*vsp)) : vsp);
+	if (fz_pick(f, 16) == 0) {
+		(void)vmmsim_ioctl(fd, VMM_IOC_SHAREMEM, arg_ptr(f,
+		    sizeof(*vsp)));
+		return;
+	}
+	if (vmmsim_ioctl(fd, VMM_IOC_SHAREMEM, vsp) == -1)
+		return;
+	/*
+	 * Shared memory stays in the caller after TERM, as uvm_share's does:
+	 * what went outside the arena (which is remapped anyway) is unmapped
+	 * here, so a mapping left after the input means a leak in vmm.
+	 */
+	for (i = 0; i < vsp->vsp_nmemranges; i++) {
+		struct vm_mem_range *r = &vsp->vsp_memranges[i];
+
+		if (r->vmr_va < ARENA || r->vmr_va >= ARENA + ARENA_PAGES * PG)
+			munmap((void *)r->vmr_va, r->vmr_size);
+	}
 }
 
 static void
@@ -555,9 +589,9 @@ count_fds(void)
 	return (n);
 }
 
-/* Mappings of guest memory (memfds named by vmm_mem.c). */
+/* Mappings of guest memory (memfds named by vmm_mem.c), shown if asked. */
 static int
-count_guest_maps(void)
+count_guest_maps(int show)
 {
 	FILE *fp = fopen("/proc/self/maps", "r");
 	char line[512];
@@ -566,7 +600,11 @@ count_guest_maps(void)
 	if (fp == NULL)
 		abort();
 	while (fgets(line, sizeof(line), fp) != NULL)
-		n += strstr(line, "memfd:vmmsim-guest") != NULL;
+		if (strstr(line, "memfd:vmmsim-guest") != NULL) {
+			n++;
+			if (show)
+				fprintf(stderr, "left: %s", line);
+		}
 	fclose(fp);
 	return (n);
 }
@@ -696,10 +734,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	cleanup(&s);
 	arena_reset();
 	/* A memfd or a guest-memory alias that outlives its VM is a leak. */
-	if (count_fds() != nfds || count_guest_maps() != 0) {
+	if (count_fds() != nfds || count_guest_maps(0) != 0) {
 		fprintf(stderr, "fuzz_ioctl: descriptors %d -> %d, %d guest "
 		    "memory mappings left\n", nfds, count_fds(),
-		    count_guest_maps());
+		    count_guest_maps(1));
 		abort();
 	}
 	return (0);
