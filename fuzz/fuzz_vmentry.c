@@ -112,8 +112,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (reason & 0x80000000U)
 			break;		/* VM-entry failure: launch state kept */
 		/* A few more writes between entries, then skip or not. */
-		if (fz_pick(&f, 4) == 0)
+		if (fz_pick(&f, 4) == 0) {
 			fuzz_write(&m, &f);
+			(void)vmx_vmwrite(m.cpu, VMCS_PINBASED_CTLS,
+			    rd(&m, VMCS_PINBASED_CTLS) |
+			    IA32_VMX_EXTERNAL_INT_EXITING);
+		}
 		if (fz_u8(&f) & 1)
 			(void)vmx_vmwrite(m.cpu, VMCS_GUEST_IA32_RIP,
 			    rd(&m, VMCS_GUEST_IA32_RIP) +

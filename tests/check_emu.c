@@ -1229,6 +1229,32 @@ START_TEST(test_cpl_after_setting_pe_is_not_cs_rpl)
 END_TEST
 
 /*
+ * A guest looping through a run of zero bytes (ADD [BX+SI], AL) and a
+ * backward JMP, with nothing that exits: the host tick must still end
+ * the run (exit reason 1) after its interval.  The shape of a
+ * fuzz_vmentry input that hung; the hang was the harness's (a VMWRITE
+ * between entries had cleared external-interrupt exiting), this is not.
+ */
+START_TEST(test_host_tick_ends_a_loop_without_exits)
+{
+	static const uint8_t code[] = {
+		0xEB, 0xB0,			/* jmp 0xFB2 (zeros) */
+		0x41, 0xEE, 0xEC, 0x90, 0x23, 0xEE, 0xF4
+	};
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	emu_cpu_set_host_tick(fx.cpu, 500);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_EXTINT);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * Host ticks (external-interrupt exits on virtual time) that fall inside a
  * tight loop of exiting OUTs, at every position of the loop in turn, and in
  * particular where one translated block chains into the next: every OUT
@@ -1876,6 +1902,7 @@ emu_suite(void)
 	tcase_add_test(tc,
 	    test_interruptibility_written_after_exit_survives_sync);
 	tcase_add_test(tc, test_host_ticks_in_an_exit_loop_lose_no_exit);
+	tcase_add_test(tc, test_host_tick_ends_a_loop_without_exits);
 	tcase_add_test(tc, test_io_bitmaps);
 	tcase_add_test(tc, test_preemption_timer_is_exact);
 	tcase_add_test(tc, test_hlt_activity_state_and_timer_warp);
