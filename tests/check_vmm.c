@@ -609,7 +609,7 @@ struct term_arg {
 	int		fd;
 	uint32_t	id;
 	int		err;
-	_Atomic int	done;
+	int		done;		/* __atomic_* only: clang refuses them on _Atomic */
 };
 
 static void *

@@ -188,7 +188,13 @@ vm_mem_obj_rele(struct vm_mem_obj *mo)
 
 /* --- copyin/copyout --------------------------------------------------- */
 
-static __thread sigjmp_buf *copy_recover;
+/*
+ * volatile: the only reader is the signal handler, so without it a
+ * compiler that sees copy_bytes() never reads it (clang -O2 does) drops
+ * the store before the copy as dead, and a bad user address kills the
+ * process instead of giving EFAULT.
+ */
+static __thread sigjmp_buf *volatile copy_recover;
 static struct sigaction copy_old_segv, copy_old_bus;
 static pthread_once_t copy_once = PTHREAD_ONCE_INIT;
 
