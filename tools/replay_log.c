@@ -45,8 +45,8 @@ ob_put(struct obuf *b, const void *v, size_t n)
 	uint8_t *np;
 	size_t cap;
 
-	if (b->error != 0)
-		return;
+	if (b->error != 0 || n == 0)
+		return;		/* memcpy wants a pointer even for 0 bytes */
 	if (b->len + n > b->cap) {
 		cap = b->cap != 0 ? b->cap : 256;
 		while (cap < b->len + n)
