@@ -273,7 +273,7 @@ strio_emulate(struct dev_port_table *ports, const struct mmio_table *t,
 	struct vcpu_reg_state before;
 	uint8_t buf[15];
 	size_t n, len;
-	uint64_t rip, count;
+	uint64_t rip, count = 0;	/* set and used only with REP */
 	int in = vei.vei_dir == VEI_DIR_IN, i, error;
 
 	memset(&x, 0, sizeof(x));
