@@ -1449,6 +1449,21 @@ START_TEST(test_host_tick_ends_a_loop_without_exits)
 }
 END_TEST
 
+/* A real-mode guest whose first instruction is at linear address 0. */
+START_TEST(test_real_mode_code_at_address_zero)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	fx.ram[0] = 0xF4;				/* hlt */
+	fx_guest_real(&fx, 0, 0, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0);
+	fx_fini(&fx);
+}
+END_TEST
+
 /*
  * Host ticks (external-interrupt exits on virtual time) that fall inside a
  * tight loop of exiting OUTs, at every position of the loop in turn, and in
@@ -2117,6 +2132,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_reset_vector_loads_hidden_cs_base);
 	tcase_add_test(tc, test_inject_gp_real_mode_drops_error_code);
 	tcase_add_test(tc, test_real_mode_int_after_segment_reloads);
+	tcase_add_test(tc, test_real_mode_code_at_address_zero);
 	tcase_add_test(tc, test_cpl_after_setting_pe_is_not_cs_rpl);
 	tcase_add_test(tc, test_host_nmi_exits_with_nmi_exiting);
 	tcase_add_test(tc, test_host_nmi_delivered_and_blocked_until_iret);

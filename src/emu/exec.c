@@ -2055,7 +2055,14 @@ emu_engine_init(struct emu_cpu *cpu)
 	pthread_mutex_unlock(&h->lock);
 	if (error != 0)
 		goto fail;
-	if (uc_ctl_tlb_mode(cpu->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
+	/*
+	 * uc_emu_start()'s "until" is an address like any other: 0 stopped
+	 * the engine whenever a guest reached linear address 0 (with an empty
+	 * block whose "last byte" at -1 was fetched, a fatal EPT violation).
+	 * With exits enabled and none set, nothing stops it but the CPU.
+	 */
+	if (uc_ctl_exits_enable(cpu->uc) != UC_ERR_OK ||
+	    uc_ctl_tlb_mode(cpu->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
 	    uc_context_alloc(cpu->uc, &cpu->ctx) != UC_ERR_OK) {
 		error = ENOMEM;
 		goto fail;
