@@ -453,7 +453,8 @@ START_TEST(test_stop_of_spinning_guest_replays)
 	kill(c.pid, SIGTERM);
 	ck_assert_int_eq(finish(&c), 0);
 	ck_assert_str_eq(c.obuf, "ready\nab!");
-	ck_assert_int_eq(replay(NULL, NULL, &r), 0);
+	ck_assert_msg(replay(NULL, NULL, &r) == 0,
+	    "the replay diverged; it said: %s (recording: %s)", r.ebuf, c.ebuf);
 	ck_assert_str_eq(r.obuf, c.obuf);
 }
 END_TEST
