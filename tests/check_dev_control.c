@@ -39,22 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VMMSIM		BUILDDIR "/vmmsim"
+#include "child.h"
+
 #define ECHO_ROM	BUILDDIR "/testdata/echo_rom.bin"
-#define WAIT_MS		20000
 
 static const char *const vendors[] = { "intel", "amd" };
 static char rundir[64];
-
-/* A `vmmsim run` child with pipes on stdin, stdout and stderr. */
-struct child {
-	pid_t	 pid;
-	int	 in, out, err;
-	char	 obuf[8192];
-	size_t	 olen;
-	char	 ebuf[8192];
-	size_t	 elen;
-};
 
 static void
 setup(void)
@@ -72,113 +62,6 @@ teardown(void)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rundir);
 	(void)system(cmd);
-}
-
-static void
-spawn(struct child *c, const char *const *argv)
-{
-	int pin[2], pout[2], perr[2];
-
-	memset(c, 0, sizeof(*c));
-	ck_assert_int_eq(pipe(pin), 0);
-	ck_assert_int_eq(pipe(pout), 0);
-	ck_assert_int_eq(pipe(perr), 0);
-	c->pid = fork();
-	ck_assert_int_ne(c->pid, -1);
-	if (c->pid == 0) {
-		dup2(pin[0], 0);
-		dup2(pout[1], 1);
-		dup2(perr[1], 2);
-		close(pin[0]); close(pin[1]);
-		close(pout[0]); close(pout[1]);
-		close(perr[0]); close(perr[1]);
-		execv(VMMSIM, (char *const *)argv);
-		_exit(127);
-	}
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	c->in = pin[1];
-	c->out = pout[0];
-	c->err = perr[0];
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/*
- * Read the child's stdout and stderr until stdout holds want (or, with
- * want NULL, until both are at EOF); 0, or -1 on timeout.
- */
-static int
-pump(struct child *c, const char *want)
-{
-	struct pollfd pfd[2];
-	long end = now_ms() + WAIT_MS;
-	ssize_t n;
-	int open_out = 1, open_err = 1;
-
-	while (open_out || open_err) {
-		c->obuf[c->olen] = '\0';
-		c->ebuf[c->elen] = '\0';
-		if (want != NULL && strstr(c->obuf, want) != NULL)
-			return (0);
-		if (now_ms() > end)
-			return (-1);
-		pfd[0].fd = open_out ? c->out : -1;
-		pfd[1].fd = open_err ? c->err : -1;
-		pfd[0].events = pfd[1].events = POLLIN;
-		if (poll(pfd, 2, 100) <= 0)
-			continue;
-		if (pfd[0].revents) {
-			n = read(c->out, c->obuf + c->olen,
-			    sizeof(c->obuf) - 1 - c->olen);
-			if (n <= 0)
-				open_out = 0;
-			else
-				c->olen += (size_t)n;
-		}
-		if (pfd[1].revents) {
-			n = read(c->err, c->ebuf + c->elen,
-			    sizeof(c->ebuf) - 1 - c->elen);
-			if (n <= 0)
-				open_err = 0;
-			else
-				c->elen += (size_t)n;
-		}
-	}
-	c->obuf[c->olen] = '\0';
-	c->ebuf[c->elen] = '\0';
-	return (want == NULL ? 0 : -1);
-}
-
-/* Read to EOF, then reap: the exit status, or -1 if it did not exit. */
-static int
-finish(struct child *c)
-{
-	int st;
-
-	if (c->in != -1)
-		close(c->in);
-	c->in = -1;
-	ck_assert_msg(pump(c, NULL) == 0, "vmmsim run did not end; "
-	    "stdout: %s stderr: %s", c->obuf, c->ebuf);
-	ck_assert_int_eq(waitpid(c->pid, &st, 0), c->pid);
-	close(c->out);
-	close(c->err);
-	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
-static void
-send_input(struct child *c, const char *s)
-{
-	ck_assert_int_eq(write(c->in, s, strlen(s)), (ssize_t)strlen(s));
 }
 
 /* Start the echo guest as NAME and wait for its "ready". */
