@@ -747,17 +747,6 @@ insn_length_at_rip(struct emu_cpu *cpu)
 	return (zi.length);
 }
 
-/*
- * CPL, for the instructions whose privilege check comes before their VM
- * exit (SDM Vol. 3C §26.1.1).  The engine's own CPL: CS.RPL is not it
- * right after CR0.PE is set (before the far jump), nor for an SVM guest
- * whose VMCB.CPL says otherwise (APM §15.5.1).
- */
-static unsigned
-guest_cpl(struct emu_cpu *cpu)
-{
-	return (emu_guest_cpl(cpu));
-}
 
 /* Instructions that fault (#GP) at CPL > 0 before any VM exit. */
 static bool
@@ -906,7 +895,7 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 			break;
 		}
 		/* Only VMMCALL may run above CPL 0 (#GP first). */
-		if (code != VMEXIT_VMMCALL && guest_cpl(cpu) > 0) {
+		if (code != VMEXIT_VMMCALL && emu_guest_cpl(cpu) > 0) {
 			svm_raise(cpu, 13, true);
 			return (true);
 		}
@@ -959,12 +948,14 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	if (in->cls == IC_FLAGSYNC)
 		return;		/* the hook itself was the point */
 	/*
-	 * Faults that take priority over the exit: a privileged instruction
-	 * above CPL 0, I/O above IOPL (the TSS bitmap decides), RDTSC with
-	 * CR4.TSD and RDPMC without CR4.PCE above CPL 0.  The engine raises
-	 * them when the instruction runs.
+	 * Faults that take priority over the exit (SDM Vol. 3C §26.1.1), by
+	 * the engine's own CPL: CS.RPL is not it right after CR0.PE is set,
+	 * nor for an SVM guest whose VMCB.CPL says otherwise (APM §15.5.1).
+	 * A privileged instruction above CPL 0, I/O above IOPL (the TSS
+	 * bitmap decides), RDTSC with CR4.TSD and RDPMC without CR4.PCE above
+	 * CPL 0.  The engine raises them when the instruction runs.
 	 */
-	if (privileged(in->cls) && guest_cpl(cpu) > 0)
+	if (privileged(in->cls) && emu_guest_cpl(cpu) > 0)
 		return;
 	if (in->cls == IC_IO && (reg_read(cpu, UC_X86_REG_CR0) & CR0_PE)) {
 		uint64_t fl;
@@ -974,10 +965,11 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 			return;
 	}
 	if ((in->cls == IC_RDTSC || in->cls == IC_RDTSCP) &&
-	    (reg_read(cpu, UC_X86_REG_CR4) & CR4_TSD) && guest_cpl(cpu) > 0)
+	    (reg_read(cpu, UC_X86_REG_CR4) & CR4_TSD) &&
+	    emu_guest_cpl(cpu) > 0)
 		return;
 	if (in->cls == IC_RDPMC && !(reg_read(cpu, UC_X86_REG_CR4) & CR4_PCE) &&
-	    guest_cpl(cpu) > 0)
+	    emu_guest_cpl(cpu) > 0)
 		return;
 	if (cpu->svm_guest && svm_insn(cpu, in))
 		return;

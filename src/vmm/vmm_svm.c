@@ -882,20 +882,6 @@ svm_handle_cpuid(struct vcpu *vcpu)
 	return (0);
 }
 
-static int
-pat_valid(uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(v >> (8 * i));
-
-		if (t > 7 || t == 2 || t == 3)
-			return (0);
-	}
-	return (1);
-}
-
 /*
  * The MSR intercept (§15.2): EXITINFO1 = 1 is WRMSR.  RAX is the VMCB's,
  * RCX and RDX the save area's; MSR numbers are compared in all 64 bits of
@@ -912,7 +898,7 @@ svm_handle_msr(struct vcpu *vcpu)
 	if (vmcb_rd64(vcpu, VMCB_EXITINFO1) == 1) {
 		switch (msr) {
 		case MSR_CR_PAT:
-			if (!pat_valid(v)) {
+			if (!vmm_pat_valid(v)) {
 				vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
 				return (0);
 			}

@@ -973,8 +973,12 @@ vmx_handle_cpuid(struct vcpu *vcpu)
 	return (0);
 }
 
-static int
-pat_valid(uint64_t v)
+/*
+ * A valid IA32_PAT value: every entry a defined memory type (0, 1, 4-7),
+ * for WRMSR on both vendors (#GP otherwise).
+ */
+int
+vmm_pat_valid(uint64_t v)
 {
 	int i;
 
@@ -1017,7 +1021,7 @@ vmx_handle_msr(struct vcpu *vcpu, int write)
 	}
 	switch (msr) {
 	case MSR_CR_PAT:
-		if (!pat_valid(v)) {
+		if (!vmm_pat_valid(v)) {
 			vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
 			return (0);
 		}
