@@ -29,8 +29,16 @@
  * with ENOTSUP).
  */
 
+#define _GNU_SOURCE		/* process_vm_readv, malloc_usable_size */
+
+#include <sys/uio.h>
+
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "emu_impl.h"
 
@@ -98,6 +106,7 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_x86_msr efer = { MSR_EFER, 0x0d01 };
 	uint64_t cr3 = 0x5a5a0000abcde000ULL, zero = 0;
 	uint64_t dr0 = 0x5a5a123456789abcULL;
+	uint64_t rax = 0x5a5a0ddba11cafe5ULL;
 	uint64_t probe_fl = 0x40202, fl = 0, zfl = 0x2;	/* AC | IF */
 	size_t d;
 	int32_t old;
@@ -115,6 +124,7 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_MSR, &efer);
 	uc_reg_write(uc, UC_X86_REG_DR0, &dr0);
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &probe_fl);
+	uc_reg_write(uc, UC_X86_REG_RAX, &rax);
 	uc_context_save(uc, ctx);
 	b = (const uint8_t *)ctx;
 	g = find64(b, n, gdt.base);
@@ -147,8 +157,11 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 		lay->error_code = d - 16;
 		lay->is_int = d - 12;
 		lay->old_exception = d + 96;
+		/* regs[16] and eip come right before eflags. */
+		lay->regs = lay->eflags - 17 * 8;
 		lay->size = n;
-		error = fl == probe_fl ? 0 : ENOTSUP;
+		error = fl == probe_fl && find64(b, n, rax) == lay->regs ?
+		    0 : ENOTSUP;
 	}
 	/* Undo the probe's values. */
 	uc_reg_write(uc, UC_X86_REG_GDTR, &none);
@@ -156,8 +169,184 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_CR3, &zero);
 	uc_reg_write(uc, UC_X86_REG_DR0, &zero);
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &zfl);
+	uc_reg_write(uc, UC_X86_REG_RAX, &zero);
 	uc_context_free(ctx);
 	return (error);
+}
+
+/*
+ * The engine's live CPU state.
+ *
+ * Unicorn's API reaches QEMU's CPU state (CPUX86State) only through
+ * uc_context_save/restore, which copy all of it (5.5 KB on 2.1.1), and the
+ * simulated CPU looks at a few words of it (CPL, CS base, EFLAGS) at every
+ * exit-causing instruction: two copies made up a fifth of an I/O exit's
+ * round trip.  The state does not move while the engine lives, so its
+ * address is found once per process and checked for every engine:
+ *
+ *  - discovery: with distinctive values in eight GPRs, each pointer in
+ *    the engine's own allocation (struct uc_struct, bounded by
+ *    malloc_usable_size) is followed and the 128 KiB after it searched for
+ *    those values.  The pointer that reaches them at the smallest distance
+ *    is the CPU object (X86CPU, which embeds the state); the pair (which
+ *    word of uc_struct, how far into the CPU object) is what every engine
+ *    of this library shares.  Memory is read with process_vm_readv, which
+ *    fails cleanly on an unmapped page instead of faulting.
+ *  - for each engine: the state at that pair is read the same way and
+ *    must equal, byte for byte, what uc_context_save copies while the GPRs
+ *    hold distinctive values.
+ * When either fails (another Unicorn build, process_vm_readv refused) the
+ * CPU copies through the context as before; VMMSIM_LIVE_STATE=0 forces
+ * that, so both paths can be tested.
+ */
+#define LIVE_SCAN	(128 * 1024)
+#define LIVE_CHUNK	4096
+
+static pthread_mutex_t	live_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		live_state;	/* [live_lock] 0 untried, 1, -1 */
+static size_t		live_word;	/* [live_lock] uc_struct offset */
+static size_t		live_off;	/* [live_lock] state in the CPU */
+
+static const uint64_t live_pat[8] = {
+	0x5a5a1111c0de0001ULL, 0x5a5a2222c0de0002ULL, 0x5a5a3333c0de0003ULL,
+	0x5a5a4444c0de0004ULL, 0x5a5a5555c0de0005ULL, 0x5a5a6666c0de0006ULL,
+	0x5a5a7777c0de0007ULL, 0x5a5a8888c0de0008ULL
+};
+
+/* Copy len bytes at addr, or -1 if any of them cannot be read. */
+static int
+peek(uintptr_t addr, void *buf, size_t len)
+{
+	struct iovec l, r;
+
+	l.iov_base = buf;
+	l.iov_len = len;
+	r.iov_base = (void *)addr;
+	r.iov_len = len;
+	if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)len)
+		return (-1);
+	return (0);
+}
+
+static void
+live_mark(uc_engine *uc, const uint64_t *v)
+{
+	static const int ids[8] = {
+		UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX,
+		UC_X86_REG_RBX, UC_X86_REG_RSP, UC_X86_REG_RBP,
+		UC_X86_REG_RSI, UC_X86_REG_RDI
+	};
+	int i;
+
+	for (i = 0; i < 8; i++)
+		uc_reg_write(uc, ids[i], &v[i]);
+}
+
+/* The smallest distance from p at which the marked GPRs are, or -1. */
+static ssize_t
+live_search(uintptr_t p, uint8_t *buf)
+{
+	size_t at, k;
+
+	for (at = 0; at < LIVE_SCAN; at += LIVE_CHUNK) {
+		if (peek(p + at, buf, LIVE_CHUNK + sizeof(live_pat)) != 0)
+			return (-1);
+		for (k = 0; k < LIVE_CHUNK; k += 8)
+			if (memcmp(buf + k, live_pat, sizeof(live_pat)) == 0)
+				return ((ssize_t)(at + k));
+	}
+	return (-1);
+}
+
+static void
+live_discover(uc_engine *uc)
+{
+	uint8_t *buf;
+	size_t usable, o, best = (size_t)-1;
+	uintptr_t p;
+	ssize_t k;
+
+	live_state = -1;
+	if ((buf = malloc(LIVE_CHUNK + sizeof(live_pat))) == NULL)
+		return;
+	usable = malloc_usable_size(uc);
+	for (o = 0; o + sizeof(p) <= usable; o += sizeof(p)) {
+		memcpy(&p, (const uint8_t *)uc + o, sizeof(p));
+		if (p == 0 || (p & 7) != 0)
+			continue;
+		if ((k = live_search(p, buf)) >= 0 && (size_t)k < best) {
+			best = (size_t)k;
+			live_word = o;
+			live_off = (size_t)k;
+			live_state = 1;
+		}
+	}
+	free(buf);
+}
+
+/*
+ * The base to add a layout offset to for the engine's live state (so that
+ * base + lay->eflags is QEMU's eflags), or NULL.
+ */
+uint8_t *
+uc_live_state(uc_engine *uc, const struct uc_layout *lay)
+{
+	static const uint64_t zero[8];
+	const char *env = getenv("VMMSIM_LIVE_STATE");
+	uc_context *ctx;
+	uint8_t *copy = NULL, *res = NULL;
+	uintptr_t p;
+	size_t n;
+
+	if (env != NULL && strcmp(env, "0") == 0)
+		return (NULL);
+	if (uc_context_alloc(uc, &ctx) != UC_ERR_OK)
+		return (NULL);
+	n = lay->size - lay->regs;
+	live_mark(uc, live_pat);
+	pthread_mutex_lock(&live_lock);
+	if (live_state == 0)
+		live_discover(uc);
+	if (live_state == 1 && live_word + sizeof(p) <= malloc_usable_size(uc) &&
+	    (copy = malloc(n)) != NULL) {
+		memcpy(&p, (const uint8_t *)uc + live_word, sizeof(p));
+		uc_context_save(uc, ctx);
+		if (peek(p + live_off, copy, n) == 0 &&
+		    memcmp(copy, (const uint8_t *)ctx + lay->regs, n) == 0)
+			res = (uint8_t *)(p + live_off) - lay->regs;
+	}
+	pthread_mutex_unlock(&live_lock);
+	live_mark(uc, zero);
+	free(copy);
+	uc_context_free(ctx);
+	return (res);
+}
+
+/*
+ * The engine's CPU state for reading or changing: the live state, or a
+ * fresh copy in cpu->ctx that ctx_store() writes back.  ctx_last() is the
+ * one fetched last, for code that follows a fetch made by a callee.
+ */
+static uint8_t *
+ctx_fetch(struct emu_cpu *cpu)
+{
+	if (cpu->envb != NULL)
+		return (cpu->envb);
+	uc_context_save(cpu->uc, cpu->ctx);
+	return ((uint8_t *)cpu->ctx);
+}
+
+static uint8_t *
+ctx_last(struct emu_cpu *cpu)
+{
+	return (cpu->envb != NULL ? cpu->envb : (uint8_t *)cpu->ctx);
+}
+
+static void
+ctx_store(struct emu_cpu *cpu)
+{
+	if (cpu->envb == NULL)
+		uc_context_restore(cpu->uc, cpu->ctx);
 }
 
 static void
@@ -264,14 +453,14 @@ void
 emu_state_load(struct emu_cpu *cpu)
 {
 	const struct uc_layout *lay = &cpu->host->lay;
-	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint8_t *b;
 	uint64_t cr0, cr4, efer, rflags;
 	uint32_t entry, hf, intr;
 	unsigned cpl;
 	size_t off;
 	int i;
 
-	uc_context_save(cpu->uc, cpu->ctx);
+	b = ctx_fetch(cpu);
 	for (i = 0; i < SEG_NUM; i++) {
 		struct emu_seg *s = &cpu->loaded_seg[i];
 
@@ -320,7 +509,7 @@ emu_state_load(struct emu_cpu *cpu)
 	    lay, cpl, intr);
 	put32(b, lay->hflags, hf);
 	cpu->engine_intr = (intr & 3) ? 1 : 0;
-	uc_context_restore(cpu->uc, cpu->ctx);
+	ctx_store(cpu);
 	cpu->engine_vmcs = cpu->vmcs_pa;
 	cpu->guest_dirty = false;
 }
@@ -379,8 +568,7 @@ seg_refresh(struct emu_cpu *cpu, const uint8_t *b)
 void
 emu_seg_sync(struct emu_cpu *cpu)
 {
-	uc_context_save(cpu->uc, cpu->ctx);
-	seg_refresh(cpu, (const uint8_t *)cpu->ctx);
+	seg_refresh(cpu, ctx_fetch(cpu));
 }
 
 /*
@@ -393,14 +581,15 @@ void
 emu_state_save(struct emu_cpu *cpu)
 {
 	const struct uc_layout *lay = &cpu->host->lay;
-	const uint8_t *b = (const uint8_t *)cpu->ctx;
+	const uint8_t *b;
 	uint64_t efer;
 	uint32_t entry;
 	size_t off;
 	int i;
 
-	uc_context_save(cpu->uc, cpu->ctx);
+	b = ctx_fetch(cpu);
 	seg_refresh(cpu, b);
+	cpu->vmcs_gen++;	/* see struct vmentry_memo */
 	for (i = 0; i < SEG_NUM; i++) {
 		const struct emu_seg *s = &cpu->loaded_seg[i];
 
@@ -448,7 +637,7 @@ emu_engine_rflags(struct emu_cpu *cpu)
 	uint64_t computed = 0;
 
 	uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, &computed);
-	uc_context_save(cpu->uc, cpu->ctx);
+	(void)ctx_fetch(cpu);
 	return (emu_rflags_compose(cpu, computed));
 }
 
@@ -456,7 +645,7 @@ emu_engine_rflags(struct emu_cpu *cpu)
 uint64_t
 emu_rflags_compose(struct emu_cpu *cpu, uint64_t computed)
 {
-	const uint8_t *b = (const uint8_t *)cpu->ctx;
+	const uint8_t *b = ctx_last(cpu);
 	uint64_t raw;
 	int32_t df;
 
@@ -480,14 +669,14 @@ emu_guest_cpl(struct emu_cpu *cpu)
 unsigned
 emu_engine_cpl_eflags(struct emu_cpu *cpu, uint64_t *eflags)
 {
+	const uint8_t *b;
 	uint32_t hf;
 
 	hf = 0;
-	uc_context_save(cpu->uc, cpu->ctx);
-	memcpy(&hf, (const uint8_t *)cpu->ctx + cpu->host->lay.hflags, 4);
+	b = ctx_fetch(cpu);
+	memcpy(&hf, b + cpu->host->lay.hflags, 4);
 	if (eflags != NULL)
-		memcpy(eflags, (const uint8_t *)cpu->ctx +
-		    cpu->host->lay.eflags, 8);
+		memcpy(eflags, b + cpu->host->lay.eflags, 8);
 	return (hf & HF_CPL_MASK);
 }
 
@@ -500,7 +689,7 @@ emu_set_code_stack(struct emu_cpu *cpu, const struct emu_seg *cs,
     const struct emu_seg *ss, unsigned cpl)
 {
 	const struct uc_layout *lay = &cpu->host->lay;
-	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint8_t *b;
 	const struct emu_seg *seg[2] = { cs, ss };
 	int idx[2] = { SEG_CS, SEG_SS };
 	uint64_t cr0, cr4, efer, rflags = 0;
@@ -508,6 +697,7 @@ emu_set_code_stack(struct emu_cpu *cpu, const struct emu_seg *cs,
 	int i;
 
 	rflags = emu_engine_rflags(cpu);
+	b = ctx_last(cpu);
 	for (i = 0; i < 2; i++) {
 		if (seg[i] == NULL)
 			continue;
@@ -524,7 +714,7 @@ emu_set_code_stack(struct emu_cpu *cpu, const struct emu_seg *cs,
 	efer = get64(b, lay->efer);
 	put32(b, lay->hflags, compute_hflags(get32(b, lay->hflags), cr0, cr4,
 	    efer, rflags, b, lay, cpl, 0));
-	uc_context_restore(cpu->uc, cpu->ctx);
+	ctx_store(cpu);
 }
 
 /*
@@ -536,14 +726,14 @@ void
 emu_take_engine_event(struct emu_cpu *cpu, uint32_t *err, bool *is_int)
 {
 	const struct uc_layout *lay = &cpu->host->lay;
-	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint8_t *b;
 
-	uc_context_save(cpu->uc, cpu->ctx);
+	b = ctx_fetch(cpu);
 	*err = get32(b, lay->error_code);
 	*is_int = get32(b, lay->is_int) != 0;
 	put32(b, lay->old_exception, 0xFFFFFFFFU);
 	put32(b, lay->is_int, 0);
-	uc_context_restore(cpu->uc, cpu->ctx);
+	ctx_store(cpu);
 }
 
 /*
@@ -558,8 +748,7 @@ emu_engine_eflags(struct emu_cpu *cpu)
 {
 	uint64_t fl;
 
-	uc_context_save(cpu->uc, cpu->ctx);
-	memcpy(&fl, (const uint8_t *)cpu->ctx + cpu->host->lay.eflags, 8);
+	memcpy(&fl, ctx_fetch(cpu) + cpu->host->lay.eflags, 8);
 	return (fl);
 }
 
@@ -577,7 +766,7 @@ int
 emu_engine_syscall(struct emu_cpu *cpu)
 {
 	const struct uc_layout *lay = &cpu->host->lay;
-	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint8_t *b;
 	uc_x86_msr star = { MSR_STAR, 0 }, target = { 0, 0 };
 	uc_x86_msr fmask = { MSR_SFMASK, 0 };
 	uint64_t efer, cr0, cr4, rip, rflags, rcx, r11;
@@ -588,6 +777,7 @@ emu_engine_syscall(struct emu_cpu *cpu)
 
 	uc_reg_read(cpu->uc, UC_X86_REG_RIP, &rip);
 	rflags = emu_engine_rflags(cpu);
+	b = ctx_last(cpu);
 	efer = get64(b, lay->efer);
 	if (!(efer & EFER_SCE))
 		return (-1);
@@ -626,7 +816,7 @@ emu_engine_syscall(struct emu_cpu *cpu)
 	hf = compute_hflags(get32(b, lay->hflags), cr0, cr4, efer, rflags, b,
 	    lay, 0, 0);
 	put32(b, lay->hflags, hf);
-	uc_context_restore(cpu->uc, cpu->ctx);
+	ctx_store(cpu);
 	uc_reg_write(cpu->uc, UC_X86_REG_RCX, &rcx);
 	if (lma)
 		uc_reg_write(cpu->uc, UC_X86_REG_R11, &r11);
@@ -668,8 +858,7 @@ emu_code_size(struct emu_cpu *cpu)
 {
 	uint32_t hf;
 
-	uc_context_save(cpu->uc, cpu->ctx);
-	hf = get32((const uint8_t *)cpu->ctx, cpu->host->lay.hflags);
+	hf = get32(ctx_fetch(cpu), cpu->host->lay.hflags);
 	if (hf & HF_CS64)
 		return (64);
 	return ((hf & HF_CS32) ? 32 : 16);
@@ -683,9 +872,8 @@ emu_code_size(struct emu_cpu *cpu)
 void
 emu_set_cr2(struct emu_cpu *cpu, uint64_t v)
 {
-	uc_context_save(cpu->uc, cpu->ctx);
-	put64((uint8_t *)cpu->ctx, cpu->host->lay.cr + 2 * 8, v);
-	uc_context_restore(cpu->uc, cpu->ctx);
+	put64(ctx_fetch(cpu), cpu->host->lay.cr + 2 * 8, v);
+	ctx_store(cpu);
 }
 
 /*
@@ -699,11 +887,12 @@ int
 emu_mov_to_cr(struct emu_cpu *cpu, int cr, uint64_t v, uint64_t mask)
 {
 	const struct uc_layout *lay = &cpu->host->lay;
-	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint8_t *b;
 	uint64_t old, cr0, cr4, efer, rflags = 0, flushbits;
 	uint32_t hf;
 
 	rflags = emu_engine_rflags(cpu);
+	b = ctx_last(cpu);
 	cr0 = get64(b, lay->cr);
 	cr4 = get64(b, lay->cr + 4 * 8);
 	efer = get64(b, lay->efer);
@@ -737,7 +926,7 @@ emu_mov_to_cr(struct emu_cpu *cpu, int cr, uint64_t v, uint64_t mask)
 	hf = get32(b, lay->hflags);
 	put32(b, lay->hflags, compute_hflags(hf, cr0, cr4, efer, rflags, b, lay,
 	    hf & HF_CPL_MASK, (hf & HF_INHIBIT_IRQ) ? 1 : 0));
-	uc_context_restore(cpu->uc, cpu->ctx);
+	ctx_store(cpu);
 	if ((old ^ v) & flushbits) {
 		tlb_flush_vpid(cpu->tlb, emu_vpid_tag(cpu), false);
 		uc_ctl_flush_tlb(cpu->uc);
@@ -752,14 +941,14 @@ emu_mov_to_cr(struct emu_cpu *cpu, int cr, uint64_t v, uint64_t mask)
 void
 emu_set_inhibit(struct emu_cpu *cpu, bool on)
 {
-	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint8_t *b;
 	uint32_t hf;
 
-	uc_context_save(cpu->uc, cpu->ctx);
+	b = ctx_fetch(cpu);
 	hf = get32(b, cpu->host->lay.hflags);
 	hf = on ? (hf | HF_INHIBIT_IRQ) : (hf & ~HF_INHIBIT_IRQ);
 	put32(b, cpu->host->lay.hflags, hf);
-	uc_context_restore(cpu->uc, cpu->ctx);
+	ctx_store(cpu);
 }
 
 /*
@@ -772,22 +961,21 @@ emu_set_inhibit(struct emu_cpu *cpu, bool on)
 bool
 emu_nmi_blocked(struct emu_cpu *cpu)
 {
-	uc_context_save(cpu->uc, cpu->ctx);
-	return ((get32((const uint8_t *)cpu->ctx, cpu->host->lay.hflags + 4) &
+	return ((get32(ctx_fetch(cpu), cpu->host->lay.hflags + 4) &
 	    HF2_NMI_MASK) != 0);
 }
 
 void
 emu_set_nmi_blocked(struct emu_cpu *cpu, bool on)
 {
-	uint8_t *b = (uint8_t *)cpu->ctx;
+	uint8_t *b;
 	uint32_t hf2;
 
-	uc_context_save(cpu->uc, cpu->ctx);
+	b = ctx_fetch(cpu);
 	hf2 = get32(b, cpu->host->lay.hflags + 4);
 	hf2 = on ? (hf2 | HF2_NMI_MASK) : (hf2 & ~HF2_NMI_MASK);
 	put32(b, cpu->host->lay.hflags + 4, hf2);
-	uc_context_restore(cpu->uc, cpu->ctx);
+	ctx_store(cpu);
 	if (on)
 		cpu->nmi_maybe_blocked = true;
 }
@@ -838,8 +1026,7 @@ emu_field_volatile(uint32_t enc)
 uint64_t
 emu_engine_cs_base(struct emu_cpu *cpu)
 {
-	uc_context_save(cpu->uc, cpu->ctx);
-	return (get64((const uint8_t *)cpu->ctx,
+	return (get64(ctx_fetch(cpu),
 	    cpu->host->lay.segs + SEG_CS * SC_SIZE + SC_BASE));
 }
 
@@ -847,7 +1034,6 @@ emu_engine_cs_base(struct emu_cpu *cpu)
 uint32_t
 emu_read_inhibit(struct emu_cpu *cpu)
 {
-	uc_context_save(cpu->uc, cpu->ctx);
-	return ((get32((const uint8_t *)cpu->ctx, cpu->host->lay.hflags) &
+	return ((get32(ctx_fetch(cpu), cpu->host->lay.hflags) &
 	    HF_INHIBIT_IRQ) ? 1 : 0);
 }

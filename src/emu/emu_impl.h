@@ -68,6 +68,7 @@ struct uc_layout {
 	size_t	error_code;
 	size_t	is_int;
 	size_t	old_exception;	/* QEMU's "exception in flight" */
+	size_t	regs;		/* regs[16], then eip */
 	size_t	size;
 };
 
@@ -218,6 +219,7 @@ struct emu_cpu {
 	struct emu_host		*host;		/* [I] */
 	uc_engine		*uc;		/* [I] */
 	uc_context		*ctx;		/* [I] scratch for state moves */
+	uint8_t			*envb;		/* [I] live state, or NULL */
 
 	/* Host state */
 	uint64_t		 cr0, cr3, cr4;
@@ -260,6 +262,8 @@ struct emu_cpu {
 	bool			 vmcs_stale;	/* engine_vmcs lags the engine */
 	bool			 checks_valid;	/* checked_vmcs passed entry */
 	unsigned		 volatile_dirty; /* VMENTRY_DIRTY_* since */
+	struct vmentry_memo	 resume_memo;	/* of checked_vmcs */
+	uint64_t		 vmcs_gen;	/* bumped by emu_state_save */
 	bool			 ctl_cache_valid; /* cache_controls() current */
 	uint64_t		 checked_vmcs;
 	uint64_t		 engine_cr2;	/* CR2 the engine holds */
@@ -370,11 +374,22 @@ struct emu_cpu {
 };
 
 /* vmcs.c-style access to the current VMCS (no checks: callers validate). */
-uint64_t vmcs_get(struct emu_cpu *, uint32_t enc);
-void	 vmcs_set(struct emu_cpu *, uint32_t enc, uint64_t);
+/* The current VMCS's fields, for the CPU's own use (vmcs_slot_read). */
+static inline uint64_t
+vmcs_get(struct emu_cpu *cpu, uint32_t enc)
+{
+	return (vmcs_slot_read(cpu->vmcs, enc));
+}
+
+static inline void
+vmcs_set(struct emu_cpu *cpu, uint32_t enc, uint64_t v)
+{
+	vmcs_slot_write(cpu->vmcs, enc, v);
+}
 
 /* cpu_state.c */
 int	 uc_layout_probe(uc_engine *, struct uc_layout *);
+uint8_t	*uc_live_state(uc_engine *, const struct uc_layout *);
 uint64_t emu_engine_eflags(struct emu_cpu *);
 uint64_t emu_engine_rflags(struct emu_cpu *);
 uint64_t emu_rflags_compose(struct emu_cpu *, uint64_t computed);

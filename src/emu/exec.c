@@ -218,6 +218,10 @@ reg_read(struct emu_cpu *cpu, int reg)
 {
 	uint64_t v = 0;
 
+	if (reg == UC_X86_REG_RIP && cpu->envb != NULL) {
+		memcpy(&v, cpu->envb + cpu->host->lay.regs + 16 * 8, 8);
+		return (v);
+	}
 	uc_reg_read(cpu->uc, reg, &v);
 	return (v);
 }
@@ -2047,6 +2051,7 @@ emu_engine_init(struct emu_cpu *cpu)
 	pthread_mutex_unlock(&h->lock);
 	if (error != 0)
 		goto fail;
+	cpu->envb = uc_live_state(cpu->uc, &h->lay);
 	/*
 	 * uc_emu_start()'s "until" is an address like any other: 0 stopped
 	 * the engine whenever a guest reached linear address 0 (with an empty
@@ -2435,6 +2440,19 @@ read_gprs(struct emu_cpu *cpu, struct emu_gprs *regs, uint64_t *rip,
 	void *vals[EMU_NGPRS + 3];
 	int ids[EMU_NGPRS + 3], i;
 
+	if (cpu->envb != NULL) {
+		const uint8_t *b = cpu->envb + cpu->host->lay.regs;
+
+		/* QEMU's regs[] are in the GPR numbering; eip follows. */
+		memcpy(regs->r, b, sizeof(regs->r));
+		memcpy(rip, b + 16 * 8, 8);
+		memcpy(&regs->cr2, cpu->envb + cpu->host->lay.cr + 2 * 8, 8);
+		*rflags = 0;
+		uc_reg_read(cpu->uc, UC_X86_REG_RFLAGS, rflags);
+		*rflags = emu_rflags_compose(cpu, *rflags);
+		memcpy(cpu->engine_gpr, regs->r, sizeof(cpu->engine_gpr));
+		return;
+	}
 	for (i = 0; i < EMU_NGPRS; i++) {
 		ids[i] = gpr_batch[i];
 		vals[i] = &regs->r[i];

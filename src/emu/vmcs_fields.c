@@ -242,26 +242,6 @@ enum vmcs_slot {
 _Static_assert(VMCS_SLOT_COUNT == VMCS_NFIELDS,
     "VMCS_NFIELDS does not match the field list");
 
-/*
- * The lookup index is (width, type, index): 4 x 4 x 64 entries, each the
- * field's slot + 1 (0: no such field).  No Appendix B index reaches 64.
- */
-#define VMCS_LOOKUP_NINDEX	64
-#define VMCS_LOOKUP_NTYPE	4
-#define VMCS_LOOKUP_NWIDTH	4
-#define VMCS_LOOKUP_SIZE	\
-	(VMCS_LOOKUP_NWIDTH * VMCS_LOOKUP_NTYPE * VMCS_LOOKUP_NINDEX)
-#define VMCS_ENC_WIDTH_BITS(e)	\
-	(((e) >> VMCS_ENC_WIDTH_SHIFT) & VMCS_ENC_WIDTH_MASK)
-#define VMCS_ENC_TYPE_BITS(e)	\
-	(((e) >> VMCS_ENC_TYPE_SHIFT) & VMCS_ENC_TYPE_MASK)
-#define VMCS_ENC_INDEX_BITS(e)	\
-	(((e) >> VMCS_ENC_INDEX_SHIFT) & VMCS_ENC_INDEX_MASK)
-#define VMCS_LOOKUP_KEY(e)						\
-	((VMCS_ENC_WIDTH_BITS(e) * VMCS_LOOKUP_NTYPE +			\
-	    VMCS_ENC_TYPE_BITS(e)) * VMCS_LOOKUP_NINDEX +		\
-	    VMCS_ENC_INDEX_BITS(e))
-
 /* Each row's width, type and index agree with its encoding. */
 #define VMCS_ROW_CHECK(n, w, t, g)					\
 	_Static_assert(VMCS_ENC_WIDTH_BITS(VMCS_##n) == VMCS_##w &&	\
@@ -288,7 +268,7 @@ const struct vmcs_field vmcs_fields[VMCS_NFIELDS] = {
 };
 
 /* A duplicate encoding here draws -Woverride-init (in -Wextra). */
-static const uint16_t vmcs_lookup_tab[VMCS_LOOKUP_SIZE] = {
+const uint16_t vmcs_lookup_tab[VMCS_LOOKUP_SIZE] = {
 #define VMCS_KEY(n, w, t, g)	\
 	[VMCS_LOOKUP_KEY(VMCS_##n)] = VMCS_SLOT_##n + 1,
 	VMCS_FIELD_LIST(VMCS_KEY)

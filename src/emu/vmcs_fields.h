@@ -41,6 +41,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <machine/vmmvar.h>
 
@@ -489,6 +490,87 @@ static inline size_t
 vmcs_field_offset(const struct vmcs_field *f)
 {
 	return VMCS_DATA_OFFSET + VMCS_SLOT_SIZE * (size_t)f->slot;
+}
+
+/*
+ * The lookup index is (width, type, index): 4 x 4 x 64 entries, each the
+ * field's slot + 1 (0: no such field).  No Appendix B index reaches 64.
+ */
+#define VMCS_LOOKUP_NINDEX	64
+#define VMCS_LOOKUP_NTYPE	4
+#define VMCS_LOOKUP_NWIDTH	4
+#define VMCS_LOOKUP_SIZE	\
+	(VMCS_LOOKUP_NWIDTH * VMCS_LOOKUP_NTYPE * VMCS_LOOKUP_NINDEX)
+#define VMCS_ENC_WIDTH_BITS(e)	\
+	(((e) >> VMCS_ENC_WIDTH_SHIFT) & VMCS_ENC_WIDTH_MASK)
+#define VMCS_ENC_TYPE_BITS(e)	\
+	(((e) >> VMCS_ENC_TYPE_SHIFT) & VMCS_ENC_TYPE_MASK)
+#define VMCS_ENC_INDEX_BITS(e)	\
+	(((e) >> VMCS_ENC_INDEX_SHIFT) & VMCS_ENC_INDEX_MASK)
+#define VMCS_LOOKUP_KEY(e)						\
+	((VMCS_ENC_WIDTH_BITS(e) * VMCS_LOOKUP_NTYPE +			\
+	    VMCS_ENC_TYPE_BITS(e)) * VMCS_LOOKUP_NINDEX +		\
+	    VMCS_ENC_INDEX_BITS(e))
+
+extern const uint16_t vmcs_lookup_tab[VMCS_LOOKUP_SIZE];
+
+/*
+ * The CPU's own reads and writes of its VMCS, with encodings it names
+ * itself (never a caller's): vmcs_data_read/vmcs_data_write without the
+ * checks on the encoding, inline so that a constant encoding costs a
+ * table load.  An encoding with no field reads 0 and writes nothing.
+ */
+static inline uint64_t
+vmcs_slot_read(const void *page, uint32_t encoding)
+{
+	unsigned int n = vmcs_lookup_tab[VMCS_LOOKUP_KEY(encoding) &
+	    (VMCS_LOOKUP_SIZE - 1)];
+	uint64_t v;
+
+	if (n == 0)
+		return 0;
+	memcpy(&v, (const uint8_t *)page + VMCS_DATA_OFFSET +
+	    VMCS_SLOT_SIZE * (size_t)(n - 1), sizeof(v));
+	if (encoding & VMCS_ENC_ACCESS_HIGH)
+		return v >> 32;
+	switch (VMCS_ENC_WIDTH_BITS(encoding)) {
+	case VMCS_W16:
+		return v & UINT16_MAX;
+	case VMCS_W32:
+		return v & UINT32_MAX;
+	default:
+		return v;
+	}
+}
+
+static inline void
+vmcs_slot_write(void *page, uint32_t encoding, uint64_t value)
+{
+	unsigned int n = vmcs_lookup_tab[VMCS_LOOKUP_KEY(encoding) &
+	    (VMCS_LOOKUP_SIZE - 1)];
+	uint8_t *p;
+	uint64_t v;
+
+	if (n == 0)
+		return;
+	p = (uint8_t *)page + VMCS_DATA_OFFSET +
+	    VMCS_SLOT_SIZE * (size_t)(n - 1);
+	if (encoding & VMCS_ENC_ACCESS_HIGH) {
+		memcpy(&v, p, sizeof(v));
+		v = (v & UINT32_MAX) | ((value & UINT32_MAX) << 32);
+	} else {
+		switch (VMCS_ENC_WIDTH_BITS(encoding)) {
+		case VMCS_W16:
+			v = value & UINT16_MAX;
+			break;
+		case VMCS_W32:
+			v = value & UINT32_MAX;
+			break;
+		default:
+			v = value;
+		}
+	}
+	memcpy(p, &v, sizeof(v));
 }
 
 #endif /* VMMSIM_EMU_VMCS_FIELDS_H */

@@ -3609,13 +3609,98 @@ resume_rules_init(void)
 				    &vmentry_rules[i];
 }
 
+void
+vmentry_memo_reset(struct vmentry_memo *m)
+{
+	size_t i;
+
+	for (i = 0; i < VMENTRY_MEMO_RULES; i++)
+		m->rule[i].valid = 0;
+}
+
+/* A view that notes whether a rule's result may change by itself. */
+struct memo_rec {
+	const struct vmentry_view	*inner;
+	bool				 unsure;
+};
+
+/* The fields rewritten at every exit (VMENTRY_DIRTY_*). */
+static bool
+per_exit_field(uint32_t enc)
+{
+	switch (enc) {
+	case VMCS_GUEST_IA32_RIP:
+	case VMCS_GUEST_IA32_RSP:
+	case VMCS_GUEST_IA32_RFLAGS:
+	case VMCS_GUEST_INTERRUPTIBILITY_ST:
+	case VMCS_GUEST_ACTIVITY_STATE:
+	case VMCS_GUEST_PENDING_DBG_EXC:
+	case VMCS_VMX_PREEMPTION_TIMER_VAL:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+static uint64_t
+memo_read(const void *ctx, uint32_t enc)
+{
+	struct memo_rec *rc = (struct memo_rec *)(uintptr_t)ctx;
+
+	if (per_exit_field(enc))
+		rc->unsure = true;
+	return (rc->inner->read(rc->inner->ctx, enc));
+}
+
+static int
+memo_read_phys(const void *ctx, uint64_t pa, void *buf, size_t len)
+{
+	struct memo_rec *rc = (struct memo_rec *)(uintptr_t)ctx;
+
+	rc->unsure = true;
+	return (rc->inner->read_phys(rc->inner->ctx, pa, buf, len));
+}
+
+/* Run rule r of the always-run groups, memoised in m when it can be. */
+static int
+memo_check(const struct vmentry_rule *r, const struct vmentry_view *v,
+    struct vmentry_failure *f, struct vmentry_memo_rule *m, uint64_t gen)
+{
+	struct vmentry_view rv;
+	struct memo_rec rc;
+	int error;
+
+	if (m == NULL)
+		return (r->check(v, f));
+	if (m->valid && m->gen == gen && m->host_cr0 == v->host_cr0 &&
+	    m->host_cr4 == v->host_cr4 && m->host_efer == v->host_efer)
+		return (0);
+	rv = *v;
+	rv.read = memo_read;
+	rv.read_phys = memo_read_phys;
+	rv.ctx = &rc;
+	rc.inner = v;
+	rc.unsure = false;
+	m->valid = 0;
+	error = r->check(&rv, f);
+	if (error == 0 && !rc.unsure) {
+		m->gen = gen;
+		m->host_cr0 = v->host_cr0;
+		m->host_cr4 = v->host_cr4;
+		m->host_efer = v->host_efer;
+		m->valid = 1;
+	}
+	return (error);
+}
+
 int
 vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f,
-    unsigned dirty)
+    unsigned dirty, struct vmentry_memo *memo, uint64_t gen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const struct vmentry_rule *r;
-	size_t g, i;
+	size_t g, i, k = 0;
+	int error;
 
 	if (pthread_once(&once, resume_rules_init) != 0)
 		return (run_rules(v, f, VMENTRY_CONTROL));
@@ -3627,7 +3712,14 @@ vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f,
 			r = resume_sel[g][i];
 			f->detail[0] = '\0';
 			f->exit_qual = 0;
-			if (r->check(v, f) == 0)
+			if (resume_groups[g].dirty == 0) {
+				error = memo_check(r, v, f, memo != NULL &&
+				    k < VMENTRY_MEMO_RULES ? &memo->rule[k] :
+				    NULL, gen);
+				k++;
+			} else
+				error = r->check(v, f);
+			if (error == 0)
 				continue;
 			f->rule = r;
 			if (r->kind == VMENTRY_CONTROL)

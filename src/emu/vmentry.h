@@ -127,8 +127,29 @@ int	vmentry_load_msrs(const struct vmentry_view *,
 #define VMENTRY_DIRTY_ACTIVITY		0x10
 #define VMENTRY_DIRTY_PENDING_DBG	0x20
 #define VMENTRY_DIRTY_PREEMPT		0x40
+/*
+ * The rules a VMRESUME always runs (the ones that may read memory) need
+ * not run again when the last run read no memory and no field rewritten
+ * at every exit, and no field has changed since: the result would be the
+ * same.  The caller owns one memo per VMCS checked and names the state of
+ * its fields with a generation number that changes whenever a field
+ * changes other than by a VMWRITE of a per-exit field (VMENTRY_DIRTY_*):
+ * a VMWRITE of any other field calls for the full checks (and
+ * vmentry_memo_reset), the CPU saving guest state at an exit bumps it.
+ */
+#define VMENTRY_MEMO_RULES	16
+struct vmentry_memo_rule {
+	int		valid;
+	uint64_t	gen;
+	uint64_t	host_cr0, host_cr4, host_efer;
+};
+struct vmentry_memo {
+	struct vmentry_memo_rule rule[VMENTRY_MEMO_RULES];
+};
+void	vmentry_memo_reset(struct vmentry_memo *);
 int	vmentry_check_resume(const struct vmentry_view *,
-	    struct vmentry_failure *, unsigned dirty);
+	    struct vmentry_failure *, unsigned dirty, struct vmentry_memo *,
+	    uint64_t gen);
 
 const struct vmentry_rule *vmentry_rule_by_name(const char *);
 

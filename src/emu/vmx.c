@@ -283,17 +283,6 @@ emu_wrmsr(struct emu_cpu *cpu, uint32_t msr, uint64_t v)
 
 /* The VMCS */
 
-uint64_t
-vmcs_get(struct emu_cpu *cpu, uint32_t enc)
-{
-	return (vmcs_data_read(cpu->vmcs, enc));
-}
-
-void
-vmcs_set(struct emu_cpu *cpu, uint32_t enc, uint64_t v)
-{
-	vmcs_data_write(cpu->vmcs, enc, v);
-}
 
 static uint32_t
 vmcs_revision(struct emu_cpu *cpu)
@@ -542,7 +531,7 @@ view_read(const void *ctx, uint32_t enc)
 {
 	const struct emu_cpu *cpu = ctx;
 
-	return (vmcs_data_read(cpu->vmcs, enc));
+	return (vmcs_slot_read(cpu->vmcs, enc));
 }
 
 static int
@@ -621,7 +610,8 @@ vm_entry(struct emu_cpu *cpu, struct emu_gprs *regs, int resume)
 		if (!(cpu->ctl_proc2 & IA32_VMX_ENABLE_EPT) &&
 		    cpu->vmcs_pa == cpu->engine_vmcs)
 			emu_sync_vmcs(cpu);
-		if (vmentry_check_resume(&view, &f, cpu->volatile_dirty) != 0) {
+		if (vmentry_check_resume(&view, &f, cpu->volatile_dirty,
+		    &cpu->resume_memo, cpu->vmcs_gen) != 0) {
 			if (f.vm_error != 0) {
 				cpu->entry_failure = f;
 				cpu->entry_failed = true;
@@ -641,6 +631,7 @@ vm_entry(struct emu_cpu *cpu, struct emu_gprs *regs, int resume)
 			return (entry_fail_exit(cpu, &f));
 		cpu->checks_valid = true;
 		cpu->checked_vmcs = cpu->vmcs_pa;
+		vmentry_memo_reset(&cpu->resume_memo);
 	}
 	cpu->volatile_dirty = 0;
 	if (!resume) {
