@@ -577,6 +577,17 @@ emu_seg_sync(struct emu_cpu *cpu)
  * VM entry gave it (including "unusable"); one it reloaded is reported
  * from its descriptor, unusable when it holds no present descriptor.
  */
+/* A guest-state field saved at exit; *chg set when its value changed. */
+static inline void
+save_field(struct emu_cpu *cpu, bool *chg, uint32_t enc, uint64_t v)
+{
+	uint64_t old = vmcs_get(cpu, enc);
+
+	vmcs_set(cpu, enc, v);
+	if (vmcs_get(cpu, enc) != old)
+		*chg = true;
+}
+
 void
 emu_state_save(struct emu_cpu *cpu)
 {
@@ -585,39 +596,41 @@ emu_state_save(struct emu_cpu *cpu)
 	uint64_t efer;
 	uint32_t entry;
 	size_t off;
+	bool chg = false;
 	int i;
 
 	b = ctx_fetch(cpu);
 	seg_refresh(cpu, b);
-	cpu->vmcs_gen++;	/* see struct vmentry_memo */
 	for (i = 0; i < SEG_NUM; i++) {
 		const struct emu_seg *s = &cpu->loaded_seg[i];
 
-		vmcs_set(cpu, seg_sel_enc[i], s->sel);
-		vmcs_set(cpu, ENC_BASE(i), s->base);
-		vmcs_set(cpu, ENC_LIMIT(i), s->limit);
-		vmcs_set(cpu, ENC_AR(i), s->ar);
+		save_field(cpu, &chg, seg_sel_enc[i], s->sel);
+		save_field(cpu, &chg, ENC_BASE(i), s->base);
+		save_field(cpu, &chg, ENC_LIMIT(i), s->limit);
+		save_field(cpu, &chg, ENC_AR(i), s->ar);
 	}
 	off = lay->segs + SC_GDT * SC_SIZE;
-	vmcs_set(cpu, VMCS_GUEST_IA32_GDTR_BASE, get64(b, off + SC_BASE));
-	vmcs_set(cpu, VMCS_GUEST_IA32_GDTR_LIMIT, get32(b, off + SC_LIMIT));
+	save_field(cpu, &chg, VMCS_GUEST_IA32_GDTR_BASE, get64(b, off + SC_BASE));
+	save_field(cpu, &chg, VMCS_GUEST_IA32_GDTR_LIMIT, get32(b, off + SC_LIMIT));
 	off = lay->segs + SC_IDT * SC_SIZE;
-	vmcs_set(cpu, VMCS_GUEST_IA32_IDTR_BASE, get64(b, off + SC_BASE));
-	vmcs_set(cpu, VMCS_GUEST_IA32_IDTR_LIMIT, get32(b, off + SC_LIMIT));
-	vmcs_set(cpu, VMCS_GUEST_IA32_CR0, get64(b, lay->cr + 0 * 8));
-	vmcs_set(cpu, VMCS_GUEST_IA32_CR3, get64(b, lay->cr + 3 * 8));
-	vmcs_set(cpu, VMCS_GUEST_IA32_CR4, get64(b, lay->cr + 4 * 8));
+	save_field(cpu, &chg, VMCS_GUEST_IA32_IDTR_BASE, get64(b, off + SC_BASE));
+	save_field(cpu, &chg, VMCS_GUEST_IA32_IDTR_LIMIT, get32(b, off + SC_LIMIT));
+	save_field(cpu, &chg, VMCS_GUEST_IA32_CR0, get64(b, lay->cr + 0 * 8));
+	save_field(cpu, &chg, VMCS_GUEST_IA32_CR3, get64(b, lay->cr + 3 * 8));
+	save_field(cpu, &chg, VMCS_GUEST_IA32_CR4, get64(b, lay->cr + 4 * 8));
 	efer = get64(b, lay->efer);
 	if (vmcs_get(cpu, VMCS_EXIT_CTLS) & IA32_VMX_SAVE_IA32_EFER_ON_EXIT)
-		vmcs_set(cpu, VMCS_GUEST_IA32_EFER, efer);
+		save_field(cpu, &chg, VMCS_GUEST_IA32_EFER, efer);
 	/* SDM §28.2: "IA-32e mode guest" reflects EFER.LMA at exit. */
 	entry = (uint32_t)vmcs_get(cpu, VMCS_ENTRY_CTLS);
 	if (efer & EFER_LMA)
 		entry |= IA32_VMX_IA32E_MODE_GUEST;
 	else
 		entry &= ~IA32_VMX_IA32E_MODE_GUEST;
-	vmcs_set(cpu, VMCS_ENTRY_CTLS, entry);
+	save_field(cpu, &chg, VMCS_ENTRY_CTLS, entry);
 	cpu->engine_intr = (get32(b, lay->hflags) & HF_INHIBIT_IRQ) ? 1 : 0;
+	if (chg)
+		cpu->vmcs_gen++;	/* see struct vmentry_memo */
 }
 
 /*
@@ -1036,4 +1049,27 @@ emu_read_inhibit(struct emu_cpu *cpu)
 {
 	return ((get32(ctx_fetch(cpu), cpu->host->lay.hflags) &
 	    HF_INHIBIT_IRQ) ? 1 : 0);
+}
+
+/*
+ * What a page walk needs from the engine, read in place: CR0, CR3, CR4,
+ * EFER, the raw EFLAGS (exact system flags) and the CS selector.  Returns
+ * false when the engine's state is not reachable in place.
+ */
+bool
+emu_live_walk_state(struct emu_cpu *cpu, uint64_t *cr0, uint64_t *cr3,
+    uint64_t *cr4, uint64_t *efer, uint64_t *eflags, uint16_t *cs)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	const uint8_t *b = cpu->envb;
+
+	if (b == NULL)
+		return (false);
+	*cr0 = get64(b, lay->cr + 0 * 8);
+	*cr3 = get64(b, lay->cr + 3 * 8);
+	*cr4 = get64(b, lay->cr + 4 * 8);
+	*efer = get64(b, lay->efer);
+	*eflags = get64(b, lay->eflags);
+	*cs = (uint16_t)get32(b, lay->segs + SEG_CS * SC_SIZE + SC_SEL);
+	return (true);
 }

@@ -390,6 +390,8 @@ vmcs_set(struct emu_cpu *cpu, uint32_t enc, uint64_t v)
 /* cpu_state.c */
 int	 uc_layout_probe(uc_engine *, struct uc_layout *);
 uint8_t	*uc_live_state(uc_engine *, const struct uc_layout *);
+bool	 emu_live_walk_state(struct emu_cpu *, uint64_t *, uint64_t *,
+	    uint64_t *, uint64_t *, uint64_t *, uint16_t *);
 uint64_t emu_engine_eflags(struct emu_cpu *);
 uint64_t emu_engine_rflags(struct emu_cpu *);
 uint64_t emu_rflags_compose(struct emu_cpu *, uint64_t computed);

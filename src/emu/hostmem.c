@@ -42,6 +42,7 @@ struct hostmem {
 	size_t			 nregions;
 	struct hostmem_chunk	 chunks[MAX_CHUNKS];
 	size_t			 nchunks;
+	size_t			 published;	/* [a] chunks[] readable */
 	size_t			 pool_in_use;
 	unsigned		 generation;
 };
@@ -120,7 +121,7 @@ add_region(struct hostmem *hm, uint64_t hpa, uint64_t len, uint8_t *host,
 	hm->regions[i].live = 1;
 	if (i == hm->nregions)
 		hm->nregions++;
-	hm->generation++;
+	__atomic_store_n(&hm->generation, hm->generation + 1, __ATOMIC_RELEASE);
 	return (0);
 }
 
@@ -162,6 +163,8 @@ hostmem_alloc(struct hostmem *hm, size_t npages)
 		goto out;
 	}
 	hm->nchunks++;
+	/* A chunk's host address never changes: readers need no lock. */
+	__atomic_store_n(&hm->published, hm->nchunks, __ATOMIC_RELEASE);
 	first = 0;
 found:
 	for (pg = (size_t)first; pg < (size_t)first + npages; pg++)
@@ -269,7 +272,8 @@ hostmem_remove_ram(struct hostmem *hm, uint64_t hpa)
 		r = &hm->regions[i];
 		if (r->live && r->kind == HOSTMEM_RAM && r->hpa == hpa) {
 			r->live = 0;
-			hm->generation++;
+			__atomic_store_n(&hm->generation, hm->generation + 1,
+			    __ATOMIC_RELEASE);
 			error = 0;
 			break;
 		}
@@ -315,8 +319,19 @@ void *
 hostmem_ptr(struct hostmem *hm, uint64_t hpa, size_t len)
 {
 	const struct hostmem_region *r;
+	uint64_t off;
+	size_t ci;
 	void *p = NULL;
 
+	/* Pool pages (VMCSs, bitmaps, MSR lists, EPT tables): no lock. */
+	if (hpa >= HOSTMEM_POOL_BASE) {
+		off = hpa - HOSTMEM_POOL_BASE;
+		ci = (size_t)(off / HOSTMEM_CHUNK_SIZE);
+		if (off / HOSTMEM_CHUNK_SIZE < MAX_CHUNKS &&
+		    ci < __atomic_load_n(&hm->published, __ATOMIC_ACQUIRE) &&
+		    len <= HOSTMEM_CHUNK_SIZE - off % HOSTMEM_CHUNK_SIZE)
+			return (hm->chunks[ci].host + off % HOSTMEM_CHUNK_SIZE);
+	}
 	pthread_rwlock_rdlock(&hm->lock);
 	r = region_locked(hm, hpa);
 	if (r != NULL && len <= r->len - (hpa - r->hpa))
@@ -362,10 +377,5 @@ hostmem_write64(struct hostmem *hm, uint64_t hpa, uint64_t v)
 unsigned
 hostmem_generation(struct hostmem *hm)
 {
-	unsigned g;
-
-	pthread_rwlock_rdlock(&hm->lock);
-	g = hm->generation;
-	pthread_rwlock_unlock(&hm->lock);
-	return (g);
+	return (__atomic_load_n(&hm->generation, __ATOMIC_ACQUIRE));
 }

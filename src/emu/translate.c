@@ -185,7 +185,13 @@ walk_regs(struct emu_cpu *cpu, struct walk_regs *w)
 {
 	uint64_t cs = 0;
 	uc_x86_msr efer = { MSR_EFER, 0 };
+	uint16_t sel;
 
+	if (emu_live_walk_state(cpu, &w->cr0, &w->cr3, &w->cr4, &w->efer,
+	    &w->rflags, &sel)) {
+		cs = sel;
+		goto have;
+	}
 	uc_reg_read(cpu->uc, UC_X86_REG_CR0, &w->cr0);
 	uc_reg_read(cpu->uc, UC_X86_REG_CR3, &w->cr3);
 	uc_reg_read(cpu->uc, UC_X86_REG_CR4, &w->cr4);
@@ -200,6 +206,7 @@ walk_regs(struct emu_cpu *cpu, struct walk_regs *w)
 	if (w->rflags & (PSL_VM | PSL_AC))
 		w->rflags = (w->rflags & ~(uint64_t)(PSL_VM | PSL_AC)) |
 		    (emu_engine_eflags(cpu) & (PSL_VM | PSL_AC));
+have:
 	if (!(w->cr0 & CR0_PE))
 		w->cpl = 0;
 	else if (w->rflags & PSL_VM)

@@ -447,14 +447,10 @@ volatile_bit(uint32_t enc)
 	}
 }
 
-/* Does accessing this field need the engine's state in the VMCS? */
+/* Does accessing field f need the engine's state in the VMCS? */
 static bool
-needs_sync(uint32_t enc)
+needs_sync(const struct vmcs_field *f)
 {
-	const struct vmcs_field *f = vmcs_field_lookup(enc);
-
-	if (f == NULL)
-		return (false);
 	if (f->encoding == VMCS_ENTRY_CTLS)	/* its IA-32e mode bit */
 		return (true);
 	return (f->type == VMCS_T_GUEST && !emu_field_volatile(f->encoding));
@@ -483,14 +479,17 @@ field_needs_reload(uint32_t enc)
 enum vmx_result
 vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 {
+	const struct vmcs_field *f;
+
 	if (vmx_ud(cpu))
 		return (VMX_FAULT_UD);
 	if (cpu->vmcs == NULL)
 		return (VMX_FAIL_INVALID);
-	if ((field >> 32) != 0 || vmcs_field_lookup((uint32_t)field) == NULL)
+	if ((field >> 32) != 0 ||
+	    (f = vmcs_field_lookup((uint32_t)field)) == NULL)
 		return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
 	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
-	    needs_sync((uint32_t)field))
+	    needs_sync(f))
 		emu_sync_vmcs(cpu);
 	*v = vmcs_get(cpu, (uint32_t)field);
 	return (VMX_SUCCEED);
@@ -512,7 +511,7 @@ vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
 	    !(cpu->host->caps->misc & IA32_VMX_MISC_VMWRITE_ALL))
 		return (vmfail(cpu, VMXERR_VMWRITE_READ_ONLY_COMPONENT));
 	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
-	    needs_sync((uint32_t)field))
+	    needs_sync(f))
 		emu_sync_vmcs(cpu);
 	vmcs_set(cpu, (uint32_t)field, v);
 	if (cpu->vmcs_pa == cpu->engine_vmcs && field_needs_reload(f->encoding))
