@@ -1100,6 +1100,8 @@ vmx_handle_cr(struct vcpu *vcpu)
 		old = vmread(vcpu, VMCS_GUEST_IA32_CR0);
 		if (vmwrite(vcpu, VMCS_GUEST_IA32_CR0, v | CR0_NE) != 0)
 			return (EINVAL);
+		if (vcpu->vc_parent->vm_bare)
+			vmm_nested_vmx_cr(vcpu, md->cpu, 0, v);
 		if ((old & CR0_PG) && !(v & CR0_PG)) {
 			struct vmx_invvpid_desc d = { vcpu->vc_vpid, 0 };
 
@@ -1139,7 +1141,7 @@ vmx_handle_cr(struct vcpu *vcpu)
 		if (vmwrite(vcpu, VMCS_GUEST_IA32_CR4, v | CR4_VMXE) != 0)
 			return (EINVAL);
 		if (vcpu->vc_parent->vm_bare)
-			vmm_nested_vmx_cr4(vcpu, md->cpu, v);
+			vmm_nested_vmx_cr(vcpu, md->cpu, 4, v);
 		break;
 	default:
 		break;			/* CR8 writes are dropped */
