@@ -296,7 +296,10 @@ l1_efer(const struct vmm_nested_vmx *o)
 	return (v);
 }
 
-/* A control register as L1 sees it: its own bits, then the shadow's. */
+/*
+ * A control register as L1 has it: the bits the outer VMCS owns (CR0.NE,
+ * CR4.VMXE) are L1's in the read shadow (vmm_nested_vmx_cr).
+ */
 static uint64_t
 l1_cr(const struct vmm_nested_vmx *o, int cr)
 {
@@ -572,10 +575,10 @@ vmx_load_host_state(struct vmm_nested *n, const struct vmm_nested_vmx *o)
 	cr0 = ivr(n, VMCS_HOST_IA32_CR0);
 	cr4 = ivr(n, VMCS_HOST_IA32_CR4);
 	ovw(o, VMCS_GUEST_IA32_CR0, cr0 | CR0_NE);
-	ovw(o, VMCS_CR0_READ_SHADOW, cr0);
+	vmm_nested_vmx_cr(NULL, o->cpu, 0, cr0);
 	ovw(o, VMCS_GUEST_IA32_CR3, ivr(n, VMCS_HOST_IA32_CR3));
 	ovw(o, VMCS_GUEST_IA32_CR4, cr4 | CR4_VMXE);
-	ovw(o, VMCS_CR4_READ_SHADOW, cr4);
+	vmm_nested_vmx_cr(NULL, o->cpu, 4, cr4);
 	ovw(o, VMCS_GUEST_IA32_DR7, 0x400);
 	ovw(o, VMCS_GUEST_IA32_DEBUGCTL, 0);
 	ovw(o, VMCS_GUEST_IA32_SYSENTER_CS,
@@ -763,14 +766,16 @@ pf:
 }
 
 void
-vmm_nested_vmx_cr4(struct vcpu *vcpu, struct emu_cpu *cpu, uint64_t cr4)
+vmm_nested_vmx_cr(struct vcpu *vcpu, struct emu_cpu *cpu, int cr, uint64_t v)
 {
-	uint64_t sh = 0;
+	uint32_t mf = cr == 0 ? VMCS_CR0_MASK : VMCS_CR4_MASK;
+	uint32_t sf = cr == 0 ? VMCS_CR0_READ_SHADOW : VMCS_CR4_READ_SHADOW;
+	uint64_t mask = 0, sh = 0;
 
 	(void)vcpu;
-	(void)vmx_vmread(cpu, VMCS_CR4_READ_SHADOW, &sh);
-	(void)vmx_vmwrite(cpu, VMCS_CR4_READ_SHADOW,
-	    (sh & ~CR4_VMXE) | (cr4 & CR4_VMXE));
+	(void)vmx_vmread(cpu, mf, &mask);
+	(void)vmx_vmread(cpu, sf, &sh);
+	(void)vmx_vmwrite(cpu, sf, (sh & ~mask) | (v & mask));
 }
 
 /* --- CPUID and MSRs ---------------------------------------------------------- */

@@ -62,8 +62,12 @@ struct vmm_nested_svm {
  */
 int	vmm_nested_vmx_exit(struct vcpu *, const struct vmm_nested_vmx *,
 	    uint32_t reason);
-/* L1's MOV to CR4: its CR4.VMXE goes to the read shadow. */
-void	vmm_nested_vmx_cr4(struct vcpu *, struct emu_cpu *, uint64_t);
+/*
+ * L1's MOV to CR0 or CR4: the bits the outer VMCS forces (CR0.NE,
+ * CR4.VMXE) go to the read shadow as L1 wrote them, so L1 reads back what
+ * it wrote and VMXON sees L1's own values.
+ */
+void	vmm_nested_vmx_cr(struct vcpu *, struct emu_cpu *, int cr, uint64_t);
 
 /* An SVM-instruction intercept of an L1 vcpu, likewise. */
 int	vmm_nested_svm_exit(struct vcpu *, const struct vmm_nested_svm *,
