@@ -44,7 +44,6 @@
 #include "vmm_vmx.h"
 #include "emu/emu.h"
 #include "emu/hostmem.h"
-#include "emu/svm_vmcb.h"
 #include "emu/vmcs_fields.h"
 #include "emu/vmx_caps.h"
 
@@ -68,8 +67,6 @@ struct vmm_nested {
 	struct emu_cpu	*cpu;		/* [l] its CPU, running L2 */
 	uint64_t	 feature_control; /* [l] L1's IA32_FEATURE_CONTROL */
 	int		 vmx_on;	/* [l] L1 is in VMX operation */
-	uint64_t	 hsave_pa;	/* [l] L1's VM_HSAVE_PA */
-	int		 gif_clear;	/* [l] L1 ran CLGI */
 };
 
 /* --- the inner machine --------------------------------------------------- */

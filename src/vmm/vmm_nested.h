@@ -23,7 +23,8 @@
  * memory at the same addresses, so L1's VMCS, VMCB, EPT and NPT tables are
  * read where L1 put them.  docs/bare-metal.md tells the design.
  *
- * vmm_vmx.c and vmm_svm.c call in at their exit dispatch only; what they
+ * vmm_vmx.c calls in at its exit dispatch only (the SVM side is not
+ * wired yet); what they
  * hand over is the outer CPU (whose current VMCS or VMCB is L1's), L1's
  * general-purpose registers and where L1's MSRs live.
  */
@@ -47,13 +48,6 @@ struct vmm_nested_vmx {
 	int		 efer_slot;	/* IA32_EFER's index in that list */
 };
 
-/* The outer side of an SVM vcpu, as vmm_svm.c keeps it. */
-struct vmm_nested_svm {
-	struct emu_cpu	*cpu;
-	struct emu_gprs	*g;		/* L1's GPRs (RAX, RSP in the VMCB) */
-	uint8_t		*vmcb;		/* L1's VMCB in the outer host */
-};
-
 /*
  * A VMX-instruction exit (VMXON ... VMFUNC) of an L1 vcpu: carried out,
  * RIP and RFLAGS updated, or #UD/#GP put in the entry
@@ -69,10 +63,6 @@ int	vmm_nested_vmx_exit(struct vcpu *, const struct vmm_nested_vmx *,
  */
 void	vmm_nested_vmx_cr(struct vcpu *, struct emu_cpu *, int cr, uint64_t);
 
-/* An SVM-instruction intercept of an L1 vcpu, likewise. */
-int	vmm_nested_svm_exit(struct vcpu *, const struct vmm_nested_svm *,
-	    uint64_t exitcode);
-
 /*
  * CPUID as an L1 sees it: the vendor's virtualization feature on top of
  * what vmm_guest_cpuid() gave.
@@ -83,7 +73,7 @@ void	vmm_nested_cpuid(struct vcpu *, int vmx, uint32_t leaf,
 
 /*
  * RDMSR/WRMSR of the MSRs that bare-metal mode adds (the VMX capability
- * MSRs, IA32_FEATURE_CONTROL, VM_CR, VM_HSAVE_PA): 0 done, EINVAL for
+ * MSRs, IA32_FEATURE_CONTROL): 0 done, EINVAL for
  * #GP, ENOENT when the MSR is not one of them.
  */
 int	vmm_nested_rdmsr(struct vcpu *, int vmx, uint32_t msr, uint64_t *);
