@@ -54,6 +54,14 @@ extern "C" {
  * ignores that information, so by default the event is lost.
  */
 #define VMMSIM_OPEN_REDELIVER	0x10
+/*
+ * Bare-metal mode for the VMs this handle creates (docs/bare-metal.md):
+ * the guest sees a CPU with VMX (Intel) or SVM (AMD) -- CPUID, the
+ * capability MSRs, IA32_FEATURE_CONTROL -- and its own VMX or SVM
+ * instructions run on the simulated CPU, so a hypervisor written by a
+ * user runs as the guest and runs guests of its own.
+ */
+#define VMMSIM_OPEN_BARE_METAL	0x20
 
 int	vmmsim_open(int flags);
 int	vmmsim_open_as(pid_t pid, const char *promises, int flags);

@@ -55,6 +55,7 @@ run_usage(FILE *fp)
 	    "usage: vmmsim run [-v] [-m SIZE] [-k KERNEL] [--initrd FILE]\n"
 	    "                  [--append CMDLINE] [--bios FILE]\n"
 	    "                  [-d [ro:]DISK]... [--vendor intel|amd]\n"
+	    "                  [--bare-metal]\n"
 	    "                  [--console stdio|pty|unix:PATH|file:PATH]\n"
 	    "                  [--name NAME] [--reboot] [--max-time TIME]\n"
 	    "                  [--trace FILE [--snap all|N,...]] [--check-tlb]\n"
@@ -146,6 +147,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "bios",	required_argument, NULL, 'b' },
 		{ "disk",	required_argument, NULL, 'd' },
 		{ "vendor",	required_argument, NULL, 'V' },
+		{ "bare-metal",	no_argument,	   NULL, 'B' },
 		{ "console",	required_argument, NULL, 'c' },
 		{ "name",	required_argument, NULL, 'n' },
 		{ "reboot",	no_argument,	   NULL, 'R' },
@@ -196,6 +198,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 			o->name = optarg;
 			break;
 		case 'R': o->reboot = 1; break;
+		case 'B': o->bare_metal = 1; break;
 		case 't': o->trace = optarg; break;
 		case 'S': o->snap = optarg; break;
 		/* The CPUs read it when created; a trace takes the reports. */
@@ -391,7 +394,8 @@ runvm_setup(struct run_vm *vm)
 	vm->gm_alloc = 1;
 	if (vm_read_images(vm) != 0 || det_setup(vm) != 0 || vm_load(vm) != 0)
 		return (-1);
-	if ((vm->fd = vmmsim_open(o->vendor)) == -1) {
+	if ((vm->fd = vmmsim_open(o->vendor |
+	    (o->bare_metal ? VMMSIM_OPEN_BARE_METAL : 0))) == -1) {
 		fprintf(stderr, "vmmsim run: open /dev/vmm: %s\n",
 		    strerror(errno));
 		return (-1);

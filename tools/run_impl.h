@@ -74,6 +74,7 @@ struct run_opts {
 	const char		*name;		/* --name, or NULL */
 	uint64_t		 max_time_ns;
 	int			 vendor;
+	int			 bare_metal;	/* --bare-metal */
 	int			 reboot;
 	int			 verbose;
 	/* Record and replay (replay.c). */

@@ -127,6 +127,8 @@ enum vmx_result	 vmx_invept(struct emu_cpu *, uint64_t type,
 		    const struct vmx_invept_desc *);
 enum vmx_result	 vmx_invvpid(struct emu_cpu *, uint64_t type,
 		    const struct vmx_invvpid_desc *);
+/* VMCALL executed in VMX root operation (a hypervisor calling itself). */
+enum vmx_result	 vmx_vmcall(struct emu_cpu *);
 
 /*
  * SVM instructions.  VMRUN takes the VMCB's host-physical address (rAX on

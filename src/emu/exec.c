@@ -1981,11 +1981,46 @@ on_intr(uc_engine *uc, uint32_t intno, void *arg)
 	uc_emu_stop(uc);
 }
 
+/*
+ * An instruction the engine rejected before its code hook was placed
+ * (its block not scanned yet) that exits on the simulated CPU: the VMX
+ * and SVM instructions, which the engine's own CPU model lacks.  Decode
+ * it here and take the exit its hook would have taken.
+ */
+static void
+invalid_insn_exit(uc_engine *uc, struct emu_cpu *cpu)
+{
+	struct emu_insn in;
+	ZydisDecoder dec;
+	uint64_t rip = reg_read(cpu, UC_X86_REG_RIP);
+	int mode = engine_mode(cpu);
+
+	memset(&in, 0, sizeof(in));
+	emu_seg_sync(cpu);
+	in.va = rip + (mode == 64 ? 0 : cpu->loaded_seg[1].base);
+	if (emu_read_guest_code(cpu, in.va, in.bytes, sizeof(in.bytes)) != 0)
+		return;
+	decoder_for(&dec, mode);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, in.bytes,
+	    sizeof(in.bytes), &in.zi, in.ops)))
+		return;
+	in.cls = classify_full(&in.zi, in.ops);
+	if (in.cls != IC_VMX && in.cls != IC_SVM)
+		return;
+	in.cpu = cpu;
+	in.mode = (uint8_t)mode;
+	in.len = in.zi.length;
+	in.hpa = ~0ULL;
+	on_insn(uc, in.va, in.len, &in);
+}
+
 static bool
 on_invalid(uc_engine *uc, void *arg)
 {
 	struct emu_cpu *cpu = arg;
 
+	if (!cpu->exit.pending && cpu->stop_why == EMU_STOP_NONE)
+		invalid_insn_exit(uc, cpu);
 	if (!cpu->exit.pending && cpu->stop_why == EMU_STOP_NONE) {
 		cpu->guest_event = 6;		/* #UD */
 		cpu->event_pf = false;

@@ -260,6 +260,40 @@ hostmem_add_ram(struct hostmem *hm, void *host, size_t len, uint64_t *hpa)
 	return (error);
 }
 
+/*
+ * Give len bytes at host (page-aligned) the HPA range starting at hpa
+ * (page-aligned), for a machine whose physical memory is laid out by
+ * someone else: an inner host whose HPAs are a VM's GPAs (bare-metal
+ * mode).  EEXIST when the range meets a live region or the pool's range,
+ * which starts at HOSTMEM_POOL_BASE and grows as pool pages are handed out.
+ */
+int
+hostmem_add_ram_at(struct hostmem *hm, void *host, size_t len, uint64_t hpa)
+{
+	const struct hostmem_region *r;
+	size_t i;
+	int error;
+
+	if (host == NULL || len == 0 || ((uintptr_t)host & HOSTMEM_PAGE_MASK) ||
+	    (len & HOSTMEM_PAGE_MASK) || (hpa & HOSTMEM_PAGE_MASK) ||
+	    hpa + len < hpa || hpa + len > (1ULL << HOSTMEM_PHYS_BITS))
+		return (EINVAL);
+	pthread_rwlock_wrlock(&hm->lock);
+	error = 0;
+	if (hpa < HOSTMEM_POOL_BASE + MAX_CHUNKS * HOSTMEM_CHUNK_SIZE &&
+	    HOSTMEM_POOL_BASE < hpa + len)
+		error = EEXIST;
+	for (i = 0; error == 0 && i < hm->nregions; i++) {
+		r = &hm->regions[i];
+		if (r->live && r->hpa < hpa + len && hpa < r->hpa + r->len)
+			error = EEXIST;
+	}
+	if (error == 0)
+		error = add_region(hm, hpa, len, host, HOSTMEM_RAM);
+	pthread_rwlock_unlock(&hm->lock);
+	return (error);
+}
+
 int
 hostmem_remove_ram(struct hostmem *hm, uint64_t hpa)
 {

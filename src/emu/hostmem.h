@@ -66,6 +66,8 @@ size_t		 hostmem_pool_pages_in_use(struct hostmem *);
 
 int		 hostmem_add_ram(struct hostmem *, void *host, size_t len,
 		    uint64_t *hpa);
+int		 hostmem_add_ram_at(struct hostmem *, void *host, size_t len,
+		    uint64_t hpa);
 int		 hostmem_remove_ram(struct hostmem *, uint64_t hpa);
 
 void		*hostmem_ptr(struct hostmem *, uint64_t hpa, size_t len);

@@ -370,6 +370,19 @@ vmx_vmxoff(struct emu_cpu *cpu)
 	return (VMX_SUCCEED);
 }
 
+/*
+ * VMCALL in VMX root operation (SDM Vol. 3C §31.3 "VMCALL"): with the
+ * dual-monitor treatment never active on this CPU it only fails, with
+ * error 1 when there is a current VMCS.
+ */
+enum vmx_result
+vmx_vmcall(struct emu_cpu *cpu)
+{
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	return (vmfail(cpu, VMXERR_VMCALL_IN_VMX_ROOT));
+}
+
 enum vmx_result
 vmx_vmclear(struct emu_cpu *cpu, uint64_t pa)
 {

@@ -28,6 +28,7 @@
 
 #include "vmm.h"
 #include "vmm_machdep.h"
+#include "vmm_nested.h"
 
 __thread struct proc *curproc;
 
@@ -383,6 +384,7 @@ vm_create(struct vmm_softc *sc, struct vm_create_params *vcp, struct proc *p)
 
 	vm->vm_creator_pid = p->p_pid;
 	vm->vm_redeliver = p->p_redeliver;
+	vm->vm_bare = p->p_bare;
 	vm->vm_nmemranges = vcp->vcp_nmemranges;
 	memcpy(vm->vm_memranges, vcp->vcp_memranges,
 	    vm->vm_nmemranges * sizeof(vm->vm_memranges[0]));
@@ -468,6 +470,7 @@ vm_teardown(struct vmm_softc *sc, struct vm **target)
 	SLIST_FOREACH_SAFE(vcpu, &vm->vm_vcpu_list, vc_vcpu_link, tmp) {
 		SLIST_REMOVE(&vm->vm_vcpu_list, vcpu, vcpu, vc_vcpu_link);
 		vcpu_deinit(sc, vcpu);
+		vmm_nested_free(vcpu);
 		pthread_rwlock_destroy(&vcpu->vc_lock);
 		free(vcpu);
 	}

@@ -84,6 +84,7 @@ struct proc {
 	int		p_pledged;	/* has pledged at all */
 	uint32_t	p_pledge;	/* PLEDGE_* promises */
 	int		p_redeliver;	/* [I] VMMSIM_OPEN_REDELIVER */
+	int		p_bare;		/* [I] VMMSIM_OPEN_BARE_METAL */
 	struct vmm_trace *p_trace;	/* [a] exit trace (vmm_trace.c) */
 };
 
@@ -91,6 +92,7 @@ struct proc {
 extern __thread struct proc *curproc;
 
 struct vm;
+struct vmm_nested;
 struct vmm_trace;
 struct vcpu_md;
 struct vm_md;
@@ -121,6 +123,7 @@ struct vcpu {
 	struct vcpu_md		*vc_md;		/* [l] machine-dependent part */
 	struct vmm_trace	*vc_trace;	/* [l] the RUN caller's trace */
 	int			vc_tlb_traced;	/* [l] checked mode reports to it */
+	struct vmm_nested	*vc_nested;	/* [l] bare metal: vmm_nested.c */
 
 	SLIST_ENTRY(vcpu)	vc_vcpu_link;	/* [v] */
 };
@@ -131,6 +134,7 @@ struct vm {
 	uint32_t		vm_id;			/* [I] */
 	pid_t			vm_creator_pid;		/* [I] */
 	int			vm_redeliver;		/* [I] see vmmsim.h */
+	int			vm_bare;		/* [I] bare-metal mode */
 	size_t			vm_nmemranges;		/* [I] */
 	size_t			vm_memory_size;		/* [I] */
 	char			vm_name[VMM_MAX_NAME_LEN]; /* [I] */

@@ -156,7 +156,7 @@ mode_for_flags(int flags, int *mode)
 	const char *cpu;
 
 	if ((flags & ~(VMMSIM_OPEN_INTEL | VMMSIM_OPEN_AMD |
-	    VMMSIM_OPEN_REDELIVER)) != 0 ||
+	    VMMSIM_OPEN_REDELIVER | VMMSIM_OPEN_BARE_METAL)) != 0 ||
 	    (flags & (VMMSIM_OPEN_INTEL | VMMSIM_OPEN_AMD)) ==
 	    (VMMSIM_OPEN_INTEL | VMMSIM_OPEN_AMD))
 		return (EINVAL);
@@ -210,6 +210,7 @@ vmmsim_open_as(pid_t pid, const char *promises, int flags)
 	h->h_proc.p_pledged = (promises != NULL);
 	h->h_proc.p_pledge = pl;
 	h->h_proc.p_redeliver = (flags & VMMSIM_OPEN_REDELIVER) ? 1 : 0;
+	h->h_proc.p_bare = (flags & VMMSIM_OPEN_BARE_METAL) ? 1 : 0;
 	if ((h->h_fd = new_descriptor()) == -1) {
 		error = errno;
 		free(h);

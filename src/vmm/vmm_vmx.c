@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "vmm.h"
+#include "vmm_nested.h"
 #include "vmm_trace.h"
 #include "vmm_vmx.h"
 #include "emu/emu.h"
@@ -786,7 +787,8 @@ vcpu_reset_regs_vmx(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 	/* MSR bitmap: everything exits except the pass-through MSRs. */
 	bm = hostmem_ptr(hm, md->msr_bitmap, 4096);
 	memset(bm, 0xFF, 4096);
-	msr_bitmap_pass(bm, MSR_IA32_FEATURE_CONTROL, 1, 1);
+	if (!vcpu->vc_parent->vm_bare)	/* bare metal: vmm_nested.c's */
+		msr_bitmap_pass(bm, MSR_IA32_FEATURE_CONTROL, 1, 1);
 	msr_bitmap_pass(bm, MSR_SYSENTER_CS, 1, 1);
 	msr_bitmap_pass(bm, MSR_SYSENTER_ESP, 1, 1);
 	msr_bitmap_pass(bm, MSR_SYSENTER_EIP, 1, 1);
@@ -966,6 +968,9 @@ vmx_handle_cpuid(struct vcpu *vcpu)
 	    (uint32_t)md->g.r[VCPU_REGS_RCX], vcpu->vc_id,
 	    vmread(vcpu, VMCS_GUEST_IA32_CR4), md->g.xcr0,
 	    guest_msr(vcpu, VCPU_REGS_MISC_ENABLE), 1, &a, &b, &c, &d);
+	if (vcpu->vc_parent->vm_bare)
+		vmm_nested_cpuid(vcpu, 1, (uint32_t)md->g.r[VCPU_REGS_RAX],
+		    (uint32_t)md->g.r[VCPU_REGS_RCX], &a, &b, &c, &d);
 	md->g.r[VCPU_REGS_RAX] = a;
 	md->g.r[VCPU_REGS_RBX] = b;
 	md->g.r[VCPU_REGS_RCX] = c;
@@ -1012,12 +1017,23 @@ vmx_handle_msr(struct vcpu *vcpu, int write)
 			v = md->shadow_pat;
 			break;
 		default:
+			if (vcpu->vc_parent->vm_bare &&
+			    vmm_nested_rdmsr(vcpu, 1, msr, &v) == 0)
+				break;
 			vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
 			return (0);		/* RIP stays */
 		}
 		*rax = v & 0xFFFFFFFFULL;
 		*rdx = v >> 32;
 		return (vcpu_advance_rip(vcpu, 2));
+	}
+	switch (vcpu->vc_parent->vm_bare ? vmm_nested_wrmsr(vcpu, 1, msr, v) :
+	    ENOENT) {
+	case 0:
+		return (vcpu_advance_rip(vcpu, 2));
+	case EINVAL:
+		vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
+		return (0);
 	}
 	switch (msr) {
 	case MSR_CR_PAT:
@@ -1084,6 +1100,8 @@ vmx_handle_cr(struct vcpu *vcpu)
 		old = vmread(vcpu, VMCS_GUEST_IA32_CR0);
 		if (vmwrite(vcpu, VMCS_GUEST_IA32_CR0, v | CR0_NE) != 0)
 			return (EINVAL);
+		if (vcpu->vc_parent->vm_bare)
+			vmm_nested_vmx_cr(vcpu, md->cpu, 0, v);
 		if ((old & CR0_PG) && !(v & CR0_PG)) {
 			struct vmx_invvpid_desc d = { vcpu->vc_vpid, 0 };
 
@@ -1122,6 +1140,8 @@ vmx_handle_cr(struct vcpu *vcpu)
 		}
 		if (vmwrite(vcpu, VMCS_GUEST_IA32_CR4, v | CR4_VMXE) != 0)
 			return (EINVAL);
+		if (vcpu->vc_parent->vm_bare)
+			vmm_nested_vmx_cr(vcpu, md->cpu, 4, v);
 		break;
 	default:
 		break;			/* CR8 writes are dropped */
@@ -1257,6 +1277,13 @@ vmx_handle_exit(struct vcpu *vcpu)
 	case VMX_EXIT_VMRESUME: case VMX_EXIT_VMPTRLD: case VMX_EXIT_VMPTRST:
 	case VMX_EXIT_VMCLEAR: case VMX_EXIT_VMCALL: case VMX_EXIT_VMFUNC:
 	case VMX_EXIT_VMXOFF: case VMX_EXIT_INVVPID: case VMX_EXIT_INVEPT:
+		if (vcpu->vc_parent->vm_bare && md->exit_reason != VMX_EXIT_MWAIT &&
+		    md->exit_reason != VMX_EXIT_MONITOR) {
+			struct vmm_nested_vmx o = { md->cpu, &md->g,
+			    vcpu_hm(vcpu), md->msr_exit_save, VCPU_REGS_EFER };
+
+			return (vmm_nested_vmx_exit(vcpu, &o, md->exit_reason));
+		}
 		vcpu_queue_ex(vcpu, VMM_EX_UD, 0);
 		return (0);
 	case VMX_EXIT_TRIPLE_FAULT:

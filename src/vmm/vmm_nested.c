@@ -1,0 +1,833 @@
+/*
+ * Copyright (c) 2026 The vmmsim authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * Bare-metal mode: the guest's own VMX and SVM instructions, carried out
+ * on an inner simulated machine (docs/bare-metal.md).
+ *
+ * The guest ("L1") runs as an ordinary VM on the outer simulated CPU.
+ * Every VMX instruction exits there unconditionally, every SVM
+ * instruction is intercepted; the monitor hands the exit to this file,
+ * which decodes the instruction's operands from L1's memory and performs
+ * it with the same src/emu call that src/vmm uses for its own VMCS, on an
+ * inner host (struct emu_host) whose physical address space is L1's
+ * guest-physical memory, page for page.  So L1's VMXON region, VMCS,
+ * bitmaps, EPT tables, VMCB and NPT tables are wherever L1 put them, and
+ * the inner CPU walks them as it walks src/vmm's.  VMLAUNCH, VMRESUME and
+ * VMRUN run L1's guest ("L2") on the inner CPU until it exits; then L1
+ * goes on from the host state its VMCS (or its VMCB's host save area)
+ * names, with L2's general-purpose registers, as on hardware.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <Zydis/Zydis.h>
+
+#include "vmm.h"
+#include "vmm_nested.h"
+#include "vmm_vmx.h"
+#include "emu/emu.h"
+#include "emu/hostmem.h"
+#include "emu/vmcs_fields.h"
+#include "emu/vmx_caps.h"
+
+#define MAX_INSN		15
+#define PTE_P			0x001ULL
+#define PTE_PS			0x080ULL
+#define PTE_ADDR		0x000FFFFFFFFFF000ULL
+
+#define CPUIDECX_VMX		(1U << 5)	/* leaf 1 */
+#define CPUIDECX_SVM		(1U << 2)	/* leaf 0x80000001 */
+
+/* Segment access rights in the VMCS format (SDM Vol. 3C §25.4.1). */
+#define AR_CODE64		0xA09BU	/* code, accessed, P, L, G */
+#define AR_CODE32		0xC09BU	/* code, accessed, P, D, G */
+#define AR_DATA			0xC093U	/* data, accessed, P, D/B, G */
+#define AR_TSS_BUSY		0x008BU	/* 64-bit busy TSS, P */
+#define AR_UNUSABLE		0x10000U
+
+struct vmm_nested {
+	struct emu_host	*host;		/* [l] the inner machine */
+	struct emu_cpu	*cpu;		/* [l] its CPU, running L2 */
+	uint64_t	 feature_control; /* [l] L1's IA32_FEATURE_CONTROL */
+	int		 vmx_on;	/* [l] L1 is in VMX operation */
+};
+
+/* --- the inner machine --------------------------------------------------- */
+
+/*
+ * The inner machine of a vcpu, made at its first VMX or SVM instruction:
+ * the outer host's CPU profile, and every RAM range of the VM added at
+ * its GPA.  NULL with *errorp set when it cannot be made.
+ */
+static struct vmm_nested *
+nested_get(struct vcpu *vcpu, int vmx, int *errorp)
+{
+	struct vmm_nested *n = vcpu->vc_nested;
+	struct vm *vm = vcpu->vc_parent;
+	struct vm_mem_range *r;
+	size_t i;
+	int error = 0;
+
+	if (n != NULL && n->cpu != NULL)
+		return (n);
+	if (n == NULL) {
+		if ((n = calloc(1, sizeof(*n))) == NULL) {
+			*errorp = ENOMEM;
+			return (NULL);
+		}
+		vcpu->vc_nested = n;
+	}
+	if ((n->host = emu_host_create(vmx ? NULL : "amd", &error)) == NULL)
+		goto fail;
+	for (i = 0; i < vm->vm_nmemranges; i++) {
+		r = &vm->vm_memranges[i];
+		if (vm->vm_memory_slot[i] == NULL || r->vmr_type == VM_MEM_MMIO)
+			continue;
+		if ((error = hostmem_add_ram_at(emu_host_mem(n->host),
+		    vm->vm_memory_slot[i]->mo_kva, r->vmr_size,
+		    r->vmr_gpa)) != 0)
+			goto fail;
+	}
+	if ((n->cpu = emu_cpu_create(n->host, &error)) == NULL)
+		goto fail;
+	return (n);
+fail:
+	if (n->host != NULL)
+		emu_host_destroy(n->host);
+	n->host = NULL;
+	*errorp = error ? error : ENOMEM;
+	return (NULL);
+}
+
+void
+vmm_nested_free(struct vcpu *vcpu)
+{
+	struct vmm_nested *n = vcpu->vc_nested;
+
+	if (n == NULL)
+		return;
+	if (n->cpu != NULL)
+		emu_cpu_destroy(n->cpu);
+	if (n->host != NULL)
+		emu_host_destroy(n->host);
+	free(n);
+	vcpu->vc_nested = NULL;
+}
+
+/* The state bare-metal mode keeps even before any VMX instruction. */
+static struct vmm_nested *
+nested_state(struct vcpu *vcpu)
+{
+	if (vcpu->vc_nested == NULL)
+		vcpu->vc_nested = calloc(1, sizeof(struct vmm_nested));
+	return (vcpu->vc_nested);
+}
+
+/* --- L1's memory ---------------------------------------------------------- */
+
+/* len bytes of L1's guest-physical memory at gpa, in one RAM range. */
+static uint8_t *
+l1_phys(struct vcpu *vcpu, uint64_t gpa, size_t len)
+{
+	struct vm *vm = vcpu->vc_parent;
+	struct vm_mem_range *r;
+	size_t i;
+
+	for (i = 0; i < vm->vm_nmemranges; i++) {
+		r = &vm->vm_memranges[i];
+		if (vm->vm_memory_slot[i] == NULL || r->vmr_type == VM_MEM_MMIO)
+			continue;
+		if (gpa >= r->vmr_gpa && len <= r->vmr_size &&
+		    gpa - r->vmr_gpa <= r->vmr_size - len)
+			return ((uint8_t *)vm->vm_memory_slot[i]->mo_kva +
+			    (gpa - r->vmr_gpa));
+	}
+	return (NULL);
+}
+
+/* L1's paging state, for the walk below. */
+struct l1_paging {
+	uint64_t	cr0, cr3, cr4, efer;
+};
+
+/*
+ * Translate an L1 linear address through L1's page tables (none, 32-bit,
+ * PAE or 4-level).  Rights are not checked: a VMX or SVM instruction runs
+ * at CPL 0, and its operands are in the kernel's own memory.  0, or
+ * EFAULT where L1 would take a page fault.
+ */
+static int
+l1_walk(struct vcpu *vcpu, const struct l1_paging *pg, uint64_t la,
+    uint64_t *gpa)
+{
+	uint64_t e, table;
+	uint8_t *p;
+	int level, shift;
+
+	if (!(pg->cr0 & CR0_PG)) {
+		*gpa = la & 0xFFFFFFFFULL;
+		return (0);
+	}
+	if (!(pg->cr4 & CR4_PAE)) {
+		uint32_t e32;
+
+		la &= 0xFFFFFFFFULL;
+		if ((p = l1_phys(vcpu, (pg->cr3 & 0xFFFFF000ULL) +
+		    4 * (la >> 22), 4)) == NULL)
+			return (EFAULT);
+		memcpy(&e32, p, 4);
+		if (!(e32 & PTE_P))
+			return (EFAULT);
+		if ((e32 & PTE_PS) && (pg->cr4 & CR4_PSE)) {
+			*gpa = (e32 & 0xFFC00000U) | (la & 0x3FFFFF);
+			return (0);
+		}
+		if ((p = l1_phys(vcpu, (e32 & 0xFFFFF000U) +
+		    4 * ((la >> 12) & 0x3FF), 4)) == NULL)
+			return (EFAULT);
+		memcpy(&e32, p, 4);
+		if (!(e32 & PTE_P))
+			return (EFAULT);
+		*gpa = (e32 & 0xFFFFF000U) | (la & 0xFFF);
+		return (0);
+	}
+	if (pg->efer & EFER_LMA) {
+		level = 4;
+		table = pg->cr3 & PTE_ADDR;
+	} else {
+		la &= 0xFFFFFFFFULL;
+		if ((p = l1_phys(vcpu, (pg->cr3 & 0xFFFFFFE0ULL) +
+		    8 * (la >> 30), 8)) == NULL)
+			return (EFAULT);
+		memcpy(&e, p, 8);
+		if (!(e & PTE_P))
+			return (EFAULT);
+		level = 2;
+		table = e & PTE_ADDR;
+	}
+	for (; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		if ((p = l1_phys(vcpu, table + 8 * ((la >> shift) & 0x1FF),
+		    8)) == NULL)
+			return (EFAULT);
+		memcpy(&e, p, 8);
+		if (!(e & PTE_P))
+			return (EFAULT);
+		if (level == 1 || ((e & PTE_PS) && level <= 3)) {
+			*gpa = (e & PTE_ADDR & ~((1ULL << shift) - 1)) |
+			    (la & ((1ULL << shift) - 1));
+			return (0);
+		}
+		table = e & PTE_ADDR;
+	}
+	return (EFAULT);
+}
+
+/* Copy between L1's linear memory and buf, page by page. */
+static int
+l1_copy(struct vcpu *vcpu, const struct l1_paging *pg, uint64_t la,
+    void *buf, size_t len, int write)
+{
+	uint64_t gpa;
+	size_t chunk;
+	uint8_t *p, *b = buf;
+
+	while (len > 0) {
+		chunk = 4096 - (la & 0xFFF);
+		if (chunk > len)
+			chunk = len;
+		if (l1_walk(vcpu, pg, la, &gpa) != 0 ||
+		    (p = l1_phys(vcpu, gpa, chunk)) == NULL)
+			return (EFAULT);
+		if (write)
+			memcpy(p, b, chunk);
+		else
+			memcpy(b, p, chunk);
+		la += chunk;
+		b += chunk;
+		len -= chunk;
+	}
+	return (0);
+}
+
+/* --- VMX: L1's state in the outer VMCS ------------------------------------ */
+
+static uint64_t
+ovr(const struct vmm_nested_vmx *o, uint32_t field)
+{
+	uint64_t v = 0;
+
+	(void)vmx_vmread(o->cpu, field, &v);
+	return (v);
+}
+
+static void
+ovw(const struct vmm_nested_vmx *o, uint32_t field, uint64_t v)
+{
+	(void)vmx_vmwrite(o->cpu, field, v);
+}
+
+static uint64_t
+l1_efer(const struct vmm_nested_vmx *o)
+{
+	uint64_t v = 0;
+
+	(void)hostmem_read64(o->hm, o->msr_area + 16 * o->efer_slot + 8, &v);
+	return (v);
+}
+
+/*
+ * A control register as L1 has it: the bits the outer VMCS owns (CR0.NE,
+ * CR4.VMXE) are L1's in the read shadow (vmm_nested_vmx_cr).
+ */
+static uint64_t
+l1_cr(const struct vmm_nested_vmx *o, int cr)
+{
+	uint64_t v, mask, shadow;
+
+	v = ovr(o, cr == 0 ? VMCS_GUEST_IA32_CR0 : VMCS_GUEST_IA32_CR4);
+	mask = ovr(o, cr == 0 ? VMCS_CR0_MASK : VMCS_CR4_MASK);
+	shadow = ovr(o, cr == 0 ? VMCS_CR0_READ_SHADOW : VMCS_CR4_READ_SHADOW);
+	return ((v & ~mask) | (shadow & mask));
+}
+
+static void
+l1_paging_vmx(const struct vmm_nested_vmx *o, struct l1_paging *pg)
+{
+	pg->cr0 = ovr(o, VMCS_GUEST_IA32_CR0);
+	pg->cr3 = ovr(o, VMCS_GUEST_IA32_CR3);
+	pg->cr4 = ovr(o, VMCS_GUEST_IA32_CR4);
+	pg->efer = l1_efer(o);
+}
+
+/* Queue #UD or #GP(0) for L1 on the next entry; RIP stays. */
+static void
+vmx_inject(const struct vmm_nested_vmx *o, uint8_t vector)
+{
+	uint32_t info = vector | (3U << 8) | (1U << 31);
+
+	if (vector == VMM_EX_GP || vector == VMM_EX_PF) {
+		info |= 1U << 11;
+		ovw(o, VMCS_ENTRY_EXCEPTION_ERROR_CODE, 0);
+	}
+	ovw(o, VMCS_ENTRY_INTERRUPTION_INFO, info);
+}
+
+/* Past the instruction, with the arithmetic flags a VMX result sets. */
+static void
+vmx_complete(const struct vmm_nested_vmx *o, enum vmx_result r)
+{
+	uint64_t fl = ovr(o, VMCS_GUEST_IA32_RFLAGS) & ~PSL_CC;
+	uint64_t intr;
+
+	if (r == VMX_FAULT_UD || r == VMX_FAULT_GP) {
+		vmx_inject(o, r == VMX_FAULT_UD ? VMM_EX_UD : VMM_EX_GP);
+		return;
+	}
+	if (r == VMX_FAIL_INVALID)
+		fl |= PSL_C;
+	else if (r == VMX_FAIL_VALID)
+		fl |= PSL_Z;
+	ovw(o, VMCS_GUEST_IA32_RFLAGS, fl);
+	ovw(o, VMCS_GUEST_IA32_RIP, ovr(o, VMCS_GUEST_IA32_RIP) +
+	    ovr(o, VMCS_INSTRUCTION_LENGTH));
+	intr = ovr(o, VMCS_GUEST_INTERRUPTIBILITY_ST);
+	if (intr & 3)
+		ovw(o, VMCS_GUEST_INTERRUPTIBILITY_ST, intr & ~3ULL);
+}
+
+/* --- decoding an L1 instruction's operands -------------------------------- */
+
+struct l1_insn {
+	ZydisDecodedInstruction	zi;
+	ZydisDecodedOperand	ops[ZYDIS_MAX_OPERAND_COUNT];
+	int			long64;
+};
+
+static const uint32_t seg_base_field[] = {
+	VMCS_GUEST_IA32_ES_BASE, VMCS_GUEST_IA32_CS_BASE,
+	VMCS_GUEST_IA32_SS_BASE, VMCS_GUEST_IA32_DS_BASE,
+	VMCS_GUEST_IA32_FS_BASE, VMCS_GUEST_IA32_GS_BASE
+};
+
+/* A GPR's number (0-15) by Zydis register, -1 for anything else. */
+static int
+gpr_index(ZydisRegister r)
+{
+	ZydisRegister r64;
+
+	if (r == ZYDIS_REGISTER_NONE)
+		return (-1);
+	r64 = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	if (r64 < ZYDIS_REGISTER_RAX || r64 > ZYDIS_REGISTER_R15)
+		return (-1);
+	return ((int)(r64 - ZYDIS_REGISTER_RAX));
+}
+
+/* The instruction L1 exited on, decoded in L1's mode. */
+static int
+vmx_decode(struct vcpu *vcpu, const struct vmm_nested_vmx *o,
+    const struct l1_paging *pg, struct l1_insn *in)
+{
+	ZydisDecoder dec;
+	uint8_t buf[MAX_INSN];
+	uint64_t rip, len;
+	uint32_t cs_ar = (uint32_t)ovr(o, VMCS_GUEST_IA32_CS_AR);
+
+	len = ovr(o, VMCS_INSTRUCTION_LENGTH);
+	if (len == 0 || len > MAX_INSN)
+		return (EINVAL);
+	rip = ovr(o, VMCS_GUEST_IA32_RIP) + ovr(o, VMCS_GUEST_IA32_CS_BASE);
+	if (l1_copy(vcpu, pg, rip, buf, len, 0) != 0)
+		return (EFAULT);
+	in->long64 = (pg->efer & EFER_LMA) && (cs_ar & (1U << 13));
+	if (in->long64)
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
+		    ZYDIS_STACK_WIDTH_64);
+	else if (cs_ar & (1U << 14))
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32,
+		    ZYDIS_STACK_WIDTH_32);
+	else
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_16,
+		    ZYDIS_STACK_WIDTH_16);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf, len, &in->zi,
+	    in->ops)))
+		return (EINVAL);
+	return (0);
+}
+
+static uint64_t
+gpr_get(const struct vmm_nested_vmx *o, int i)
+{
+	return (i == EMU_RSP ? ovr(o, VMCS_GUEST_IA32_RSP) : o->g->r[i]);
+}
+
+/* The linear address of memory operand op. */
+static uint64_t
+vmx_operand_la(const struct vmm_nested_vmx *o, const struct l1_insn *in,
+    const ZydisDecodedOperand *op)
+{
+	uint64_t a = (uint64_t)op->mem.disp.value;
+	int b = gpr_index(op->mem.base), x = gpr_index(op->mem.index), s;
+
+	if (op->mem.base == ZYDIS_REGISTER_RIP)
+		a += ovr(o, VMCS_GUEST_IA32_RIP) + in->zi.length;
+	if (b >= 0)
+		a += gpr_get(o, b);
+	if (x >= 0)
+		a += gpr_get(o, x) * (op->mem.scale ? op->mem.scale : 1);
+	if (in->zi.address_width == 32)
+		a &= 0xFFFFFFFFULL;
+	else if (in->zi.address_width == 16)
+		a &= 0xFFFF;
+	switch (op->mem.segment) {
+	case ZYDIS_REGISTER_ES: s = 0; break;
+	case ZYDIS_REGISTER_CS: s = 1; break;
+	case ZYDIS_REGISTER_SS: s = 2; break;
+	case ZYDIS_REGISTER_FS: s = 4; break;
+	case ZYDIS_REGISTER_GS: s = 5; break;
+	default: s = 3; break;
+	}
+	if (!in->long64 || s >= 4)
+		a += ovr(o, seg_base_field[s]);
+	return (a);
+}
+
+/* Read (write) operand op, 2-16 bytes: a register or L1 memory. */
+static int
+vmx_operand(struct vcpu *vcpu, const struct vmm_nested_vmx *o,
+    const struct l1_paging *pg, const struct l1_insn *in,
+    const ZydisDecodedOperand *op, void *buf, size_t len, int write)
+{
+	uint64_t v;
+	int r;
+
+	if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		if ((r = gpr_index(op->reg.value)) < 0 || len > 8)
+			return (EINVAL);
+		if (write) {
+			v = 0;
+			memcpy(&v, buf, len);
+			if (r == EMU_RSP)
+				ovw(o, VMCS_GUEST_IA32_RSP, v);
+			else
+				o->g->r[r] = v;
+		} else {
+			v = gpr_get(o, r);
+			memcpy(buf, &v, len);
+		}
+		return (0);
+	}
+	if (op->type != ZYDIS_OPERAND_TYPE_MEMORY)
+		return (EINVAL);
+	return (l1_copy(vcpu, pg, vmx_operand_la(o, in, op), buf, len, write));
+}
+
+/* --- VMX instructions ------------------------------------------------------ */
+
+static uint64_t
+ivr(struct vmm_nested *n, uint32_t field)
+{
+	uint64_t v = 0;
+
+	(void)vmx_vmread(n->cpu, field, &v);
+	return (v);
+}
+
+/*
+ * The checks every VMX instruction makes before anything else (SDM Vol.
+ * 3C ch. 31, each instruction's "Operation"): #UD outside protected mode,
+ * in virtual-8086 and compatibility mode, and (but VMXON) outside VMX
+ * operation, VMXON with CR4.VMXE clear; then #GP(0) above CPL 0.
+ */
+static enum vmx_result
+vmx_mode_fault(struct vmm_nested *n, const struct vmm_nested_vmx *o,
+    const struct l1_paging *pg, uint32_t reason)
+{
+	uint32_t cs_ar = (uint32_t)ovr(o, VMCS_GUEST_IA32_CS_AR);
+	uint32_t ss_ar = (uint32_t)ovr(o, VMCS_GUEST_IA32_SS_AR);
+
+	if (!(l1_cr(o, 0) & CR0_PE) ||
+	    (ovr(o, VMCS_GUEST_IA32_RFLAGS) & PSL_VM) ||
+	    ((pg->efer & EFER_LMA) && !(cs_ar & (1U << 13))))
+		return (VMX_FAULT_UD);
+	if (reason == VMX_EXIT_VMXON ? !(l1_cr(o, 4) & CR4_VMXE) : !n->vmx_on)
+		return (VMX_FAULT_UD);
+	if (reason == VMX_EXIT_VMFUNC)
+		return (VMX_FAULT_UD);	/* VMX non-root operation only */
+	if (((ss_ar >> 5) & 3) != 0)
+		return (VMX_FAULT_GP);
+	if (reason == VMX_EXIT_VMXON && !n->vmx_on &&
+	    (n->feature_control & (IA32_FEATURE_CONTROL_LOCK |
+	    IA32_FEATURE_CONTROL_VMX_EN)) != (IA32_FEATURE_CONTROL_LOCK |
+	    IA32_FEATURE_CONTROL_VMX_EN))
+		return (VMX_FAULT_GP);
+	return (VMX_SUCCEED);
+}
+
+/* The inner CPU takes L1's control registers and EFER, as L1 sees them. */
+static void
+vmx_sync_inner(struct vmm_nested *n, const struct vmm_nested_vmx *o,
+    const struct l1_paging *pg)
+{
+	(void)emu_write_cr(n->cpu, 0, l1_cr(o, 0));
+	(void)emu_write_cr(n->cpu, 3, pg->cr3);
+	(void)emu_write_cr(n->cpu, 4, l1_cr(o, 4));
+	(void)emu_wrmsr(n->cpu, MSR_EFER, pg->efer);
+}
+
+/*
+ * After L2's VM exit (or a VM-entry failure that is one), L1 goes on at
+ * the host state of its VMCS (SDM Vol. 3C §28.5 "Loading Host State"):
+ * control registers, RSP, RIP, segments rebuilt from the selectors, flat
+ * with the architectural access rights, descriptor-table bases with limit
+ * 0xFFFF, RFLAGS with only bit 1, DR7 0x400, IA32_EFER and the SYSENTER
+ * MSRs.  L2's general-purpose registers stay in L1's.
+ */
+static void
+vmx_load_host_state(struct vmm_nested *n, const struct vmm_nested_vmx *o)
+{
+	static const uint32_t sel_h[] = {
+		VMCS_HOST_IA32_ES_SEL, VMCS_HOST_IA32_CS_SEL,
+		VMCS_HOST_IA32_SS_SEL, VMCS_HOST_IA32_DS_SEL,
+		VMCS_HOST_IA32_FS_SEL, VMCS_HOST_IA32_GS_SEL
+	};
+	static const uint32_t sel_g[] = {
+		VMCS_GUEST_IA32_ES_SEL, VMCS_GUEST_IA32_CS_SEL,
+		VMCS_GUEST_IA32_SS_SEL, VMCS_GUEST_IA32_DS_SEL,
+		VMCS_GUEST_IA32_FS_SEL, VMCS_GUEST_IA32_GS_SEL
+	};
+	static const uint32_t lim_g[] = {
+		VMCS_GUEST_IA32_ES_LIMIT, VMCS_GUEST_IA32_CS_LIMIT,
+		VMCS_GUEST_IA32_SS_LIMIT, VMCS_GUEST_IA32_DS_LIMIT,
+		VMCS_GUEST_IA32_FS_LIMIT, VMCS_GUEST_IA32_GS_LIMIT
+	};
+	static const uint32_t ar_g[] = {
+		VMCS_GUEST_IA32_ES_AR, VMCS_GUEST_IA32_CS_AR,
+		VMCS_GUEST_IA32_SS_AR, VMCS_GUEST_IA32_DS_AR,
+		VMCS_GUEST_IA32_FS_AR, VMCS_GUEST_IA32_GS_AR
+	};
+	uint64_t exit_ctl = ivr(n, VMCS_EXIT_CTLS), cr0, cr4, efer, entry;
+	int lm = (exit_ctl & IA32_VMX_HOST_SPACE_ADDRESS_SIZE) != 0, i;
+	uint16_t sel;
+	uint32_t ar;
+
+	cr0 = ivr(n, VMCS_HOST_IA32_CR0);
+	cr4 = ivr(n, VMCS_HOST_IA32_CR4);
+	ovw(o, VMCS_GUEST_IA32_CR0, cr0 | CR0_NE);
+	vmm_nested_vmx_cr(NULL, o->cpu, 0, cr0);
+	ovw(o, VMCS_GUEST_IA32_CR3, ivr(n, VMCS_HOST_IA32_CR3));
+	ovw(o, VMCS_GUEST_IA32_CR4, cr4 | CR4_VMXE);
+	vmm_nested_vmx_cr(NULL, o->cpu, 4, cr4);
+	ovw(o, VMCS_GUEST_IA32_DR7, 0x400);
+	ovw(o, VMCS_GUEST_IA32_DEBUGCTL, 0);
+	ovw(o, VMCS_GUEST_IA32_SYSENTER_CS,
+	    ivr(n, VMCS_HOST_IA32_SYSENTER_CS));
+	ovw(o, VMCS_GUEST_IA32_SYSENTER_ESP,
+	    ivr(n, VMCS_HOST_IA32_SYSENTER_ESP));
+	ovw(o, VMCS_GUEST_IA32_SYSENTER_EIP,
+	    ivr(n, VMCS_HOST_IA32_SYSENTER_EIP));
+
+	efer = l1_efer(o);
+	if (exit_ctl & IA32_VMX_LOAD_IA32_EFER_ON_EXIT)
+		efer = ivr(n, VMCS_HOST_IA32_EFER);
+	else if (lm)
+		efer |= EFER_LMA | EFER_LME;
+	else
+		efer &= ~(EFER_LMA | EFER_LME);
+	(void)hostmem_write64(o->hm, o->msr_area + 16 * o->efer_slot + 8, efer);
+	entry = ovr(o, VMCS_ENTRY_CTLS);
+	if (efer & EFER_LMA)
+		entry |= IA32_VMX_IA32E_MODE_GUEST;
+	else
+		entry &= ~IA32_VMX_IA32E_MODE_GUEST;
+	ovw(o, VMCS_ENTRY_CTLS, entry);
+
+	for (i = 0; i < 6; i++) {
+		sel = (uint16_t)ivr(n, sel_h[i]);
+		ovw(o, sel_g[i], sel);
+		if (i == 1)
+			ar = lm ? AR_CODE64 : AR_CODE32;
+		else
+			ar = (sel & ~7U) == 0 ? AR_DATA | AR_UNUSABLE : AR_DATA;
+		ovw(o, ar_g[i], ar);
+		ovw(o, lim_g[i], 0xFFFFFFFF);
+		ovw(o, seg_base_field[i], 0);
+	}
+	ovw(o, VMCS_GUEST_IA32_FS_BASE, ivr(n, VMCS_HOST_IA32_FS_BASE));
+	ovw(o, VMCS_GUEST_IA32_GS_BASE, ivr(n, VMCS_HOST_IA32_GS_BASE));
+	ovw(o, VMCS_GUEST_IA32_TR_SEL, ivr(n, VMCS_HOST_IA32_TR_SEL));
+	ovw(o, VMCS_GUEST_IA32_TR_BASE, ivr(n, VMCS_HOST_IA32_TR_BASE));
+	ovw(o, VMCS_GUEST_IA32_TR_LIMIT, 0x67);
+	ovw(o, VMCS_GUEST_IA32_TR_AR, AR_TSS_BUSY);
+	ovw(o, VMCS_GUEST_IA32_LDTR_SEL, 0);
+	ovw(o, VMCS_GUEST_IA32_LDTR_AR, AR_UNUSABLE);
+	ovw(o, VMCS_GUEST_IA32_GDTR_BASE, ivr(n, VMCS_HOST_IA32_GDTR_BASE));
+	ovw(o, VMCS_GUEST_IA32_GDTR_LIMIT, 0xFFFF);
+	ovw(o, VMCS_GUEST_IA32_IDTR_BASE, ivr(n, VMCS_HOST_IA32_IDTR_BASE));
+	ovw(o, VMCS_GUEST_IA32_IDTR_LIMIT, 0xFFFF);
+	ovw(o, VMCS_GUEST_IA32_RSP, ivr(n, VMCS_HOST_IA32_RSP));
+	ovw(o, VMCS_GUEST_IA32_RIP, ivr(n, VMCS_HOST_IA32_RIP));
+	ovw(o, VMCS_GUEST_IA32_RFLAGS, PSL_MBO);
+	ovw(o, VMCS_GUEST_INTERRUPTIBILITY_ST, 0);
+	ovw(o, VMCS_GUEST_ACTIVITY_STATE, 0);
+}
+
+/* VMLAUNCH/VMRESUME: L2 runs on the inner CPU until its VM exit. */
+static enum vmx_result
+vmx_enter_l2(struct vmm_nested *n, const struct vmm_nested_vmx *o,
+    int resume)
+{
+	struct emu_gprs g = *o->g;
+	enum vmx_result r;
+
+	r = resume ? vmx_vmresume(n->cpu, &g) : vmx_vmlaunch(n->cpu, &g);
+	if (r != VMX_SUCCEED)
+		return (r);
+	g.r[EMU_RSP] = o->g->r[EMU_RSP];
+	*o->g = g;
+	vmx_load_host_state(n, o);
+	return (VMX_SUCCEED);
+}
+
+int
+vmm_nested_vmx_exit(struct vcpu *vcpu, const struct vmm_nested_vmx *o,
+    uint32_t reason)
+{
+	struct vmm_nested *n;
+	struct l1_paging pg;
+	struct l1_insn in;
+	struct vmx_invept_desc ed;
+	struct vmx_invvpid_desc vd;
+	enum vmx_result r;
+	uint64_t a = 0, b = 0;
+	size_t w;
+	int error = 0;
+
+	if ((n = nested_get(vcpu, 1, &error)) == NULL)
+		return (error);
+	l1_paging_vmx(o, &pg);
+	if ((r = vmx_mode_fault(n, o, &pg, reason)) != VMX_SUCCEED) {
+		vmx_complete(o, r);
+		return (0);
+	}
+	vmx_sync_inner(n, o, &pg);
+	switch (reason) {
+	case VMX_EXIT_VMLAUNCH:
+	case VMX_EXIT_VMRESUME:
+		r = vmx_enter_l2(n, o, reason == VMX_EXIT_VMRESUME);
+		if (r == VMX_SUCCEED)
+			return (0);	/* L1 is at its host RIP already */
+		vmx_complete(o, r);
+		return (0);
+	case VMX_EXIT_VMXOFF:
+		if ((r = vmx_vmxoff(n->cpu)) == VMX_SUCCEED)
+			n->vmx_on = 0;
+		vmx_complete(o, r);
+		return (0);
+	case VMX_EXIT_VMCALL:
+		vmx_complete(o, vmx_vmcall(n->cpu));
+		return (0);
+	default:
+		break;
+	}
+
+	/* The rest have operands. */
+	if (vmx_decode(vcpu, o, &pg, &in) != 0)
+		goto pf;
+	w = in.long64 ? 8 : 4;
+	switch (reason) {
+	case VMX_EXIT_VMXON:
+	case VMX_EXIT_VMCLEAR:
+	case VMX_EXIT_VMPTRLD:
+		if (in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY) {
+			r = VMX_FAULT_UD;
+			break;
+		}
+		if (vmx_operand(vcpu, o, &pg, &in, &in.ops[0], &a, 8, 0) != 0)
+			goto pf;
+		if (reason == VMX_EXIT_VMXON) {
+			if ((r = vmx_vmxon(n->cpu, a)) == VMX_SUCCEED)
+				n->vmx_on = 1;
+		} else if (reason == VMX_EXIT_VMCLEAR)
+			r = vmx_vmclear(n->cpu, a);
+		else
+			r = vmx_vmptrld(n->cpu, a);
+		break;
+	case VMX_EXIT_VMPTRST:
+		if ((r = vmx_vmptrst(n->cpu, &a)) == VMX_SUCCEED &&
+		    vmx_operand(vcpu, o, &pg, &in, &in.ops[0], &a, 8, 1) != 0)
+			goto pf;
+		break;
+	case VMX_EXIT_VMREAD:
+		if (vmx_operand(vcpu, o, &pg, &in, &in.ops[1], &b, w, 0) != 0)
+			goto pf;
+		if ((r = vmx_vmread(n->cpu, b, &a)) == VMX_SUCCEED &&
+		    vmx_operand(vcpu, o, &pg, &in, &in.ops[0], &a, w, 1) != 0)
+			goto pf;
+		break;
+	case VMX_EXIT_VMWRITE:
+		if (vmx_operand(vcpu, o, &pg, &in, &in.ops[0], &b, w, 0) != 0 ||
+		    vmx_operand(vcpu, o, &pg, &in, &in.ops[1], &a, w, 0) != 0)
+			goto pf;
+		r = vmx_vmwrite(n->cpu, b, a);
+		break;
+	case VMX_EXIT_INVEPT:
+	case VMX_EXIT_INVVPID:
+		if (vmx_operand(vcpu, o, &pg, &in, &in.ops[0], &b, w, 0) != 0 ||
+		    in.ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY)
+			goto pf;
+		if (reason == VMX_EXIT_INVEPT) {
+			if (vmx_operand(vcpu, o, &pg, &in, &in.ops[1], &ed,
+			    sizeof(ed), 0) != 0)
+				goto pf;
+			r = vmx_invept(n->cpu, b, &ed);
+		} else {
+			if (vmx_operand(vcpu, o, &pg, &in, &in.ops[1], &vd,
+			    sizeof(vd), 0) != 0)
+				goto pf;
+			r = vmx_invvpid(n->cpu, b, &vd);
+		}
+		break;
+	default:
+		r = VMX_FAULT_UD;
+		break;
+	}
+	vmx_complete(o, r);
+	return (0);
+pf:
+	/*
+	 * An operand L1's page tables do not map (or an instruction that
+	 * cannot be fetched): #GP(0) here, where hardware would raise #PF
+	 * with CR2; docs/bare-metal.md lists it.
+	 */
+	vmx_complete(o, VMX_FAULT_GP);
+	return (0);
+}
+
+void
+vmm_nested_vmx_cr(struct vcpu *vcpu, struct emu_cpu *cpu, int cr, uint64_t v)
+{
+	uint32_t mf = cr == 0 ? VMCS_CR0_MASK : VMCS_CR4_MASK;
+	uint32_t sf = cr == 0 ? VMCS_CR0_READ_SHADOW : VMCS_CR4_READ_SHADOW;
+	uint64_t mask = 0, sh = 0;
+
+	(void)vcpu;
+	(void)vmx_vmread(cpu, mf, &mask);
+	(void)vmx_vmread(cpu, sf, &sh);
+	(void)vmx_vmwrite(cpu, sf, (sh & ~mask) | (v & mask));
+}
+
+/* --- CPUID and MSRs ---------------------------------------------------------- */
+
+void
+vmm_nested_cpuid(struct vcpu *vcpu, int vmx, uint32_t leaf, uint32_t subleaf,
+    uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+	(void)vcpu;
+	if (vmx) {
+		if (leaf == 1)
+			*ecx |= CPUIDECX_VMX;
+		return;
+	}
+	if (leaf == 0x80000001)
+		*ecx |= CPUIDECX_SVM;
+	else if (leaf == 0x8000000A)
+		vmm_host_cpuid(leaf, subleaf, eax, ebx, ecx, edx);
+}
+
+int
+vmm_nested_rdmsr(struct vcpu *vcpu, int vmx, uint32_t msr, uint64_t *v)
+{
+	struct vmm_nested *n;
+	int error;
+
+	if (vmx && msr == MSR_IA32_FEATURE_CONTROL) {
+		if ((n = nested_state(vcpu)) == NULL)
+			return (EINVAL);
+		*v = n->feature_control;
+		return (0);
+	}
+	if (vmx && msr >= IA32_VMX_BASIC && msr <= IA32_VMX_VMFUNC) {
+		if ((n = nested_get(vcpu, vmx, &error)) == NULL)
+			return (EINVAL);
+		return (emu_rdmsr(n->cpu, msr, v) == 0 ? 0 : EINVAL);
+	}
+	return (ENOENT);
+}
+
+int
+vmm_nested_wrmsr(struct vcpu *vcpu, int vmx, uint32_t msr, uint64_t v)
+{
+	struct vmm_nested *n;
+
+	if (vmx && msr == MSR_IA32_FEATURE_CONTROL) {
+		/* Writable until locked; only lock, SMX and VMX bits exist. */
+		if ((n = nested_state(vcpu)) == NULL ||
+		    (n->feature_control & IA32_FEATURE_CONTROL_LOCK) ||
+		    (v & ~0x7ULL) != 0)
+			return (EINVAL);
+		n->feature_control = v;
+		return (0);
+	}
+	if (vmx && msr >= IA32_VMX_BASIC && msr <= IA32_VMX_VMFUNC)
+		return (EINVAL);	/* read-only */
+	return (ENOENT);
+}
