@@ -60,19 +60,43 @@ time_to_marker() {
 	return 1
 }
 
-v=$(time_to_marker "$builddir/vmmsim" run -m ${mem}M -k "$cache/vmlinuz" \
-    --initrd "$cache/initrd.gz" -d "$cache/disk.img" --append "$append")
+# Median of the numbers given.
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+	    END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The machine's load moves both figures; the runs alternate (vmmsim, QEMU,
+# vmmsim, ...) so that both see the same conditions, and the medians of
+# BOOT_RUNS runs each make the ratio.
+runs=${BOOT_RUNS:-3}
+haveqemu=1
+command -v qemu-system-x86_64 >/dev/null || haveqemu=0
+vs=() qs=()
+for i in $(seq 1 "$runs"); do
+	v=$(time_to_marker "$builddir/vmmsim" run -m ${mem}M \
+	    -k "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
+	    -d "$cache/disk.img" --append "$append")
+	echo "# run $i: vmmsim $v s" >&2
+	case $v in FAIL) echo "bench: linux-boot-vmmsim FAIL"; exit 1 ;; esac
+	vs+=("$v")
+	[ $haveqemu = 1 ] || continue
+	q=$(time_to_marker qemu-system-x86_64 -accel tcg -m $mem -nographic \
+	    -no-reboot -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz" \
+	    -drive "file=$cache/disk.img,if=virtio,format=raw,readonly=on" \
+	    -append "$append")
+	echo "# run $i: qemu-tcg $q s" >&2
+	case $q in FAIL) echo "bench: linux-boot-qemu-tcg FAIL"; exit 1 ;; esac
+	qs+=("$q")
+done
+v=$(median "${vs[@]}")
+echo "# vmmsim runs: ${vs[*]}" >&2
 echo "bench: linux-boot-vmmsim $v s"
-if ! command -v qemu-system-x86_64 >/dev/null; then
+if [ $haveqemu = 0 ]; then
 	echo "bench: linux-boot-qemu skipped (no qemu-system-x86_64)"
 	exit 0
 fi
-q=$(time_to_marker qemu-system-x86_64 -accel tcg -m $mem -nographic \
-    -no-reboot -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz" \
-    -drive "file=$cache/disk.img,if=virtio,format=raw,readonly=on" \
-    -append "$append")
+q=$(median "${qs[@]}")
+echo "# qemu-tcg runs: ${qs[*]}" >&2
 echo "bench: linux-boot-qemu-tcg $q s"
-case "$v$q" in
-*FAIL*) exit 1 ;;
-esac
 awk "BEGIN { printf \"ratio %.2f vs qemu-tcg (linux-boot; target <= 1.5)\n\", $v / $q }"
