@@ -573,4 +573,24 @@ vmcs_slot_write(void *page, uint32_t encoding, uint64_t value)
 	memcpy(p, &v, sizeof(v));
 }
 
+/* VMREAD of field f (found for encoding, maybe its high part) in page. */
+static inline uint64_t
+vmcs_field_get(const void *page, const struct vmcs_field *f,
+    uint32_t encoding)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)page + vmcs_field_offset(f), sizeof(v));
+	if (encoding & VMCS_ENC_ACCESS_HIGH)
+		return v >> 32;
+	switch (f->width) {
+	case VMCS_W16:
+		return v & UINT16_MAX;
+	case VMCS_W32:
+		return v & UINT32_MAX;
+	default:
+		return v;
+	}
+}
+
 #endif /* VMMSIM_EMU_VMCS_FIELDS_H */

@@ -504,7 +504,7 @@ vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
 	    needs_sync(f))
 		emu_sync_vmcs(cpu);
-	*v = vmcs_get(cpu, (uint32_t)field);
+	*v = vmcs_field_get(cpu->vmcs, f, (uint32_t)field);
 	return (VMX_SUCCEED);
 }
 
