@@ -110,7 +110,7 @@ struct vmmsim_vcpu_snap {
 	uint32_t	vs_event_type;	/* VCPU_INJECT_*: held by the monitor */
 	uint32_t	vs_event_vector;
 	uint32_t	vs_event_error;
-	uint32_t	vs_pad;
+	uint32_t	vs_irqready;	/* the monitor's vc_irqready */
 	uint64_t	vs_redeliver[3];	/* an interrupted event (REDELIVER) */
 	uint64_t	vs_field[VMMSIM_SNAP_NFIELDS];
 	uint8_t		vs_fpu[VMMSIM_SNAP_FPU_BYTES];

@@ -59,8 +59,12 @@ vm_vcpu_snap(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 		ret = vcpu_snap_vmx(vcpu, vs, write);
 	else
 		ret = vcpu_snap_svm(vcpu, vs, write);
-	if (ret == 0 && !write)
+	/* Whether the guest can take an interrupt, as of its last exit. */
+	if (ret == 0 && !write) {
 		vs->vs_vendor = vmx ? VMMSIM_OPEN_INTEL : VMMSIM_OPEN_AMD;
+		vs->vs_irqready = vcpu->vc_irqready;
+	} else if (ret == 0)
+		vcpu->vc_irqready = vs->vs_irqready != 0;
 	pthread_rwlock_unlock(&vcpu->vc_lock);
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
