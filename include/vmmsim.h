@@ -120,6 +120,15 @@ int	vmmsim_vcpu_snap_save(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    struct vmmsim_vcpu_snap *);
 int	vmmsim_vcpu_snap_restore(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    const struct vmmsim_vcpu_snap *);
+/*
+ * Which pages of [gpa, gpa + 4096 * npages) the VM's EPT/NPT maps, one
+ * bit per page in bm (cleared by the caller), or (map non-zero) map
+ * exactly the pages whose bits are set.  Part of a snapshot because this
+ * monitor loses an event whose delivery faults, so a fresh nested page
+ * table would change what the guest sees.  0, or -1 with errno.
+ */
+int	vmmsim_vcpu_snap_pages(int fd, uint32_t vm_id, uint32_t vcpu_id,
+	    uint64_t gpa, uint64_t npages, uint8_t *bm, int map);
 
 /*
  * Exit traces: every VM exit that a vcpu takes while this handle runs it

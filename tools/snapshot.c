@@ -164,6 +164,7 @@ memory_build(struct run_vm *vm, struct snapbuf *sb)
 	const struct vm_mem_range *mr;
 	uint64_t pg, npages, count;
 	const uint8_t *hva;
+	uint8_t *bm;
 	size_t i;
 
 	for (i = 0; i < vm->gm.nranges; i++) {
@@ -175,6 +176,14 @@ memory_build(struct run_vm *vm, struct snapbuf *sb)
 		for (count = 0, pg = 0; pg < npages; pg++)
 			if (memcmp(hva + pg * PAGE, zero, PAGE) != 0)
 				count++;
+		if ((bm = calloc(1, (npages + 7) / 8)) == NULL ||
+		    vmmsim_vcpu_snap_pages(vm->fd, vm->vm_id, 0, mr->vmr_gpa,
+		    npages, bm, 0) == -1) {
+			free(bm);
+			return (errno != 0 ? errno : ENOMEM);
+		}
+		snapbuf_bytes(sb, bm, (npages + 7) / 8);
+		free(bm);
 		SB_INT(sb, count);
 		for (pg = 0; pg < npages; pg++) {
 			if (memcmp(hva + pg * PAGE, zero, PAGE) == 0)
@@ -400,8 +409,8 @@ static int
 memory_restore(struct run_vm *vm, struct snapbuf *sb)
 {
 	const struct vm_mem_range *mr;
-	uint64_t pg, npages, count, k;
-	uint8_t *hva;
+	uint64_t pg, npages, count = 0, k;
+	uint8_t *hva, *bm;
 	size_t i;
 
 	for (i = 0; i < vm->gm.nranges; i++) {
@@ -411,6 +420,13 @@ memory_restore(struct run_vm *vm, struct snapbuf *sb)
 		npages = mr->vmr_size / PAGE;
 		hva = (uint8_t *)mr->vmr_va;
 		memset(hva, 0, npages * PAGE);
+		if ((bm = calloc(1, (npages + 7) / 8)) == NULL)
+			return (ENOMEM);
+		snapbuf_bytes(sb, bm, (npages + 7) / 8);
+		if (sb->error == 0 && vmmsim_vcpu_snap_pages(vm->fd, vm->vm_id,
+		    0, mr->vmr_gpa, npages, bm, 1) == -1)
+			sb->error = EINVAL;
+		free(bm);
 		SB_INT(sb, count);
 		snapbuf_check(sb, count, npages + 1);
 		for (k = 0; k < count && sb->error == 0; k++) {

@@ -391,6 +391,30 @@ vcpu_snap(int fd, uint32_t vm_id, uint32_t vcpu_id,
 }
 
 int
+vmmsim_vcpu_snap_pages(int fd, uint32_t vm_id, uint32_t vcpu_id,
+    uint64_t gpa, uint64_t npages, uint8_t *bm, int map)
+{
+	struct vmm_handle *h;
+	struct proc *saved;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	saved = curproc;
+	curproc = &h->h_proc;
+	error = vm_vcpu_snap_pages(h->h_sc, vm_id, vcpu_id, gpa, npages, bm,
+	    map);
+	curproc = saved;
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
 vmmsim_vcpu_snap_save(int fd, uint32_t vm_id, uint32_t vcpu_id,
     struct vmmsim_vcpu_snap *vs)
 {

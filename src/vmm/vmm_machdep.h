@@ -48,5 +48,7 @@ int	vm_vcpu_stop_at(struct vmm_softc *, uint32_t, uint32_t, uint64_t);
 struct vmmsim_vcpu_snap;
 int	vm_vcpu_snap(struct vmm_softc *, uint32_t, uint32_t,
 	    struct vmmsim_vcpu_snap *, int write);
+int	vm_vcpu_snap_pages(struct vmm_softc *, uint32_t, uint32_t, uint64_t,
+	    uint64_t, uint8_t *, int);
 
 #endif /* VMMSIM_VMM_MACHDEP_H */

@@ -69,3 +69,31 @@ vm_vcpu_snap(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
 }
+
+int
+vm_vcpu_snap_pages(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
+    uint64_t gpa, uint64_t npages, uint8_t *bm, int map)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	int ret;
+
+	if ((gpa & 0xFFF) != 0)
+		return (EINVAL);
+	if ((ret = vm_find(sc, vm_id, &vm)) != 0)
+		return (ret);
+	if ((vcpu = vm_find_vcpu(vm, vcpu_id)) == NULL) {
+		refcnt_rele_wake(&vm->vm_refcnt);
+		return (ENOENT);
+	}
+	pthread_rwlock_wrlock(&vcpu->vc_lock);
+	if (vcpu->vc_md == NULL)
+		ret = ENODEV;
+	else if (sc->mode == VMM_MODE_EPT)
+		ret = vcpu_snap_pages_vmx(vcpu, gpa, npages, bm, map);
+	else
+		ret = vcpu_snap_pages_svm(vcpu, gpa, npages, bm, map);
+	pthread_rwlock_unlock(&vcpu->vc_lock);
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
+}

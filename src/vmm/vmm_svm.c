@@ -1477,3 +1477,35 @@ vcpu_snap_svm(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
 	md->intinfo = vs->vs_redeliver[0];
 	return (0);
 }
+
+/*
+ * Snapshots: which pages of [gpa, gpa + npages pages) the nested page
+ * tables map (one bit each in bm), or (map) enter exactly those, so a
+ * restored VM faults where the saved one would have: an event whose
+ * delivery faults is lost on this monitor (a quirk), so the mapped set
+ * is guest-visible.
+ */
+int
+vcpu_snap_pages_svm(struct vcpu *vcpu, uint64_t gpa, uint64_t npages,
+    uint8_t *bm, int map)
+{
+	struct vm *vm = vcpu->vc_parent;
+	struct hostmem *hm = rvi_hm();
+	uint64_t i, a, hpa;
+
+	for (i = 0; i < npages; i++) {
+		a = gpa + i * 4096;
+		if (!map) {
+			if (npt_present(vm, hm, a, &hpa))
+				bm[i / 8] |= (uint8_t)(1U << (i % 8));
+			continue;
+		}
+		if (!(bm[i / 8] & (1U << (i % 8))))
+			continue;
+		if (a >= NPT_MAX_GPA || vm_gpa_to_hpa(vm, a, &hpa) != 0)
+			return (EINVAL);
+		if (npt_enter(vm, hm, a, hpa) != 0)
+			return (ENOMEM);
+	}
+	return (0);
+}

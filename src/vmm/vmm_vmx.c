@@ -1665,3 +1665,35 @@ vcpu_snap_vmx(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
 	md->vect_len = (uint32_t)vs->vs_redeliver[2];
 	return (0);
 }
+
+/*
+ * Snapshots: which pages of [gpa, gpa + npages pages) the nested page
+ * tables map (one bit each in bm), or (map) enter exactly those, so a
+ * restored VM faults where the saved one would have: an event whose
+ * delivery faults is lost on this monitor (a quirk), so the mapped set
+ * is guest-visible.
+ */
+int
+vcpu_snap_pages_vmx(struct vcpu *vcpu, uint64_t gpa, uint64_t npages,
+    uint8_t *bm, int map)
+{
+	struct vm *vm = vcpu->vc_parent;
+	struct hostmem *hm = vcpu_hm(vcpu);
+	uint64_t i, a, hpa;
+
+	for (i = 0; i < npages; i++) {
+		a = gpa + i * 4096;
+		if (!map) {
+			if (ept_present(vm, hm, a, &hpa))
+				bm[i / 8] |= (uint8_t)(1U << (i % 8));
+			continue;
+		}
+		if (!(bm[i / 8] & (1U << (i % 8))))
+			continue;
+		if (a >= EPT_MAX_GPA || vm_gpa_to_hpa(vm, a, &hpa) != 0)
+			return (EINVAL);
+		if (ept_enter(vm, hm, a, hpa) != 0)
+			return (ENOMEM);
+	}
+	return (0);
+}
