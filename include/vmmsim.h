@@ -91,6 +91,54 @@ int	vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    uint64_t ns);
 
 /*
+ * Snapshots (docs/snapshot-format.md): the part of a vcpu's state that
+ * VMM_IOC_READREGS and READVMPARAMS cannot express, for saving a VM
+ * between two VMM_IOC_RUN calls and restoring it into a new VM whose
+ * vcpu then goes on exactly as the old one would have.  The registers,
+ * MSRs and the paravirtual clock go through the contract; this holds the
+ * rest: virtual time, the x87/SSE registers (the monitor's to switch,
+ * as OpenBSD's vmm does with xsave), an event the monitor holds for
+ * injection, the shadow PAT, and the VMCS or VMCB guest fields that
+ * vm_rwregs has no slot for (the field lists are in the document).
+ *
+ * Save refuses with EBUSY while the vcpu owes the completion of an I/O
+ * or MMIO exit (its result comes in with the next RUN): take a snapshot
+ * at another exit.  Restore wants a vcpu of the same vendor (EINVAL
+ * otherwise) that has not run yet (EBUSY).  Both: 0, or -1 with errno
+ * (ENOENT, ENODEV, EBADF as for vmmsim_vcpu_vtime()).
+ */
+#define VMMSIM_SNAP_NFIELDS	12
+#define VMMSIM_SNAP_FPU_BYTES	400	/* x87 control, ST0-7, XMM0-15 */
+
+struct vmmsim_vcpu_snap {
+	uint32_t	vs_vendor;	/* VMMSIM_OPEN_INTEL or _AMD */
+	uint32_t	vs_exit_reason;	/* the last exit, as the monitor saw it */
+	uint64_t	vs_vtime;	/* ns */
+	uint64_t	vs_shadow_pat;
+	uint32_t	vs_event_type;	/* VCPU_INJECT_*: held by the monitor */
+	uint32_t	vs_event_vector;
+	uint32_t	vs_event_error;
+	uint32_t	vs_irqready;	/* the monitor's vc_irqready */
+	uint64_t	vs_redeliver[3];	/* an interrupted event (REDELIVER) */
+	uint64_t	vs_field[VMMSIM_SNAP_NFIELDS];
+	uint8_t		vs_fpu[VMMSIM_SNAP_FPU_BYTES];
+};
+
+int	vmmsim_vcpu_snap_save(int fd, uint32_t vm_id, uint32_t vcpu_id,
+	    struct vmmsim_vcpu_snap *);
+int	vmmsim_vcpu_snap_restore(int fd, uint32_t vm_id, uint32_t vcpu_id,
+	    const struct vmmsim_vcpu_snap *);
+/*
+ * Which pages of [gpa, gpa + 4096 * npages) the VM's EPT/NPT maps, one
+ * bit per page in bm (cleared by the caller), or (map non-zero) map
+ * exactly the pages whose bits are set.  Part of a snapshot because this
+ * monitor loses an event whose delivery faults, so a fresh nested page
+ * table would change what the guest sees.  0, or -1 with errno.
+ */
+int	vmmsim_vcpu_snap_pages(int fd, uint32_t vm_id, uint32_t vcpu_id,
+	    uint64_t gpa, uint64_t npages, uint8_t *bm, int map);
+
+/*
  * Exit traces: every VM exit that a vcpu takes while this handle runs it
  * is recorded in the file at path (format: vmmsim_trace.h,
  * docs/trace-format.md): virtual time, reason, qualification, addresses,

@@ -39,8 +39,10 @@
 #include <unistd.h>
 
 #include "vmmsim.h"
+#include "devices/statehash.h"
 #include "run.h"
 #include "run_impl.h"
+#include "snapshot.h"
 #include "trace.h"
 
 #define KERNEL_MAX	(256u * 1024 * 1024)
@@ -60,7 +62,9 @@ run_usage(FILE *fp)
 	    "                  [--name NAME] [--reboot] [--max-time TIME]\n"
 	    "                  [--trace FILE [--snap all|N,...]] [--check-tlb]\n"
 	    "                  [--record FILE [--checkpoint-exits N]\n"
-	    "                  [--checkpoint-time TIME] [--quantum TIME]]\n");
+	    "                  [--checkpoint-time TIME] [--quantum TIME]]\n"
+	    "                  [--snapshot-at TIME:FILE] [--restore FILE]\n"
+	    "                  [--state-hash]\n");
 }
 
 /* "512M", "1G", "65536K", or MiB without a suffix (as vmctl -m). */
@@ -159,6 +163,9 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "checkpoint-exits", required_argument, NULL, 'E' },
 		{ "checkpoint-time", required_argument, NULL, 'C' },
 		{ "quantum",	required_argument, NULL, 'Q' },
+		{ "snapshot-at", required_argument, NULL, 'P' },
+		{ "restore",	required_argument, NULL, 'L' },
+		{ "state-hash",	no_argument,	   NULL, 'H' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -225,6 +232,26 @@ run_parse(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		case 'v': o->verbose = 1; break;
+		case 'P': {
+			char *colon = strrchr(optarg, ':');
+
+			if (colon == NULL || colon[1] == '\0') {
+				fprintf(stderr, "vmmsim run: --snapshot-at "
+				    "wants TIME:FILE\n");
+				return (RUN_EXIT_USAGE);
+			}
+			*colon = '\0';
+			if (parse_time(optarg, &o->snap_at_ns) == -1 &&
+			    strcmp(optarg, "0") != 0) {
+				fprintf(stderr, "vmmsim run: bad time '%s'\n",
+				    optarg);
+				return (RUN_EXIT_USAGE);
+			}
+			o->snap_path = colon + 1;
+			break;
+		}
+		case 'L': o->restore = optarg; break;
+		case 'H': o->state_hash = 1; break;
 		case 'd':
 			if (o->ndisks == VMRUN_MAX_DISKS) {
 				fprintf(stderr, "vmmsim run: at most %d disks\n",
@@ -278,6 +305,11 @@ run_parse(int argc, char **argv, struct run_opts *o)
 	    o->quantum_ns != VMRUN_DET_QUANTUM) && o->record == NULL) {
 		fprintf(stderr, "vmmsim run: --checkpoint-exits, "
 		    "--checkpoint-time and --quantum go with --record\n");
+		return (RUN_EXIT_USAGE);
+	}
+	if (o->restore != NULL && o->record != NULL) {
+		fprintf(stderr, "vmmsim run: a restored run cannot be recorded "
+		    "yet (a log starts at power-on)\n");
 		return (RUN_EXIT_USAGE);
 	}
 	if (o->snap != NULL && o->trace == NULL) {
@@ -442,10 +474,16 @@ runvm_setup(struct run_vm *vm)
 	for (i = 0; i < o->ndisks; i++)
 		p.disks[i] = o->disks[i];
 	p.max_time_ns = o->max_time_ns;
+	if (o->snap_path != NULL) {
+		p.snap = snap_take;
+		p.snap_at_ns = o->snap_at_ns;
+	}
 	if ((vm->r = vmrun_create(&p, &error)) == NULL) {
 		fprintf(stderr, "vmmsim run: devices: %s\n", strerror(error));
 		return (-1);
 	}
+	if (o->restore != NULL && snap_restore(vm) != 0)
+		return (-1);
 	return (0);
 }
 
@@ -582,6 +620,44 @@ run_boots(struct run_vm *vm, struct vmrun_result *res, int *errorp)
 	}
 }
 
+/*
+ * --state-hash: one line on stderr that two runs agree on only if they
+ * ended in the same state: the registers (VM_RWREGS_ALL), virtual time,
+ * the devices (vmrun_state_hash()) and every byte of guest memory.
+ */
+static void
+print_state_hash(struct run_vm *vm)
+{
+	struct vm_rwregs_params vrwp;
+	struct statehash sh;
+	const struct vm_mem_range *mr;
+	uint64_t vtime = 0;
+	size_t i;
+
+	memset(&vrwp, 0, sizeof(vrwp));
+	vrwp.vrwp_vm_id = vm->vm_id;
+	vrwp.vrwp_mask = VM_RWREGS_ALL;
+	if (vmmsim_ioctl(vm->fd, VMM_IOC_READREGS, &vrwp) == -1 ||
+	    vmmsim_vcpu_vtime(vm->fd, vm->vm_id, 0, &vtime) == -1) {
+		fprintf(stderr, "vmmsim run: state hash: %s\n",
+		    strerror(errno));
+		return;
+	}
+	statehash_init(&sh);
+	statehash_bytes(&sh, &vrwp.vrwp_regs, sizeof(vrwp.vrwp_regs));
+	statehash_u64(&sh, vtime);
+	statehash_u64(&sh, vmrun_state_hash(vm->r));
+	for (i = 0; i < vm->gm.nranges; i++) {
+		mr = &vm->gm.ranges[i];
+		if (mr->vmr_type != VM_MEM_MMIO)
+			statehash_bytes(&sh, (const void *)mr->vmr_va,
+			    mr->vmr_size);
+	}
+	fprintf(stderr, "vmmsim run: state hash %016llx at %llu ns\n",
+	    (unsigned long long)statehash_final(&sh),
+	    (unsigned long long)vtime);
+}
+
 /* The run, then the end of the log (record) or its check (replay). */
 int
 runvm_run(struct run_vm *vm)
@@ -591,6 +667,8 @@ runvm_run(struct run_vm *vm)
 
 	memset(&res, 0, sizeof(res));
 	status = run_boots(vm, &res, &error);
+	if (vm->o->state_hash)
+		print_state_hash(vm);
 	if (vm->det.mode != DET_NONE)
 		det_finish(vm, &res, status, error);
 	return (status);

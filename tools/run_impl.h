@@ -84,6 +84,11 @@ struct run_opts {
 	uint64_t		 quantum_ns;	/* --quantum */
 	int64_t			 rtc_start;
 	uint64_t		 rnd_seed;
+	/* Snapshots (snapshot.c). */
+	const char		*snap_path;	/* --snapshot-at TIME:FILE */
+	uint64_t		 snap_at_ns;
+	const char		*restore;	/* --restore FILE */
+	int			 state_hash;	/* --state-hash */
 };
 
 /* Which of record and replay (struct run_det's mode). */

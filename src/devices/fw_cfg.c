@@ -30,6 +30,7 @@
 
 #include "devices/fw_cfg.h"
 #include "devices/loader.h"
+#include "devices/snapbuf.h"
 
 #define FW_CFG_KEY_MASK		(~FW_CFG_WRITE_CHANNEL & 0xFFFF)
 #define FW_CFG_DMA_DESC_SIZE	16
@@ -453,4 +454,20 @@ fw_cfg_register(struct fw_cfg *fw, struct dev_port_table *t)
 	}
 	fw->ports = t;
 	return (0);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+fw_cfg_snap(struct fw_cfg *fw, struct snapbuf *sb)
+{
+	uint64_t off = fw->cur_offset;
+
+	SB_INT(sb, fw->cur_key);
+	SB_INT(sb, off);
+	fw->cur_offset = (size_t)off;
+	snapbuf_bytes(sb, fw->dma_reg, sizeof(fw->dma_reg));
 }

@@ -145,4 +145,7 @@ int	fw_cfg_set_machine(struct fw_cfg *, uint64_t ram_bytes,
  */
 int	fw_cfg_add_e820(struct fw_cfg *, const struct guestmem *);
 
+struct snapbuf;
+void	fw_cfg_snap(struct fw_cfg *, struct snapbuf *);
+
 #endif /* VMMSIM_FW_CFG_H */

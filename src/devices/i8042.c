@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "devices/i8042.h"
+#include "devices/snapbuf.h"
 
 /* Status register. */
 #define STR_OBF		0x01	/* output buffer full */
@@ -318,4 +319,29 @@ i8042_register(struct i8042 *k, struct dev_port_table *t)
 		return (error);
 	}
 	return (0);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+i8042_snap(struct i8042 *sc, struct snapbuf *sb)
+{
+	unsigned i;
+
+	SB_INT(sb, sc->status);
+	SB_INT(sb, sc->ctr);
+	SB_INT(sb, sc->outport);
+	SB_INT(sb, sc->pending);
+	SB_INT(sb, sc->kbd_pending);
+	SB_INT(sb, sc->last);
+	snapbuf_bytes(sb, sc->q, sizeof(sc->q));
+	for (i = 0; i < QLEN; i++)
+		SB_BOOL(sb, sc->qaux[i]);
+	SB_INT(sb, sc->qhead);
+	snapbuf_check(sb, sc->qhead, QLEN);
+	SB_INT(sb, sc->qlen);
+	snapbuf_check(sb, sc->qlen, QLEN + 1);
 }

@@ -65,4 +65,7 @@ int		 i8042_register(struct i8042 *, struct dev_port_table *);
 /* A byte from the keyboard (a scan code); 0, or ENOSPC if queue full. */
 int		 i8042_kbd_input(struct i8042 *, uint8_t);
 
+struct snapbuf;
+void		i8042_snap(struct i8042 *, struct snapbuf *);
+
 #endif /* VMMSIM_I8042_H */

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 
 #include "devices/i8253.h"
+#include "devices/snapbuf.h"
 
 /* Control word (port 0x43). */
 #define CW_SC_SHIFT	6		/* counter select */
@@ -772,4 +773,55 @@ i8253_register(struct i8253 *pit, struct dev_port_table *t)
 	    I8253_NCOUNTERS + 1, i8253_io, pit)) != 0)
 		return (error);
 	return (dev_ports_register(t, I8253_PORT_B, 1, i8253_portb_io, pit));
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+i8253_snap(struct i8253 *pit, struct snapbuf *sb)
+{
+	struct pit_counter *c;
+	uint32_t state;
+	int i;
+
+	for (i = 0; i < I8253_NCOUNTERS; i++) {
+		c = &pit->ctr[i];
+		SB_INT(sb, c->mode);
+		snapbuf_check(sb, c->mode, 8);
+		SB_INT(sb, c->rw);
+		snapbuf_check(sb, c->rw, 4);
+		SB_BOOL(sb, c->bcd);
+		SB_INT(sb, c->cr);
+		SB_BOOL(sb, c->cr_valid);
+		SB_BOOL(sb, c->null_count);
+		SB_BOOL(sb, c->gate);
+		SB_BOOL(sb, c->write_msb);
+		SB_INT(sb, c->write_lsb);
+		SB_BOOL(sb, c->read_msb);
+		SB_BOOL(sb, c->count_latched);
+		SB_INT(sb, c->latch);
+		SB_BOOL(sb, c->status_latched);
+		SB_INT(sb, c->status);
+		state = (uint32_t)c->state;
+		SB_INT(sb, state);
+		snapbuf_check(sb, state, CTR_PAUSED + 1);
+		c->state = (enum counter_state)(state <= CTR_PAUSED ? state : 0);
+		SB_INT(sb, c->t0);
+		SB_INT(sb, c->off);
+		SB_INT(sb, c->n);
+		SB_INT(sb, c->start);
+		SB_BOOL(sb, c->tc);
+		SB_INT(sb, c->frozen);
+		SB_BOOL(sb, c->out_idle);
+		SB_BOOL(sb, c->pending);
+		SB_INT(sb, c->pending_n);
+		SB_INT(sb, c->pending_d);
+		SB_BOOL(sb, c->pending_low);
+	}
+	SB_INT(sb, pit->portb);
+	SB_BOOL(sb, pit->irq_level);
+	snapbuf_timer(sb, &pit->clock, &pit->timer);
 }

@@ -62,4 +62,7 @@ struct i8253	*i8253_create(const struct dev_clock *, const struct dev_irq *);
 void		 i8253_destroy(struct i8253 *);
 int		 i8253_register(struct i8253 *, struct dev_port_table *);
 
+struct snapbuf;
+void		i8253_snap(struct i8253 *, struct snapbuf *);
+
 #endif /* VMMSIM_I8253_H */

@@ -38,6 +38,7 @@
 
 #include "devices/i8259.h"
 #include "devices/statehash.h"
+#include "devices/snapbuf.h"
 
 /* ICW1: written to the command port with bit 4 set. */
 #define ICW1_SELECT	0x10
@@ -661,4 +662,45 @@ i8259_hash(const struct i8259 *sc, struct statehash *sh)
 	}
 	statehash_u64(sh, sc->intr);
 	statehash_u64(sh, sc->intr_seen);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+i8259_snap(struct i8259 *pic, struct snapbuf *sb)
+{
+	struct pic *p;
+	uint32_t step;
+	int i;
+
+	for (i = 0; i < PIC_NCHIPS; i++) {
+		p = &pic->pic[i];
+		SB_INT(sb, p->irr);
+		SB_INT(sb, p->isr);
+		SB_INT(sb, p->imr);
+		SB_INT(sb, p->lines);
+		SB_INT(sb, p->elcr);
+		SB_INT(sb, p->base);
+		SB_INT(sb, p->icw3);
+		step = (uint32_t)p->step;
+		SB_INT(sb, step);
+		snapbuf_check(sb, step, PIC_WANT_ICW4 + 1);
+		p->step = (enum pic_init_step)(step <= PIC_WANT_ICW4 ? step : 0);
+		SB_BOOL(sb, p->want_icw4);
+		SB_BOOL(sb, p->single);
+		SB_BOOL(sb, p->upm);
+		SB_BOOL(sb, p->aeoi);
+		SB_BOOL(sb, p->sfnm);
+		SB_BOOL(sb, p->rotate_aeoi);
+		SB_INT(sb, p->lowest);
+		snapbuf_check(sb, p->lowest, 8);
+		SB_BOOL(sb, p->read_isr);
+		SB_BOOL(sb, p->poll);
+		SB_BOOL(sb, p->smm);
+	}
+	SB_BOOL(sb, pic->intr);
+	SB_BOOL(sb, pic->intr_seen);
 }

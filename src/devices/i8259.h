@@ -69,5 +69,7 @@ int		 i8259_ack(struct i8259 *);
 /* Feed every register of both chips to a replay checkpoint's hash. */
 struct statehash;
 void		 i8259_hash(const struct i8259 *, struct statehash *);
+struct snapbuf;
+void		 i8259_snap(struct i8259 *, struct snapbuf *);
 
 #endif /* VMMSIM_I8259_H */

@@ -57,6 +57,7 @@
 #include <machine/vmmvar.h>
 
 #include "devices/mc146818.h"
+#include "devices/snapbuf.h"
 
 #define NS_PER_SEC		1000000000LL
 #define MC_TIMEBASE_HZ		32768		/* the PC's RTC crystal */
@@ -731,4 +732,26 @@ bool
 mc146818_nmi_masked(const struct mc146818 *sc)
 {
 	return (sc->nmi_masked);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+mc146818_snap(struct mc146818 *sc, struct snapbuf *sb)
+{
+	snapbuf_bytes(sb, sc->regs, sizeof(sc->regs));
+	SB_INT(sb, sc->index);
+	snapbuf_check(sb, sc->index, MC146818_NREGS);
+	SB_BOOL(sb, sc->nmi_masked);
+	SB_INT(sb, sc->origin_ns);
+	SB_INT(sb, sc->base_secs);
+	SB_INT(sb, sc->base_ns);
+	SB_INT(sb, sc->pf_from_ns);
+	SB_INT(sb, sc->irq_level);
+	snapbuf_check(sb, (uint32_t)sc->irq_level, 2);
+	snapbuf_timer(sb, &sc->clock, &sc->update_timer);
+	snapbuf_timer(sb, &sc->clock, &sc->periodic_timer);
 }

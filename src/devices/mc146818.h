@@ -111,4 +111,7 @@ int		 mc146818_register(struct mc146818 *, struct dev_port_table *);
 void		 mc146818_set_memsize(struct mc146818 *, uint64_t bytes);
 bool		 mc146818_nmi_masked(const struct mc146818 *);
 
+struct snapbuf;
+void		mc146818_snap(struct mc146818 *, struct snapbuf *);
+
 #endif /* VMMSIM_MC146818_H */

@@ -56,6 +56,7 @@
 
 #include "devices/ns8250.h"
 #include "devices/statehash.h"
+#include "devices/snapbuf.h"
 
 #define NS8250_DIVISOR_BASE	(NS8250_CLOCK_HZ / 16)	/* baud at divisor 1 */
 
@@ -537,4 +538,32 @@ ns8250_hash(const struct ns8250 *sc, struct statehash *sh)
 	statehash_u64(sh, sc->rbr);
 	statehash_u64(sh, sc->thre_pending);
 	statehash_u64(sh, (uint64_t)sc->irq_level);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+ns8250_snap(struct ns8250 *sc, struct snapbuf *sb)
+{
+	SB_INT(sb, sc->ier);
+	SB_INT(sb, sc->fcr);
+	SB_INT(sb, sc->lcr);
+	SB_INT(sb, sc->mcr);
+	SB_INT(sb, sc->lsr_err);
+	SB_INT(sb, sc->msr);
+	SB_INT(sb, sc->scr);
+	SB_INT(sb, sc->dll);
+	SB_INT(sb, sc->dlm);
+	snapbuf_bytes(sb, sc->rx_fifo, sizeof(sc->rx_fifo));
+	SB_INT(sb, sc->rx_head);
+	snapbuf_check(sb, sc->rx_head, NS8250_FIFO_SIZE);
+	SB_INT(sb, sc->rx_count);
+	snapbuf_check(sb, sc->rx_count, NS8250_FIFO_SIZE + 1);
+	SB_INT(sb, sc->rbr);
+	SB_BOOL(sb, sc->thre_pending);
+	SB_INT(sb, sc->irq_level);
+	snapbuf_check(sb, (uint32_t)sc->irq_level, 2);
 }

@@ -136,5 +136,7 @@ unsigned	 ns8250_baud(const struct ns8250 *);
  */
 struct statehash;
 void		 ns8250_hash(const struct ns8250 *, struct statehash *);
+struct snapbuf;
+void		 ns8250_snap(struct ns8250 *, struct snapbuf *);
 
 #endif /* VMMSIM_NS8250_H */

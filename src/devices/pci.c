@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "devices/pci.h"
+#include "devices/snapbuf.h"
 
 #define PCI_ADDR_RESERVED	0x7F000003U	/* read as 0 in CONFIG_ADDRESS */
 #define PCI_ADDR_BUS(a)		(((a) >> 16) & 0xFF)
@@ -503,4 +504,38 @@ pci_bar_port(const struct pci_bus *pci, unsigned slot, int bar)
 		return (-1);
 	b = &pci->dev[slot].bar[bar];
 	return (b->mapped ? (int)b->mapped_base : -1);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+pci_snap(struct pci_bus *pci, struct snapbuf *sb)
+{
+	struct pci_device *pd;
+	unsigned s;
+	bool present;
+
+	SB_INT(sb, pci->addr);
+	SB_INT(sb, pci->next_io_bar);
+	for (s = 0; s < PCI_MAX_DEVICES; s++) {
+		pd = &pci->dev[s];
+		/* The same devices in the same slots, or it is another VM. */
+		present = pd->present;
+		SB_BOOL(sb, present);
+		if (present != pd->present)
+			sb->error = EINVAL;
+		if (!pd->present)
+			continue;
+		snapbuf_bytes(sb, pd->cfg, sizeof(pd->cfg));
+		SB_INT(sb, pd->intx);
+		snapbuf_check(sb, (uint32_t)pd->intx, 2);
+		SB_INT(sb, pd->line_out);
+		snapbuf_check(sb, (uint32_t)pd->line_out, 2);
+	}
+	/* The port table follows the restored command registers and BARs. */
+	if (!sb->save && sb->error == 0)
+		pci_remap(pci);
 }

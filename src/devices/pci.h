@@ -172,4 +172,7 @@ uint16_t	 pci_irq_mask(const struct pci_bus *);
 /* The port where BAR n decodes now, or -1 if it does not. */
 int		 pci_bar_port(const struct pci_bus *, unsigned slot, int bar);
 
+struct snapbuf;
+void	pci_snap(struct pci_bus *, struct snapbuf *);
+
 #endif /* VMMSIM_PCI_H */

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "devices/virtio.h"
+#include "devices/snapbuf.h"
 
 /* Offsets inside the rings (virtio 0.9.5, 2.3). */
 #define VRING_AVAIL_FLAGS	0
@@ -531,4 +532,31 @@ virtio_chain_write(const struct virtio_dev *vd, const struct virtio_chain *c,
 {
 	return (virtio_chain_copy(vd, c, true, off,
 	    (uint8_t *)(uintptr_t)buf, len));
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+virtio_dev_snap(struct virtio_dev *vd, struct snapbuf *sb)
+{
+	struct virtio_queue *q;
+	unsigned i;
+
+	SB_INT(sb, vd->guest_features);
+	SB_INT(sb, vd->queue_sel);
+	SB_INT(sb, vd->status);
+	SB_INT(sb, vd->isr);
+	SB_BOOL(sb, vd->broken);
+	for (i = 0; i < vd->nqueues; i++) {
+		q = &vd->q[i];
+		SB_INT(sb, q->pfn);
+		SB_INT(sb, q->desc);
+		SB_INT(sb, q->avail);
+		SB_INT(sb, q->used);
+		SB_INT(sb, q->last_avail);
+		SB_INT(sb, q->used_idx);
+	}
 }

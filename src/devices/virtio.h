@@ -295,4 +295,10 @@ unsigned		 virtio_con_slot(const struct virtio_con *);
 size_t			 virtio_con_rx(struct virtio_con *, const uint8_t *,
 			    size_t);
 
+struct snapbuf;
+void	virtio_dev_snap(struct virtio_dev *, struct snapbuf *);
+void	virtio_rnd_snap(struct virtio_rnd *, struct snapbuf *);
+void	virtio_blk_snap(struct virtio_blk *, struct snapbuf *);
+void	virtio_con_snap(struct virtio_con *, struct snapbuf *);
+
 #endif /* VMMSIM_VIRTIO_H */

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "devices/virtio.h"
+#include "devices/snapbuf.h"
 
 #define VIRTIO_BLK_HDR_SIZE	16
 #define VIRTIO_BLK_BOUNCE	65536
@@ -290,4 +291,16 @@ uint64_t
 virtio_blk_capacity(const struct virtio_blk *sc)
 {
 	return (sc->capacity);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+virtio_blk_snap(struct virtio_blk *sc, struct snapbuf *sb)
+{
+	/* The disk's contents are the file's; the snapshot names its hash. */
+	virtio_dev_snap(&sc->vd, sb);
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "devices/virtio.h"
+#include "devices/snapbuf.h"
 
 #define VIRTIO_CON_CLASS	0x07	/* simple communications, as QEMU */
 #define VIRTIO_CON_SUBCLASS	0x80	/* other */
@@ -185,4 +186,20 @@ unsigned
 virtio_con_slot(const struct virtio_con *sc)
 {
 	return (sc->vd.slot);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+virtio_con_snap(struct virtio_con *sc, struct snapbuf *sb)
+{
+	virtio_dev_snap(&sc->vd, sb);
+	snapbuf_bytes(sb, sc->rx, sizeof(sc->rx));
+	SB_INT(sb, sc->rx_head);
+	snapbuf_check(sb, sc->rx_head, VIRTIO_CON_RX_BUFFER);
+	SB_INT(sb, sc->rx_count);
+	snapbuf_check(sb, sc->rx_count, VIRTIO_CON_RX_BUFFER + 1);
 }

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "devices/virtio.h"
+#include "devices/snapbuf.h"
 
 #define VIRTIO_RND_CLASS	0x08	/* base system peripheral, as vmd */
 #define VIRTIO_RND_SUBCLASS	0x80	/* other */
@@ -216,4 +217,22 @@ unsigned
 virtio_rnd_slot(const struct virtio_rnd *sc)
 {
 	return (sc->vd.slot);
+}
+
+/*
+ * Save (sb->save) or restore this device's state for a snapshot, field
+ * by field in the order docs/snapshot-format.md gives.  Restoring into a
+ * device just created; a value out of range sets sb->error.
+ */
+void
+virtio_rnd_snap(struct virtio_rnd *sc, struct snapbuf *sb)
+{
+	unsigned i;
+
+	virtio_dev_snap(&sc->vd, sb);
+	for (i = 0; i < 16; i++)
+		SB_INT(sb, sc->state[i]);
+	snapbuf_bytes(sb, sc->block, sizeof(sc->block));
+	SB_INT(sb, sc->pos);
+	snapbuf_check(sb, sc->pos, CHACHA_BLOCK + 1);
 }

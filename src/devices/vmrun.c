@@ -37,6 +37,7 @@
 #include "devices/mmio.h"
 #include "devices/ns8250.h"
 #include "devices/pci.h"
+#include "devices/snapbuf.h"
 #include "devices/statehash.h"
 #include "devices/strio.h"
 #include "devices/virtio.h"
@@ -88,6 +89,10 @@ struct vmrun {
 	int			 reset;		/* VMRUN_RESET_* */
 	uint64_t		 boundaries;	/* det->boundary() calls */
 	int			 det_stop;	/* replay: stop at this one */
+	uint8_t			 irqready;	/* the last RUN's vrp_irqready */
+	uint32_t		 last_exit;	/* the last RUN's exit reason */
+	int			 restored;	/* vmrun_snap() restored: resume */
+	int			 snapped;	/* the snap hook was called */
 	char			 error[MMIO_ERRLEN];
 
 	/* What other threads may touch while the loop runs. */
@@ -745,11 +750,100 @@ det_boundary(struct vmrun *r, uint64_t vtime)
 	return (error);
 }
 
+/*
+ * The snapshot hook: once, at the first boundary past snap_at_ns where
+ * the vcpu owes no exit completion, so that the registers read now are
+ * the whole story (vmmsim_vcpu_snap_save() refuses otherwise).  The
+ * boundary is numbered as the det hook will number it.
+ */
+static int
+maybe_snap(struct vmrun *r, uint64_t vtime)
+{
+	struct vmrun_point pt;
+
+	if (r->p.snap == NULL || r->snapped ||
+	    vtime + r->idle < r->p.snap_at_ns)
+		return (0);
+	switch (r->last_exit) {
+	case VMX_EXIT_IO:
+	case SVM_VMEXIT_IOIO:
+	case VMX_EXIT_EPT_VIOLATION:
+	case SVM_VMEXIT_NPF:
+		return (0);
+	}
+	r->snapped = 1;
+	det_point(r, vtime, VMRUN_AT_RUN, &pt);
+	return (r->p.snap(r->p.console_arg, &pt));
+}
+
+/* One optional device: present in both, or the snapshot is another's. */
+#define SNAP_OPT(sb, dev, fn) do {					\
+	bool present_ = (dev) != NULL;					\
+	SB_BOOL(sb, present_);						\
+	if (present_ != ((dev) != NULL))				\
+		(sb)->error = EINVAL;					\
+	else if ((dev) != NULL)						\
+		fn((dev), (sb));					\
+} while (0)
+
+int
+vmrun_snap(struct vmrun *r, struct snapbuf *sb)
+{
+	uint64_t now = r->clock.now;
+	uint32_t exit_status = (uint32_t)r->exit_status;
+	uint32_t done = (uint32_t)r->done, reset = (uint32_t)r->reset;
+	unsigned i;
+
+	SB_INT(sb, now);
+	SB_INT(sb, r->idle);
+	SB_INT(sb, r->sysctl_a);
+	SB_INT(sb, r->rst_ctl);
+	SB_INT(sb, exit_status);
+	SB_INT(sb, done);
+	SB_INT(sb, reset);
+	snapbuf_check(sb, done, 1);	/* a finished run is not resumed */
+	snapbuf_check(sb, reset, VMRUN_RESET_CF9 + 1);
+	SB_INT(sb, r->boundaries);
+	SB_INT(sb, r->irqready);
+	SB_INT(sb, r->last_exit);
+	SB_INT(sb, r->st_runs);
+	SB_INT(sb, r->st_irqs);
+	SB_INT(sb, r->st_input);
+	if (!sb->save) {
+		/* Devices re-arm their timers on the clock at this time. */
+		r->clock.now = now;
+		r->exit_status = (int)exit_status;
+		r->done = (int)done;
+		r->reset = (int)reset;
+		ST_SET(r->st_idle, r->idle);
+	}
+	i8259_snap(r->pic, sb);
+	i8253_snap(r->pit, sb);
+	ns8250_snap(r->com1, sb);
+	mc146818_snap(r->rtc, sb);
+	i8042_snap(r->kbc, sb);
+	pci_snap(r->pci, sb);
+	SNAP_OPT(sb, r->rnd, virtio_rnd_snap);
+	for (i = 0; i < VMRUN_MAX_DISKS; i++)
+		SNAP_OPT(sb, r->blk[i], virtio_blk_snap);
+	SNAP_OPT(sb, r->con, virtio_con_snap);
+	SNAP_OPT(sb, r->fw, fw_cfg_snap);
+	if (!sb->save && sb->error == 0 && sb->pos != sb->len)
+		sb->error = EINVAL;		/* bytes left over */
+	if (!sb->save && sb->error == 0) {
+		r->restored = 1;
+		r->snapped = 1;
+	}
+	return (sb->error);
+}
+
 uint64_t
 vmrun_state_hash(struct vmrun *r)
 {
 	struct statehash sh;
+	struct snapbuf sb;
 	const struct dev_timer *t;
+	unsigned i;
 
 	statehash_init(&sh);
 	statehash_u64(&sh, r->clock.now);
@@ -763,6 +857,20 @@ vmrun_state_hash(struct vmrun *r)
 	statehash_u64(&sh, (uint64_t)r->reset);
 	i8259_hash(r->pic, &sh);
 	ns8250_hash(r->com1, &sh);
+	/* The rest as a snapshot would save it (docs/snapshot-format.md). */
+	snapbuf_init_save(&sb);
+	i8253_snap(r->pit, &sb);
+	mc146818_snap(r->rtc, &sb);
+	i8042_snap(r->kbc, &sb);
+	pci_snap(r->pci, &sb);
+	SNAP_OPT(&sb, r->rnd, virtio_rnd_snap);
+	for (i = 0; i < VMRUN_MAX_DISKS; i++)
+		SNAP_OPT(&sb, r->blk[i], virtio_blk_snap);
+	SNAP_OPT(&sb, r->con, virtio_con_snap);
+	SNAP_OPT(&sb, r->fw, fw_cfg_snap);
+	statehash_u64(&sh, sb.error == 0 ? statehash_buf(sb.buf, sb.len,
+	    STATEHASH_SEED) : 0);
+	snapbuf_free(&sb);
 	return (statehash_final(&sh));
 }
 
@@ -973,12 +1081,17 @@ run(struct vmrun *r, struct vmrun_result *res)
 	struct vm_run_params vrp;
 	struct vm_exit ve;
 	uint64_t vtime = 0, next, skip;
-	uint8_t irqready = 0;
 	int vec, error, timeout = 0, stopped = 0;
 
 	memset(res, 0, sizeof(*res));
 	r->error[0] = '\0';
 	r->det_stop = 0;
+	/* A restored loop goes on as the saved one would have. */
+	if (!r->restored) {
+		r->irqready = 0;
+		r->last_exit = VM_EXIT_NONE;
+	}
+	r->restored = 0;
 	memset(&vrp, 0, sizeof(vrp));
 	vrp.vrp_vm_id = r->p.vm_id;
 	vrp.vrp_vcpu_id = 0;
@@ -996,12 +1109,13 @@ run(struct vmrun *r, struct vmrun_result *res)
 		 * in HLT can have moved device time on.
 		 */
 		dev_vclock_advance(&r->clock, vtime + r->idle);
-		if ((error = det_boundary(r, vtime)) != 0 ||
+		if ((error = maybe_snap(r, vtime)) != 0 ||
+		    (error = det_boundary(r, vtime)) != 0 ||
 		    (error = drain_input(r, vtime, VMRUN_AT_RUN)) != 0)
 			return (error);
 		/* Inject the PIC's interrupt when the guest can take it. */
 		vrp.vrp_inject.vie_type = VCPU_INJECT_NONE;
-		if (irqready && i8259_pending(r->pic) &&
+		if (r->irqready && i8259_pending(r->pic) &&
 		    (vec = i8259_ack(r->pic)) >= 0) {
 			vrp.vrp_inject.vie_type = VCPU_INJECT_INTR;
 			vrp.vrp_inject.vie_vector = (uint8_t)vec;
@@ -1029,7 +1143,8 @@ run(struct vmrun *r, struct vmrun_result *res)
 		}
 		res->runs++;
 		ST_SET(r->st_runs, r->st_runs + 1);
-		irqready = vrp.vrp_irqready;
+		r->irqready = vrp.vrp_irqready;
+		r->last_exit = vrp.vrp_exit_reason;
 		if ((error = sync_clock(r, &vtime)) != 0)
 			return (error);
 		/* VMX and SVM exit codes do not collide: one switch. */

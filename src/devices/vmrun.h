@@ -53,6 +53,7 @@ struct guestmem;
 struct mmio_table;
 struct vmrun;
 struct vmrun_det;
+struct vmrun_point;
 
 #define VMRUN_MAX_DISKS		4
 #define VMRUN_DEFAULT_SEED	0x766d6d73696dULL	/* "vmmsim" */
@@ -112,6 +113,16 @@ struct vmrun_params {
 	 * the hooks, at exit boundaries.
 	 */
 	const struct vmrun_det *det;
+	/*
+	 * A snapshot: snap is called once, on the vcpu thread with
+	 * console_arg, at the top of the first loop iteration whose device
+	 * time is at least snap_at_ns and where the vcpu owes no exit
+	 * completion (the last exit was not I/O or MMIO), before the
+	 * det boundary hook; vmrun_snap() and the vcpu are then consistent.
+	 * An errno value from it ends the run.  NULL for none.
+	 */
+	int		(*snap)(void *arg, const struct vmrun_point *);
+	uint64_t	 snap_at_ns;
 };
 
 /*
@@ -278,6 +289,16 @@ const char	*vmrun_reset_name(int);
  * armed timer, which stands for the timers' state.  On the vcpu thread.
  */
 uint64_t	 vmrun_state_hash(struct vmrun *);
+
+/*
+ * Save (sb->save) or restore the loop's and every device's state for a
+ * snapshot (docs/snapshot-format.md), between two RUNs: from the snap
+ * hook, or before vmrun_loop() into a vmrun just created with the same
+ * params.  Restoring checks that the same devices exist.  0, or an errno
+ * value (EINVAL: malformed or another machine's; ENOMEM).
+ */
+struct snapbuf;
+int		 vmrun_snap(struct vmrun *, struct snapbuf *);
 
 /* The MMIO range table, for devices to register their regions in. */
 struct mmio_table *vmrun_mmio(struct vmrun *);

@@ -188,6 +188,17 @@ void		 emu_cpu_set_stop_at(struct emu_cpu *, uint64_t vtime);
 uint64_t	 emu_cpu_vtime(struct emu_cpu *);
 
 /*
+ * For restoring a snapshot (snap.c): set virtual time, outside guest
+ * execution; and the x87/SSE registers as a monitor switches them
+ * (EMU_FPU_BYTES: FCW, FSW with TOP, the tag word, MXCSR at 8, ST0-7
+ * as 16-byte slots from 16 (80 bits used), XMM0-15 from 144).
+ */
+#define EMU_FPU_BYTES	400
+void		 emu_cpu_set_vtime(struct emu_cpu *, uint64_t vtime);
+int		 emu_fpu_save(struct emu_cpu *, uint8_t *buf);
+int		 emu_fpu_restore(struct emu_cpu *, const uint8_t *buf);
+
+/*
  * TLB checked mode: every use of a cached translation (VPID- and
  * EPTP-tagged, see tlb.c) that a fresh walk would no longer give is
  * reported: to stderr, or to a function given by

@@ -367,6 +367,70 @@ vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns)
 	return (0);
 }
 
+/* vmmsim_vcpu_snap_save() and _restore(): vmm_snap.c. */
+static int
+vcpu_snap(int fd, uint32_t vm_id, uint32_t vcpu_id,
+    struct vmmsim_vcpu_snap *vs, int write)
+{
+	struct vmm_handle *h;
+	struct proc *saved;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	saved = curproc;
+	curproc = &h->h_proc;
+	error = vm_vcpu_snap(h->h_sc, vm_id, vcpu_id, vs, write);
+	curproc = saved;
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+vmmsim_vcpu_snap_pages(int fd, uint32_t vm_id, uint32_t vcpu_id,
+    uint64_t gpa, uint64_t npages, uint8_t *bm, int map)
+{
+	struct vmm_handle *h;
+	struct proc *saved;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	saved = curproc;
+	curproc = &h->h_proc;
+	error = vm_vcpu_snap_pages(h->h_sc, vm_id, vcpu_id, gpa, npages, bm,
+	    map);
+	curproc = saved;
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+vmmsim_vcpu_snap_save(int fd, uint32_t vm_id, uint32_t vcpu_id,
+    struct vmmsim_vcpu_snap *vs)
+{
+	return (vcpu_snap(fd, vm_id, vcpu_id, vs, 0));
+}
+
+int
+vmmsim_vcpu_snap_restore(int fd, uint32_t vm_id, uint32_t vcpu_id,
+    const struct vmmsim_vcpu_snap *vs)
+{
+	struct vmmsim_vcpu_snap copy = *vs;
+
+	return (vcpu_snap(fd, vm_id, vcpu_id, &copy, 1));
+}
+
 int
 vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t ns)
 {

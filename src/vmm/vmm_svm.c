@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmmsim.h"
 #include "vmm.h"
 #include "vmm_svm.h"
 #include "vmm_trace.h"
@@ -1418,4 +1419,93 @@ uint64_t
 vcpu_vtime_svm(struct vcpu *vcpu)
 {
 	return (emu_cpu_vtime(svm_vcpu(vcpu)->cpu));
+}
+
+/*
+ * vmmsim_vcpu_snap_save/_restore (vmm_snap.c) for SVM: the VMCB words
+ * vm_rwregs lacks, in the order docs/snapshot-format.md lists, and the
+ * monitor's software state.  Restore is into a vcpu that never ran; the
+ * whole VMCB is marked dirty so the CPU caches none of the old values.
+ */
+static const struct {
+	unsigned	off, width;
+} snap_fields_svm[] = {
+	{ VMCB_VINTR, 8 }, { VMCB_INTR_SHADOW, 8 },
+	{ VMCB_INTERCEPT_MISC1, 4 }, { VMCB_SYSENTER_CS, 8 },
+	{ VMCB_SYSENTER_ESP, 8 }, { VMCB_SYSENTER_EIP, 8 },
+	{ VMCB_DBGCTL, 8 }, { VMCB_G_PAT, 8 }, { VMCB_TSC_OFFSET, 8 },
+};
+
+int
+vcpu_snap_svm(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
+{
+	struct svm_vcpu *md = svm_vcpu(vcpu);
+	size_t i, n = sizeof(snap_fields_svm) / sizeof(snap_fields_svm[0]);
+
+	if (!write) {
+		/* The next RUN would complete this exit with its result. */
+		if (md->exit_reason == VMEXIT_IOIO ||
+		    md->exit_reason == VMEXIT_NPF)
+			return (EBUSY);
+		memset(vs, 0, sizeof(*vs));
+		vs->vs_exit_reason = (uint32_t)md->exit_reason;
+		vs->vs_vtime = emu_cpu_vtime(md->cpu);
+		vs->vs_shadow_pat = md->shadow_pat;
+		vs->vs_event_type = md->event.vie_type;
+		vs->vs_event_vector = md->event.vie_vector;
+		vs->vs_event_error = md->event.vie_errorcode;
+		vs->vs_redeliver[0] = md->intinfo;
+		for (i = 0; i < n; i++)
+			vs->vs_field[i] = vmcb_rd(vcpu, snap_fields_svm[i].off,
+			    snap_fields_svm[i].width);
+		return (emu_fpu_save(md->cpu, vs->vs_fpu) != 0 ? EIO : 0);
+	}
+	if (md->ran)
+		return (EBUSY);
+	for (i = 0; i < n; i++)
+		vmcb_wr(vcpu, snap_fields_svm[i].off, snap_fields_svm[i].width,
+		    vs->vs_field[i]);
+	svm_set_dirty(vcpu, ~0U);
+	if (emu_fpu_restore(md->cpu, vs->vs_fpu) != 0)
+		return (EIO);
+	emu_cpu_set_vtime(md->cpu, vs->vs_vtime);
+	md->exit_reason = vs->vs_exit_reason;
+	md->shadow_pat = vs->vs_shadow_pat;
+	md->event.vie_type = (uint8_t)vs->vs_event_type;
+	md->event.vie_vector = (uint8_t)vs->vs_event_vector;
+	md->event.vie_errorcode = vs->vs_event_error;
+	md->intinfo = vs->vs_redeliver[0];
+	return (0);
+}
+
+/*
+ * Snapshots: which pages of [gpa, gpa + npages pages) the nested page
+ * tables map (one bit each in bm), or (map) enter exactly those, so a
+ * restored VM faults where the saved one would have: an event whose
+ * delivery faults is lost on this monitor (a quirk), so the mapped set
+ * is guest-visible.
+ */
+int
+vcpu_snap_pages_svm(struct vcpu *vcpu, uint64_t gpa, uint64_t npages,
+    uint8_t *bm, int map)
+{
+	struct vm *vm = vcpu->vc_parent;
+	struct hostmem *hm = rvi_hm();
+	uint64_t i, a, hpa;
+
+	for (i = 0; i < npages; i++) {
+		a = gpa + i * 4096;
+		if (!map) {
+			if (npt_present(vm, hm, a, &hpa))
+				bm[i / 8] |= (uint8_t)(1U << (i % 8));
+			continue;
+		}
+		if (!(bm[i / 8] & (1U << (i % 8))))
+			continue;
+		if (a >= NPT_MAX_GPA || vm_gpa_to_hpa(vm, a, &hpa) != 0)
+			return (EINVAL);
+		if (npt_enter(vm, hm, a, hpa) != 0)
+			return (ENOMEM);
+	}
+	return (0);
 }

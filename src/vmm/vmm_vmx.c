@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmmsim.h"
 #include "vmm.h"
 #include "vmm_nested.h"
 #include "vmm_trace.h"
@@ -1630,4 +1631,96 @@ uint64_t
 vcpu_vtime_vmx(struct vcpu *vcpu)
 {
 	return (emu_cpu_vtime(vcpu->vc_md->cpu));
+}
+
+/*
+ * vmmsim_vcpu_snap_save/_restore (vmm_snap.c) for VMX: the guest fields
+ * vm_rwregs lacks, in the order docs/snapshot-format.md lists, and the
+ * monitor's own software state.  Restore is into a vcpu that never ran,
+ * so VMLAUNCH on a clear VMCS follows, as after a migration.
+ */
+static const uint32_t snap_fields_vmx[] = {
+	VMCS_GUEST_INTERRUPTIBILITY_ST, VMCS_GUEST_ACTIVITY_STATE,
+	VMCS_GUEST_PENDING_DBG_EXC, VMCS_GUEST_IA32_SYSENTER_CS,
+	VMCS_GUEST_IA32_SYSENTER_ESP, VMCS_GUEST_IA32_SYSENTER_EIP,
+	VMCS_GUEST_IA32_DEBUGCTL, VMCS_GUEST_IA32_PAT, VMCS_TSC_OFFSET,
+	VMCS_PROCBASED_CTLS,
+};
+
+int
+vcpu_snap_vmx(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
+{
+	struct vcpu_md *md = vcpu->vc_md;
+	size_t i, n = sizeof(snap_fields_vmx) / sizeof(snap_fields_vmx[0]);
+
+	if (vcpu_reload_vmcs(vcpu) != 0)
+		return (EINVAL);
+	if (!write) {
+		/* The next RUN would complete this exit with its result. */
+		if (md->exit_reason == VMX_EXIT_IO ||
+		    md->exit_reason == VMX_EXIT_EPT_VIOLATION)
+			return (EBUSY);
+		memset(vs, 0, sizeof(*vs));
+		vs->vs_exit_reason = md->exit_reason;
+		vs->vs_vtime = emu_cpu_vtime(md->cpu);
+		vs->vs_shadow_pat = md->shadow_pat;
+		vs->vs_event_type = md->event.vie_type;
+		vs->vs_event_vector = md->event.vie_vector;
+		vs->vs_event_error = md->event.vie_errorcode;
+		vs->vs_redeliver[0] = md->vect_info;
+		vs->vs_redeliver[1] = md->vect_err;
+		vs->vs_redeliver[2] = md->vect_len;
+		for (i = 0; i < n; i++)
+			vs->vs_field[i] = vmread(vcpu, snap_fields_vmx[i]);
+		return (emu_fpu_save(md->cpu, vs->vs_fpu) != 0 ? EIO : 0);
+	}
+	if (md->launched)
+		return (EBUSY);
+	for (i = 0; i < n; i++)
+		if (vmwrite(vcpu, snap_fields_vmx[i], vs->vs_field[i]) != 0)
+			return (EINVAL);
+	if (emu_fpu_restore(md->cpu, vs->vs_fpu) != 0)
+		return (EIO);
+	emu_cpu_set_vtime(md->cpu, vs->vs_vtime);
+	md->exit_reason = vs->vs_exit_reason;
+	md->shadow_pat = vs->vs_shadow_pat;
+	md->event.vie_type = (uint8_t)vs->vs_event_type;
+	md->event.vie_vector = (uint8_t)vs->vs_event_vector;
+	md->event.vie_errorcode = vs->vs_event_error;
+	md->vect_info = (uint32_t)vs->vs_redeliver[0];
+	md->vect_err = (uint32_t)vs->vs_redeliver[1];
+	md->vect_len = (uint32_t)vs->vs_redeliver[2];
+	return (0);
+}
+
+/*
+ * Snapshots: which pages of [gpa, gpa + npages pages) the nested page
+ * tables map (one bit each in bm), or (map) enter exactly those, so a
+ * restored VM faults where the saved one would have: an event whose
+ * delivery faults is lost on this monitor (a quirk), so the mapped set
+ * is guest-visible.
+ */
+int
+vcpu_snap_pages_vmx(struct vcpu *vcpu, uint64_t gpa, uint64_t npages,
+    uint8_t *bm, int map)
+{
+	struct vm *vm = vcpu->vc_parent;
+	struct hostmem *hm = vcpu_hm(vcpu);
+	uint64_t i, a, hpa;
+
+	for (i = 0; i < npages; i++) {
+		a = gpa + i * 4096;
+		if (!map) {
+			if (ept_present(vm, hm, a, &hpa))
+				bm[i / 8] |= (uint8_t)(1U << (i % 8));
+			continue;
+		}
+		if (!(bm[i / 8] & (1U << (i % 8))))
+			continue;
+		if (a >= EPT_MAX_GPA || vm_gpa_to_hpa(vm, a, &hpa) != 0)
+			return (EINVAL);
+		if (ept_enter(vm, hm, a, hpa) != 0)
+			return (ENOMEM);
+	}
+	return (0);
 }
