@@ -42,6 +42,7 @@
 #define BARE_VMX	BUILDDIR "/testdata/bare_vmx.bin"
 #define BARE_SVM	BUILDDIR "/testdata/bare_svm.bin"
 #define BARE_VMXERR	BUILDDIR "/testdata/bare_vmxerr.bin"
+#define BARE_XAPIC	BUILDDIR "/testdata/bare_xapic.bin"
 
 /* The hypervisor's COM1 log: L2's exits as it saw them, then its verdict. */
 static const char vmx_log[] =
@@ -375,6 +376,24 @@ START_TEST(test_svm_errors_match_emu)
 }
 END_TEST
 
+/*
+ * The xAPIC page reads back ID, TPR, SVR, LINT0 and ICR as written, its
+ * version is 0x00050014 in both vendor modes; without bare metal there is
+ * no page (check 1 reads all ones: status (1 << 1) | 1).
+ */
+START_TEST(test_xapic_page_reads_back)
+{
+	char out[256];
+
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s -k " BARE_XAPIC, out, sizeof(out)), 1);
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor amd "
+	    "--max-time 1s -k " BARE_XAPIC, out, sizeof(out)), 1);
+	ck_assert_int_eq(sh(VMMSIM " run --vendor intel --max-time 1s -k "
+	    BARE_XAPIC, out, sizeof(out)), 3);
+}
+END_TEST
+
 static Suite *
 bare_suite(void)
 {
@@ -396,6 +415,7 @@ bare_suite(void)
 	tcase_add_test(tc, test_without_bare_metal_cpuid_has_no_svm);
 	tcase_add_test(tc, test_intel_bare_metal_has_no_svm);
 	tcase_add_test(tc, test_svm_errors_match_emu);
+	tcase_add_test(tc, test_xapic_page_reads_back);
 	suite_add_tcase(s, tc);
 	return (s);
 }

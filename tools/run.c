@@ -446,6 +446,13 @@ runvm_setup(struct run_vm *vm)
 		fprintf(stderr, "vmmsim run: devices: %s\n", strerror(error));
 		return (-1);
 	}
+	if (o->bare_metal &&
+	    (error = xapic_attach(&vm->xapic, vmrun_mmio(vm->r))) != 0) {
+		fprintf(stderr, "vmmsim run: xAPIC: %s\n", strerror(error));
+		return (-1);
+	}
+	if (vm->o->bare_metal)
+		xapic_reset(&vm->xapic);
 	return (0);
 }
 
@@ -485,6 +492,8 @@ vm_reboot(struct run_vm *vm)
 		fprintf(stderr, "vmmsim run: devices: %s\n", strerror(error));
 		return (-1);
 	}
+	if (vm->o->bare_metal)
+		xapic_reset(&vm->xapic);
 	return (0);
 }
 
