@@ -482,6 +482,13 @@ runvm_setup(struct run_vm *vm)
 		fprintf(stderr, "vmmsim run: devices: %s\n", strerror(error));
 		return (-1);
 	}
+	if (o->bare_metal &&
+	    (error = xapic_attach(&vm->xapic, vmrun_mmio(vm->r))) != 0) {
+		fprintf(stderr, "vmmsim run: xAPIC: %s\n", strerror(error));
+		return (-1);
+	}
+	if (vm->o->bare_metal)
+		xapic_reset(&vm->xapic);
 	if (o->restore != NULL && snap_restore(vm) != 0)
 		return (-1);
 	return (0);
@@ -523,6 +530,8 @@ vm_reboot(struct run_vm *vm)
 		fprintf(stderr, "vmmsim run: devices: %s\n", strerror(error));
 		return (-1);
 	}
+	if (vm->o->bare_metal)
+		xapic_reset(&vm->xapic);
 	return (0);
 }
 

@@ -35,6 +35,7 @@
 #include "devices/guestmem.h"
 #include "devices/loader.h"
 #include "devices/vmrun.h"
+#include "devices/xapic.h"
 #include "ctl.h"
 #include "replay_log.h"
 
@@ -185,6 +186,7 @@ struct run_vm {
 	uint32_t		 vm_id;
 	int			 created;
 	struct vmrun		*r;
+	struct xapic		 xapic;		/* bare metal: its page */
 	unsigned		 boots;		/* atomic: the vcpu thread's */
 	int			 status;	/* runvm_run()'s, once joined */
 	const char		*stop_why;	/* atomic: set before the stop */

@@ -41,9 +41,11 @@
 
 #include "vmm.h"
 #include "vmm_nested.h"
+#include "vmm_svm.h"
 #include "vmm_vmx.h"
 #include "emu/emu.h"
 #include "emu/hostmem.h"
+#include "emu/svm_vmcb.h"
 #include "emu/vmcs_fields.h"
 #include "emu/vmx_caps.h"
 
@@ -67,6 +69,8 @@ struct vmm_nested {
 	struct emu_cpu	*cpu;		/* [l] its CPU, running L2 */
 	uint64_t	 feature_control; /* [l] L1's IA32_FEATURE_CONTROL */
 	int		 vmx_on;	/* [l] L1 is in VMX operation */
+	int		 svme;		/* [l] L1's EFER.SVME */
+	uint64_t	 scratch;	/* [l] inner HPA: a VMCB for L1's state */
 };
 
 /* --- the inner machine --------------------------------------------------- */
@@ -125,6 +129,8 @@ vmm_nested_free(struct vcpu *vcpu)
 		return;
 	if (n->cpu != NULL)
 		emu_cpu_destroy(n->cpu);
+	if (n->scratch != 0)
+		hostmem_free(emu_host_mem(n->host), n->scratch, 1);
 	if (n->host != NULL)
 		emu_host_destroy(n->host);
 	free(n);
@@ -775,6 +781,241 @@ vmm_nested_vmx_cr(struct vcpu *vcpu, struct emu_cpu *cpu, int cr, uint64_t v)
 	(void)vmx_vmwrite(cpu, sf, (sh & ~mask) | (v & mask));
 }
 
+/* --- SVM: L1's state in the outer VMCB -------------------------------------- */
+
+static uint64_t
+vmcb_get(const struct vmm_nested_svm *o, unsigned off, unsigned width)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, o->vmcb + off, width);
+	return (v);
+}
+
+static void
+vmcb_put(const struct vmm_nested_svm *o, unsigned off, unsigned width,
+    uint64_t v)
+{
+	memcpy(o->vmcb + off, &v, width);
+}
+
+/*
+ * L1's EFER as L1 sees it: the outer VMCB keeps SVME set for the outer
+ * VMRUN's consistency check (APM §15.5.1), L1's own bit is kept here.
+ */
+static uint64_t
+svm_l1_efer(struct vmm_nested *n, const struct vmm_nested_svm *o)
+{
+	uint64_t efer = vmcb_get(o, VMCB_EFER, 8) & ~EFER_SVME;
+
+	return (n != NULL && n->svme ? efer | EFER_SVME : efer);
+}
+
+/*
+ * What VMLOAD and VMSAVE move (APM §15.5.2): FS, GS, TR, LDTR with their
+ * hidden state, KernelGSbase, STAR, LSTAR, CSTAR, SFMASK and the
+ * SYSENTER MSRs.  L1's current values of them are in the outer VMCB,
+ * which the monitor VMLOADs before each outer VMRUN.
+ */
+static const struct {
+	unsigned	off, len;
+} svm_vmload_state[] = {
+	{ VMCB_FS, 16 }, { VMCB_GS, 16 }, { VMCB_LDTR, 16 }, { VMCB_TR, 16 },
+	{ VMCB_STAR, VMCB_SYSENTER_EIP + 8 - VMCB_STAR },
+};
+#define SVM_NSTATE	(sizeof(svm_vmload_state) / sizeof(svm_vmload_state[0]))
+
+/*
+ * Move that state between L1 (the outer VMCB) and the inner CPU, through
+ * a scratch VMCB in the inner pool: before an instruction the inner CPU
+ * takes L1's (so L2 starts with L1's FS, GS, TR, ... unless L1 VMLOADs
+ * its own, and VMSAVE stores L1's); after VMLOAD and after L2's #VMEXIT
+ * L1 has what the inner CPU holds, as on hardware, where #VMEXIT leaves
+ * the guest's values in the processor.
+ */
+static int
+svm_state_move(struct vmm_nested *n, const struct vmm_nested_svm *o, int in)
+{
+	uint8_t *sp;
+	size_t i;
+
+	if (n->scratch == 0 &&
+	    (n->scratch = hostmem_alloc(emu_host_mem(n->host), 1)) == 0)
+		return (ENOMEM);
+	if ((sp = hostmem_ptr(emu_host_mem(n->host), n->scratch,
+	    VMCB_SIZE)) == NULL)
+		return (ENOMEM);
+	if (in) {
+		for (i = 0; i < SVM_NSTATE; i++)
+			memcpy(sp + svm_vmload_state[i].off,
+			    o->vmcb + svm_vmload_state[i].off,
+			    svm_vmload_state[i].len);
+		return (svm_vmload(n->cpu, n->scratch) == SVM_SUCCEED ? 0 :
+		    EINVAL);
+	}
+	if (svm_vmsave(n->cpu, n->scratch) != SVM_SUCCEED)
+		return (EINVAL);
+	for (i = 0; i < SVM_NSTATE; i++)
+		memcpy(o->vmcb + svm_vmload_state[i].off,
+		    sp + svm_vmload_state[i].off, svm_vmload_state[i].len);
+	return (0);
+}
+
+/* #UD or #GP(0) into L1 through EVENTINJ (APM §15.20); RIP stays. */
+static void
+svm_inject(const struct vmm_nested_svm *o, uint8_t vector)
+{
+	uint64_t ev = vector | SVM_EVTINJ_V |
+	    ((uint64_t)SVM_EVTINJ_TYPE_EXCEPT << SVM_EVTINJ_TYPE_SHIFT);
+
+	if (vector == VMM_EX_GP)
+		ev |= SVM_EVTINJ_EV;	/* error code 0 */
+	vmcb_put(o, VMCB_EVENTINJ, 8, ev);
+}
+
+/* L1 past its SVM instruction: nRIP when the outer CPU gave it. */
+static void
+svm_next(const struct vmm_nested_svm *o)
+{
+	uint64_t nrip = vmcb_get(o, VMCB_NRIP, 8);
+
+	*o->rip = nrip != 0 ? nrip : vmcb_get(o, VMCB_RIP, 8) + 3;
+	vmcb_put(o, VMCB_RIP, 8, *o->rip);
+}
+
+/*
+ * An SVM-instruction intercept of an L1 vcpu (APM Vol. 3, VMRUN ...
+ * INVLPGA "Exceptions"): #UD with L1's EFER.SVME clear or outside
+ * protected mode (the emu's own rule, on the inner CPU that has L1's
+ * CR0 and EFER), #GP(0) above CPL 0, then the instruction on the inner
+ * CPU with rAX (EAX outside 64-bit mode) as L1 has it.
+ */
+int
+vmm_nested_svm_exit(struct vcpu *vcpu, const struct vmm_nested_svm *o,
+    uint64_t code)
+{
+	struct vmm_nested *n;
+	struct emu_gprs g;
+	enum svm_result r;
+	uint64_t rax, cr0 = vmcb_get(o, VMCB_CR0, 8), efer;
+	uint16_t cs_attr = (uint16_t)vmcb_get(o, VMCB_CS + VMCB_SEG_ATTRIB, 2);
+	int error = 0, cpl;
+
+	if (code == VMEXIT_VMMCALL || code == VMEXIT_SKINIT) {
+		/* L1 is the host: nothing intercepts them; no SKINIT. */
+		svm_inject(o, VMM_EX_UD);
+		return (0);
+	}
+	if ((n = nested_get(vcpu, 0, &error)) == NULL)
+		return (error);
+	efer = svm_l1_efer(n, o);
+	cpl = (cr0 & CR0_PE) ? (int)(vmcb_get(o, VMCB_CPL, 1) & 3) : 0;
+	if ((vmcb_get(o, VMCB_RFLAGS, 8) & PSL_VM) && (cr0 & CR0_PE))
+		cpl = 3;
+	(void)emu_write_cr(n->cpu, 0, cr0);
+	(void)emu_write_cr(n->cpu, 3, vmcb_get(o, VMCB_CR3, 8));
+	(void)emu_write_cr(n->cpu, 4, vmcb_get(o, VMCB_CR4, 8));
+	if (emu_wrmsr(n->cpu, MSR_EFER, efer) != 0)
+		return (EINVAL);
+	if (!(efer & EFER_SVME) || !(cr0 & CR0_PE)) {
+		svm_inject(o, VMM_EX_UD);
+		return (0);
+	}
+	if (cpl != 0) {
+		svm_inject(o, VMM_EX_GP);
+		return (0);
+	}
+	rax = vmcb_get(o, VMCB_RAX, 8);
+	if (!((efer & EFER_LMA) && (cs_attr & VMCB_ATTR_L)))
+		rax &= 0xFFFFFFFFULL;
+	if ((error = svm_state_move(n, o, 1)) != 0)
+		return (error);
+
+	switch (code) {
+	case VMEXIT_VMRUN:
+		g = *o->g;
+		r = svm_vmrun(n->cpu, rax, &g);
+		if (r != SVM_SUCCEED)
+			break;
+		/*
+		 * #VMEXIT (APM §15.6): L1 goes on after its VMRUN with its
+		 * own RAX, RSP, RFLAGS, control registers and segments
+		 * (the outer VMCB still holds them), L2's other GPRs, and
+		 * GIF clear (the inner CPU's).
+		 */
+		g.r[EMU_RAX] = o->g->r[EMU_RAX];
+		g.r[EMU_RSP] = o->g->r[EMU_RSP];
+		*o->g = g;
+		if ((error = svm_state_move(n, o, 0)) != 0)
+			return (error);
+		break;
+	case VMEXIT_VMLOAD:
+		if ((r = svm_vmload(n->cpu, rax)) == SVM_SUCCEED &&
+		    (error = svm_state_move(n, o, 0)) != 0)
+			return (error);
+		break;
+	case VMEXIT_VMSAVE:
+		r = svm_vmsave(n->cpu, rax);
+		break;
+	case VMEXIT_STGI:
+		r = svm_stgi(n->cpu);
+		break;
+	case VMEXIT_CLGI:
+		r = svm_clgi(n->cpu);
+		break;
+	case VMEXIT_INVLPGA:
+		r = svm_invlpga(n->cpu, rax,
+		    (uint32_t)o->g->r[EMU_RCX]);
+		break;
+	default:
+		r = SVM_FAULT_UD;
+		break;
+	}
+	if (r == SVM_FAULT_UD || r == SVM_FAULT_GP)
+		svm_inject(o, r == SVM_FAULT_UD ? VMM_EX_UD : VMM_EX_GP);
+	else
+		svm_next(o);
+	return (0);
+}
+
+int
+vmm_nested_svm_msr(struct vcpu *vcpu, const struct vmm_nested_svm *o,
+    uint32_t msr, int write, uint64_t *v)
+{
+	struct vmm_nested *n;
+	uint64_t vm_cr = 0;
+	int error;
+
+	switch (msr) {
+	case MSR_EFER:
+		if ((n = nested_state(vcpu)) == NULL)
+			return (EINVAL);
+		if (!write) {
+			*v = svm_l1_efer(n, o);
+			return (0);
+		}
+		/* §15.30.1: SVME cannot be set while VM_CR.SVMDIS is. */
+		if (n->cpu != NULL)
+			(void)emu_rdmsr(n->cpu, MSR_VM_CR, &vm_cr);
+		if ((*v & EFER_SVME) && (vm_cr & VM_CR_SVMDIS))
+			return (EINVAL);
+		n->svme = (*v & EFER_SVME) != 0;
+		return (ENOENT);	/* the monitor stores the rest */
+	case MSR_VM_CR:
+	case MSR_VM_HSAVE_PA:
+		/* The inner CPU's own: its rules, its GIF and VMRUN use them. */
+		if ((n = nested_get(vcpu, 0, &error)) == NULL)
+			return (EINVAL);
+		if (!write)
+			return (emu_rdmsr(n->cpu, msr, v) == 0 ? 0 : EINVAL);
+		if (msr == MSR_VM_CR && (*v & VM_CR_SVMDIS) && n->svme)
+			return (EINVAL);
+		return (emu_wrmsr(n->cpu, msr, *v) == 0 ? 0 : EINVAL);
+	default:
+		return (ENOENT);
+	}
+}
+
 /* --- CPUID and MSRs ---------------------------------------------------------- */
 
 void
@@ -790,7 +1031,7 @@ vmm_nested_cpuid(struct vcpu *vcpu, int vmx, uint32_t leaf, uint32_t subleaf,
 	if (leaf == 0x80000001)
 		*ecx |= CPUIDECX_SVM;
 	else if (leaf == 0x8000000A)
-		vmm_host_cpuid(leaf, subleaf, eax, ebx, ecx, edx);
+		vmm_host_cpuid_amd(leaf, subleaf, eax, ebx, ecx, edx);
 }
 
 int

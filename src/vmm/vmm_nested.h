@@ -23,10 +23,10 @@
  * memory at the same addresses, so L1's VMCS, VMCB, EPT and NPT tables are
  * read where L1 put them.  docs/bare-metal.md tells the design.
  *
- * vmm_vmx.c calls in at its exit dispatch only (the SVM side is not
- * wired yet); what they
- * hand over is the outer CPU (whose current VMCS or VMCB is L1's), L1's
- * general-purpose registers and where L1's MSRs live.
+ * vmm_vmx.c and vmm_svm.c call in at their exit dispatch only; what
+ * they hand over is the outer CPU's view of L1 (its VMCS is current, or
+ * its VMCB's bytes), L1's general-purpose registers and where L1's MSRs
+ * live.
  */
 
 #ifndef VMMSIM_VMM_NESTED_H
@@ -78,6 +78,28 @@ void	vmm_nested_cpuid(struct vcpu *, int vmx, uint32_t leaf,
  */
 int	vmm_nested_rdmsr(struct vcpu *, int vmx, uint32_t msr, uint64_t *);
 int	vmm_nested_wrmsr(struct vcpu *, int vmx, uint32_t msr, uint64_t);
+
+/* The outer side of an SVM vcpu, as vmm_svm.c keeps it. */
+struct vmm_nested_svm {
+	uint8_t		*vmcb;		/* L1's VMCB (RAX, RSP, RIP in it) */
+	struct emu_gprs	*g;		/* L1's other GPRs */
+	uint64_t	*rip;		/* the monitor's copy of RIP */
+};
+
+/*
+ * An SVM-instruction intercept (VMRUN, VMLOAD, VMSAVE, STGI, CLGI,
+ * INVLPGA, SKINIT, VMMCALL) of an L1 vcpu: carried out and RIP moved, or
+ * #UD/#GP(0) put in EVENTINJ.  0, or an errno when the vcpu cannot go on.
+ */
+int	vmm_nested_svm_exit(struct vcpu *, const struct vmm_nested_svm *,
+	    uint64_t code);
+/*
+ * RDMSR/WRMSR (write != 0) of EFER (L1's own SVME), VM_CR and
+ * VM_HSAVE_PA on an L1 vcpu: 0 done, EINVAL for #GP, ENOENT when the
+ * monitor handles it (an EFER write goes on to the monitor, SVME kept).
+ */
+int	vmm_nested_svm_msr(struct vcpu *, const struct vmm_nested_svm *,
+	    uint32_t msr, int write, uint64_t *);
 
 /* Free the inner machine, if any (vcpu teardown). */
 void	vmm_nested_free(struct vcpu *);

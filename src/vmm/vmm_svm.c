@@ -40,6 +40,7 @@
 
 #include "vmmsim.h"
 #include "vmm.h"
+#include "vmm_nested.h"
 #include "vmm_svm.h"
 #include "vmm_trace.h"
 #include "vmm_vmx.h"
@@ -748,8 +749,11 @@ vcpu_reset_regs_svm(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 	svm_msrpm_pass(pm, MSR_GSBASE, 1, 1);
 	svm_msrpm_pass(pm, MSR_KERNELGSBASE, 1, 1);
 	svm_msrpm_pass(pm, MSR_SEV_STATUS, 1, 1);
-	/* EFER is read-only, so that the guest keeps SVME. */
-	svm_msrpm_pass(pm, MSR_EFER, 1, 0);
+	/*
+	 * EFER is read-only, so that the guest keeps SVME; a bare-metal
+	 * guest reads its own SVME (vmm_nested.c).
+	 */
+	svm_msrpm_pass(pm, MSR_EFER, !vcpu->vc_parent->vm_bare, 0);
 	svm_msrpm_pass(pm, MSR_TSC, 1, 0);
 	svm_msrpm_pass(pm, MSR_HWCR, 1, 0);
 	svm_msrpm_pass(pm, MSR_PSTATEDEF0, 1, 0);
@@ -875,6 +879,9 @@ svm_handle_cpuid(struct vcpu *vcpu)
 	vmm_guest_cpuid((uint32_t)vmcb_rd64(vcpu, VMCB_RAX),
 	    (uint32_t)md->g.r[VCPU_REGS_RCX], vcpu->vc_id,
 	    vmcb_rd64(vcpu, VMCB_CR4), md->g.xcr0, 0, 0, &a, &b, &c, &d);
+	if (vcpu->vc_parent->vm_bare)
+		vmm_nested_cpuid(vcpu, 0, (uint32_t)vmcb_rd64(vcpu, VMCB_RAX),
+		    (uint32_t)md->g.r[VCPU_REGS_RCX], &a, &b, &c, &d);
 	vmcb_wr64(vcpu, VMCB_RAX, a);
 	md->g.r[VCPU_REGS_RAX] = a;
 	md->g.r[VCPU_REGS_RBX] = b;
@@ -895,8 +902,26 @@ svm_handle_msr(struct vcpu *vcpu)
 	uint64_t rax = vmcb_rd64(vcpu, VMCB_RAX), msr = md->g.r[VCPU_REGS_RCX];
 	uint64_t *rdx = &md->g.r[VCPU_REGS_RDX];
 	uint64_t v = (*rdx << 32) | (rax & 0xFFFFFFFFULL);
+	struct vmm_nested_svm o = { md->vmcb_va, &md->g, &md->rip };
+	int wr = vmcb_rd64(vcpu, VMCB_EXITINFO1) == 1;
 
-	if (vmcb_rd64(vcpu, VMCB_EXITINFO1) == 1) {
+	/* Bare metal: EFER.SVME, VM_CR and VM_HSAVE_PA are L1's. */
+	switch (vcpu->vc_parent->vm_bare && (msr >> 32) == 0 ?
+	    vmm_nested_svm_msr(vcpu, &o, (uint32_t)msr, wr, &v) : ENOENT) {
+	case 0:
+		if (!wr) {
+			vmcb_wr64(vcpu, VMCB_RAX, v & 0xFFFFFFFFULL);
+			*rdx = v >> 32;
+		}
+		md->rip += 2;
+		return (0);
+	case ENOENT:
+		break;
+	default:
+		vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
+		return (0);
+	}
+	if (wr) {
 		switch (msr) {
 		case MSR_CR_PAT:
 			if (!vmm_pat_valid(v)) {
@@ -1111,6 +1136,16 @@ svm_handle_exit(struct vcpu *vcpu)
 	case VMEXIT_VMSAVE: case VMEXIT_STGI: case VMEXIT_CLGI:
 	case VMEXIT_SKINIT: case VMEXIT_RDTSCP: case VMEXIT_ICEBP:
 	case VMEXIT_INVLPGA:
+		if (vcpu->vc_parent->vm_bare &&
+		    (md->exit_reason == VMEXIT_INVLPGA ||
+		    (md->exit_reason >= VMEXIT_VMRUN &&
+		    md->exit_reason <= VMEXIT_SKINIT))) {
+			struct vmm_nested_svm o = { md->vmcb_va, &md->g,
+			    &md->rip };
+
+			ret = vmm_nested_svm_exit(vcpu, &o, md->exit_reason);
+			break;
+		}
 		/* #UD, which the SVM loop then cannot inject (quirk). */
 		vcpu_queue_ex(vcpu, VMM_EX_UD, 0);
 		break;
