@@ -316,6 +316,12 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		fprintf(stderr, "vmmsim run: --snap goes with --trace\n");
 		return (RUN_EXIT_USAGE);
 	}
+	/* A snapshot has no place yet for the nested CPU and the xAPIC. */
+	if (o->bare_metal && (o->snap_path != NULL || o->restore != NULL)) {
+		fprintf(stderr, "vmmsim run: --bare-metal VMs cannot be "
+		    "snapshotted or restored yet\n");
+		return (RUN_EXIT_USAGE);
+	}
 	return (-1);
 }
 
