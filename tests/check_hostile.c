@@ -463,6 +463,13 @@ END_TEST
 #define IO_ITERS	500000		/* two exits each: a million */
 #define MMIO_ITERS	100000		/* two exits each */
 
+/* Storms under valgrind are a hundredth as long (make check-valgrind). */
+static uint64_t
+storm(uint64_t n)
+{
+	return (t_valgrind() ? n / 100 : n);
+}
+
 /*
  * One short VM first: what the first VM of a process sets up once (the
  * signal handler's alternate stack, the library's own state) is not a
@@ -491,7 +498,7 @@ START_TEST(test_io_storm_a_million_exits)
 	struct vm_run_params vrp;
 	struct vm_exit ve;
 	struct hv h;
-	uint64_t ins = 0, outs = 0, sum = 0;
+	uint64_t ins = 0, outs = 0, sum = 0, iters = storm(IO_ITERS);
 	int fds, maps;
 	long rss;
 
@@ -499,7 +506,7 @@ START_TEST(test_io_storm_a_million_exits)
 	warm_up();
 	fds = t_count_fds();
 	maps = t_count_maps();
-	hv_create(&h, H_IO_STORM, 0, IO_ITERS, 0, 0);
+	hv_create(&h, H_IO_STORM, 0, iters, 0, 0);
 	memset(&vrp, 0, sizeof(vrp));
 	memset(&ve, 0, sizeof(ve));
 	rss = 0;
@@ -519,13 +526,13 @@ START_TEST(test_io_storm_a_million_exits)
 			/* The IN's data came back through RAX. */
 			ck_assert_uint_eq(ve.vei.vei_data, io_value(outs));
 			outs++;
-			if (outs == IO_ITERS / 2)
+			if (outs == iters / 2)
 				rss = t_rss_pages();
 		}
 		ve.vrs.vrs_gprs[VCPU_REGS_RIP] += ve.vei.vei_insn_len;
 	}
-	ck_assert_uint_eq(ins, IO_ITERS);
-	ck_assert_uint_eq(outs, IO_ITERS);
+	ck_assert_uint_eq(ins, iters);
+	ck_assert_uint_eq(outs, iters);
 	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RBX], sum);
 	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RCX], 0);
 	/* The second half of the storm did not grow the process (1 MiB). */
@@ -544,13 +551,14 @@ START_TEST(test_mmio_storm)
 	struct vm_exit ve;
 	struct hv h;
 	uint64_t stores = 0, loads = 0, sum = 0, rip;
+	uint64_t iters = storm(MMIO_ITERS);
 	int fds, maps;
 
 	VENDOR_BEGIN();
 	warm_up();
 	fds = t_count_fds();
 	maps = t_count_maps();
-	hv_create(&h, H_MMIO_STORM, MMIO_GPA + 0x40, MMIO_ITERS, 0, 0);
+	hv_create(&h, H_MMIO_STORM, MMIO_GPA + 0x40, iters, 0, 0);
 	memset(&vrp, 0, sizeof(vrp));
 	memset(&ve, 0, sizeof(ve));
 	for (;;) {
@@ -563,7 +571,7 @@ START_TEST(test_mmio_storm)
 		rip = ve.vrs.vrs_gprs[VCPU_REGS_RIP];
 		if (rip == H_MMIO_STORM + 3) {		/* mov [rbx], ecx */
 			ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RCX],
-			    MMIO_ITERS - stores);
+			    iters - stores);
 			ve.vrs.vrs_gprs[VCPU_REGS_RIP] += 2;
 			stores++;
 		} else {				/* mov eax, [rbx+4] */
@@ -575,8 +583,8 @@ START_TEST(test_mmio_storm)
 		}
 	}
 	ck_assert_uint_eq(ve.vei.vei_port, 0x82);
-	ck_assert_uint_eq(stores, MMIO_ITERS);
-	ck_assert_uint_eq(loads, MMIO_ITERS);
+	ck_assert_uint_eq(stores, iters);
+	ck_assert_uint_eq(loads, iters);
 	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_R8], sum);
 	hv_destroy(&h, 1);
 	ck_assert_int_eq(t_count_fds(), fds);
@@ -626,6 +634,7 @@ struct term_arg {
 	pthread_t		 runner;
 	_Atomic int		 run_returned;
 	_Atomic int		 term_done;
+	_Atomic int		 seen_running;	/* term_thread saw RUN */
 	int			 term_rc;
 	int			 term_done_before_kick;
 	long			 delay_ms;	/* term_after */
@@ -639,24 +648,51 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Whether the VM's vcpu is inside RUN, from VMM_IOC_INFO. */
+static int
+vcpu_running(struct hv *h)
+{
+	struct vm_info_result vir[8];
+	struct vm_info_params vip;
+	size_t i;
+
+	memset(&vip, 0, sizeof(vip));
+	vip.vip_size = sizeof(vir);
+	vip.vip_info = vir;
+	ck_assert_int_eq(vmmsim_ioctl(h->fd, VMM_IOC_INFO, &vip), 0);
+	for (i = 0; i < vip.vip_info_ct && i < 8; i++)
+		if (vir[i].vir_id == h->id)
+			return (vir[i].vir_vcpu_state[0] == VCPU_STATE_RUNNING);
+	return (0);
+}
+
+/* TERM once the RUN is in flight (5 ms after it is seen running). */
 static void *
 term_thread(void *p)
 {
 	struct term_arg *a = p;
 
+	while (!vcpu_running(a->h))
+		sleep_ms(1);
+	a->seen_running = 1;
 	sleep_ms(5);
 	a->term_rc = t_term(a->h->fd, a->h->id);
 	a->term_done = 1;
 	return (NULL);
 }
 
-/* 50 ms in, note whether TERM returned, then signal RUN until it does. */
+/*
+ * 50 ms after RUN was seen running, note whether TERM returned, then
+ * signal RUN until it does.
+ */
 static void *
 kick_thread(void *p)
 {
 	struct term_arg *a = p;
 	int i;
 
+	while (!a->seen_running)
+		sleep_ms(1);
 	sleep_ms(50);
 	a->term_done_before_kick = a->term_done;
 	for (i = 0; i < 500 && !a->run_returned; i++) {
