@@ -277,8 +277,8 @@ START_TEST(test_100_vms_at_once_on_threads)
 	for (i = 0; i < FLAT_ROUNDS; i++)
 		hundred_at_once();
 	ck_assert_int_eq(t_count_fds(), fds);
-	if (t_valgrind())
-		return;		/* its own mappings come and go */
+	if (!t_memory_exact())
+		return;		/* the allocator's mappings come and go */
 	ck_assert_msg(t_count_maps() <= maps + 2, "mappings: %d, then %d",
 	    maps, t_count_maps());
 	rss = live_pages() - rss;
@@ -323,7 +323,7 @@ START_TEST(test_create_run_terminate_cycles)
 		ck_assert_int_eq(lvm_term(&l), 0);
 	}
 	ck_assert_int_eq(t_count_fds(), fds);
-	if (!t_valgrind())
+	if (t_memory_exact())
 		ck_assert_int_eq(t_count_maps(), maps);
 	/*
 	 * Flat: the second half of the cycles grew the process by at most
@@ -332,7 +332,7 @@ START_TEST(test_create_run_terminate_cycles)
 	 * (tests/lsan.supp), 48 bytes with malloc's header, one engine per
 	 * VM.
 	 */
-	if (!t_valgrind()) {
+	if (t_memory_exact()) {
 		rss_end = live_pages();
 		ck_assert_msg(rss_end - rss_mid <= 256 + UC_LEAK(n / 2),
 		    "RSS grew by %ld pages in the second half",
