@@ -195,6 +195,40 @@ t_count_maps(void)
 	return (n);
 }
 
+/*
+ * Running under valgrind (make check-valgrind sets VMMSIM_VALGRIND):
+ * its own allocator's mappings and RSS come and go in /proc/self, so
+ * the suites skip those bounds and keep the descriptor counts.
+ */
+static inline int
+t_valgrind(void)
+{
+	return (getenv("VMMSIM_VALGRIND") != NULL);
+}
+
+/*
+ * Whether /proc/self's mapping count and RSS are the library's and
+ * libc's to account for: not under valgrind, nor under ASan, whose
+ * allocator maps regions and keeps a quarantine of its own (LeakSanitizer
+ * checks for leaks there instead).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define T_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define T_ASAN	1
+#endif
+#endif
+#ifndef T_ASAN
+#define T_ASAN	0
+#endif
+
+static inline int
+t_memory_exact(void)
+{
+	return (!T_ASAN && !t_valgrind());
+}
+
 static inline int
 t_run_suite(Suite *s)
 {
