@@ -15,7 +15,7 @@
  */
 
 /*
- * The exit-trace file format (version 1), written by the monitor when a
+ * The exit-trace file format (version 2), written by the monitor when a
  * handle traces (vmmsim_trace_start(), VMMSIM_TRACE=FILE) and read by
  * vmmsim trace, vmmsim vmcs and vmmsim ept.  docs/trace-format.md is
  * the prose version of this header.
@@ -34,8 +34,16 @@
  *
  * Record header:
  *	0	u16 type (VMMSIM_TREC_*)
- *	2	u16 flags (type-specific)
+ *	2	u16 flags: bit 15 VMMSIM_TREC_NESTED in every type, the
+ *		others type-specific
  *	4	u32 size of the whole record in bytes
+ *
+ * Version 2 adds nested records (VMMSIM_TREC_NESTED): in bare-metal mode
+ * the VM's guest is a hypervisor (L1) whose own guest (L2) runs on an
+ * inner simulated CPU; L2's exits, the snapshots of L1's VMCS or VMCB
+ * and L1's EPT or NPT tables, and the entry failures of L1's VMLAUNCH,
+ * VMRESUME and VMRUN are recorded with that bit.  A version 1 file is a
+ * version 2 file without them.
  */
 
 #ifndef VMMSIM_TRACE_H
@@ -43,7 +51,8 @@
 
 #define VMMSIM_TRACE_MAGIC		"VMMTRACE"
 #define VMMSIM_TRACE_MAGIC_LEN		8
-#define VMMSIM_TRACE_VERSION		1
+#define VMMSIM_TRACE_VERSION		2
+#define VMMSIM_TRACE_VERSION_MIN	1	/* the oldest a reader takes */
 #define VMMSIM_TRACE_HDR_SIZE		32
 
 #define VMMSIM_TRACE_VENDOR_INTEL	1	/* VT-x: VMCS, EPT */
@@ -52,6 +61,20 @@
 #define VMMSIM_TREC_HDR_SIZE		8
 #define VMMSIM_TREC_EXIT		1
 #define VMMSIM_TREC_SNAP		2
+
+/*
+ * Record-header flag of every type: the record is of the nested level.
+ * An exit is L2's, taken on the inner CPU and handed to L1 (action
+ * VMMSIM_TACT_L1); its registers, mode, instruction bytes (fetched
+ * through L2's page tables and L1's EPT/NPT) and virtual time (the inner
+ * CPU's: L2's retired instructions) are L2's.  A snapshot holds L1's
+ * VMCS (or VMCB) and L1's EPT (NPT) tables, whose host-physical
+ * addresses are the VM's guest-physical ones.  A nested exit follows
+ * the exit of L1's VMLAUNCH, VMRESUME or VMRUN that ran L2, and an
+ * entry failure that gave no L2 exit (VMfailInvalid, VMfailValid) has
+ * that L1 exit's seq.
+ */
+#define VMMSIM_TREC_NESTED		0x8000
 
 /*
  * An exit (VMMSIM_TREC_EXIT, VMMSIM_TREC_EXIT_SIZE bytes): one per VM
@@ -79,7 +102,8 @@
  *	116	u32 reserved, 0
  *	120	15 instruction bytes at RIP (as the guest fetches them), 1 pad
  * Flags: VMMSIM_TEXIT_LINEAR (the linear-address field is valid),
- * VMMSIM_TEXIT_GPA (the guest-physical address is valid).
+ * VMMSIM_TEXIT_GPA (the guest-physical address is valid),
+ * VMMSIM_TREC_NESTED (L2's exit).
  */
 #define VMMSIM_TREC_EXIT_SIZE		136
 #define VMMSIM_TEXIT_SEQ		8
@@ -113,6 +137,7 @@
 #define VMMSIM_TACT_KERNEL		0	/* handled; the guest went on */
 #define VMMSIM_TACT_USER		1	/* RUN returned this exit */
 #define VMMSIM_TACT_FATAL		2	/* the vcpu is terminated */
+#define VMMSIM_TACT_L1			3	/* nested: L1 goes on at its host RIP */
 #define VMMSIM_TINJECT_NONE		0xFF
 
 /*

@@ -26,7 +26,10 @@
 
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,7 @@
 #include "emu_fixture.h"
 #pragma GCC diagnostic pop
 #include "emu/svm_vmcb.h"
+#include "vmmsim_trace.h"
 
 #define VMMSIM		BUILDDIR "/vmmsim"
 #define BARE_VMX	BUILDDIR "/testdata/bare_vmx.bin"
@@ -394,6 +398,380 @@ START_TEST(test_xapic_page_reads_back)
 }
 END_TEST
 
+
+/* --- traces of the nested level (docs/trace-format.md, version 2) ------- */
+
+static uint16_t
+g16(const uint8_t *p)
+{
+	return ((uint16_t)(p[0] | p[1] << 8));
+}
+
+static uint32_t
+g32(const uint8_t *p)
+{
+	return ((uint32_t)g16(p) | (uint32_t)g16(p + 2) << 16);
+}
+
+static uint64_t
+g64(const uint8_t *p)
+{
+	return ((uint64_t)g32(p) | (uint64_t)g32(p + 4) << 32);
+}
+
+/* A whole trace file, checked to be version 2 of vendor; free it. */
+static uint8_t *
+read_trace(const char *path, uint32_t vendor, size_t *lenp)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *b;
+	long len;
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+	len = ftell(fp);
+	ck_assert_int_ge(len, VMMSIM_TRACE_HDR_SIZE);
+	rewind(fp);
+	b = malloc((size_t)len);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(fread(b, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	ck_assert_int_eq(memcmp(b, VMMSIM_TRACE_MAGIC, 8), 0);
+	ck_assert_uint_eq(g32(b + 8), 2);
+	ck_assert_uint_eq(g32(b + 16), vendor);
+	*lenp = (size_t)len;
+	return (b);
+}
+
+/* One nested exit as the test expects it. */
+struct nexit {
+	uint64_t	 reason, qual, info2;
+	uint64_t	 rip;
+	uint8_t		 mode, insn_len;
+	uint8_t		 byte0;		/* first instruction byte */
+};
+
+/*
+ * Walk the records: the nested exits must be want[] in order, each right
+ * after an exit of L1's VMLAUNCH/VMRESUME (VMRUN) and handed to L1;
+ * every snapshot of one is nested too.  Returns the number of nested
+ * snapshots; *l1_write gets RAX of L1's VMWRITE to field (VMX), or 0.
+ */
+static int
+check_nested_exits(const uint8_t *b, size_t len, int vmx,
+    const struct nexit *want, size_t nwant, uint64_t field, uint64_t *l1_write)
+{
+	const uint8_t *r;
+	uint64_t prev = UINT64_MAX, reason;
+	size_t off, n = 0;
+	uint32_t size;
+	uint16_t type, flags;
+	int nsnap = 0, prev_nested_exit = 0;
+
+	*l1_write = 0;
+	for (off = VMMSIM_TRACE_HDR_SIZE; off < len; off += size) {
+		r = b + off;
+		type = g16(r);
+		flags = g16(r + 2);
+		size = g32(r + 4);
+		ck_assert_uint_ge(size, VMMSIM_TREC_HDR_SIZE);
+		ck_assert_uint_le(off + size, len);
+		if (type == VMMSIM_TREC_SNAP) {
+			/* A snapshot follows its own exit, at the same level. */
+			ck_assert_int_eq(!!(flags & VMMSIM_TREC_NESTED),
+			    prev_nested_exit);
+			nsnap += prev_nested_exit;
+			continue;
+		}
+		if (type != VMMSIM_TREC_EXIT)
+			continue;
+		ck_assert_uint_eq(size, VMMSIM_TREC_EXIT_SIZE);
+		reason = g64(r + VMMSIM_TEXIT_REASON);
+		prev_nested_exit = (flags & VMMSIM_TREC_NESTED) != 0;
+		if (!prev_nested_exit) {
+			if (vmx && reason == 25 &&	/* VMWRITE */
+			    g64(r + VMMSIM_TEXIT_RDX) == field)
+				*l1_write = g64(r + VMMSIM_TEXIT_RAX);
+			ck_assert_uint_ne(r[VMMSIM_TEXIT_ACTION],
+			    VMMSIM_TACT_L1);
+			prev = reason;
+			continue;
+		}
+		ck_assert_uint_lt(n, nwant);
+		/* VMLAUNCH 20, VMRESUME 24; SVM VMRUN 0x80. */
+		if (vmx)
+			ck_assert(prev == 20 || prev == 24);
+		else
+			ck_assert_uint_eq(prev, 0x80);
+		ck_assert_uint_eq(reason, want[n].reason);
+		ck_assert_uint_eq(g64(r + VMMSIM_TEXIT_QUAL), want[n].qual);
+		ck_assert_uint_eq(g64(r + VMMSIM_TEXIT_INFO2), want[n].info2);
+		ck_assert_uint_eq(g64(r + VMMSIM_TEXIT_RIP), want[n].rip);
+		ck_assert_uint_eq(r[VMMSIM_TEXIT_MODE], want[n].mode);
+		ck_assert_uint_eq(r[VMMSIM_TEXIT_INSN_LEN], want[n].insn_len);
+		/* Fetched through L2's view: L1's EPT/NPT maps it at 4 MiB. */
+		ck_assert_uint_ge(r[VMMSIM_TEXIT_NBYTES], 1);
+		ck_assert_uint_eq(r[VMMSIM_TEXIT_BYTES], want[n].byte0);
+		ck_assert_uint_eq(r[VMMSIM_TEXIT_ACTION], VMMSIM_TACT_L1);
+		ck_assert_uint_eq(r[VMMSIM_TEXIT_INJECT], VMMSIM_TINJECT_NONE);
+		n++;
+	}
+	ck_assert_uint_eq(n, nwant);
+	return (nsnap);
+}
+
+/* The exits bare_vmx.asm's L2 takes, as its log shows them. */
+static const struct nexit vmx_nested[] = {
+	{ 0x1e, 0x00800040, 0, 0x02, 32, 2, 0xE6 },	/* OUT 0x80, AL */
+	{ 0x0a, 0, 0, 0x06, 32, 2, 0x0F },		/* CPUID */
+	{ 0x1e, 0x00810043, 0, 0x0a, 32, 2, 0xE7 },	/* OUT 0x81, EAX */
+	{ 0x30, 0x181, 0x200010, 0x0c, 32, 5, 0xA1 },	/* EPT violation */
+	{ 0x1e, 0x00810043, 0, 0x11, 32, 2, 0xE7 },	/* after INVEPT */
+	{ 0x0c, 0, 0, 0x13, 32, 1, 0xF4 },		/* HLT */
+};
+
+#define TRACE_FILE	"/tmp/check_bare_trace.%d"
+
+/*
+ * bare_vmx.asm traced with every snapshot: its L2's six exits are in the
+ * file as nested records, each after L1's VMLAUNCH or VMRESUME, with
+ * their qualifications and instruction bytes, and a nested snapshot each.
+ */
+START_TEST(test_vmx_trace_records_nested_exits)
+{
+	char path[64], cmd[256], out[4096];
+	uint8_t *b;
+	size_t len;
+	uint64_t eptp;
+
+	snprintf(path, sizeof(path), TRACE_FILE, (int)getpid());
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s --trace %s --snap all -k " BARE_VMX, path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, vmx_log);
+	b = read_trace(path, VMMSIM_TRACE_VENDOR_INTEL, &len);
+	ck_assert_int_eq(check_nested_exits(b, len, 1, vmx_nested, 6,
+	    0x201A, &eptp), 6);
+	ck_assert_uint_eq(eptp, 0x82001E);	/* L1's VMWRITE of its EPTP */
+	free(b);
+
+	/* vmmsim trace lists them, and only them at level 2. */
+	snprintf(cmd, sizeof(cmd), VMMSIM " trace --level 2 %s | cut -d'|' "
+	    "-f1,3", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "L2 VMX_EXIT_IO: out port 0x80, 1 "
+	    "byte, port immediate | to the guest's hypervisor\n"));
+	ck_assert_ptr_nonnull(strstr(out, "L2 VMX_EXIT_EPT_VIOLATION: gpa "
+	    "0x200010, read, entry not present"));
+	ck_assert_ptr_nonnull(strstr(out, "L2 VMX_EXIT_HLT: halt"));
+	snprintf(cmd, sizeof(cmd), VMMSIM " trace --level 2 %s | wc -l", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_int_eq(atoi(out), 6);
+	snprintf(cmd, sizeof(cmd), VMMSIM " trace --level 2 --json %s | "
+	    "grep -c '\"level\":2,.*\"action\":\"l1\"'", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_int_eq(atoi(out), 6);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * vmmsim vmcs --nested shows the guest hypervisor's VMCS (its EPTP and
+ * HOST_RIP are what L1 wrote with VMWRITE), and vmmsim ept walks its EPT
+ * to the missing PDE of L2's EPT violation.
+ */
+START_TEST(test_vmx_trace_shows_l1s_vmcs_and_ept)
+{
+	char path[64], cmd[256], out[16384], want[128];
+	uint8_t *b;
+	size_t len;
+	uint64_t host_rip;
+
+	snprintf(path, sizeof(path), TRACE_FILE, (int)getpid());
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s --trace %s --snap all -k " BARE_VMX, path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 1);
+	b = read_trace(path, VMMSIM_TRACE_VENDOR_INTEL, &len);
+	(void)check_nested_exits(b, len, 1, vmx_nested, 6, 0x6C16, &host_rip);
+	free(b);
+	ck_assert_uint_ne(host_rip, 0);
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " vmcs --nested %s", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "(the guest's hypervisor's, at its "
+	    "guest's exit)\n  #"));
+	ck_assert_ptr_nonnull(strstr(out, "L2 VMX_EXIT_IO: out port 0x80"));
+	ck_assert_ptr_nonnull(strstr(out, "GUEST_IA32_EPTP                   "
+	    "       0x000000000082001e"));
+	snprintf(want, sizeof(want), "HOST_IA32_RIP                            "
+	    "0x%016llx\n", (unsigned long long)host_rip);
+	ck_assert_ptr_nonnull(strstr(out, want));
+	/* L2's own state: its first exit is at RIP 2 (OUT after MOV). */
+	ck_assert_ptr_nonnull(strstr(out, "GUEST_IA32_RIP                   "
+	    "        0x0000000000000002"));
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " ept --nested %s 0x200010", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "EPTP 0x82001e: memory type WB"));
+	ck_assert_ptr_nonnull(strstr(out, "PDE   [  1] at HPA 0x822008 = "
+	    "0x0000000000000000  ---  not present"));
+	snprintf(cmd, sizeof(cmd), VMMSIM " ept --nested %s 0x10", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "gpa 0x10 -> HPA 0x400010\n"));
+	unlink(path);
+}
+END_TEST
+
+/*
+ * Without --snap nothing is snapshot; --snap N takes exactly the nested
+ * exit N, and vmmsim vmcs without --nested finds it first.
+ */
+START_TEST(test_vmx_trace_snap_at_nested_exit)
+{
+	char path[64], cmd[512], out[16384];
+	uint8_t *b;
+	size_t len;
+	uint64_t v;
+	unsigned long long seq;
+	char *p;
+
+	snprintf(path, sizeof(path), TRACE_FILE, (int)getpid());
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s --trace %s -k " BARE_VMX, path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 1);
+	b = read_trace(path, VMMSIM_TRACE_VENDOR_INTEL, &len);
+	ck_assert_int_eq(check_nested_exits(b, len, 1, vmx_nested, 6, 0, &v),
+	    0);
+	free(b);
+	snprintf(cmd, sizeof(cmd), VMMSIM " trace --level 2 --reason "
+	    "EPT_VIOLATION %s", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_int_eq(out[0], '#');
+	seq = strtoull(out + 1, &p, 10);
+	ck_assert_int_eq(*p, ' ');
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s --trace %s --snap %llu -k " BARE_VMX, path, seq);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 1);
+	b = read_trace(path, VMMSIM_TRACE_VENDOR_INTEL, &len);
+	ck_assert_int_eq(check_nested_exits(b, len, 1, vmx_nested, 6, 0, &v),
+	    1);
+	free(b);
+	snprintf(cmd, sizeof(cmd), VMMSIM " vmcs %s | head -2", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "L2 VMX_EXIT_EPT_VIOLATION"));
+	snprintf(cmd, sizeof(cmd), VMMSIM " vmcs %s | grep "
+	    "'GUEST_PHYSICAL_ADDRESS '", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "0x0000000000200010"));
+	unlink(path);
+}
+END_TEST
+
+/*
+ * bare_vmxerr.asm's failed VMLAUNCHes, explained in the trace as L1's:
+ * the bad control and host-state fields (VMfailValid 7, 8) after L1's
+ * VMLAUNCH exit, the bad guest RFLAGS after L2's exit 33 | bit 31.
+ */
+START_TEST(test_vmx_trace_explains_l1s_failed_vmlaunch)
+{
+	char path[64], cmd[256], out[16384];
+	const char *p;
+
+	snprintf(path, sizeof(path), TRACE_FILE, (int)getpid());
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s --trace %s -k " BARE_VMXERR, path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 1);
+	snprintf(cmd, sizeof(cmd), VMMSIM " trace %s | grep -v "
+	    "'VMX_EXIT_IO\\|VMREAD\\|VMWRITE' | cut -d'|' -f1", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	p = strstr(out, "VMX_EXIT_VMLAUNCH \n!entry-failure t=0ns vm1/0 L1's "
+	    "VMLAUNCH: VMfailValid, VM-instruction error 7 (VM entry with "
+	    "invalid control field(s))\n"
+	    "  check:  ctl_pinbased_reserved (SDM Vol. 3C §27.2.1.1)\n");
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "L1's VMLAUNCH: VMfailValid, VM-instruction error 8");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(strstr(p, "check:  host_cr4_fixed"));
+	p = strstr(p, "L2 VMX_EXIT_ENTRY_FAILED_GUEST_STATE: VM-entry "
+	    "failure, qualification 0 \n!entry-failure t=0ns vm1/0 L1's "
+	    "VMLAUNCH: VMX_EXIT_ENTRY_FAILED_GUEST_STATE at exit #");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(strstr(p, "  check:  guest_rflags_reserved "
+	    "(SDM Vol. 3C §27.3.1.4)\n  rule:   RFLAGS reserved bits are 0 "
+	    "and bit 1 is 1\n  values: VMCS_GUEST_IA32_RFLAGS=0"));
+	p = strstr(p, "L1's VMLAUNCH: VMfailValid, VM-instruction error 4");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(strstr(p, "none to blame"));
+	unlink(path);
+}
+END_TEST
+
+/* bare_svm.asm's L2 exits: EXITCODE, EXITINFO1, EXITINFO2 of its log. */
+static const struct nexit svm_nested[] = {
+	{ 0x7b, 0x800110, 0x4, 0x02, 32, 2, 0xE6 },	/* OUT 0x80, AL */
+	{ 0x72, 0, 0, 0x06, 32, 2, 0x0F },		/* CPUID */
+	{ 0x7b, 0x810140, 0xc, 0x0a, 32, 2, 0xE7 },	/* OUT 0x81, EAX */
+	{ 0x400, 0x100000004ULL, 0x200010, 0x0c, 32, 0, 0xA1 },	/* NPF */
+	{ 0x7b, 0x810140, 0x13, 0x11, 32, 2, 0xE7 },	/* after INVLPGA */
+	{ 0x81, 0, 0, 0x13, 32, 3, 0x0F },		/* VMMCALL */
+	{ 0x78, 0, 0, 0x16, 32, 1, 0xF4 },		/* HLT */
+	/* ASID 0: VMRUN left the VMCB's nRIP of the HLT exit as it was. */
+	{ (uint64_t)-1, 0, 0, 0x16, 32, 1, 0xF4 },
+};
+
+/*
+ * bare_svm.asm traced: its L2's exits as nested records after L1's
+ * VMRUN, L1's VMCB in vmmsim vmcs --nested (its nCR3), its NPT walked,
+ * and the VMRUN with ASID 0 explained.
+ */
+START_TEST(test_svm_trace_records_nested_exits)
+{
+	char path[64], cmd[256], out[16384];
+	uint8_t *b;
+	size_t len;
+	uint64_t v;
+
+	snprintf(path, sizeof(path), TRACE_FILE, (int)getpid());
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor amd "
+	    "--max-time 1s --trace %s --snap all -k " BARE_SVM, path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, svm_log);
+	b = read_trace(path, VMMSIM_TRACE_VENDOR_AMD, &len);
+	ck_assert_int_eq(check_nested_exits(b, len, 0, svm_nested, 8, 0, &v),
+	    8);
+	free(b);
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " trace --level 2 %s | cut -d'|' "
+	    "-f1", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "L2 SVM_VMEXIT_NPF: gpa 0x200010, "
+	    "read, entry not present"));
+	ck_assert_ptr_nonnull(strstr(out, "L2 SVM_VMEXIT_INVALID \n"
+	    "!entry-failure t=4ns vm1/0 L1's VMRUN: SVM_VMEXIT_INVALID at "
+	    "exit #"));
+	ck_assert_ptr_nonnull(strstr(out, "  check:  asid_zero (APM Vol. 2 "
+	    "§15.5.1)\n"));
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " vmcs --nested %s", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "VMCB of vm1/0 at exit #"));
+	ck_assert_ptr_nonnull(strstr(out, "(the guest's hypervisor's, at its "
+	    "guest's exit)"));
+	ck_assert_ptr_nonnull(strstr(out, "L2 SVM_VMEXIT_IOIO: out port "
+	    "0x80"));
+	/* bare_svm.asm's NPT_PML4 */
+	ck_assert_ptr_nonnull(strstr(out, "N_CR3                    +0b0 "
+	    "0x0000000000820000\n"));
+	snprintf(cmd, sizeof(cmd), VMMSIM " ept --nested %s 0x10", path);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "NPT walk of gpa 0x10"));
+	ck_assert_ptr_nonnull(strstr(out, "the guest's hypervisor's tables"));
+	ck_assert_ptr_nonnull(strstr(out, "gpa 0x10 -> HPA 0x400010\n"));
+	unlink(path);
+}
+END_TEST
+
 static Suite *
 bare_suite(void)
 {
@@ -406,6 +784,10 @@ bare_suite(void)
 	tcase_add_test(tc, test_without_bare_metal_cpuid_has_no_vmx);
 	tcase_add_test(tc, test_amd_bare_metal_has_no_vmx);
 	tcase_add_test(tc, test_vmx_errors_from_guest_match_emu);
+	tcase_add_test(tc, test_vmx_trace_records_nested_exits);
+	tcase_add_test(tc, test_vmx_trace_shows_l1s_vmcs_and_ept);
+	tcase_add_test(tc, test_vmx_trace_snap_at_nested_exit);
+	tcase_add_test(tc, test_vmx_trace_explains_l1s_failed_vmlaunch);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("svm");
@@ -416,6 +798,7 @@ bare_suite(void)
 	tcase_add_test(tc, test_intel_bare_metal_has_no_svm);
 	tcase_add_test(tc, test_svm_errors_match_emu);
 	tcase_add_test(tc, test_xapic_page_reads_back);
+	tcase_add_test(tc, test_svm_trace_records_nested_exits);
 	suite_add_tcase(s, tc);
 	return (s);
 }

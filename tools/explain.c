@@ -189,12 +189,13 @@ print_decoded(int vendor, const char *name, uint64_t v, FILE *out)
 /* --- finding snapshots ----------------------------------------------------- */
 
 /*
- * The snapshot at exit seq (or the first one when seq is UINT64_MAX),
- * with the exit's record.  0, or -1 after a message.
+ * The snapshot at exit seq (or the first one when seq is UINT64_MAX;
+ * with nested, the first of L1's VMCS or VMCB), with the exit's record.
+ * 0, or -1 after a message.
  */
 static int
-find_snap(const char *path, uint64_t seq, int *vendor, struct trace_snap *sn,
-    struct trace_exit *ex, int *have_exit)
+find_snap(const char *path, uint64_t seq, int nested, int *vendor,
+    struct trace_snap *sn, struct trace_exit *ex, int *have_exit)
 {
 	struct trace_file tf;
 	struct trace_exit e;
@@ -214,6 +215,10 @@ find_snap(const char *path, uint64_t seq, int *vendor, struct trace_snap *sn,
 			}
 			continue;
 		}
+		if (nested && !(s.flags & VMMSIM_TREC_NESTED)) {
+			free(s.rec);
+			continue;
+		}
 		if (seq == UINT64_MAX || s.seq == seq) {
 			*sn = s;
 			if (*have_exit && ex->seq != s.seq)
@@ -226,8 +231,9 @@ find_snap(const char *path, uint64_t seq, int *vendor, struct trace_snap *sn,
 	trace_close(&tf);
 	if (n == 0) {
 		if (seq == UINT64_MAX)
-			fprintf(stderr, "vmmsim: %s has no snapshot (record "
-			    "some with --snap N or VMMSIM_TRACE_SNAP)\n", path);
+			fprintf(stderr, "vmmsim: %s has no %ssnapshot (record "
+			    "some with --snap N or VMMSIM_TRACE_SNAP)\n", path,
+			    nested ? "nested " : "");
 		else
 			fprintf(stderr, "vmmsim: %s has no snapshot at exit "
 			    "%llu (record it with --snap %llu or "
@@ -308,9 +314,10 @@ static void
 print_exit_header(int vendor, const struct trace_snap *s,
     const struct trace_exit *e, int have_exit, FILE *out)
 {
-	fprintf(out, "%s of vm%u/%u at exit #%llu\n", vendor ==
+	fprintf(out, "%s of vm%u/%u at exit #%llu%s\n", vendor ==
 	    VMMSIM_TRACE_VENDOR_AMD ? "VMCB" : "VMCS", s->vm, s->vcpu,
-	    (unsigned long long)s->seq);
+	    (unsigned long long)s->seq, (s->flags & VMMSIM_TREC_NESTED) ?
+	    " (the guest's hypervisor's, at its guest's exit)" : "");
 	if (have_exit) {
 		fputs("  ", out);
 		trace_format_exit(vendor, e, out);
@@ -465,16 +472,20 @@ vmmsim_cmd_vmcs(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "exit", required_argument, NULL, 'e' },
 		{ "diff", required_argument, NULL, 'd' },
+		{ "nested", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct trace_snap a, b;
 	struct trace_exit ea, eb;
 	uint64_t seq = UINT64_MAX, dseq = UINT64_MAX;
-	int c, vendor, have, diff = 0, rc;
+	int c, vendor, have, diff = 0, rc, nested = 0;
 
-	while ((c = getopt_long(argc, argv, "e:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:d:nh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'n':
+			nested = 1;
+			break;
 		case 'e':
 			if (parse_u64(optarg, &seq) != 0)
 				goto usage;
@@ -485,7 +496,7 @@ vmmsim_cmd_vmcs(int argc, char **argv)
 			diff = 1;
 			break;
 		case 'h':
-			printf("usage: vmmsim vmcs FILE [--exit N] "
+			printf("usage: vmmsim vmcs FILE [--exit N] [--nested] "
 			    "[--diff M]\n");
 			return (0);
 		default:
@@ -494,7 +505,8 @@ vmmsim_cmd_vmcs(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		goto usage;
-	if (find_snap(argv[optind], seq, &vendor, &a, &ea, &have) != 0)
+	if (find_snap(argv[optind], seq, nested, &vendor, &a, &ea, &have) !=
+	    0)
 		return (1);
 	if (!diff) {
 		print_exit_header(vendor, &a, &ea, have, stdout);
@@ -505,7 +517,8 @@ vmmsim_cmd_vmcs(int argc, char **argv)
 		free(a.rec);
 		return (fflush(stdout) == 0 ? 0 : 1);
 	}
-	if (find_snap(argv[optind], dseq, &vendor, &b, &eb, &have) != 0) {
+	if (find_snap(argv[optind], dseq, nested, &vendor, &b, &eb, &have) !=
+	    0) {
 		free(a.rec);
 		return (1);
 	}
@@ -514,7 +527,8 @@ vmmsim_cmd_vmcs(int argc, char **argv)
 	free(b.rec);
 	return (rc == 0 && fflush(stdout) == 0 ? 0 : 1);
 usage:
-	fprintf(stderr, "usage: vmmsim vmcs FILE [--exit N] [--diff M]\n");
+	fprintf(stderr, "usage: vmmsim vmcs FILE [--exit N] [--nested] "
+	    "[--diff M]\n");
 	return (2);
 }
 
@@ -715,16 +729,20 @@ vmmsim_cmd_ept(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "exit", required_argument, NULL, 'e' },
 		{ "access", required_argument, NULL, 'a' },
+		{ "nested", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct trace_snap s;
 	struct trace_exit e;
 	uint64_t seq = UINT64_MAX, gpa;
-	int c, vendor, have, access = 1, rc;
+	int c, vendor, have, access = 1, rc, nested = 0;
 
-	while ((c = getopt_long(argc, argv, "e:a:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:a:nh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'n':
+			nested = 1;
+			break;
 		case 'e':
 			if (parse_u64(optarg, &seq) != 0)
 				goto usage;
@@ -740,7 +758,7 @@ vmmsim_cmd_ept(int argc, char **argv)
 				goto usage;
 			break;
 		case 'h':
-			printf("usage: vmmsim ept FILE [--exit N] "
+			printf("usage: vmmsim ept FILE [--exit N] [--nested] "
 			    "[--access r|w|x] GPA\n");
 			return (0);
 		default:
@@ -749,18 +767,22 @@ vmmsim_cmd_ept(int argc, char **argv)
 	}
 	if (optind + 2 != argc || parse_u64(argv[optind + 1], &gpa) != 0)
 		goto usage;
-	if (find_snap(argv[optind], seq, &vendor, &s, &e, &have) != 0)
+	if (find_snap(argv[optind], seq, nested, &vendor, &s, &e, &have) != 0)
 		return (1);
 	printf("%s walk of gpa %#llx (%s) at exit #%llu of vm%u/%u\n",
 	    vendor == VMMSIM_TRACE_VENDOR_AMD ? "NPT" : "EPT",
 	    (unsigned long long)gpa, access == 1 ? "read" : access == 2 ?
 	    "write" : "fetch", (unsigned long long)s.seq, s.vm, s.vcpu);
+	/* L1's tables: its host-physical addresses are the VM's GPAs. */
+	if (s.flags & VMMSIM_TREC_NESTED)
+		printf("  the guest's hypervisor's tables: gpa is its guest's, "
+		    "HPA the VM's guest-physical\n");
 	rc = vendor == VMMSIM_TRACE_VENDOR_AMD ? npt_walk(&s, gpa, access,
 	    stdout) : ept_walk(&s, gpa, access, stdout);
 	free(s.rec);
 	return (rc == 0 && fflush(stdout) == 0 ? 0 : 1);
 usage:
-	fprintf(stderr, "usage: vmmsim ept FILE [--exit N] [--access r|w|x] "
-	    "GPA\n");
+	fprintf(stderr, "usage: vmmsim ept FILE [--exit N] [--nested] "
+	    "[--access r|w|x] GPA\n");
 	return (2);
 }

@@ -90,7 +90,8 @@ trace_open(const char *path, struct trace_file *tf)
 	version = trace_get32(hdr + 8);
 	hsize = trace_get32(hdr + 12);
 	tf->vendor = (int)trace_get32(hdr + 16);
-	if (version != VMMSIM_TRACE_VERSION || hsize < sizeof(hdr) ||
+	if (version < VMMSIM_TRACE_VERSION_MIN ||
+	    version > VMMSIM_TRACE_VERSION || hsize < sizeof(hdr) ||
 	    (tf->vendor != VMMSIM_TRACE_VENDOR_INTEL &&
 	    tf->vendor != VMMSIM_TRACE_VENDOR_AMD)) {
 		fprintf(stderr, "vmmsim: %s: trace version %u or vendor %d "
@@ -154,6 +155,7 @@ fail_decode(const uint8_t *r, uint32_t size, struct trace_fail *f)
 	int i;
 
 	memset(f, 0, sizeof(*f));
+	f->flags = get16(r + 2);
 	f->seq = trace_get64(r + VMMSIM_TFAIL_SEQ);
 	f->vtime = trace_get64(r + VMMSIM_TFAIL_VTIME);
 	f->vm = trace_get32(r + VMMSIM_TFAIL_VM);
@@ -263,6 +265,7 @@ trace_next(struct trace_file *tf, int *type, struct trace_exit *e,
 				goto trunc;
 			}
 			snap->len = size;
+			snap->flags = get16(h + 2);
 			snap->seq = trace_get64(snap->rec + VMMSIM_TSNAP_SEQ);
 			snap->vm = trace_get32(snap->rec + VMMSIM_TSNAP_VM);
 			snap->vcpu = trace_get32(snap->rec + VMMSIM_TSNAP_VCPU);
@@ -889,6 +892,9 @@ format_action(int vendor, const struct trace_exit *e, char *buf, size_t len)
 		n = (size_t)snprintf(buf, len, "to userland as %s",
 		    trace_reason_name(vendor, e->user_exit, nb, sizeof(nb)));
 		break;
+	case VMMSIM_TACT_L1:
+		n = (size_t)snprintf(buf, len, "to the guest's hypervisor");
+		break;
 	default:
 		n = (size_t)snprintf(buf, len, "fatal: %s, vcpu terminated",
 		    errno_name(e->err));
@@ -908,9 +914,10 @@ trace_format_exit(int vendor, const struct trace_exit *e, FILE *out)
 	decode_exit(vendor, e, &d);
 	disasm(e, insn, sizeof(insn));
 	format_action(vendor, e, act, sizeof(act));
-	fprintf(out, "#%llu t=%lluns vm%u/%u %s%s%s | rip %#llx (%u-bit): %s "
-	    "| %s", (unsigned long long)e->seq, (unsigned long long)e->vtime,
-	    e->vm, e->vcpu, trace_reason_name(vendor, e->reason, name,
+	fprintf(out, "#%llu t=%lluns vm%u/%u %s%s%s%s | rip %#llx (%u-bit): "
+	    "%s | %s", (unsigned long long)e->seq, (unsigned long long)e->vtime,
+	    e->vm, e->vcpu, (e->flags & VMMSIM_TREC_NESTED) ? "L2 " : "",
+	    trace_reason_name(vendor, e->reason, name,
 	    sizeof(name)), d.tlen ? ": " : "", d.text,
 	    (unsigned long long)e->rip, e->mode, insn, act);
 }
@@ -963,8 +970,9 @@ trace_format_fail(int vendor, const struct trace_fail *f, FILE *out)
 	const char *n;
 	char name[48];
 
-	fprintf(out, "!entry-failure t=%lluns vm%u/%u %s: ",
-	    (unsigned long long)f->vtime, f->vm, f->vcpu, fail_insn(f));
+	fprintf(out, "!entry-failure t=%lluns vm%u/%u %s%s: ",
+	    (unsigned long long)f->vtime, f->vm, f->vcpu,
+	    (f->flags & VMMSIM_TREC_NESTED) ? "L1's " : "", fail_insn(f));
 	switch (f->result) {
 	case VMMSIM_TFAIL_VMFAIL_INVALID:
 		fprintf(out, "VMfailInvalid (no current VMCS)\n");
@@ -1080,9 +1088,12 @@ format_json(int vendor, const struct trace_exit *e, FILE *out)
 	disasm(e, insn, sizeof(insn));
 	format_action(vendor, e, act, sizeof(act));
 	fprintf(out, "{\"seq\":%llu,\"vtime\":%llu,\"vm\":%u,\"vcpu\":%u,"
-	    "\"vendor\":\"%s\",\"reason\":", (unsigned long long)e->seq,
+	    "\"vendor\":\"%s\",", (unsigned long long)e->seq,
 	    (unsigned long long)e->vtime, e->vm, e->vcpu,
 	    vendor == VMMSIM_TRACE_VENDOR_AMD ? "amd" : "intel");
+	if (e->flags & VMMSIM_TREC_NESTED)
+		fprintf(out, "\"level\":2,");
+	fprintf(out, "\"reason\":");
 	json_str(out, trace_reason_name(vendor, e->reason, name, sizeof(name)));
 	fprintf(out, ",\"code\":%llu,\"qual\":%llu,\"info2\":%llu,",
 	    (unsigned long long)e->reason, (unsigned long long)e->qual,
@@ -1108,7 +1119,8 @@ format_json(int vendor, const struct trace_exit *e, FILE *out)
 	fprintf(out, "},\"text\":");
 	json_str(out, d.text);
 	fprintf(out, ",\"action\":\"%s\"", e->action == VMMSIM_TACT_KERNEL ?
-	    "kernel" : e->action == VMMSIM_TACT_USER ? "user" : "fatal");
+	    "kernel" : e->action == VMMSIM_TACT_USER ? "user" :
+	    e->action == VMMSIM_TACT_L1 ? "l1" : "fatal");
 	if (e->action == VMMSIM_TACT_USER)
 		fprintf(out, ",\"exit\":%u", e->user_exit);
 	if (e->action == VMMSIM_TACT_FATAL)
@@ -1123,7 +1135,10 @@ format_json(int vendor, const struct trace_exit *e, FILE *out)
 static void
 json_fail(int vendor, const struct trace_fail *f, FILE *out)
 {
-	fprintf(out, "{\"type\":\"entry_failure\",\"seq\":");
+	fprintf(out, "{\"type\":\"entry_failure\",");
+	if (f->flags & VMMSIM_TREC_NESTED)
+		fprintf(out, "\"level\":2,");
+	fprintf(out, "\"seq\":");
 	if (f->seq == VMMSIM_TFAIL_NOEXIT)
 		fprintf(out, "null");
 	else
@@ -1335,8 +1350,8 @@ svg_write(struct svg *s, const char *path)
 static void
 trace_usage(FILE *fp)
 {
-	fprintf(fp, "usage: vmmsim trace FILE [--reason NAME]... [--json] "
-	    "[--svg OUT]\n");
+	fprintf(fp, "usage: vmmsim trace FILE [--reason NAME]... [--level 1|2] "
+	    "[--json] [--svg OUT]\n");
 }
 
 static int
@@ -1357,6 +1372,7 @@ vmmsim_cmd_trace(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "reason", required_argument, NULL, 'r' },
+		{ "level", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "svg", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1368,13 +1384,22 @@ vmmsim_cmd_trace(int argc, char **argv)
 	struct svg_reason *sr;
 	char *reasons[MAX_REASONS], name[48];
 	const char *svg = NULL;
-	int c, json = 0, nreasons = 0, type, rc = 0, n, pass;
+	int c, json = 0, nreasons = 0, type, rc = 0, n, pass, level = 0;
 	uint64_t shown = VMMSIM_TFAIL_NOEXIT - 1;	/* last exit printed */
 	size_t j;
 	unsigned k;
 
-	while ((c = getopt_long(argc, argv, "r:js:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:l:js:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'l':
+			/* 1: the VM's guest; 2: its guest's (bare metal). */
+			if (strcmp(optarg, "1") != 0 &&
+			    strcmp(optarg, "2") != 0) {
+				trace_usage(stderr);
+				return (2);
+			}
+			level = optarg[0] - '0';
+			break;
 		case 'r':
 			if (nreasons == MAX_REASONS) {
 				fprintf(stderr, "vmmsim: too many --reason\n");
@@ -1426,6 +1451,9 @@ vmmsim_cmd_trace(int argc, char **argv)
 		tf.extra = pass == 0 && svg == NULL;
 		while ((n = trace_next(&tf, &type, &e, NULL)) == 1) {
 			if (type == VMMSIM_TREC_ENTRY_FAIL) {
+				if (level != 0 && level != ((tf.fail.flags &
+				    VMMSIM_TREC_NESTED) ? 2 : 1))
+					continue;
 				/* With its exit, or when asked for by name. */
 				if (tf.fail.seq == shown ||
 				    wanted("entry-failure", reasons, nreasons)) {
@@ -1439,7 +1467,9 @@ vmmsim_cmd_trace(int argc, char **argv)
 				continue;
 			}
 			if (type == VMMSIM_TREC_STALE) {
-				if (!wanted("stale-tlb", reasons, nreasons))
+				/* The inner CPU does not check its TLB. */
+				if (level == 2 ||
+				    !wanted("stale-tlb", reasons, nreasons))
 					continue;
 				if (json)
 					json_stale(tf.vendor, &tf.stale, stdout);
@@ -1451,6 +1481,9 @@ vmmsim_cmd_trace(int argc, char **argv)
 				continue;
 			}
 			if (type != VMMSIM_TREC_EXIT)
+				continue;
+			if (level != 0 && level != ((e.flags &
+			    VMMSIM_TREC_NESTED) ? 2 : 1))
 				continue;
 			trace_reason_name(tf.vendor, e.reason, name,
 			    sizeof(name));

@@ -29,6 +29,7 @@
 
 /* A failed VM entry (VMMSIM_TREC_ENTRY_FAIL), decoded. */
 struct trace_fail {
+	uint16_t	 flags;		/* VMMSIM_TREC_NESTED: L1's entry */
 	uint64_t	 seq, vtime;
 	uint32_t	 vm, vcpu;
 	uint8_t		 insn, result;
@@ -58,7 +59,10 @@ struct trace_file {
 	struct trace_stale stale;	/* the last VMMSIM_TREC_STALE */
 };
 
-/* One exit record, decoded from its bytes. */
+/*
+ * One exit record, decoded from its bytes; flags has VMMSIM_TREC_NESTED
+ * for L2's exit to the guest's own hypervisor (bare-metal mode).
+ */
 struct trace_exit {
 	uint16_t	 flags;
 	uint64_t	 seq, vtime;
@@ -74,6 +78,7 @@ struct trace_exit {
 
 /* One snapshot record; rec holds all of its bytes. */
 struct trace_snap {
+	uint16_t	 flags;		/* VMMSIM_TREC_NESTED: L1's VMCS */
 	uint64_t	 seq;
 	uint32_t	 vm, vcpu, count, npages;
 	uint64_t	 root;

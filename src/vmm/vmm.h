@@ -94,6 +94,7 @@ extern __thread struct proc *curproc;
 struct vm;
 struct vmm_nested;
 struct vmm_trace;
+struct vmm_trace_pend;
 struct vcpu_md;
 struct vm_md;
 struct vmm_softc_md;
@@ -123,6 +124,9 @@ struct vcpu {
 	struct vcpu_md		*vc_md;		/* [l] machine-dependent part */
 	struct vmm_trace	*vc_trace;	/* [l] the RUN caller's trace */
 	int			vc_tlb_traced;	/* [l] checked mode reports to it */
+	uint64_t		vc_trace_seq;	/* [l] seq of the exit handled */
+	struct vmm_trace_pend	*vc_trace_pend;	/* [l] nested records for
+						   after it (vmm_trace.c) */
 	struct vmm_nested	*vc_nested;	/* [l] bare metal: vmm_nested.c */
 
 	SLIST_ENTRY(vcpu)	vc_vcpu_link;	/* [v] */

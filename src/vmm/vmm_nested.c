@@ -42,6 +42,7 @@
 #include "vmm.h"
 #include "vmm_nested.h"
 #include "vmm_svm.h"
+#include "vmm_trace.h"
 #include "vmm_vmx.h"
 #include "emu/emu.h"
 #include "emu/hostmem.h"
@@ -636,15 +637,21 @@ vmx_load_host_state(struct vmm_nested *n, const struct vmm_nested_vmx *o)
 	ovw(o, VMCS_GUEST_ACTIVITY_STATE, 0);
 }
 
-/* VMLAUNCH/VMRESUME: L2 runs on the inner CPU until its VM exit. */
+/*
+ * VMLAUNCH/VMRESUME: L2 runs on the inner CPU until its VM exit, which
+ * the RUN caller's trace records as a nested exit with L1's VMCS.
+ */
 static enum vmx_result
-vmx_enter_l2(struct vmm_nested *n, const struct vmm_nested_vmx *o,
-    int resume)
+vmx_enter_l2(struct vcpu *vcpu, struct vmm_nested *n,
+    const struct vmm_nested_vmx *o, int resume)
 {
 	struct emu_gprs g = *o->g;
 	enum vmx_result r;
 
 	r = resume ? vmx_vmresume(n->cpu, &g) : vmx_vmlaunch(n->cpu, &g);
+	if (vcpu->vc_trace != NULL)
+		vmm_trace_nested_vmx(vcpu, n->cpu, emu_host_mem(n->host), &g,
+		    resume, r);
 	if (r != VMX_SUCCEED)
 		return (r);
 	g.r[EMU_RSP] = o->g->r[EMU_RSP];
@@ -678,7 +685,7 @@ vmm_nested_vmx_exit(struct vcpu *vcpu, const struct vmm_nested_vmx *o,
 	switch (reason) {
 	case VMX_EXIT_VMLAUNCH:
 	case VMX_EXIT_VMRESUME:
-		r = vmx_enter_l2(n, o, reason == VMX_EXIT_VMRESUME);
+		r = vmx_enter_l2(vcpu, n, o, reason == VMX_EXIT_VMRESUME);
 		if (r == VMX_SUCCEED)
 			return (0);	/* L1 is at its host RIP already */
 		vmx_complete(o, r);
@@ -937,6 +944,9 @@ vmm_nested_svm_exit(struct vcpu *vcpu, const struct vmm_nested_svm *o,
 		r = svm_vmrun(n->cpu, rax, &g);
 		if (r != SVM_SUCCEED)
 			break;
+		if (vcpu->vc_trace != NULL)
+			vmm_trace_nested_svm(vcpu, n->cpu,
+			    emu_host_mem(n->host), rax, &g);
 		/*
 		 * #VMEXIT (APM §15.6): L1 goes on after its VMRUN with its
 		 * own RAX, RSP, RFLAGS, control registers and segments

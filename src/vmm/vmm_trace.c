@@ -247,9 +247,22 @@ vmm_trace_rele(struct vmm_trace *t)
 
 /* --- guest memory, as the monitor maps it ---------------------------------- */
 
+/*
+ * Guest memory as the traced guest sees it: the VM's own (L1, or the
+ * guest of an ordinary VM), or a nested guest's (L2) through L1's EPT or
+ * NPT, whose tables and leaves hold the VM's guest-physical addresses.
+ */
+struct gview {
+	struct vm	*vm;
+	int		 nested;	/* 0 none, NESTED_EPT, NESTED_NPT */
+	uint64_t	 root;		/* L1's EPT or NPT root (a VM GPA) */
+};
+#define NESTED_EPT		1
+#define NESTED_NPT		2
+
 /* The monitor's pointer to len bytes of guest memory at gpa, or NULL. */
 static const uint8_t *
-guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
+vm_ptr(struct vm *vm, uint64_t gpa, size_t len)
 {
 	const struct vm_mem_range *r;
 	size_t i;
@@ -267,9 +280,63 @@ guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
 }
 
 static int
-guest_read(struct vm *vm, uint64_t gpa, uint64_t *v, size_t size)
+vm_read64(struct vm *vm, uint64_t gpa, uint64_t *v)
 {
-	const uint8_t *p = guest_ptr(vm, gpa, size);
+	const uint8_t *p = vm_ptr(vm, gpa, 8);
+
+	if (p == NULL)
+		return (EFAULT);
+	memcpy(v, p, 8);	/* little-endian host, as the monitor's */
+	return (0);
+}
+
+/*
+ * An L2 guest-physical address through L1's 4-level EPT (present: any
+ * of R, W, X) or NPT (present: P) to the VM's guest-physical address;
+ * PS at levels 3 and 2 makes a leaf in both formats.  No rights are
+ * checked: this is where the CPU found the bytes, not whether it could.
+ */
+static int
+nested_translate(const struct gview *gv, uint64_t l2pa, uint64_t *gpa)
+{
+	uint64_t base = gv->root & TRACE_ADDR_MASK, e;
+	int level, shift;
+
+	for (level = 4; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		if (vm_read64(gv->vm, base + ((l2pa >> shift) & 0x1FF) * 8,
+		    &e) != 0)
+			return (EFAULT);
+		if (gv->nested == NESTED_EPT ? (e & 7) == 0 : !(e & PTE_P))
+			return (EFAULT);
+		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
+			*gpa = (e & TRACE_ADDR_MASK & ~((1ULL << shift) - 1)) |
+			    (l2pa & ((1ULL << shift) - 1));
+			return (0);
+		}
+		base = e & TRACE_ADDR_MASK;
+	}
+	return (EFAULT);
+}
+
+/* The pointer to len bytes at the traced guest's physical address. */
+static const uint8_t *
+guest_ptr(const struct gview *gv, uint64_t gpa, size_t len)
+{
+	uint64_t pa;
+
+	if (gv->nested == 0)
+		return (vm_ptr(gv->vm, gpa, len));
+	if (len > TRACE_PAGE - (gpa & (TRACE_PAGE - 1)) ||
+	    nested_translate(gv, gpa, &pa) != 0)
+		return (NULL);
+	return (vm_ptr(gv->vm, pa, len));
+}
+
+static int
+guest_read(const struct gview *gv, uint64_t gpa, uint64_t *v, size_t size)
+{
+	const uint8_t *p = guest_ptr(gv, gpa, size);
 	size_t i;
 
 	if (p == NULL)
@@ -287,7 +354,7 @@ guest_read(struct vm *vm, uint64_t gpa, uint64_t *v, size_t size)
  * table is outside guest RAM or an entry is not present.
  */
 static int
-guest_translate(struct vm *vm, const struct vcpu_reg_state *vrs,
+guest_translate(const struct gview *gv, const struct vcpu_reg_state *vrs,
     uint64_t va, uint64_t *gpa)
 {
 	uint64_t cr0 = vrs->vrs_crs[VCPU_REGS_CR0];
@@ -306,7 +373,7 @@ guest_translate(struct vm *vm, const struct vcpu_reg_state *vrs,
 		base = cr3 & TRACE_ADDR_MASK;
 		for (level = 4; level >= 1; level--) {
 			shift = 12 + 9 * (level - 1);
-			if (guest_read(vm, base + ((va >> shift) & 0x1FF) * 8,
+			if (guest_read(gv, base + ((va >> shift) & 0x1FF) * 8,
 			    &e, 8) != 0 || !(e & PTE_P))
 				return (EFAULT);
 			if (level == 1 || (level <= 3 && (e & PTE_PS))) {
@@ -321,13 +388,13 @@ guest_translate(struct vm *vm, const struct vcpu_reg_state *vrs,
 	}
 	va &= 0xFFFFFFFFULL;
 	if (cr4 & CR4_PAE) {
-		if (guest_read(vm, (cr3 & 0xFFFFFFE0ULL) + (va >> 30) * 8, &e,
+		if (guest_read(gv, (cr3 & 0xFFFFFFE0ULL) + (va >> 30) * 8, &e,
 		    8) != 0 || !(e & PTE_P))
 			return (EFAULT);
 		base = e & TRACE_ADDR_MASK;
 		for (level = 2; level >= 1; level--) {
 			shift = 12 + 9 * (level - 1);
-			if (guest_read(vm, base + ((va >> shift) & 0x1FF) * 8,
+			if (guest_read(gv, base + ((va >> shift) & 0x1FF) * 8,
 			    &e, 8) != 0 || !(e & PTE_P))
 				return (EFAULT);
 			if (level == 1 || (e & PTE_PS)) {
@@ -340,7 +407,7 @@ guest_translate(struct vm *vm, const struct vcpu_reg_state *vrs,
 		}
 		return (EFAULT);
 	}
-	if (guest_read(vm, (cr3 & 0xFFFFF000ULL) + (va >> 22) * 4, &e, 4) !=
+	if (guest_read(gv, (cr3 & 0xFFFFF000ULL) + (va >> 22) * 4, &e, 4) !=
 	    0 || !(e & PTE_P))
 		return (EFAULT);
 	if ((e & PTE_PS) && (cr4 & CR4_PSE)) {
@@ -349,7 +416,7 @@ guest_translate(struct vm *vm, const struct vcpu_reg_state *vrs,
 		    (va & 0x3FFFFFULL);
 		return (0);
 	}
-	if (guest_read(vm, (e & 0xFFFFF000ULL) + ((va >> 12) & 0x3FF) * 4, &e,
+	if (guest_read(gv, (e & 0xFFFFF000ULL) + ((va >> 12) & 0x3FF) * 4, &e,
 	    4) != 0 || !(e & PTE_P))
 		return (EFAULT);
 	*gpa = (e & 0xFFFFF000ULL) | (va & 0xFFFULL);
@@ -375,7 +442,7 @@ cs_mode(const struct vcpu_reg_state *vrs)
  * stops at the first byte that is not in guest RAM.  Returns the count.
  */
 static unsigned
-fetch_insn(struct vm *vm, const struct vcpu_reg_state *vrs, int mode,
+fetch_insn(const struct gview *gv, const struct vcpu_reg_state *vrs, int mode,
     uint8_t *buf)
 {
 	uint64_t rip = vrs->vrs_gprs[VCPU_REGS_RIP], la, gpa;
@@ -391,12 +458,12 @@ fetch_insn(struct vm *vm, const struct vcpu_reg_state *vrs, int mode,
 	if (mode != 64)
 		la &= 0xFFFFFFFFULL;
 	while (n < VMMSIM_TEXIT_MAXBYTES) {
-		if (guest_translate(vm, vrs, la + n, &gpa) != 0)
+		if (guest_translate(gv, vrs, la + n, &gpa) != 0)
 			break;
 		chunk = (unsigned)(TRACE_PAGE - ((la + n) & (TRACE_PAGE - 1)));
 		if (chunk > VMMSIM_TEXIT_MAXBYTES - n)
 			chunk = VMMSIM_TEXIT_MAXBYTES - n;
-		if ((p = guest_ptr(vm, gpa, chunk)) == NULL)
+		if ((p = guest_ptr(gv, gpa, chunk)) == NULL)
 			break;
 		memcpy(buf + n, p, chunk);
 		n += chunk;
@@ -491,8 +558,8 @@ want_snap(struct vmm_trace *t, uint64_t seq)
 
 /* The snapshot record's fixed part, with its VMCS or VMCB data. */
 static void
-snap_begin(struct snapbuf *s, struct vcpu *vcpu, uint64_t seq, uint32_t count,
-    uint64_t root)
+snap_begin(struct snapbuf *s, struct vcpu *vcpu, uint64_t seq, uint16_t flags,
+    uint32_t count, uint64_t root)
 {
 	uint8_t *p;
 
@@ -500,6 +567,7 @@ snap_begin(struct snapbuf *s, struct vcpu *vcpu, uint64_t seq, uint32_t count,
 		return;
 	memset(p, 0, VMMSIM_TSNAP_DATA);
 	put16(p, VMMSIM_TREC_SNAP);
+	put16(p + 2, flags);
 	put64(p + VMMSIM_TSNAP_SEQ, seq);
 	put32(p + VMMSIM_TSNAP_VM, vcpu->vc_parent->vm_id);
 	put32(p + VMMSIM_TSNAP_VCPU, vcpu->vc_id);
@@ -535,12 +603,12 @@ trace_seq(const struct vmm_trace_exit *te)
 }
 
 /*
- * What both vendors record the same way: the exit's number, time, ids,
- * registers, CS mode and instruction bytes.  Returns the seq, with
- * *snap set when this exit gets a snapshot.
+ * What both vendors and both levels record the same way: the exit's
+ * number, time, ids, registers, CS mode and instruction bytes.  Returns
+ * the seq, with *snap set when this exit gets a snapshot.
  */
 static uint64_t
-capture_common(struct vcpu *vcpu, struct emu_cpu *cpu,
+capture_common(struct vcpu *vcpu, uint64_t vtime, const struct gview *gv,
     const struct vcpu_reg_state *vrs, struct vmm_trace_exit *te, int *snap)
 {
 	struct vmm_trace *t = vcpu->vc_trace;
@@ -557,7 +625,7 @@ capture_common(struct vcpu *vcpu, struct emu_cpu *cpu,
 	put16(r, VMMSIM_TREC_EXIT);
 	put32(r + 4, VMMSIM_TREC_EXIT_SIZE);
 	put64(r + VMMSIM_TEXIT_SEQ, seq);
-	put64(r + VMMSIM_TEXIT_VTIME, emu_cpu_vtime(cpu));
+	put64(r + VMMSIM_TEXIT_VTIME, vtime);
 	put32(r + VMMSIM_TEXIT_VM, vcpu->vc_parent->vm_id);
 	put32(r + VMMSIM_TEXIT_VCPU, vcpu->vc_id);
 	put64(r + VMMSIM_TEXIT_RIP, vrs->vrs_gprs[VCPU_REGS_RIP]);
@@ -565,30 +633,31 @@ capture_common(struct vcpu *vcpu, struct emu_cpu *cpu,
 	put64(r + VMMSIM_TEXIT_RCX, vrs->vrs_gprs[VCPU_REGS_RCX]);
 	put64(r + VMMSIM_TEXIT_RDX, vrs->vrs_gprs[VCPU_REGS_RDX]);
 	r[VMMSIM_TEXIT_MODE] = (uint8_t)mode;
-	r[VMMSIM_TEXIT_NBYTES] = (uint8_t)fetch_insn(vcpu->vc_parent, vrs,
-	    mode, r + VMMSIM_TEXIT_BYTES);
+	r[VMMSIM_TEXIT_NBYTES] = (uint8_t)fetch_insn(gv, vrs, mode,
+	    r + VMMSIM_TEXIT_BYTES);
 	r[VMMSIM_TEXIT_INJECT] = VMMSIM_TINJECT_NONE;
 	return (seq);
 }
 
-/* The VMX exit, read with VMREAD before vmx_handle_exit runs. */
-void
-vmm_trace_exit_vmx(struct vcpu *vcpu, struct emu_cpu *cpu,
-    struct hostmem *hm, struct vmm_trace_exit *te)
+/*
+ * A VMX exit read with VMREAD from cpu's current VMCS: the monitor's
+ * (level 1, before vmx_handle_exit runs) or L1's on the inner CPU
+ * (level 2, nested set).  The snapshot walks the EPT in hm.
+ */
+static void
+capture_vmx(struct vcpu *vcpu, struct emu_cpu *cpu, struct hostmem *hm,
+    const struct gview *gv, const struct vcpu_reg_state *vrs,
+    uint16_t nested, struct vmm_trace_exit *te)
 {
-	struct vcpu_reg_state vrs;
 	struct snapbuf s;
 	uint8_t *r = te->rec, *p;
 	uint64_t v, seq, reason, qual;
 	uint32_t n = 0, npages = 0;
-	uint16_t flags = 0;
+	uint16_t flags = nested;
 	size_t i;
 	int snap;
 
-	memset(&vrs, 0, sizeof(vrs));
-	(void)vcpu_readregs_vmx(vcpu, VM_RWREGS_GPRS | VM_RWREGS_SREGS |
-	    VM_RWREGS_CRS | VM_RWREGS_MSRS, &vrs);
-	seq = capture_common(vcpu, cpu, &vrs, te, &snap);
+	seq = capture_common(vcpu, emu_cpu_vtime(cpu), gv, vrs, te, &snap);
 #define RD(f)	(v = 0, (void)vmx_vmread(cpu, (f), &v), v)
 	reason = RD(VMCS_EXIT_REASON);
 	qual = RD(VMCS_GUEST_EXIT_QUALIFICATION);
@@ -624,7 +693,7 @@ vmm_trace_exit_vmx(struct vcpu *vcpu, struct emu_cpu *cpu,
 		return;
 
 	memset(&s, 0, sizeof(s));
-	snap_begin(&s, vcpu, seq, 0, RD(VMCS_GUEST_IA32_EPTP));
+	snap_begin(&s, vcpu, seq, nested, 0, RD(VMCS_GUEST_IA32_EPTP));
 	for (i = 0; i < VMCS_NFIELDS; i++) {
 		if (vmx_vmread(cpu, vmcs_fields[i].encoding, &v) !=
 		    VMX_SUCCEED || (p = snap_grow(&s,
@@ -645,32 +714,50 @@ vmm_trace_exit_vmx(struct vcpu *vcpu, struct emu_cpu *cpu,
 	snap_end(&s, te, npages);
 }
 
-/* The SVM #VMEXIT, read from the VMCB before svm_handle_exit runs. */
+/* The VMX exit, read with VMREAD before vmx_handle_exit runs. */
 void
-vmm_trace_exit_svm(struct vcpu *vcpu, struct emu_cpu *cpu,
-    const uint8_t *vmcb, struct hostmem *hm, struct vmm_trace_exit *te)
+vmm_trace_exit_vmx(struct vcpu *vcpu, struct emu_cpu *cpu,
+    struct hostmem *hm, struct vmm_trace_exit *te)
 {
 	struct vcpu_reg_state vrs;
+	struct gview gv = { vcpu->vc_parent, 0, 0 };
+
+	memset(&vrs, 0, sizeof(vrs));
+	(void)vcpu_readregs_vmx(vcpu, VM_RWREGS_GPRS | VM_RWREGS_SREGS |
+	    VM_RWREGS_CRS | VM_RWREGS_MSRS, &vrs);
+	capture_vmx(vcpu, cpu, hm, &gv, &vrs, 0, te);
+	vcpu->vc_trace_seq = trace_seq(te);
+}
+
+/*
+ * An SVM #VMEXIT read from its VMCB: the monitor's (level 1, before
+ * svm_handle_exit runs) or L1's (level 2, nested set).  The snapshot
+ * walks the NPT in hm.
+ */
+static void
+capture_svm(struct vcpu *vcpu, struct emu_cpu *cpu, const uint8_t *vmcb,
+    struct hostmem *hm, const struct gview *gv,
+    const struct vcpu_reg_state *vrs, uint16_t nested,
+    struct vmm_trace_exit *te)
+{
 	struct snapbuf s;
 	uint8_t *r = te->rec, *p;
 	uint64_t seq, code, rip, nrip;
 	uint32_t npages = 0;
 	int snap;
 
-	memset(&vrs, 0, sizeof(vrs));
-	(void)vcpu_readregs_svm(vcpu, VM_RWREGS_GPRS | VM_RWREGS_SREGS |
-	    VM_RWREGS_CRS | VM_RWREGS_MSRS, &vrs);
-	seq = capture_common(vcpu, cpu, &vrs, te, &snap);
+	seq = capture_common(vcpu, emu_cpu_vtime(cpu), gv, vrs, te, &snap);
 	code = vmcb_read(vmcb, VMCB_EXITCODE, 8);
 	put64(r + VMMSIM_TEXIT_REASON, code);
 	put64(r + VMMSIM_TEXIT_QUAL, vmcb_read(vmcb, VMCB_EXITINFO1, 8));
 	put64(r + VMMSIM_TEXIT_INFO2, vmcb_read(vmcb, VMCB_EXITINFO2, 8));
 	put32(r + VMMSIM_TEXIT_IDT_VECT, (uint32_t)vmcb_read(vmcb,
 	    VMCB_EXITINTINFO, 8));
+	put16(r + 2, nested);
 	if (code == VMEXIT_NPF) {
 		put64(r + VMMSIM_TEXIT_GPA_OFF, vmcb_read(vmcb, VMCB_EXITINFO2,
 		    8));
-		put16(r + 2, VMMSIM_TEXIT_GPA);
+		put16(r + 2, nested | VMMSIM_TEXIT_GPA);
 	}
 	/* nRIP - RIP is the length of an intercepted instruction. */
 	rip = vmcb_read(vmcb, VMCB_RIP, 8);
@@ -681,7 +768,7 @@ vmm_trace_exit_svm(struct vcpu *vcpu, struct emu_cpu *cpu,
 		return;
 
 	memset(&s, 0, sizeof(s));
-	snap_begin(&s, vcpu, seq, VMMSIM_TSNAP_VMCB_SIZE,
+	snap_begin(&s, vcpu, seq, nested, VMMSIM_TSNAP_VMCB_SIZE,
 	    vmcb_read(vmcb, VMCB_N_CR3, 8));
 	if ((p = snap_grow(&s, VMMSIM_TSNAP_VMCB_SIZE)) != NULL)
 		memcpy(p, vmcb, VMMSIM_TSNAP_VMCB_SIZE);
@@ -691,11 +778,78 @@ vmm_trace_exit_svm(struct vcpu *vcpu, struct emu_cpu *cpu,
 	snap_end(&s, te, npages);
 }
 
+/* The SVM #VMEXIT, read from the VMCB before svm_handle_exit runs. */
+void
+vmm_trace_exit_svm(struct vcpu *vcpu, struct emu_cpu *cpu,
+    const uint8_t *vmcb, struct hostmem *hm, struct vmm_trace_exit *te)
+{
+	struct vcpu_reg_state vrs;
+	struct gview gv = { vcpu->vc_parent, 0, 0 };
+
+	memset(&vrs, 0, sizeof(vrs));
+	(void)vcpu_readregs_svm(vcpu, VM_RWREGS_GPRS | VM_RWREGS_SREGS |
+	    VM_RWREGS_CRS | VM_RWREGS_MSRS, &vrs);
+	capture_svm(vcpu, cpu, vmcb, hm, &gv, &vrs, 0, te);
+	vcpu->vc_trace_seq = trace_seq(te);
+}
+
+/* --- nested records ------------------------------------------------------ */
+
+/*
+ * The records of L2 (bare-metal mode) made while the monitor handles
+ * one exit of L1, written after that exit's record by
+ * vmm_trace_exit_done, so a file reads L1's VMLAUNCH, then what L2 did.
+ */
+struct vmm_trace_pend {
+	struct snapbuf	 b;
+};
+
+static void
+pend_add(struct vcpu *vcpu, const uint8_t *rec, size_t len)
+{
+	struct vmm_trace *t = vcpu->vc_trace;
+	struct vmm_trace_pend *pd = vcpu->vc_trace_pend;
+	uint8_t *p;
+
+	if (pd == NULL && (pd = vcpu->vc_trace_pend = calloc(1,
+	    sizeof(*pd))) == NULL) {
+		pthread_mutex_lock(&t->lock);
+		if (t->error == 0)
+			t->error = ENOMEM;
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	if ((p = snap_grow(&pd->b, len)) != NULL)
+		memcpy(p, rec, len);
+}
+
+/* Write and free the records waiting for the exit just written. */
+static void
+pend_flush(struct vcpu *vcpu)
+{
+	struct vmm_trace *t = vcpu->vc_trace;
+	struct vmm_trace_pend *pd = vcpu->vc_trace_pend;
+
+	if (pd == NULL)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (t->error == 0 && pd->b.error != 0)
+		t->error = pd->b.error;
+	if (t->error == 0 && pd->b.len > 0 &&
+	    fwrite(pd->b.b, pd->b.len, 1, t->fp) != 1)
+		t->error = EIO;
+	pthread_mutex_unlock(&t->lock);
+	free(pd->b.b);
+	free(pd);
+	vcpu->vc_trace_pend = NULL;
+}
+
 /*
  * The handler's result: 0 handled in the kernel, EAGAIN back to
  * userland with the exit, anything else the end of the vcpu; and the
  * exception the handler queued for the next entry, if any.  The record
- * (and its snapshot) goes to the file.
+ * (and its snapshot) goes to the file, then the nested records the
+ * handler made (L2's exits under the guest's own hypervisor).
  */
 void
 vmm_trace_exit_done(struct vcpu *vcpu, struct vmm_trace_exit *te, int ret,
@@ -729,56 +883,122 @@ vmm_trace_exit_done(struct vcpu *vcpu, struct vmm_trace_exit *te, int ret,
 	pthread_mutex_unlock(&t->lock);
 	free(te->snap);
 	te->snap = NULL;
+	pend_flush(vcpu);
 }
 
 /* --- failed VM entries ---------------------------------------------------- */
 
+/* What a failed entry was and which check the CPU blames. */
+struct entry_fail {
+	uint64_t	 seq;
+	int		 insn, result;
+	uint32_t	 vm_error;
+	uint64_t	 reason, qual;
+	struct emu_entry_failure f;
+};
+
 /*
- * The entry-failure record: the fixed part, then the check's four
- * strings (empty when no check is to blame), written after the exit
- * record it explains, if any.
+ * The entry-failure record into r (VMMSIM_TFAIL_MAXSIZE bytes): the
+ * fixed part, then the check's four strings (empty when no check is to
+ * blame).  Returns its size.
  */
-static void
-write_entry_fail(struct vcpu *vcpu, struct emu_cpu *cpu, uint64_t seq,
-    int insn, int result, uint32_t vm_error, uint64_t reason, uint64_t qual,
-    const struct emu_entry_failure *f)
+static size_t
+build_entry_fail(struct vcpu *vcpu, uint64_t vtime, uint16_t flags,
+    const struct entry_fail *ef, uint8_t *r)
 {
-	struct vmm_trace *t = vcpu->vc_trace;
-	uint8_t r[VMMSIM_TFAIL_MAXSIZE];
 	const char *str[4];
 	size_t len = VMMSIM_TFAIL_STRINGS, n;
 	int i;
 
-	str[0] = f->rule;
-	str[1] = f->section;
-	str[2] = f->what;
-	str[3] = f->detail;
-	memset(r, 0, sizeof(r));
+	str[0] = ef->f.rule;
+	str[1] = ef->f.section;
+	str[2] = ef->f.what;
+	str[3] = ef->f.detail;
+	memset(r, 0, VMMSIM_TFAIL_MAXSIZE);
 	for (i = 0; i < 4; i++) {
 		/* Each string gets its share; a long detail is cut short. */
 		n = str[i] != NULL ? strlen(str[i]) : 0;
-		if (n > (sizeof(r) - VMMSIM_TFAIL_STRINGS) / 4 - 1)
-			n = (sizeof(r) - VMMSIM_TFAIL_STRINGS) / 4 - 1;
+		if (n > (VMMSIM_TFAIL_MAXSIZE - VMMSIM_TFAIL_STRINGS) / 4 - 1)
+			n = (VMMSIM_TFAIL_MAXSIZE - VMMSIM_TFAIL_STRINGS) /
+			    4 - 1;
 		if (n > 0)
 			memcpy(r + len, str[i], n);
 		len += n + 1;
 	}
 	len = (len + 7) & ~(size_t)7;
 	put16(r, VMMSIM_TREC_ENTRY_FAIL);
+	put16(r + 2, flags);
 	put32(r + 4, (uint32_t)len);
-	put64(r + VMMSIM_TFAIL_SEQ, seq);
-	put64(r + VMMSIM_TFAIL_VTIME, emu_cpu_vtime(cpu));
+	put64(r + VMMSIM_TFAIL_SEQ, ef->seq);
+	put64(r + VMMSIM_TFAIL_VTIME, vtime);
 	put32(r + VMMSIM_TFAIL_VM, vcpu->vc_parent->vm_id);
 	put32(r + VMMSIM_TFAIL_VCPU, vcpu->vc_id);
-	r[VMMSIM_TFAIL_INSN] = (uint8_t)insn;
-	r[VMMSIM_TFAIL_RESULT] = (uint8_t)result;
-	put32(r + VMMSIM_TFAIL_VM_ERROR, vm_error);
-	put64(r + VMMSIM_TFAIL_REASON, reason);
-	put64(r + VMMSIM_TFAIL_QUAL, qual);
+	r[VMMSIM_TFAIL_INSN] = (uint8_t)ef->insn;
+	r[VMMSIM_TFAIL_RESULT] = (uint8_t)ef->result;
+	put32(r + VMMSIM_TFAIL_VM_ERROR, ef->vm_error);
+	put64(r + VMMSIM_TFAIL_REASON, ef->reason);
+	put64(r + VMMSIM_TFAIL_QUAL, ef->qual);
+	return (len);
+}
+
+static void
+write_entry_fail(struct vcpu *vcpu, struct emu_cpu *cpu,
+    const struct entry_fail *ef)
+{
+	struct vmm_trace *t = vcpu->vc_trace;
+	uint8_t r[VMMSIM_TFAIL_MAXSIZE];
+	size_t len;
+
+	len = build_entry_fail(vcpu, emu_cpu_vtime(cpu), 0, ef, r);
 	pthread_mutex_lock(&t->lock);
 	if (t->error == 0 && fwrite(r, len, 1, t->fp) != 1)
 		t->error = EIO;
 	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * What VMLAUNCH or VMRESUME (resume) that returned r on cpu was, and
+ * the check cpu blames: 0, or -1 when r is not a failed entry (#UD,
+ * #GP, or a VM exit without the entry-failure bit).
+ */
+static int
+vmx_fail_info(struct emu_cpu *cpu, int resume, enum vmx_result r,
+    struct entry_fail *ef)
+{
+	int known;
+
+	memset(ef, 0, sizeof(*ef));
+	ef->seq = VMMSIM_TFAIL_NOEXIT;
+	ef->insn = resume ? VMMSIM_TFAIL_VMRESUME : VMMSIM_TFAIL_VMLAUNCH;
+	known = vmx_entry_failure(cpu, &ef->f) == 0;
+	switch (r) {
+	case VMX_SUCCEED:
+		(void)vmx_vmread(cpu, VMCS_EXIT_REASON, &ef->reason);
+		if (!(ef->reason & VMX_EXIT_REASON_ENTRY_FAILURE))
+			return (-1);
+		(void)vmx_vmread(cpu, VMCS_GUEST_EXIT_QUALIFICATION, &ef->qual);
+		ef->result = VMMSIM_TFAIL_EXIT;
+		/* The CPU's record must be of this failure, not an older one. */
+		if (known && ef->f.exit_reason != (ef->reason &
+		    VMX_EXIT_REASON_BASIC_MASK))
+			known = 0;
+		break;
+	case VMX_FAIL_VALID:
+		ef->vm_error = vmx_last_error(cpu);
+		ef->result = VMMSIM_TFAIL_VMFAIL_VALID;
+		if (known && ef->f.vm_error != ef->vm_error)
+			known = 0;
+		break;
+	case VMX_FAIL_INVALID:
+		ef->result = VMMSIM_TFAIL_VMFAIL_INVALID;
+		known = 0;
+		break;
+	default:
+		return (-1);	/* #UD, #GP: the instruction's own fault */
+	}
+	if (!known)
+		memset(&ef->f, 0, sizeof(ef->f));
+	return (0);
 }
 
 /*
@@ -793,44 +1013,19 @@ vmm_trace_entry_fail_vmx(struct vcpu *vcpu, struct emu_cpu *cpu,
 {
 	struct vmm_trace_exit te;
 	struct vcpu_inject_event none;
-	struct emu_entry_failure f;
-	uint64_t reason = 0, qual = 0, seq = VMMSIM_TFAIL_NOEXIT;
-	uint32_t err = 0;
-	int result, known;
+	struct entry_fail ef;
 
-	known = vmx_entry_failure(cpu, &f) == 0;
-	switch (r) {
-	case VMX_SUCCEED:
+	if (r == VMX_SUCCEED) {
 		memset(&none, 0, sizeof(none));
 		none.vie_type = VCPU_INJECT_NONE;
 		vmm_trace_exit_vmx(vcpu, cpu, hm, &te);
 		vmm_trace_exit_done(vcpu, &te, EINVAL, &none);
-		seq = trace_seq(&te);
-		(void)vmx_vmread(cpu, VMCS_EXIT_REASON, &reason);
-		(void)vmx_vmread(cpu, VMCS_GUEST_EXIT_QUALIFICATION, &qual);
-		result = VMMSIM_TFAIL_EXIT;
-		/* The CPU's record must be of this failure, not an older one. */
-		if (known && f.exit_reason != (reason &
-		    VMX_EXIT_REASON_BASIC_MASK))
-			known = 0;
-		break;
-	case VMX_FAIL_VALID:
-		err = vmx_last_error(cpu);
-		result = VMMSIM_TFAIL_VMFAIL_VALID;
-		if (known && f.vm_error != err)
-			known = 0;
-		break;
-	case VMX_FAIL_INVALID:
-		result = VMMSIM_TFAIL_VMFAIL_INVALID;
-		known = 0;
-		break;
-	default:
-		return;		/* #UD, #GP: the monitor's own fault */
 	}
-	if (!known)
-		memset(&f, 0, sizeof(f));
-	write_entry_fail(vcpu, cpu, seq, resume ? VMMSIM_TFAIL_VMRESUME :
-	    VMMSIM_TFAIL_VMLAUNCH, result, err, reason, qual, &f);
+	if (vmx_fail_info(cpu, resume, r, &ef) != 0)
+		return;
+	if (r == VMX_SUCCEED)
+		ef.seq = trace_seq(&te);
+	write_entry_fail(vcpu, cpu, &ef);
 }
 
 /* VMRUN gave VMEXIT_INVALID; te is that exit, already recorded. */
@@ -838,12 +1033,145 @@ void
 vmm_trace_entry_fail_svm(struct vcpu *vcpu, struct emu_cpu *cpu,
     const struct vmm_trace_exit *te)
 {
-	struct emu_entry_failure f;
+	struct entry_fail ef;
 
-	if (svm_vmrun_failure(cpu, &f) != 0)
-		memset(&f, 0, sizeof(f));
-	write_entry_fail(vcpu, cpu, trace_seq(te), VMMSIM_TFAIL_VMRUN,
-	    VMMSIM_TFAIL_VMEXIT_INVALID, 0, VMEXIT_INVALID, 0, &f);
+	memset(&ef, 0, sizeof(ef));
+	if (svm_vmrun_failure(cpu, &ef.f) != 0)
+		memset(&ef.f, 0, sizeof(ef.f));
+	ef.seq = trace_seq(te);
+	ef.insn = VMMSIM_TFAIL_VMRUN;
+	ef.result = VMMSIM_TFAIL_VMEXIT_INVALID;
+	ef.reason = VMEXIT_INVALID;
+	write_entry_fail(vcpu, cpu, &ef);
+}
+
+/* --- the nested level ----------------------------------------------------- */
+
+/* A nested exit's records, queued for after L1's exit (action L1). */
+static void
+pend_exit(struct vcpu *vcpu, struct vmm_trace_exit *te)
+{
+	te->rec[VMMSIM_TEXIT_ACTION] = VMMSIM_TACT_L1;
+	pend_add(vcpu, te->rec, VMMSIM_TREC_EXIT_SIZE);
+	if (te->snap != NULL)
+		pend_add(vcpu, te->snap, te->snaplen);
+	free(te->snap);
+	te->snap = NULL;
+}
+
+static void
+pend_entry_fail(struct vcpu *vcpu, struct emu_cpu *cpu,
+    const struct entry_fail *ef)
+{
+	uint8_t r[VMMSIM_TFAIL_MAXSIZE];
+	size_t len;
+
+	len = build_entry_fail(vcpu, emu_cpu_vtime(cpu), VMMSIM_TREC_NESTED,
+	    ef, r);
+	pend_add(vcpu, r, len);
+}
+
+void
+vmm_trace_nested_vmx(struct vcpu *vcpu, struct emu_cpu *cpu,
+    struct hostmem *hm, const struct emu_gprs *g, int resume,
+    enum vmx_result r)
+{
+	struct vcpu_reg_state vrs;
+	struct vmm_trace_exit te;
+	struct entry_fail ef;
+	struct gview gv = { vcpu->vc_parent, 0, 0 };
+	uint64_t v, proc, proc2;
+	int failed;
+
+	failed = vmx_fail_info(cpu, resume, r, &ef) == 0;
+	if (r != VMX_SUCCEED) {
+		if (failed) {
+			/* No L2 exit: it belongs to L1's instruction. */
+			ef.seq = vcpu->vc_trace_seq;
+			pend_entry_fail(vcpu, cpu, &ef);
+		}
+		return;
+	}
+
+	/* L2 as L1's VMCS holds it (SDM §28.3 saved it there). */
+#define RD(f)	(v = 0, (void)vmx_vmread(cpu, (f), &v), v)
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrs_gprs[VCPU_REGS_RAX] = g->r[EMU_RAX];
+	vrs.vrs_gprs[VCPU_REGS_RCX] = g->r[EMU_RCX];
+	vrs.vrs_gprs[VCPU_REGS_RDX] = g->r[EMU_RDX];
+	vrs.vrs_gprs[VCPU_REGS_RIP] = RD(VMCS_GUEST_IA32_RIP);
+	vrs.vrs_gprs[VCPU_REGS_RFLAGS] = RD(VMCS_GUEST_IA32_RFLAGS);
+	vrs.vrs_crs[VCPU_REGS_CR0] = RD(VMCS_GUEST_IA32_CR0);
+	vrs.vrs_crs[VCPU_REGS_CR3] = RD(VMCS_GUEST_IA32_CR3);
+	vrs.vrs_crs[VCPU_REGS_CR4] = RD(VMCS_GUEST_IA32_CR4);
+	vrs.vrs_sregs[VCPU_REGS_CS].vsi_base = RD(VMCS_GUEST_IA32_CS_BASE);
+	vrs.vrs_sregs[VCPU_REGS_CS].vsi_ar = (uint32_t)RD(
+	    VMCS_GUEST_IA32_CS_AR);
+	/* IA32_EFER.LMA is the "IA-32e mode guest" control (§26.3.2.1). */
+	if (RD(VMCS_ENTRY_CTLS) & IA32_VMX_IA32E_MODE_GUEST)
+		vrs.vrs_msrs[VCPU_REGS_EFER] = EFER_LMA | EFER_LME;
+	proc = RD(VMCS_PROCBASED_CTLS);
+	proc2 = (proc & IA32_VMX_ACTIVATE_SECONDARY_CONTROLS) ?
+	    RD(VMCS_PROCBASED2_CTLS) : 0;
+	if (proc2 & IA32_VMX_ENABLE_EPT) {
+		gv.nested = NESTED_EPT;
+		gv.root = RD(VMCS_GUEST_IA32_EPTP);
+	}
+#undef RD
+	capture_vmx(vcpu, cpu, hm, &gv, &vrs, VMMSIM_TREC_NESTED, &te);
+	pend_exit(vcpu, &te);
+	if (failed) {
+		ef.seq = trace_seq(&te);
+		pend_entry_fail(vcpu, cpu, &ef);
+	}
+}
+
+void
+vmm_trace_nested_svm(struct vcpu *vcpu, struct emu_cpu *cpu,
+    struct hostmem *hm, uint64_t vmcb_pa, const struct emu_gprs *g)
+{
+	struct vcpu_reg_state vrs;
+	struct vmm_trace_exit te;
+	struct entry_fail ef;
+	struct gview gv = { vcpu->vc_parent, 0, 0 };
+	const uint8_t *vmcb;
+	uint32_t attr;
+
+	if ((vmcb = vm_ptr(vcpu->vc_parent, vmcb_pa, VMCB_SIZE)) == NULL)
+		return;
+	/* L2 as #VMEXIT saved it in L1's VMCB (APM §15.6). */
+	memset(&vrs, 0, sizeof(vrs));
+	vrs.vrs_gprs[VCPU_REGS_RAX] = vmcb_read(vmcb, VMCB_RAX, 8);
+	vrs.vrs_gprs[VCPU_REGS_RCX] = g->r[EMU_RCX];
+	vrs.vrs_gprs[VCPU_REGS_RDX] = g->r[EMU_RDX];
+	vrs.vrs_gprs[VCPU_REGS_RIP] = vmcb_read(vmcb, VMCB_RIP, 8);
+	vrs.vrs_gprs[VCPU_REGS_RFLAGS] = vmcb_read(vmcb, VMCB_RFLAGS, 8);
+	vrs.vrs_crs[VCPU_REGS_CR0] = vmcb_read(vmcb, VMCB_CR0, 8);
+	vrs.vrs_crs[VCPU_REGS_CR3] = vmcb_read(vmcb, VMCB_CR3, 8);
+	vrs.vrs_crs[VCPU_REGS_CR4] = vmcb_read(vmcb, VMCB_CR4, 8);
+	vrs.vrs_msrs[VCPU_REGS_EFER] = vmcb_read(vmcb, VMCB_EFER, 8);
+	vrs.vrs_sregs[VCPU_REGS_CS].vsi_base = vmcb_read(vmcb, VMCB_CS +
+	    VMCB_SEG_BASE, 8);
+	/* The VMCB's 12-bit attributes into the VMX access-rights form. */
+	attr = (uint32_t)vmcb_read(vmcb, VMCB_CS + VMCB_SEG_ATTRIB, 2);
+	vrs.vrs_sregs[VCPU_REGS_CS].vsi_ar = (attr & 0xFF) |
+	    ((attr & 0xF00) << 4);
+	if (vmcb_read(vmcb, VMCB_NP_CONTROL, 8) & VMCB_NP_ENABLE) {
+		gv.nested = NESTED_NPT;
+		gv.root = vmcb_read(vmcb, VMCB_N_CR3, 8);
+	}
+	capture_svm(vcpu, cpu, vmcb, hm, &gv, &vrs, VMMSIM_TREC_NESTED, &te);
+	pend_exit(vcpu, &te);
+	if (vmcb_read(vmcb, VMCB_EXITCODE, 8) != VMEXIT_INVALID)
+		return;
+	memset(&ef, 0, sizeof(ef));
+	if (svm_vmrun_failure(cpu, &ef.f) != 0)
+		memset(&ef.f, 0, sizeof(ef.f));
+	ef.seq = trace_seq(&te);
+	ef.insn = VMMSIM_TFAIL_VMRUN;
+	ef.result = VMMSIM_TFAIL_VMEXIT_INVALID;
+	ef.reason = VMEXIT_INVALID;
+	pend_entry_fail(vcpu, cpu, &ef);
 }
 
 /* --- checked mode --------------------------------------------------------- */

@@ -59,4 +59,24 @@ void	vmm_trace_entry_fail_svm(struct vcpu *, struct emu_cpu *,
 	    const struct vmm_trace_exit *);
 void	vmm_trace_tlb_check(struct vcpu *, struct emu_cpu *);
 
+/*
+ * Bare-metal mode (vmm_nested.c): L1's VMLAUNCH (resume 0) or VMRESUME
+ * on the inner CPU returned r.  With VMX_SUCCEED, L2's exit is in L1's
+ * VMCS (current on cpu) and g holds L2's registers; it is recorded as a
+ * nested exit (with L1's VMCS and EPT when a snapshot is asked for), and
+ * as an entry failure too when the exit has the entry-failure bit.
+ * VMfailInvalid and VMfailValid are recorded as nested entry failures
+ * of L1's exit.  hm is the inner machine's memory (L1's EPT is there).
+ * The records go to the file after the exit of L1 being handled.
+ */
+void	vmm_trace_nested_vmx(struct vcpu *, struct emu_cpu *, struct hostmem *,
+	    const struct emu_gprs *, int resume, enum vmx_result);
+/*
+ * L1's VMRUN of the VMCB at vmcb_pa (a VM guest-physical address) on the
+ * inner CPU gave a #VMEXIT; g holds L2's registers but RAX (in the
+ * VMCB).  VMEXIT_INVALID is recorded as an entry failure too.
+ */
+void	vmm_trace_nested_svm(struct vcpu *, struct emu_cpu *, struct hostmem *,
+	    uint64_t vmcb_pa, const struct emu_gprs *);
+
 #endif /* VMMSIM_VMM_TRACE_H */
