@@ -1073,3 +1073,27 @@ emu_live_walk_state(struct emu_cpu *cpu, uint64_t *cr0, uint64_t *cr3,
 	*cs = (uint16_t)get32(b, lay->segs + SEG_CS * SC_SIZE + SC_SEL);
 	return (true);
 }
+
+/*
+ * What decoded blocks depend on besides memory: paging (CR0, CR3, CR4,
+ * EFER) and the code segment (base, attributes), read in place.  False
+ * when the engine's state is not reachable in place.
+ */
+bool
+emu_decode_key(struct emu_cpu *cpu, uint64_t key[7])
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	const uint8_t *b = cpu->envb;
+	size_t cs = lay->segs + SEG_CS * SC_SIZE;
+
+	if (b == NULL)
+		return (false);
+	key[0] = get64(b, lay->cr + 0 * 8);
+	key[1] = get64(b, lay->cr + 3 * 8);
+	key[2] = get64(b, lay->cr + 4 * 8);
+	key[3] = get64(b, lay->efer);
+	key[4] = get64(b, cs + SC_BASE);
+	key[5] = get32(b, cs + SC_FLAGS);
+	key[6] = get32(b, cs + SC_LIMIT);
+	return (true);
+}

@@ -392,6 +392,7 @@ int	 uc_layout_probe(uc_engine *, struct uc_layout *);
 uint8_t	*uc_live_state(uc_engine *, const struct uc_layout *);
 bool	 emu_live_walk_state(struct emu_cpu *, uint64_t *, uint64_t *,
 	    uint64_t *, uint64_t *, uint64_t *, uint16_t *);
+bool	 emu_decode_key(struct emu_cpu *, uint64_t [7]);
 uint64_t emu_engine_eflags(struct emu_cpu *);
 uint64_t emu_engine_rflags(struct emu_cpu *);
 uint64_t emu_rflags_compose(struct emu_cpu *, uint64_t computed);

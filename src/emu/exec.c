@@ -2526,6 +2526,17 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	emu_map_hpa(cpu, 0);
 	memset(&cpu->exit, 0, sizeof(cpu->exit));
 	if (cpu->engine_vmcs != cpu->vmcs_pa || cpu->guest_dirty) {
+		uint64_t before[7], after[7];
+		bool keep;
+
+		/*
+		 * A reload of the same VMCS's guest with the same paging and
+		 * code segment (a hypervisor putting its own host state back
+		 * after every exit of its guest) leaves every decoded block
+		 * valid; anything else starts decoding over.
+		 */
+		keep = cpu->engine_vmcs == cpu->vmcs_pa &&
+		    emu_decode_key(cpu, before);
 		/* The engine's previous guest goes back to its VMCS first. */
 		emu_sync_vmcs(cpu);
 		emu_state_load(cpu);
@@ -2533,13 +2544,13 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		for (i = 0; i < EMU_NGPRS; i++)
 			cpu->engine_gpr[i] = ~regs->r[i];	/* write them all */
 		cpu->engine_cr2 = ~regs->cr2;
-		emu_flush_decode(cpu);
 		cpu->tlb_ctx_valid = false;
 		/* Entry MSR-load list (SDM §27.4). */
 		memset(&view, 0, sizeof(view));
 		memset(&f, 0, sizeof(f));
 		if (emu_entry_msr_view(cpu, &view),
 		    vmentry_load_msrs(&view, entry_msr_load, cpu, &f) != 0) {
+			emu_flush_decode(cpu);
 			cpu->engine_vmcs = VMCS_PA_NONE;
 			vmcs_set(cpu, VMCS_EXIT_REASON, f.exit_reason |
 			    VMX_EXIT_REASON_ENTRY_FAILURE);
@@ -2549,6 +2560,10 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			load_host_state(cpu);
 			return (VMX_SUCCEED);
 		}
+		/* Compared once the MSR-load list has set EFER. */
+		if (!keep || !emu_decode_key(cpu, after) ||
+		    memcmp(before, after, sizeof(before)) != 0)
+			emu_flush_decode(cpu);
 	}
 	write_gprs(cpu, regs);
 	if (regs->cr2 != cpu->engine_cr2) {
