@@ -802,7 +802,15 @@ START_TEST(test_intr_from_another_thread_then_inject)
 	a.stop = 1;
 	pthread_join(th, NULL);
 	ck_assert_int_eq(a.rc, 0);
-	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_HOSTINTR);
+	/*
+	 * An INTR that lands while the guest runs ends it with the host
+	 * interrupt; one that lands after RUN started but before the guest
+	 * was entered is seen by the loop first, which opens the interrupt
+	 * window instead (a loaded machine makes that window wide).
+	 */
+	ck_assert_msg(vrp.vrp_exit_reason == EXIT_HOSTINTR ||
+	    vrp.vrp_exit_reason == EXIT_INTWIN, "exit reason %u",
+	    vrp.vrp_exit_reason);
 	ck_assert_uint_eq(vrp.vrp_irqready, 1);
 	vrp.vrp_inject.vie_type = VCPU_INJECT_INTR;
 	vrp.vrp_inject.vie_vector = 0x20;
@@ -891,6 +899,65 @@ START_TEST(test_signal_makes_run_return_none)
 	run_returned = 1;
 	pthread_join(th, NULL);
 	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	lm_term(&t);
+}
+END_TEST
+
+static _Atomic int usr1_sent;
+
+/* Ten SIGUSR2s 20 ms apart, then SIGUSR1s as signal_later sends them. */
+static void *
+blocked_then_open(void *p)
+{
+	struct timespec ts = { 0, 20 * 1000000L };
+	int i;
+
+	(void)p;
+	for (i = 0; i < 10; i++) {
+		nanosleep(&ts, NULL);
+		pthread_kill(run_thread, SIGUSR2);
+	}
+	usr1_sent = 1;
+	return (signal_later(NULL));
+}
+
+/*
+ * A signal the RUN caller blocks itself does not end RUN (OpenBSD's
+ * SIGPENDING leaves out what the thread masks): RUN goes on through ten
+ * SIGUSR2s and returns only for the SIGUSR1 that follows them.
+ */
+START_TEST(test_signal_the_caller_blocks_does_not_end_run)
+{
+	struct timespec zero = { 0, 0 };
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	sigset_t b, old;
+	pthread_t th;
+	int after;
+
+	VENDOR_BEGIN();
+	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr1);
+	sigemptyset(&b);
+	sigaddset(&b, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &b, &old);
+	lm_create(&t, LM_SPIN_IF1);
+	run_thread = pthread_self();
+	run_returned = 0;
+	usr1_sent = 0;
+	ck_assert_int_eq(pthread_create(&th, NULL, blocked_then_open, NULL), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	after = usr1_sent;
+	run_returned = 1;
+	pthread_join(th, NULL);
+	ck_assert_int_eq(after, 1);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	/* The SIGUSR2s are still pending, for the caller to take. */
+	ck_assert_int_eq(sigtimedwait(&b, NULL, &zero), SIGUSR2);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	lm_term(&t);
 }
 END_TEST
@@ -1472,6 +1539,7 @@ run_suite(void)
 	T(test_interrupt_window_exit_when_guest_enables);
 	T(test_intr_injected_when_ready_on_svm_dropped_on_vmx);
 	T(test_signal_makes_run_return_none);
+	T(test_signal_the_caller_blocks_does_not_end_run);
 	T(test_term_waits_for_running_vcpu);
 	T(test_pvclock_page);
 	T(test_kernel_cr0_write_keeps_ne_shadow_reads_zero);

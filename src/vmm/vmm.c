@@ -681,10 +681,17 @@ out:
  * vcpu_must_stop
  *
  * Whether the run loop must return to userland now: the VM is being
- * terminated, or the calling thread has a signal pending.  RUN blocks the
- * asynchronous signals while it runs, so a signal sent meanwhile stays
- * pending, exactly as it would in the kernel, and is delivered when RUN
- * returns.
+ * terminated, or the calling thread has a signal pending that its own
+ * mask lets through (OpenBSD's SIGPENDING: pending for the thread or its
+ * process, and not masked by the thread).  RUN blocks the asynchronous
+ * signals while it runs, so a signal sent meanwhile stays pending, exactly
+ * as it would in the kernel, and is delivered when RUN returns; the mask
+ * the caller had before RUN (vc_runmask) is the one that decides.  A
+ * signal the caller blocks itself (vmmsim run's vcpu thread blocks the
+ * SIGTERM its event loop handles) does not end a RUN: on Linux it is
+ * pending for the whole process until the thread that takes it runs, and
+ * ending the RUN then would make when it ended depend on the host's
+ * scheduling.
  */
 int
 vcpu_must_stop(struct vcpu *vcpu)
@@ -697,7 +704,8 @@ vcpu_must_stop(struct vcpu *vcpu)
 		return (1);
 	if (sigpending(&set) == 0) {
 		for (i = 1; i < (size_t)NSIG; i++)
-			if (sigismember(&set, (int)i) == 1)
+			if (sigismember(&set, (int)i) == 1 &&
+			    sigismember(&vcpu->vc_runmask, (int)i) != 1)
 				return (1);
 	}
 	return (0);

@@ -34,6 +34,7 @@
 
 #include <sys/queue.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -123,6 +124,7 @@ struct vcpu {
 
 	struct vcpu_md		*vc_md;		/* [l] machine-dependent part */
 	struct vmm_trace	*vc_trace;	/* [l] the RUN caller's trace */
+	sigset_t		 vc_runmask;	/* [l] the RUN caller's mask */
 	int			vc_tlb_traced;	/* [l] checked mode reports to it */
 	uint64_t		vc_trace_seq;	/* [l] seq of the exit handled */
 	struct vmm_trace_pend	*vc_trace_pend;	/* [l] nested records for

@@ -223,6 +223,7 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 	sigdelset(&async, SIGILL);
 	sigdelset(&async, SIGTRAP);
 	pthread_sigmask(SIG_BLOCK, &async, &omask);
+	vcpu->vc_runmask = omask;
 	vcpu->vc_trace = vmm_trace_hold(curproc);	/* vmmsim_trace_start */
 	ret = is_vmx(sc) ? vcpu_run_vmx(vcpu, vrp) : vcpu_run_svm(vcpu, vrp);
 	vmm_trace_rele(vcpu->vc_trace);
