@@ -285,6 +285,23 @@ live_discover(uc_engine *uc)
 }
 
 /*
+ * Whether copy (the state read in place, from regs on) holds what the
+ * saved context ctx does, field by field over what the CPU uses: GPRs,
+ * RIP, EFLAGS and the lazy flags, hflags, CR0-CR4, EFER.  (Not the whole
+ * context byte for byte: its last bytes are the allocation's padding.)
+ */
+static bool
+live_same(const uint8_t *copy, const uint8_t *ctx,
+    const struct uc_layout *lay)
+{
+	const size_t r = lay->regs;	/* copy[0] is ctx[r] */
+
+	return (memcmp(copy, ctx + r, lay->hflags + 8 - r) == 0 &&
+	    memcmp(copy + (lay->cr - r), ctx + lay->cr, 5 * 8) == 0 &&
+	    memcmp(copy + (lay->efer - r), ctx + lay->efer, 8) == 0);
+}
+
+/*
  * The base to add a layout offset to for the engine's live state (so that
  * base + lay->eflags is QEMU's eflags), or NULL.
  */
@@ -312,7 +329,7 @@ uc_live_state(uc_engine *uc, const struct uc_layout *lay)
 		memcpy(&p, (const uint8_t *)uc + live_word, sizeof(p));
 		uc_context_save(uc, ctx);
 		if (peek(p + live_off, copy, n) == 0 &&
-		    memcmp(copy, (const uint8_t *)ctx + lay->regs, n) == 0)
+		    live_same(copy, (const uint8_t *)ctx, lay))
 			res = (uint8_t *)(p + live_off) - lay->regs;
 	}
 	pthread_mutex_unlock(&live_lock);
