@@ -21,7 +21,11 @@
  * checkpoint's register, memory or device hash flipped, or an input byte
  * changed, is caught at that checkpoint with status 3; a stop of a guest
  * spinning without exits replays; truncated, garbage and foreign logs
- * and a changed image are refused with status 1.  Each on both vendors
+ * and a changed image are refused with status 1.  `replay --from` a
+ * snapshot taken while recording feeds only the later inputs, checks only
+ * the later checkpoints (a flipped one is caught, an earlier one is not
+ * looked at), and refuses another vendor's, another image's, an
+ * unrecorded run's or a too-late snapshot.  Each on both vendors
  * where the vendor matters.  The log layout used to perturb it is
  * docs/replay-format.md's.
  */
