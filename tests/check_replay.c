@@ -21,7 +21,11 @@
  * checkpoint's register, memory or device hash flipped, or an input byte
  * changed, is caught at that checkpoint with status 3; a stop of a guest
  * spinning without exits replays; truncated, garbage and foreign logs
- * and a changed image are refused with status 1.  Each on both vendors
+ * and a changed image are refused with status 1.  `replay --from` a
+ * snapshot taken while recording feeds only the later inputs, checks only
+ * the later checkpoints (a flipped one is caught, an earlier one is not
+ * looked at), and refuses another vendor's, another image's, an
+ * unrecorded run's or a too-late snapshot.  Each on both vendors
  * where the vendor matters.  The log layout used to perturb it is
  * docs/replay-format.md's.
  */
@@ -455,6 +459,246 @@ START_TEST(test_usage_errors_exit_2)
 }
 END_TEST
 
+/* --- replay --from SNAPSHOT ------------------------------------------ */
+
+#define CK_BOUNDARY		(8 + 8)		/* seq, then the point's exitno */
+
+/*
+ * Record the echo guest with a snapshot at 1 s of device time: "hello"
+ * right after "ready", then, 1.6 s later in host time (a halted guest's
+ * device time follows host time while recording), "two\n" and "q".  So the snapshot falls between the echo of "hello" and the
+ * arrival of "two\n".  The log goes to log, the snapshot to snap.
+ */
+static void
+record_with_snapshot(const char *vendor, const char *log, const char *snap)
+{
+	char at[160];
+	const char *argv[] = { "vmmsim", "run", "-m", "16M", "--vendor",
+	    vendor, "--bios", ECHO_ROM, "--record", log,
+	    "--checkpoint-exits", "4", "--snapshot-at", at, NULL };
+	struct child c;
+
+	snprintf(at, sizeof(at), "1s:%s", snap);
+	spawn(&c, argv);
+	ck_assert_msg(pump(&c, "ready\n") == 0, "no ready: %s", c.ebuf);
+	send_input(&c, "hello");
+	ck_assert_int_eq(pump(&c, "ready\nhello"), 0);
+	usleep(1600000);
+	send_input(&c, "two\n");
+	ck_assert_int_eq(pump(&c, "ready\nhellotwo\n"), 0);
+	send_input(&c, "q");
+	ck_assert_msg(finish(&c) == 7, "recording: %s", c.ebuf);
+	ck_assert_str_eq(c.obuf, "ready\nhellotwo\nq");
+}
+
+/* vmmsim replay [-v] --from SNAP LOG: its status. */
+static int
+replay_from(const char *snap, const char *log, struct child *c)
+{
+	const char *argv[] = { "vmmsim", "replay", "-v", "--from", snap, log,
+	    NULL };
+
+	spawn(c, argv);
+	return (finish(c));
+}
+
+static uint64_t
+le64(const uint8_t *p)
+{
+	return ((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
+}
+
+static uint8_t *
+read_file(const char *path, size_t *len)
+{
+	char *saved = strdup(logpath);
+	uint8_t *buf;
+
+	snprintf(logpath, sizeof(logpath), "%s", path);
+	buf = read_log(len);
+	snprintf(logpath, sizeof(logpath), "%s", saved);
+	free(saved);
+	return (buf);
+}
+
+/* The boundary a snapshot was taken after (docs/snapshot-format.md). */
+static uint64_t
+snap_boundary(const char *snap)
+{
+	uint8_t *buf;
+	size_t len, off;
+	uint64_t b;
+
+	buf = read_file(snap, &len);
+	ck_assert_uint_gt(len, 16 + 12);
+	off = 16 + 12 + (size_t)le64(buf + 16 + 4);	/* the point section */
+	ck_assert_uint_lt(off + 12 + 16, len);
+	ck_assert_uint_eq(le32(buf + off), 2);
+	b = le64(buf + off + 12 + 8);
+	free(buf);
+	return (b);
+}
+
+/* The seq of the first checkpoint in the log after boundary b. */
+static int
+first_ckpt_after(uint64_t b)
+{
+	uint8_t *buf;
+	size_t len, off;
+	int n;
+
+	buf = read_log(&len);
+	for (n = 0; (off = find_record(buf, len, T_CKPT, n)) != 0; n++)
+		if (le64(buf + off + CK_BOUNDARY) > b)
+			break;
+	ck_assert_uint_ne(off, 0);
+	ck_assert_int_eq((int)le64(buf + off), n);	/* seq */
+	free(buf);
+	return (n);
+}
+
+START_TEST(test_replay_from_snapshot_feeds_only_later_inputs)
+{
+	struct child c;
+	char snap[160];
+
+	snprintf(snap, sizeof(snap), "%s/s.snap", dir);
+	record_with_snapshot(vendors[_i], logpath, snap);
+	ck_assert_msg(replay_from(snap, logpath, &c) == 0, "%s", c.ebuf);
+	/* The console from the snapshot on, as the recording had it. */
+	ck_assert_str_eq(c.obuf, "two\nq");
+	/* "hello" came before: skipped; "two\n" and "q" fed. */
+	ck_assert_msg(strstr(c.ebuf, "skipping 1 inputs") != NULL, "%s",
+	    c.ebuf);
+	ck_assert_msg(strstr(c.ebuf, ", 2 inputs and the end (debug exit") !=
+	    NULL, "%s", c.ebuf);
+	/* And the whole log still replays from power-on. */
+	ck_assert_int_eq(replay(NULL, NULL, &c), 0);
+	ck_assert_str_eq(c.obuf, "ready\nhellotwo\nq");
+}
+END_TEST
+
+START_TEST(test_replay_from_snapshot_checks_only_later_checkpoints)
+{
+	struct child c;
+	char snap[160], want[64];
+	int first;
+
+	snprintf(snap, sizeof(snap), "%s/s.snap", dir);
+	record_with_snapshot(vendors[_i], logpath, snap);
+	first = first_ckpt_after(snap_boundary(snap));
+	ck_assert_int_gt(first, 0);
+	/* A checkpoint before the snapshot: a full replay catches it ... */
+	flip_in_ckpt(0, CK_REGS + 8 * REG_RIP);
+	ck_assert_int_eq(replay(NULL, NULL, &c), 3);
+	ck_assert_msg(strstr(c.ebuf, "checkpoint 0: register rip") != NULL,
+	    "%s", c.ebuf);
+	/* ... a replay from the snapshot never looks at it. */
+	ck_assert_msg(replay_from(snap, logpath, &c) == 0, "%s", c.ebuf);
+	ck_assert_str_eq(c.obuf, "two\nq");
+	/* The first checkpoint after the snapshot is verified. */
+	flip_in_ckpt(first, CK_REGS + 8 * REG_RAX);
+	ck_assert_int_eq(replay_from(snap, logpath, &c), 3);
+	snprintf(want, sizeof(want), "checkpoint %d: register rax is ", first);
+	ck_assert_msg(strstr(c.ebuf, want) != NULL, "want '%s': %s", want,
+	    c.ebuf);
+}
+END_TEST
+
+START_TEST(test_replay_from_changed_later_input_diverges)
+{
+	struct child c;
+	char snap[160];
+	uint8_t *buf;
+	size_t len, off;
+
+	snprintf(snap, sizeof(snap), "%s/s.snap", dir);
+	record_with_snapshot(vendors[_i], logpath, snap);
+	buf = read_log(&len);
+	off = find_record(buf, len, T_INPUT, 1);	/* "two\n" */
+	ck_assert_uint_ne(off, 0);
+	ck_assert_int_eq(buf[off + POINT_LEN + 4], 't');
+	buf[off + POINT_LEN + 4] = 'T';
+	write_log(buf, len);
+	free(buf);
+	ck_assert_int_eq(replay_from(snap, logpath, &c), 3);
+	ck_assert_msg(strstr(c.ebuf, "diverged at exit") != NULL, "%s",
+	    c.ebuf);
+}
+END_TEST
+
+/* vmmsim replay --from: status 1 and a message containing what. */
+static void
+from_refused(const char *snap, const char *log, const char *what)
+{
+	struct child c;
+
+	ck_assert_int_eq(replay_from(snap, log, &c), 1);
+	ck_assert_msg(strstr(c.ebuf, what) != NULL, "want '%s': %s", what,
+	    c.ebuf);
+	ck_assert_str_eq(c.obuf, "");
+}
+
+START_TEST(test_replay_from_foreign_snapshot_is_refused)
+{
+	char snap[160], amd[160], amdlog[160], plain[160], arg[200];
+	char other[160], junk[160], shortlog[160], rec[4096];
+	const char *argv[] = { "vmmsim", "run", "-m", "16M", "--bios",
+	    ECHO_ROM, "--snapshot-at", arg, NULL };
+	const char *argv2[] = { "vmmsim", "run", "-m", "16M", "--bios",
+	    BUILDDIR "/testdata/snap_rom.bin", "--snapshot-at", arg, NULL };
+	struct child c;
+	uint8_t *buf;
+	size_t len;
+	int fd;
+
+	snprintf(snap, sizeof(snap), "%s/s.snap", dir);
+	snprintf(amd, sizeof(amd), "%s/amd.snap", dir);
+	snprintf(amdlog, sizeof(amdlog), "%s/amd.log", dir);
+	snprintf(plain, sizeof(plain), "%s/plain.snap", dir);
+	snprintf(other, sizeof(other), "%s/other.snap", dir);
+	snprintf(junk, sizeof(junk), "%s/junk.snap", dir);
+	snprintf(shortlog, sizeof(shortlog), "%s/short.log", dir);
+	record_with_snapshot("intel", logpath, snap);
+	record_with_snapshot("amd", amdlog, amd);
+	from_refused(amd, logpath, "taken on an amd vcpu, this run is intel");
+	from_refused(snap, amdlog, "taken on an intel vcpu, this run is amd");
+
+	/* The same guest, not recorded: no boundaries to place it by. */
+	snprintf(arg, sizeof(arg), "1ms:%s", plain);
+	spawn(&c, argv);
+	ck_assert_int_eq(pump(&c, "ready\n"), 0);
+	usleep(50000);
+	send_input(&c, "abq");
+	ck_assert_int_eq(finish(&c), 7);
+	from_refused(plain, logpath, "in a run that was not recorded");
+
+	/* Another image. */
+	snprintf(arg, sizeof(arg), "10ms:%s", other);
+	spawn(&c, argv2);
+	ck_assert_int_eq(finish(&c), 1);
+	from_refused(other, logpath, "another machine");
+
+	/* A log that ends before the snapshot was taken. */
+	snprintf(logpath, sizeof(logpath), "%s", shortlog);
+	ck_assert_int_eq(record_echo("intel", hello_q, rec, sizeof(rec)), 7);
+	snprintf(logpath, sizeof(logpath), "%s/run.log", dir);
+	from_refused(snap, shortlog, "after the log's end");
+
+	/* Not a snapshot; a truncated one. */
+	ck_assert_int_ne(fd = open(junk, O_WRONLY | O_CREAT, 0644), -1);
+	ck_assert_int_eq(write(fd, "VMMSIMRL garbage", 16), 16);
+	close(fd);
+	from_refused(junk, logpath, "not a vmmsim snapshot");
+	buf = read_file(snap, &len);
+	ck_assert_int_ne(fd = open(junk, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(write(fd, buf, len / 2), (ssize_t)(len / 2));
+	close(fd);
+	free(buf);
+	from_refused(junk, logpath, "truncated");
+}
+END_TEST
+
 static Suite *
 replay_suite(void)
 {
@@ -478,6 +722,13 @@ replay_suite(void)
 	tcase_add_test(tc, test_garbage_and_foreign_logs_are_refused);
 	tcase_add_test(tc, test_changed_image_is_refused);
 	tcase_add_test(tc, test_usage_errors_exit_2);
+	tcase_add_loop_test(tc,
+	    test_replay_from_snapshot_feeds_only_later_inputs, 0, 2);
+	tcase_add_loop_test(tc,
+	    test_replay_from_snapshot_checks_only_later_checkpoints, 0, 2);
+	tcase_add_loop_test(tc, test_replay_from_changed_later_input_diverges,
+	    0, 2);
+	tcase_add_test(tc, test_replay_from_foreign_snapshot_is_refused);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -74,7 +74,7 @@ printf '\001' | dd of="$tmp/flip.snap" bs=1 seek=$((size / 3)) conv=notrunc \
     2>/dev/null
 refused corrupted intel --restore "$tmp/flip.snap"
 cp "$s" "$tmp/ver.snap"
-printf '\002' | dd of="$tmp/ver.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
+printf '\003' | dd of="$tmp/ver.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
 refused "other version" intel --restore "$tmp/ver.snap"
 head -c 4096 /dev/zero >"$tmp/zero.snap"
 refused garbage intel --restore "$tmp/zero.snap"

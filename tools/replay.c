@@ -566,6 +566,12 @@ ident_check(struct run_vm *vm)
 			    b->readonly ? " (ro)" : "");
 			return (-1);
 		}
+		/*
+		 * From a snapshot, a disk must be as it was then, not at the
+		 * start of the recording: the snapshot checks that.
+		 */
+		if (vm->o->restore != NULL && a->kind == RLOG_IMG_DISK)
+			continue;
 		if (a->size != b->size || a->hash != b->hash) {
 			fprintf(stderr, "vmmsim replay: %s %s differs from the "
 			    "recorded one (%llu bytes, hash %016llx; recorded "
@@ -646,6 +652,112 @@ det_setup(struct run_vm *vm)
 		    strerror(error));
 		return (-1);
 	}
+	return (0);
+}
+
+/* A snapshot that is not one of this log's: say why; -1. */
+static int
+resume_refuse(struct run_vm *vm, const struct vmrun_point *pt,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vmmsim replay: snapshot %s refused: taken at exit "
+	    "%llu, %llu ns, ", vm->o->restore, (unsigned long long)pt->exitno,
+	    (unsigned long long)(pt->vtime_ns + pt->idle_ns));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return (-1);
+}
+
+/*
+ * Whether a log record's point pt could have come before (ahead 0) or
+ * after (ahead 1) the snapshot's point sp in one run: exit numbers and
+ * device time never go back.
+ */
+static int
+point_fits(const struct vmrun_point *pt, const struct vmrun_point *sp,
+    int ahead)
+{
+	uint64_t a = pt->vtime_ns + pt->idle_ns, b = sp->vtime_ns + sp->idle_ns;
+
+	if (ahead)
+		return (pt->exitno >= sp->exitno && a >= b);
+	return (pt->exitno <= sp->exitno && a <= b);
+}
+
+/*
+ * A replay from a snapshot (replay --from): the VM is now the snapshot's,
+ * at the top of the loop iteration after boundary sp->boundary.  Skip
+ * the log's inputs, idle records and checkpoints from before it (all
+ * numbered at or below that boundary), carry the checkpoint schedule
+ * over from the last checkpoint skipped, as the recording had it then,
+ * and refuse a snapshot that cannot be a point of this recording.  A
+ * plain --restore has nothing to do.  0, or -1 with a message.
+ */
+int
+det_resume(struct run_vm *vm, const struct vmrun_point *sp)
+{
+	struct run_det *d = &vm->det;
+	const struct rlog *log = d->log;
+	const struct rlog_ident *id;
+	const struct rlog_ckpt *last = NULL;
+	uint64_t b = sp->boundary, dev;
+	size_t i;
+
+	if (d->mode != DET_REPLAY)
+		return (0);
+	id = &log->ident;
+	if (b == 0 && sp->exitno != 0)
+		return (resume_refuse(vm, sp, "in a run that was not "
+		    "recorded (it has no boundary count)"));
+	if (b >= log->end.pt.boundary || !point_fits(&log->end.pt, sp, 1))
+		return (resume_refuse(vm, sp, "after the log's end (exit "
+		    "%llu, %llu ns)", (unsigned long long)log->end.pt.exitno,
+		    (unsigned long long)(log->end.pt.vtime_ns +
+		    log->end.pt.idle_ns)));
+	for (i = 0; i < log->nckpts; i++) {
+		if (!point_fits(&log->ckpts[i].pt, sp,
+		    log->ckpts[i].pt.boundary > b))
+			return (resume_refuse(vm, sp, "which does not fit "
+			    "this log's checkpoint %llu (exit %llu)",
+			    (unsigned long long)log->ckpts[i].seq,
+			    (unsigned long long)log->ckpts[i].pt.exitno));
+		if (log->ckpts[i].pt.boundary <= b) {
+			last = &log->ckpts[i];
+			d->ckpt_next = i + 1;
+		}
+	}
+	for (i = 0; i < log->ninputs; i++) {
+		if (!point_fits(&log->inputs[i].pt, sp,
+		    log->inputs[i].pt.boundary > b))
+			return (resume_refuse(vm, sp, "which does not fit "
+			    "this log's input %zu (exit %llu)", i,
+			    (unsigned long long)log->inputs[i].pt.exitno));
+		if (log->inputs[i].pt.boundary <= b)
+			d->in_next = i + 1;
+	}
+	for (i = 0; i < log->nidles; i++)
+		if (log->idles[i].pt.boundary <= b)
+			d->idle_next = i + 1;
+	/* As ckpt_due() left it at the last checkpoint before. */
+	if (last != NULL) {
+		dev = last->pt.vtime_ns + last->pt.idle_ns;
+		d->ckpt_exit_at = last->pt.exitno + id->ckpt_exits;
+		if (id->ckpt_time_ns != 0)
+			d->ckpt_time_at = (dev / id->ckpt_time_ns + 1) *
+			    id->ckpt_time_ns;
+	}
+	d->last = *sp;
+	d->ckpt_first = d->ckpt_next;
+	d->in_first = d->in_next;
+	if (vm->o->verbose)
+		fprintf(stderr, "vmmsim replay: from exit %llu: skipping %zu "
+		    "inputs, %zu halts cut short and %zu checkpoints\n",
+		    (unsigned long long)sp->exitno, d->in_next, d->idle_next,
+		    d->ckpt_next);
 	return (0);
 }
 
@@ -776,7 +888,7 @@ replay_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: vmmsim replay [-v] [-k KERNEL] [--initrd FILE] "
 	    "[--bios FILE]\n"
-	    "                     [-d DISK]... FILE\n");
+	    "                     [-d DISK]... [--from SNAPSHOT] FILE\n");
 }
 
 /*
@@ -846,11 +958,12 @@ vmmsim_cmd_replay(int argc, char **argv)
 		{ "initrd",	required_argument, NULL, 'i' },
 		{ "bios",	required_argument, NULL, 'b' },
 		{ "disk",	required_argument, NULL, 'd' },
+		{ "from",	required_argument, NULL, 'f' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *kernel = NULL, *initrd = NULL, *bios = NULL;
+	const char *kernel = NULL, *initrd = NULL, *bios = NULL, *from = NULL;
 	const char *disks[VMRUN_MAX_DISKS];
 	char err[512];
 	struct rlog log;
@@ -865,6 +978,7 @@ vmmsim_cmd_replay(int argc, char **argv)
 		case 'k': kernel = optarg; break;
 		case 'i': initrd = optarg; break;
 		case 'b': bios = optarg; break;
+		case 'f': from = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'd':
 			if (ndisks == VMRUN_MAX_DISKS) {
@@ -894,6 +1008,7 @@ vmmsim_cmd_replay(int argc, char **argv)
 	}
 	memset(&o, 0, sizeof(o));
 	o.verbose = verbose;
+	o.restore = from;
 	if (replay_opts(&log, kernel, initrd, bios, disks, ndisks, &o) != 0) {
 		rlog_free(&log);
 		return (REPLAY_EXIT_FAILED);
@@ -917,7 +1032,8 @@ vmmsim_cmd_replay(int argc, char **argv)
 		if (verbose && status == REPLAY_EXIT_OK)
 			fprintf(stderr, "vmmsim replay: %zu checkpoints, %zu "
 			    "inputs and the end (%s at exit %llu) matched\n",
-			    log.nckpts, log.ninputs,
+			    log.nckpts - vm->det.ckpt_first,
+			    log.ninputs - vm->det.in_first,
 			    rlog_end_name(log.end.how),
 			    (unsigned long long)log.end.pt.exitno);
 	}

@@ -421,6 +421,7 @@ runvm_setup(struct run_vm *vm)
 	const struct run_opts *o = vm->o;
 	struct vm_create_params vcp;
 	struct vmrun_params p;
+	struct vmrun_point pt;
 	size_t i;
 	int error;
 
@@ -495,7 +496,8 @@ runvm_setup(struct run_vm *vm)
 	}
 	if (vm->o->bare_metal)
 		xapic_reset(&vm->xapic);
-	if (o->restore != NULL && snap_restore(vm) != 0)
+	if (o->restore != NULL && (snap_restore(vm, &pt) != 0 ||
+	    det_resume(vm, &pt) != 0))
 		return (-1);
 	return (0);
 }

@@ -116,6 +116,8 @@ struct run_det {
 	size_t			 in_next;	/* replay: next input record */
 	size_t			 idle_next;	/* replay: next idle record */
 	size_t			 ckpt_next;	/* replay: next checkpoint */
+	size_t			 ckpt_first;	/* replay --from: skipped */
+	size_t			 in_first;	/*   checkpoints and inputs */
 	uint64_t		 ckpt_seq;	/* record: checkpoints written */
 	uint64_t		 ckpt_exit_at;	/* the next one, by exits */
 	uint64_t		 ckpt_time_at;	/*   and by device time */
@@ -223,6 +225,7 @@ const char *runvm_vendor(const struct run_vm *);
 
 /* replay.c: record and replay around runvm_*. */
 int	det_setup(struct run_vm *);		/* after the images are read */
+int	det_resume(struct run_vm *, const struct vmrun_point *);	/* --restore */
 void	det_finish(struct run_vm *, const struct vmrun_result *, int status,
 	    int error);
 void	det_teardown(struct run_vm *);

@@ -236,8 +236,12 @@ cpu_build(struct run_vm *vm, struct snapbuf *sb)
 	return (sb->error);
 }
 
+/*
+ * The point, and which boot of the run it is in (a replay from the
+ * snapshot must end with the recording's count of boots).
+ */
 static int
-point_xfer(struct snapbuf *sb, struct vmrun_point *pt)
+point_xfer(struct snapbuf *sb, struct vmrun_point *pt, uint32_t *boots)
 {
 	uint32_t where = (uint32_t)pt->where;
 
@@ -246,6 +250,10 @@ point_xfer(struct snapbuf *sb, struct vmrun_point *pt)
 	SB_INT(sb, pt->vtime_ns);
 	SB_INT(sb, pt->idle_ns);
 	SB_INT(sb, where);
+	SB_INT(sb, *boots);
+	snapbuf_check(sb, where, VMRUN_AT_RUN + 1);
+	if (!sb->save && *boots == 0)
+		sb->error = EINVAL;
 	pt->where = (int)where;
 	return (sb->error);
 }
@@ -262,6 +270,7 @@ snap_take(void *arg, const struct vmrun_point *ptc)
 	struct snapbuf sb[5];
 	struct statehash sum;
 	struct vmrun_point pt = *ptc;
+	uint32_t boots = __atomic_load_n(&vm->boots, __ATOMIC_RELAXED);
 	uint64_t total;
 	uint8_t hdr[16];
 	FILE *fp = NULL;
@@ -273,7 +282,7 @@ snap_take(void *arg, const struct vmrun_point *ptc)
 		error = EIO;
 		goto out;
 	}
-	point_xfer(&sb[1], &pt);
+	point_xfer(&sb[1], &pt, &boots);
 	if ((error = cpu_build(vm, &sb[2])) != 0) {
 		fprintf(stderr, "vmmsim run: snapshot: vcpu state: %s\n",
 		    strerror(error));
@@ -318,10 +327,18 @@ out:
 
 /* --- restore ------------------------------------------------------- */
 
-static int
-refuse(const char *path, const char *why)
+/* Which command is restoring, for messages. */
+static const char *
+who(const struct run_vm *vm)
 {
-	fprintf(stderr, "vmmsim run: snapshot %s refused: %s\n", path, why);
+	return (vm->det.mode == DET_REPLAY ? "replay" : "run");
+}
+
+static int
+refuse(const struct run_vm *vm, const char *path, const char *why)
+{
+	fprintf(stderr, "vmmsim %s: snapshot %s refused: %s\n", who(vm), path,
+	    why);
 	return (-1);
 }
 
@@ -330,7 +347,7 @@ refuse(const char *path, const char *why)
  * against what is left, and the sum at the end against the contents.
  */
 static int
-snap_read(const char *path, uint8_t **bufp, size_t *lenp,
+snap_read(const struct run_vm *vm, const char *path, uint8_t **bufp, size_t *lenp,
     const uint8_t *sec[5], uint64_t seclen[5])
 {
 	struct statehash sum;
@@ -342,7 +359,7 @@ snap_read(const char *path, uint8_t **bufp, size_t *lenp,
 	int fd, i;
 
 	if ((fd = open(path, O_RDONLY)) == -1) {
-		fprintf(stderr, "vmmsim run: snapshot %s: %s\n", path,
+		fprintf(stderr, "vmmsim %s: snapshot %s: %s\n", who(vm), path,
 		    strerror(errno));
 		return (-1);
 	}
@@ -352,7 +369,7 @@ snap_read(const char *path, uint8_t **bufp, size_t *lenp,
 			if ((*bufp = realloc(buf, cap)) == NULL) {
 				free(buf);
 				close(fd);
-				return (refuse(path, "out of memory"));
+				return (refuse(vm, path, "out of memory"));
 			}
 			buf = *bufp;
 		}
@@ -364,31 +381,31 @@ snap_read(const char *path, uint8_t **bufp, size_t *lenp,
 	*bufp = buf;
 	*lenp = len;
 	if (n < 0)
-		return (refuse(path, strerror(errno)));
+		return (refuse(vm, path, strerror(errno)));
 	if (len < 16 || memcmp(buf, SNAP_MAGIC, 8) != 0)
-		return (refuse(path, "not a vmmsim snapshot"));
+		return (refuse(vm, path, "not a vmmsim snapshot"));
 	memcpy(&version, buf + 8, 4);
 	if (le32toh(version) != SNAP_VERSION)
-		return (refuse(path, "another snapshot format version"));
+		return (refuse(vm, path, "another snapshot format version"));
 	statehash_init(&sum);
 	off = 16;
 	for (i = 0; i < 6; i++) {
 		if (len - off < 12)
-			return (refuse(path, "truncated"));
+			return (refuse(vm, path, "truncated"));
 		memcpy(&tag, buf + off, 4);
 		memcpy(&slen, buf + off + 4, 8);
 		tag = le32toh(tag);
 		slen = le64toh(slen);
 		off += 12;
 		if (tag != (uint32_t)(SEC_IDENT + i))
-			return (refuse(path, "sections out of order"));
+			return (refuse(vm, path, "sections out of order"));
 		if (slen > len - off)
-			return (refuse(path, "truncated"));
+			return (refuse(vm, path, "truncated"));
 		if (i == 5) {
 			memcpy(&total, buf + off, 8);
 			if (slen != 8 || le64toh(total) !=
 			    statehash_final(&sum))
-				return (refuse(path, "checksum mismatch "
+				return (refuse(vm, path, "checksum mismatch "
 				    "(corrupted)"));
 		} else {
 			sec[i] = buf + off;
@@ -401,7 +418,7 @@ snap_read(const char *path, uint8_t **bufp, size_t *lenp,
 		off += slen;
 	}
 	if (off != len)
-		return (refuse(path, "bytes after the end section"));
+		return (refuse(vm, path, "bytes after the end section"));
 	return (0);
 }
 
@@ -470,44 +487,46 @@ cpu_restore(struct run_vm *vm, struct snapbuf *sb, const char *path)
 		SB_INT(sb, vs.vs_field[i]);
 	snapbuf_bytes(sb, vs.vs_fpu, sizeof(vs.vs_fpu));
 	if (sb->error != 0 || sb->pos != sb->len)
-		return (refuse(path, "malformed vcpu section"));
+		return (refuse(vm, path, "malformed vcpu section"));
 	vrwp.vrwp_vm_id = vm->vm_id;
 	vrwp.vrwp_mask = VM_RWREGS_ALL;
 	vpp.vpp_vm_id = vm->vm_id;
 	vpp.vpp_mask = VM_RWVMPARAMS_ALL;
 	vpp.vpp_pvclock_system_gpa = gpa;
 	if (vmmsim_ioctl(vm->fd, VMM_IOC_WRITEREGS, &vrwp) == -1) {
-		fprintf(stderr, "vmmsim run: snapshot %s refused: "
-		    "VMM_IOC_WRITEREGS: %s\n", path, strerror(errno));
+		fprintf(stderr, "vmmsim %s: snapshot %s refused: "
+		    "VMM_IOC_WRITEREGS: %s\n", who(vm), path, strerror(errno));
 		return (-1);
 	}
 	if (vmmsim_ioctl(vm->fd, VMM_IOC_WRITEVMPARAMS, &vpp) == -1 ||
 	    vmmsim_vcpu_snap_restore(vm->fd, vm->vm_id, 0, &vs) == -1) {
-		fprintf(stderr, "vmmsim run: snapshot %s refused: vcpu "
-		    "state: %s\n", path, strerror(errno));
+		fprintf(stderr, "vmmsim %s: snapshot %s refused: vcpu "
+		    "state: %s\n", who(vm), path, strerror(errno));
 		return (-1);
 	}
 	return (0);
 }
 
 /*
- * Make the VM just set up (runvm_setup()) the one in the snapshot.  0, or
- * -1 with a message.
+ * Make the VM just set up (runvm_setup()) the one in the snapshot; *ptp
+ * is where it was taken.  The boot count goes on from the saved one.  0,
+ * or -1 with a message.
  */
 int
-snap_restore(struct run_vm *vm)
+snap_restore(struct run_vm *vm, struct vmrun_point *ptp)
 {
 	const char *path = vm->o->restore;
 	const uint8_t *sec[5];
 	uint64_t seclen[5];
 	struct snapbuf want, sb;
 	struct vmrun_point pt;
+	uint32_t boots = 0;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int ret = -1;
 
 	snapbuf_init_save(&want);
-	if (snap_read(path, &buf, &len, sec, seclen) != 0)
+	if (snap_read(vm, path, &buf, &len, sec, seclen) != 0)
 		goto out;
 	if (ident_build(vm, &want) != 0)
 		goto out;
@@ -517,26 +536,26 @@ snap_restore(struct run_vm *vm)
 
 		memcpy(&v, sec[0], seclen[0] >= 4 ? 4 : 0);
 		if (seclen[0] < 12)
-			refuse(path, "malformed identity");
+			refuse(vm, path, "malformed identity");
 		else if (memcmp(want.buf, sec[0], 4) != 0)
-			refuse(path, le32toh(v) == 1 ? "taken on an amd "
+			refuse(vm, path, le32toh(v) == 1 ? "taken on an amd "
 			    "vcpu, this run is intel" : "taken on an intel "
 			    "vcpu, this run is amd");
 		else if (memcmp(want.buf + 4, sec[0] + 4, 8) != 0)
-			refuse(path, "another memory size");
+			refuse(vm, path, "another memory size");
 		else
-			refuse(path, "another machine: the images, disks, "
+			refuse(vm, path, "another machine: the images, disks, "
 			    "RTC start or seed differ");
 		goto out;
 	}
 	snapbuf_init_restore(&sb, sec[1], seclen[1]);
-	if (point_xfer(&sb, &pt) != 0 || sb.pos != sb.len) {
-		refuse(path, "malformed point");
+	if (point_xfer(&sb, &pt, &boots) != 0 || sb.pos != sb.len) {
+		refuse(vm, path, "malformed point");
 		goto out;
 	}
 	snapbuf_init_restore(&sb, sec[3], seclen[3]);
 	if (memory_restore(vm, &sb) != 0) {
-		refuse(path, "malformed memory section");
+		refuse(vm, path, "malformed memory section");
 		goto out;
 	}
 	snapbuf_init_restore(&sb, sec[2], seclen[2]);
@@ -544,13 +563,16 @@ snap_restore(struct run_vm *vm)
 		goto out;
 	snapbuf_init_restore(&sb, sec[4], seclen[4]);
 	if (vmrun_snap(vm->r, &sb) != 0) {
-		refuse(path, "malformed device state, or other devices");
+		refuse(vm, path, "malformed device state, or other devices");
 		goto out;
 	}
 	if (vm->o->verbose)
-		fprintf(stderr, "vmmsim run: restored %s: exit %llu, "
-		    "%llu ns\n", path, (unsigned long long)pt.exitno,
+		fprintf(stderr, "vmmsim %s: restored %s: exit %llu, "
+		    "%llu ns\n", who(vm), path, (unsigned long long)pt.exitno,
 		    (unsigned long long)(pt.vtime_ns + pt.idle_ns));
+	/* runvm_run() counts the boot it resumes. */
+	__atomic_store_n(&vm->boots, boots - 1, __ATOMIC_RELAXED);
+	*ptp = pt;
 	ret = 0;
 out:
 	snapbuf_free(&want);

@@ -21,12 +21,12 @@
 #define VMMSIM_TOOLS_SNAPSHOT_H
 
 #define SNAP_MAGIC	"VMMSIMSS"
-#define SNAP_VERSION	1
+#define SNAP_VERSION	2
 
 struct run_vm;
 struct vmrun_point;
 
 int	snap_take(void *arg, const struct vmrun_point *);
-int	snap_restore(struct run_vm *);
+int	snap_restore(struct run_vm *, struct vmrun_point *);
 
 #endif /* VMMSIM_TOOLS_SNAPSHOT_H */

@@ -64,7 +64,7 @@ usage(FILE *fp)
 	    "        boot a kernel or BIOS image on vmd-like devices\n"
 	    "        (vmmsim run --help; --record FILE keeps a replay log)\n"
 	    "  replay [-v] [-k KERNEL] [--initrd FILE] [--bios FILE] [-d DISK]...\n"
-	    "         FILE\n"
+	    "         [--from SNAPSHOT] FILE\n"
 	    "        re-run a recorded run and check it against its log\n"
 	    "  status [NAME]\n"
 	    "        list the running VMs (their control sockets)\n"

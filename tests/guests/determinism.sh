@@ -3,6 +3,9 @@
 # interrupts, RTC reads, spinning and halting, SSE and x87 state) run 100
 # times per vendor, three VMs at a time in parallel processes, must give
 # byte-identical console output and the same final state hash every time.
+# Then the same guest as four VMs at a time on threads of one process
+# (tests/check_threads, 50 rounds: 100 runs per vendor), each compared
+# with a lone run.
 set -u
 vmmsim=${BUILDDIR:-.}/vmmsim
 rom=${BUILDDIR:-.}/testdata/snap_rom.bin
@@ -33,4 +36,15 @@ for v in intel amd; do
 	[ $same -eq $runs ] || fail=1
 	grep -q 'state hash' "$first" || fail=1
 done
+threads=${BUILDDIR:-.}/tests/check_threads
+if [ -x "$threads" ]; then
+	VMMSIM_THREADS_ROUNDS=50 CK_FORK=yes "$threads" >"$tmp/threads.out" \
+	    2>&1 || fail=1
+	grep '^threads:' "$tmp/threads.out" || { cat "$tmp/threads.out"; fail=1; }
+	grep -q 'intel: 100 of 100 .* amd: 100 of 100' "$tmp/threads.out" || \
+	    fail=1
+else
+	echo "determinism: $threads not built (make check builds it)"
+	fail=1
+fi
 exit $fail
