@@ -15,10 +15,12 @@
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 #
 # The Linux guest of linux_boot.sh recorded (vmmsim run --record, with a
-# checkpoint every virtual second) and replayed twice on each vendor: the
-# replays must match every checkpoint and the end (status 0) and write the
-# recorded serial output byte for byte.  The disk is given read-only, so
-# that its hash is the same for the replays.
+# checkpoint every virtual second), driven with a line of console input
+# that the init script reads and echoes, and replayed ten times
+# (LINUX_REPLAYS) on each vendor: the replays must match every checkpoint,
+# the final one (registers, device and memory hashes) and the end (status
+# 0), and write the recorded serial output byte for byte.  The disk is
+# given read-only, so that its hash is the same for the replays.
 
 set -u
 builddir=${BUILDDIR:-.}
@@ -35,37 +37,62 @@ fi
 
 tmp=$(mktemp -d /tmp/vmmsim-linux-replay-XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+replays=${LINUX_REPLAYS:-10}
+input="hello-from-the-console"
 pass=0
 fail=0
 for vendor in intel amd; do
 	log=$tmp/$vendor.vrl
-	timeout 1500 "$builddir/vmmsim" run --vendor $vendor -m 256M \
-	    -k "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
-	    -d "ro:$cache/disk.img" --append "console=ttyS0 panic=-1" \
-	    --record "$log" --checkpoint-time 1s \
-	    > "$tmp/rec.out" 2> "$tmp/rec.err" </dev/null
-	status=$?
+	rm -f "$tmp/in" "$tmp/rec.out" "$tmp/rec.status"
+	mkfifo "$tmp/in" || exit 1
+	(
+		timeout 1500 "$builddir/vmmsim" run --vendor $vendor -m 256M \
+		    -k "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
+		    -d "ro:$cache/disk.img" --append "console=ttyS0 panic=-1" \
+		    --record "$log" --checkpoint-time 1s \
+		    < "$tmp/in" > "$tmp/rec.out" 2> "$tmp/rec.err"
+		echo $? > "$tmp/rec.status"
+	) &
+	exec 7> "$tmp/in"
+	# The line goes in once the init script is about to read it (it
+	# waits 2 s of guest time for one), as a user would type it.
+	i=0
+	while [ $i -lt 1500 ] && [ ! -f "$tmp/rec.status" ] &&
+	    ! grep -q "VMMSIM-DISK" "$tmp/rec.out" 2>/dev/null; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	printf '%s\n' "$input" >&7
+	exec 7>&-
+	wait
+	status=$(cat "$tmp/rec.status")
 	ok=1
-	if [ $status -ne 0 ] || ! grep -q "VMMSIM-INIT" "$tmp/rec.out"; then
-		echo "FAIL: linux_replay ($vendor): the recording: status $status"
+	if [ "$status" != 0 ] ||
+	    ! grep -q "VMMSIM-INPUT: $input" "$tmp/rec.out"; then
+		echo "FAIL: linux_replay ($vendor): the recording: status" \
+		    "$status, input line seen:" \
+		    "$(grep VMMSIM-INPUT "$tmp/rec.out" || echo no)"
 		tail -n 5 "$tmp/rec.err"
 		ok=0
 	fi
-	for round in 1 2; do
-		[ $ok -eq 1 ] || break
+	round=1
+	while [ $ok -eq 1 ] && [ $round -le "$replays" ]; do
 		timeout 1500 "$builddir/vmmsim" replay "$log" \
 		    > "$tmp/rep.out" 2> "$tmp/rep.err"
 		status=$?
 		if [ $status -ne 0 ] || ! cmp -s "$tmp/rec.out" "$tmp/rep.out"
 		then
-			echo "FAIL: linux_replay ($vendor): replay $round: " \
+			echo "FAIL: linux_replay ($vendor): replay $round:" \
 			    "status $status"
 			tail -n 5 "$tmp/rep.err"
 			ok=0
 		fi
+		round=$((round + 1))
 	done
 	if [ $ok -eq 1 ]; then
-		echo "PASS: linux_replay ($vendor): recorded, replayed twice"
+		echo "PASS: linux_replay ($vendor): recorded with console" \
+		    "input, replayed $replays times: same serial output," \
+		    "every checkpoint and the final state matched"
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))

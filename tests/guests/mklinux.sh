@@ -35,7 +35,7 @@ fetch "$kpkg" || exit 77
 fetch busybox-static || exit 77
 
 # Bump when the images below change, so that caches are rebuilt.
-stamp="mklinux 5"
+stamp="mklinux 6"
 if [ ! -f vmlinuz ] || [ ! -f initrd.gz ] || [ ! -f disk.img ] ||
     [ "$(cat stamp 2>/dev/null)" != "$stamp" ]; then
 	rm -rf x root
@@ -70,6 +70,13 @@ if tar -x -f /dev/vda -C /tmp hello.txt; then
 	echo "VMMSIM-DISK: $(cat /tmp/hello.txt)"
 else
 	echo "VMMSIM-DISK: no file"
+fi
+# A line of console input, if one comes within 2 s (linux_replay.sh sends
+# one; the other runs have none and go on after the timeout).
+if read -t 2 line; then
+	echo "VMMSIM-INPUT: $line"
+else
+	echo "VMMSIM-INPUT: none"
 fi
 sync
 echo "VMMSIM-INIT: rebooting"
