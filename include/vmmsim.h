@@ -120,6 +120,8 @@ struct vmmsim_vcpu_snap {
 	uint32_t	vs_event_error;
 	uint32_t	vs_irqready;	/* the monitor's vc_irqready */
 	uint64_t	vs_redeliver[3];	/* an interrupted event (REDELIVER) */
+	uint64_t	vs_rng;		/* the CPU's RDRAND/RDSEED generator */
+	uint64_t	vs_cr2;		/* VMX: WRITEREGS leaves CR2 alone */
 	uint64_t	vs_field[VMMSIM_SNAP_NFIELDS];
 	uint8_t		vs_fpu[VMMSIM_SNAP_FPU_BYTES];
 };

@@ -2,8 +2,10 @@
 ; snapshot must carry.  It turns on SSE and keeps a running sum in XMM0
 ; and the x87 stack, programs the PIT for 1 kHz and takes IRQ 0 through
 ; the PIC, reads the RTC's seconds and the PIT's latched count at every
-; tick, spins (no exits) between some ticks and halts between others,
-; and every 25 ticks prints the sum as four hex digits on COM1.  After
+; tick, adds a RDRAND (the CPU's generator: no exit, so its state is
+; the CPU's, and a restore that lost it would repeat numbers), spins
+; (no exits) between some ticks and halts between others, and every 25
+; ticks prints the sum as four hex digits on COM1.  After
 ; 400 ticks it leaves through port 0xF4 with 0 (status 1).
 
 bits 16
@@ -70,6 +72,8 @@ start:
 	mov	ch, al
 	movzx	ecx, cx
 	add	ebx, ecx
+	rdrand	edx
+	add	ebx, edx
 	movd	xmm1, ebx
 	paddd	xmm0, xmm1
 	pshufd	xmm0, xmm0, 0x39	; rotate the lanes

@@ -74,8 +74,9 @@ printf '\001' | dd of="$tmp/flip.snap" bs=1 seek=$((size / 3)) conv=notrunc \
     2>/dev/null
 refused corrupted intel --restore "$tmp/flip.snap"
 cp "$s" "$tmp/ver.snap"
-printf '\003' | dd of="$tmp/ver.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
+printf '\002' | dd of="$tmp/ver.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
 refused "other version" intel --restore "$tmp/ver.snap"
+grep -q 'format version 2' "$tmp/rerr" || bad "old version: $(cat "$tmp/rerr")"
 head -c 4096 /dev/zero >"$tmp/zero.snap"
 refused garbage intel --restore "$tmp/zero.snap"
 refused "empty file" intel --restore /dev/null

@@ -230,6 +230,8 @@ cpu_build(struct run_vm *vm, struct snapbuf *sb)
 	SB_INT(sb, vs.vs_irqready);
 	for (i = 0; i < 3; i++)
 		SB_INT(sb, vs.vs_redeliver[i]);
+	SB_INT(sb, vs.vs_rng);
+	SB_INT(sb, vs.vs_cr2);
 	for (i = 0; i < VMMSIM_SNAP_NFIELDS; i++)
 		SB_INT(sb, vs.vs_field[i]);
 	snapbuf_bytes(sb, vs.vs_fpu, sizeof(vs.vs_fpu));
@@ -357,6 +359,7 @@ snap_read(const struct run_vm *vm, const char *path, uint8_t **bufp, size_t *len
 	uint32_t tag, version;
 	ssize_t n;
 	int fd, i;
+	char why[96];
 
 	if ((fd = open(path, O_RDONLY)) == -1) {
 		fprintf(stderr, "vmmsim %s: snapshot %s: %s\n", who(vm), path,
@@ -385,8 +388,16 @@ snap_read(const struct run_vm *vm, const char *path, uint8_t **bufp, size_t *len
 	if (len < 16 || memcmp(buf, SNAP_MAGIC, 8) != 0)
 		return (refuse(vm, path, "not a vmmsim snapshot"));
 	memcpy(&version, buf + 8, 4);
-	if (le32toh(version) != SNAP_VERSION)
-		return (refuse(vm, path, "another snapshot format version"));
+	if (le32toh(version) != SNAP_VERSION) {
+		/*
+		 * Older versions lack state a restore needs (version 2: the
+		 * RDRAND generator and, on VMX, CR2): no guessing it.
+		 */
+		snprintf(why, sizeof(why), "format version %u, this vmmsim "
+		    "reads version %u only (take the snapshot again)",
+		    le32toh(version), SNAP_VERSION);
+		return (refuse(vm, path, why));
+	}
 	statehash_init(&sum);
 	off = 16;
 	for (i = 0; i < 6; i++) {
@@ -483,6 +494,8 @@ cpu_restore(struct run_vm *vm, struct snapbuf *sb, const char *path)
 	SB_INT(sb, vs.vs_irqready);
 	for (i = 0; i < 3; i++)
 		SB_INT(sb, vs.vs_redeliver[i]);
+	SB_INT(sb, vs.vs_rng);
+	SB_INT(sb, vs.vs_cr2);
 	for (i = 0; i < VMMSIM_SNAP_NFIELDS; i++)
 		SB_INT(sb, vs.vs_field[i]);
 	snapbuf_bytes(sb, vs.vs_fpu, sizeof(vs.vs_fpu));

@@ -573,6 +573,16 @@ seg_refresh(struct emu_cpu *cpu, const uint8_t *b)
 		if (i == SEG_TR && !(ar & AR_UNUSABLE) &&
 		    ((ar & 0xF) == 9 || (ar & 0xF) == 1))
 			ar |= 2;
+		/*
+		 * Likewise loading a code or data segment sets the accessed
+		 * bit (SDM Vol. 3A §3.4.5.1), which QEMU leaves out of its
+		 * cache for CS (far JMP, RET, IRET).  Without it the saved CS
+		 * fails VM entry's type check (§27.3.1.2) when a restored
+		 * snapshot launches with it.
+		 */
+		if (i != SEG_TR && i != SEG_LDTR && !(ar & AR_UNUSABLE) &&
+		    (ar & 0x10))
+			ar |= 1;
 		s->sel = sel;
 		s->base = base;
 		s->limit = limit;

@@ -197,6 +197,9 @@ uint64_t	 emu_cpu_vtime(struct emu_cpu *);
 void		 emu_cpu_set_vtime(struct emu_cpu *, uint64_t vtime);
 int		 emu_fpu_save(struct emu_cpu *, uint8_t *buf);
 int		 emu_fpu_restore(struct emu_cpu *, const uint8_t *buf);
+/* The state of the RDRAND/RDSEED generator (guest-visible: see snap.c). */
+uint64_t	 emu_cpu_rng(struct emu_cpu *);
+void		 emu_cpu_set_rng(struct emu_cpu *, uint64_t);
 
 /*
  * TLB checked mode: every use of a cached translation (VPID- and

@@ -42,6 +42,25 @@ emu_cpu_set_vtime(struct emu_cpu *cpu, uint64_t vtime)
 	cpu->entry_vtime = vtime;
 }
 
+/*
+ * RDRAND and RDSEED that do not exit step a fixed-seed generator: its
+ * state is as much the CPU's as a register.  A restore that started it
+ * from the seed again would hand the guest the numbers it already had,
+ * and Linux, which mixes RDRAND into every random number, would lay out
+ * the next process (ASLR) elsewhere and run differently from there.
+ */
+uint64_t
+emu_cpu_rng(struct emu_cpu *cpu)
+{
+	return (cpu->rng);
+}
+
+void
+emu_cpu_set_rng(struct emu_cpu *cpu, uint64_t rng)
+{
+	cpu->rng = rng;
+}
+
 static int
 rd(struct emu_cpu *cpu, int reg, void *buf)
 {

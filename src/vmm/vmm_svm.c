@@ -1490,6 +1490,8 @@ vcpu_snap_svm(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
 		vs->vs_event_vector = md->event.vie_vector;
 		vs->vs_event_error = md->event.vie_errorcode;
 		vs->vs_redeliver[0] = md->intinfo;
+		vs->vs_rng = emu_cpu_rng(md->cpu);
+		vs->vs_cr2 = md->cr2;
 		for (i = 0; i < n; i++)
 			vs->vs_field[i] = vmcb_rd(vcpu, snap_fields_svm[i].off,
 			    snap_fields_svm[i].width);
@@ -1504,6 +1506,8 @@ vcpu_snap_svm(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
 	if (emu_fpu_restore(md->cpu, vs->vs_fpu) != 0)
 		return (EIO);
 	emu_cpu_set_vtime(md->cpu, vs->vs_vtime);
+	emu_cpu_set_rng(md->cpu, vs->vs_rng);
+	md->cr2 = vs->vs_cr2;	/* as WRITEREGS did: one format for both */
 	md->exit_reason = vs->vs_exit_reason;
 	md->shadow_pat = vs->vs_shadow_pat;
 	md->event.vie_type = (uint8_t)vs->vs_event_type;

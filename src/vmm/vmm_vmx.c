@@ -1670,6 +1670,8 @@ vcpu_snap_vmx(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
 		vs->vs_redeliver[0] = md->vect_info;
 		vs->vs_redeliver[1] = md->vect_err;
 		vs->vs_redeliver[2] = md->vect_len;
+		vs->vs_rng = emu_cpu_rng(md->cpu);
+		vs->vs_cr2 = md->g.cr2;
 		for (i = 0; i < n; i++)
 			vs->vs_field[i] = vmread(vcpu, snap_fields_vmx[i]);
 		return (emu_fpu_save(md->cpu, vs->vs_fpu) != 0 ? EIO : 0);
@@ -1682,6 +1684,9 @@ vcpu_snap_vmx(struct vcpu *vcpu, struct vmmsim_vcpu_snap *vs, int write)
 	if (emu_fpu_restore(md->cpu, vs->vs_fpu) != 0)
 		return (EIO);
 	emu_cpu_set_vtime(md->cpu, vs->vs_vtime);
+	emu_cpu_set_rng(md->cpu, vs->vs_rng);
+	/* CR2 is not in the VMCS, and WRITEREGS does not write it (quirk). */
+	md->g.cr2 = vs->vs_cr2;
 	md->exit_reason = vs->vs_exit_reason;
 	md->shadow_pat = vs->vs_shadow_pat;
 	md->event.vie_type = (uint8_t)vs->vs_event_type;

@@ -28,15 +28,6 @@
 # outputs of a failed vendor there.
 
 set -u
-# Known bug: a Linux guest restored from a mid-boot snapshot ends 1,428 ns
-# of virtual time later than the uninterrupted boot (Intel, snapshot at
-# 5 s; AMD drifts ~70 us).  The small snap_rom guest restores exactly
-# (tests/snapshot.sh).  Run it with VMMSIM_KNOWN_BUGS=1.
-if [ "${VMMSIM_KNOWN_BUGS:-0}" != 1 ]; then
-	echo "SKIP: linux_snapshot: known divergence after restore" \
-	    "(VMMSIM_KNOWN_BUGS=1 runs it)"
-	exit 77
-fi
 builddir=${BUILDDIR:-.}
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${VMMSIM_GUEST_CACHE:-$builddir/guest-cache}
