@@ -47,6 +47,8 @@
 #define BARE_SVM	BUILDDIR "/testdata/bare_svm.bin"
 #define BARE_VMXERR	BUILDDIR "/testdata/bare_vmxerr.bin"
 #define BARE_XAPIC	BUILDDIR "/testdata/bare_xapic.bin"
+#define BENCH_VMX	BUILDDIR "/testdata/bench_nested_vmx.bin"
+#define BENCH_SVM	BUILDDIR "/testdata/bench_nested_svm.bin"
 
 /* The hypervisor's COM1 log: L2's exits as it saw them, then its verdict. */
 static const char vmx_log[] =
@@ -385,6 +387,62 @@ END_TEST
  * version is 0x00050014 in both vendor modes; without bare metal there is
  * no page (check 1 reads all ones: status (1 << 1) | 1).
  */
+/*
+ * An L2 that never exits (the nested-exits benchmark's guest with "1s":
+ * L2 spins on NOPs, L1 has no external-interrupt exiting, no preemption
+ * timer, no INTR intercept): --max-time ends the run at the VM's time
+ * (124), L2's instructions advance it (the outer host tick, every 1 ms,
+ * brings L1's VMLAUNCH/VMRUN back to the monitor), SIGTERM ends it (0),
+ * and two runs are identical.
+ */
+static void
+spin_check(const char *vendor, const char *bin, const char *insn)
+{
+	static char a[65536], b[65536];
+	char cmd[1024], path[64], want[128];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor %s -v "
+	    "--max-time 50ms --append 1s -k %s 2>&1", vendor, bin);
+	ck_assert_int_eq(sh(cmd, a, sizeof(a)), 124);
+	ck_assert_int_eq(sh(cmd, b, sizeof(b)), 124);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_nonnull(strstr(a, "time limit"));
+
+	snprintf(path, sizeof(path), "/tmp/check_bare_spin.%d.vmt",
+	    (int)getpid());
+	for (i = 0; i < 2; i++) {
+		char *t = i == 0 ? a : b;
+
+		snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor "
+		    "%s --max-time 5ms --append 1s --trace %s -k %s "
+		    ">/dev/null 2>&1; " VMMSIM " trace %s", vendor, path, bin,
+		    path);
+		ck_assert_int_eq(sh(cmd, t, sizeof(a)), 0);
+	}
+	unlink(path);
+	ck_assert_str_eq(a, b);
+	snprintf(want, sizeof(want), "t=4000000ns vm1/0 %s", insn);
+	ck_assert_msg(strstr(a, want) != NULL, "no %s in %s", want, a);
+
+	snprintf(cmd, sizeof(cmd), "timeout --preserve-status -k 20 -s TERM "
+	    "1 " VMMSIM " run --bare-metal --vendor %s --append 1s -k %s",
+	    vendor, bin);
+	ck_assert_int_eq(sh(cmd, a, sizeof(a)), 0);
+}
+
+START_TEST(test_vmx_l2_that_never_exits_is_bounded)
+{
+	spin_check("intel", BENCH_VMX, "VMX_EXIT_VMLAUNCH");
+}
+END_TEST
+
+START_TEST(test_svm_l2_that_never_exits_is_bounded)
+{
+	spin_check("amd", BENCH_SVM, "SVM_VMEXIT_VMRUN");
+}
+END_TEST
+
 START_TEST(test_xapic_page_reads_back)
 {
 	char out[256];
@@ -685,7 +743,7 @@ START_TEST(test_vmx_trace_explains_l1s_failed_vmlaunch)
 	snprintf(cmd, sizeof(cmd), VMMSIM " trace %s | grep -v "
 	    "'VMX_EXIT_IO\\|VMREAD\\|VMWRITE' | cut -d'|' -f1", path);
 	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
-	p = strstr(out, "VMX_EXIT_VMLAUNCH \n!entry-failure t=0ns vm1/0 L1's "
+	p = strstr(out, "VMX_EXIT_VMLAUNCH \n!entry-failure t=9072ns vm1/0 L1's "
 	    "VMLAUNCH: VMfailValid, VM-instruction error 7 (VM entry with "
 	    "invalid control field(s))\n"
 	    "  check:  ctl_pinbased_reserved (SDM Vol. 3C §27.2.1.1)\n");
@@ -694,7 +752,7 @@ START_TEST(test_vmx_trace_explains_l1s_failed_vmlaunch)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(strstr(p, "check:  host_cr4_fixed"));
 	p = strstr(p, "L2 VMX_EXIT_ENTRY_FAILED_GUEST_STATE: VM-entry "
-	    "failure, qualification 0 \n!entry-failure t=0ns vm1/0 L1's "
+	    "failure, qualification 0 \n!entry-failure t=9677ns vm1/0 L1's "
 	    "VMLAUNCH: VMX_EXIT_ENTRY_FAILED_GUEST_STATE at exit #");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(strstr(p, "  check:  guest_rflags_reserved "
@@ -748,7 +806,7 @@ START_TEST(test_svm_trace_records_nested_exits)
 	ck_assert_ptr_nonnull(strstr(out, "L2 SVM_VMEXIT_NPF: gpa 0x200010, "
 	    "read, entry not present"));
 	ck_assert_ptr_nonnull(strstr(out, "L2 SVM_VMEXIT_INVALID \n"
-	    "!entry-failure t=4ns vm1/0 L1's VMRUN: SVM_VMEXIT_INVALID at "
+	    "!entry-failure t=13142ns vm1/0 L1's VMRUN: SVM_VMEXIT_INVALID at "
 	    "exit #"));
 	ck_assert_ptr_nonnull(strstr(out, "  check:  asid_zero (APM Vol. 2 "
 	    "§15.5.1)\n"));
@@ -788,6 +846,7 @@ bare_suite(void)
 	tcase_add_test(tc, test_vmx_trace_shows_l1s_vmcs_and_ept);
 	tcase_add_test(tc, test_vmx_trace_snap_at_nested_exit);
 	tcase_add_test(tc, test_vmx_trace_explains_l1s_failed_vmlaunch);
+	tcase_add_test(tc, test_vmx_l2_that_never_exits_is_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("svm");
@@ -799,6 +858,7 @@ bare_suite(void)
 	tcase_add_test(tc, test_svm_errors_match_emu);
 	tcase_add_test(tc, test_xapic_page_reads_back);
 	tcase_add_test(tc, test_svm_trace_records_nested_exits);
+	tcase_add_test(tc, test_svm_l2_that_never_exits_is_bounded);
 	suite_add_tcase(s, tc);
 	return (s);
 }
