@@ -47,6 +47,7 @@
 #define BARE_SVM	BUILDDIR "/testdata/bare_svm.bin"
 #define BARE_VMXERR	BUILDDIR "/testdata/bare_vmxerr.bin"
 #define BARE_XAPIC	BUILDDIR "/testdata/bare_xapic.bin"
+#define BARE_MODEERR	BUILDDIR "/testdata/bare_modeerr.bin"
 #define BARE_GIF	BUILDDIR "/testdata/bare_gif.bin"
 #define BENCH_VMX	BUILDDIR "/testdata/bench_nested_vmx.bin"
 #define BENCH_SVM	BUILDDIR "/testdata/bench_nested_svm.bin"
@@ -470,6 +471,57 @@ START_TEST(test_svm_gif_holds_interrupts_into_l1)
 }
 END_TEST
 
+/*
+ * testdata/bare_modeerr.asm: #GP(0) for VMRUN, VMLOAD and STGI at CPL 3
+ * (src/emu has no CPL: its caller is a kernel), #UD for VMRUN and STGI
+ * (AMD), VMXON (Intel, CR4.VMXE set) in real mode; the real-mode ones
+ * are what src/emu gives with CR0.PE clear.
+ */
+START_TEST(test_mode_errors_from_guest)
+{
+	struct emu_host *h;
+	struct emu_cpu *cpu;
+	struct emu_gprs g;
+	char out[4096];
+	uint64_t efer, pa;
+	int error;
+
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor amd "
+	    "--max-time 1s -k " BARE_MODEERR, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "vmrun-cpl3 gp\nvmload-cpl3 gp\nstgi-cpl3 gp\n"
+	    "vmrun-real-mode ud\nstgi-real-mode ud\nbare_modeerr: done\n");
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s -k " BARE_MODEERR, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "vmxon-real-mode ud\nbare_modeerr: done\n");
+
+	h = emu_host_create("amd", &error);
+	ck_assert_ptr_nonnull(h);
+	cpu = emu_cpu_create(h, &error);
+	ck_assert_ptr_nonnull(cpu);
+	pa = hostmem_alloc(emu_host_mem(h), 1);
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(emu_rdmsr(cpu, MSR_EFER, &efer), 0);
+	ck_assert_int_eq(emu_wrmsr(cpu, MSR_EFER, efer | EFER_SVME), 0);
+	ck_assert_int_eq(emu_write_cr(cpu, 0, CR0_ET), 0);
+	ck_assert_int_eq(svm_vmrun(cpu, pa, &g), SVM_FAULT_UD);
+	ck_assert_int_eq(svm_stgi(cpu), SVM_FAULT_UD);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+
+	h = emu_host_create(NULL, &error);
+	ck_assert_ptr_nonnull(h);
+	cpu = emu_cpu_create(h, &error);
+	ck_assert_ptr_nonnull(cpu);
+	pa = hostmem_alloc(emu_host_mem(h), 1);
+	ck_assert_int_eq(emu_write_cr(cpu, 4, emu_read_cr(cpu, 4) | CR4_VMXE),
+	    0);
+	ck_assert_int_eq(emu_write_cr(cpu, 0, CR0_ET | CR0_NE), 0);
+	ck_assert_int_eq(vmx_vmxon(cpu, pa), VMX_FAULT_UD);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+}
+END_TEST
+
 START_TEST(test_xapic_page_reads_back)
 {
 	char out[256];
@@ -887,6 +939,7 @@ bare_suite(void)
 	tcase_add_test(tc, test_svm_trace_records_nested_exits);
 	tcase_add_test(tc, test_svm_l2_that_never_exits_is_bounded);
 	tcase_add_test(tc, test_svm_gif_holds_interrupts_into_l1);
+	tcase_add_test(tc, test_mode_errors_from_guest);
 	suite_add_tcase(s, tc);
 	return (s);
 }
