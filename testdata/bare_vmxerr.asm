@@ -4,7 +4,8 @@
 ; runs one instruction in a state that makes it fail and prints on COM1
 ; "CASE OUTCOME": ud / gp (the exception), fi (VMfailInvalid, CF), fv N
 ; (VMfailValid, ZF, N the VM-instruction error field), ok, or "exit R"
-; (a VM-entry failure that is a VM exit, R the exit reason).
+; (a VM-entry failure that is a VM exit, R the exit reason).  VMPTRLD,
+; VMREAD and VMXON also run at CPL 3 (in VMX operation: #GP(0)).
 ; tests/check_bare.c compares each outcome with what src/emu gives for
 ; the same state driven directly.  Ends with port 0xF4 = 0.
 
@@ -46,10 +47,10 @@ start:
 	mov	ecx, 3 * 4096 / 4
 	xor	eax, eax
 	rep stosd
-	mov	dword [PML4], PML4 + 0x1000 + 3
-	mov	dword [PML4 + 0x1000], PML4 + 0x2000 + 3
+	mov	dword [PML4], PML4 + 0x1000 + 7	; P, RW, US: CPL 3 too
+	mov	dword [PML4 + 0x1000], PML4 + 0x2000 + 7
 	mov	edi, PML4 + 0x2000
-	mov	eax, 0x83
+	mov	eax, 0x87
 	mov	ecx, 512
 .pd:	mov	[edi], eax
 	add	eax, 0x200000
@@ -100,7 +101,19 @@ lm64:
 	mov	rdi, IDT + 13 * 16
 	mov	rax, on_gp
 	call	set_gate
+	mov	rdi, IDT + 0x80 * 16	; INT 0x80 from CPL 3: back to 0
+	mov	rax, to_cpl0
+	call	set_gate
+	mov	word [rdi + 4], 0xEE00
 	lidt	[rel idtr]
+	mov	rax, tss		; the TSS: RSP0 for faults at CPL 3
+	mov	[rel gdt + 0x18 + 2], ax
+	shr	rax, 16
+	mov	[rel gdt + 0x18 + 4], al
+	mov	[rel gdt + 0x18 + 7], ah
+	mov	qword [rel tss + 4], HOST_STACK - 0x1000
+	mov	ax, 0x18
+	ltr	ax
 	mov	ecx, 0x480
 	rdmsr
 	mov	[VMXON_REG], eax
@@ -130,6 +143,30 @@ lm64:
 	mov	rsi, vmxon_ptr
 	vmxon	[rsi]
 	CASE	c_vmxon
+
+	; CPL 3 (IOPL 3, for COM1): #GP(0) in VMX operation (SDM Vol. 3C
+	; §31.3, each instruction's "Operation").
+	mov	rax, rsp
+	push	0x28 | 3		; SS: user data
+	push	rax
+	push	0x3002			; RFLAGS: IOPL 3
+	push	0x30 | 3		; CS: user code64
+	lea	rax, [rel .user]
+	push	rax
+	iretq
+.user:	mov	byte [rel skip], 3	; vmptrld [rsi]
+	mov	rsi, vmcs_ptr
+	vmptrld	[rsi]
+	CASE	c_vmptrld_cpl3
+	mov	edx, 0x4402		; vmread rax, rdx
+	vmread	rax, rdx
+	CASE	c_vmread_cpl3
+	mov	byte [rel skip], 4	; vmxon [rsi]
+	mov	rsi, vmxon_ptr
+	vmxon	[rsi]
+	CASE	c_vmxon_cpl3
+	int	0x80			; to cpl0_back at CPL 0
+cpl0_back:
 	mov	rsi, vmcs_ptr
 	vmclear	[rsi]
 	vmptrld	[rsi]
@@ -349,6 +386,12 @@ set_gate:
 	mov	dword [rdi + 12], 0
 	ret
 
+to_cpl0:
+	mov	rsp, HOST_STACK
+	mov	ax, 0x10
+	mov	ss, ax
+	jmp	cpl0_back
+
 on_gp:
 	mov	byte [rel fault_vec], 13
 	add	rsp, 8			; the error code
@@ -391,8 +434,10 @@ puthex:
 gdt:	dq	0
 	dq	0x00AF9B000000FFFF		; 0x08: code64
 	dq	0x00CF93000000FFFF		; 0x10: data
-	dq	0x0000890000000067		; 0x18: TSS
+	dq	0x0000890000000067		; 0x18: TSS (base patched)
 	dq	0
+	dq	0x00CFF3000000FFFF		; 0x28: user data
+	dq	0x00AFFB000000FFFF		; 0x30: user code64
 gdt_end:
 gdtr:	dw	gdt_end - gdt - 1
 	dq	gdt
@@ -413,6 +458,9 @@ c_vmxon_fc:	db	"vmxon-feature-control-unlocked", 0
 c_vmxon_align:	db	"vmxon-misaligned", 0
 c_vmxon:	db	"vmxon", 0
 c_vmptrld_vmxon: db	"vmptrld-vmxon-pointer", 0
+c_vmptrld_cpl3:	db	"vmptrld-cpl3", 0
+c_vmread_cpl3:	db	"vmread-cpl3", 0
+c_vmxon_cpl3:	db	"vmxon-cpl3", 0
 c_vmresume_clear: db	"vmresume-clear-vmcs", 0
 c_vmwrite_ro:	db	"vmwrite-read-only", 0
 c_launch_ctl:	db	"vmlaunch-bad-control", 0

@@ -7,7 +7,7 @@
 ; again; the VMCB is memory, so VMRUN is L1's only intercepted
 ; instruction per exit (bench_nested_vmx.asm needs VMREAD/VMWRITE too).
 ; After N exits (N is the multiboot command line, decimal; 0 when there
-; is none) it writes "bench_nested_svm: done" on COM1 and ends through
+; is none; "Ns": L2 spins on NOPs and never exits, for tests/check_bare) it writes "bench_nested_svm: done" on COM1 and ends through
 ; port 0xF4 with 0 (vmmsim's exit status 1); any failure ends it with the
 ; failed step.
 
@@ -115,7 +115,12 @@ parse_count:
 	inc	esi
 	jmp	.dig
 .done:	mov	[count], eax
-	ret
+	test	dword [ebx], 4		; "Ns": L2 spins instead (tests)
+	jz	.ret
+	cmp	byte [esi], 's'
+	jne	.ret
+	mov	byte [spin], 1
+.ret:	ret
 
 bits 64
 lm64:
@@ -141,6 +146,10 @@ lm64:
 	mov	rdi, L2_BASE
 	mov	rcx, l2_end - l2_code
 	rep movsb
+	cmp	byte [rel spin], 0	; L2 never exits: its OUT is NOPs
+	je	.nospin
+	mov	word [L2_BASE], 0x9090
+.nospin:
 	mov	rdi, NPT_PML4
 	mov	rcx, 3 * 4096 / 8
 	xor	eax, eax
@@ -241,6 +250,7 @@ gdt_end:
 gdtr:	dw	gdt_end - gdt - 1
 	dq	gdt
 count:		dd	0
+spin:		db	0
 msg_done:	db	"bench_nested_svm: done", 10, 0
 msg_fail:	db	"bench_nested_svm: FAIL", 10, 0
 	align	4

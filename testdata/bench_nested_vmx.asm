@@ -5,7 +5,8 @@
 ; Each I/O exit is handled as a hypervisor would: VMREAD of the exit
 ; reason (checked), of the instruction length and of L2's RIP, VMWRITE
 ; of the advanced RIP, VMRESUME.  After N exits (N is the multiboot
-; command line, decimal; 0 when there is none) it writes
+; command line, decimal; 0 when there is none; "Ns": L2 spins on
+; NOPs and never exits, for tests/check_bare) it writes
 ; "bench_nested_vmx: done" on COM1 and ends through port 0xF4 with 0
 ; (vmmsim's exit status 1); any failure ends it with the failed step.
 
@@ -85,7 +86,12 @@ parse_count:
 	inc	esi
 	jmp	.dig
 .done:	mov	[count], eax
-	ret
+	test	dword [ebx], 4		; "Ns": L2 spins instead (tests)
+	jz	.ret
+	cmp	byte [esi], 's'
+	jne	.ret
+	mov	byte [spin], 1
+.ret:	ret
 
 bits 64
 %macro VMW 2
@@ -134,6 +140,10 @@ lm64:
 	mov	rdi, L2_BASE
 	mov	rcx, l2_end - l2_code
 	rep movsb
+	cmp	byte [rel spin], 0	; L2 never exits: its OUT is NOPs
+	je	.nospin
+	mov	word [L2_BASE], 0x9090
+.nospin:
 	mov	rdi, EPT_PML4
 	mov	rcx, 3 * 4096 / 8
 	xor	eax, eax
@@ -315,6 +325,7 @@ tss:	times 0x68 db 0
 vmxon_ptr:	dq	VMXON_REG
 vmcs_ptr:	dq	VMCS_REG
 count:		dd	0
+spin:		db	0
 msg_done:	db	"bench_nested_vmx: done", 10, 0
 msg_fail:	db	"bench_nested_vmx: FAIL", 10, 0
 	align	4

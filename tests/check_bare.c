@@ -47,6 +47,10 @@
 #define BARE_SVM	BUILDDIR "/testdata/bare_svm.bin"
 #define BARE_VMXERR	BUILDDIR "/testdata/bare_vmxerr.bin"
 #define BARE_XAPIC	BUILDDIR "/testdata/bare_xapic.bin"
+#define BARE_MODEERR	BUILDDIR "/testdata/bare_modeerr.bin"
+#define BARE_GIF	BUILDDIR "/testdata/bare_gif.bin"
+#define BENCH_VMX	BUILDDIR "/testdata/bench_nested_vmx.bin"
+#define BENCH_SVM	BUILDDIR "/testdata/bench_nested_svm.bin"
 
 /* The hypervisor's COM1 log: L2's exits as it saw them, then its verdict. */
 static const char vmx_log[] =
@@ -188,6 +192,7 @@ END_TEST
  * 7/8 invalid control/host-state fields, 4 VMLAUNCH of a non-clear VMCS;
  * 33 | bit 31 an entry failing on guest state).  The profile sets
  * IA32_VMX_MISC bit 29, so VMWRITE to an exit-information field succeeds.
+ * VMPTRLD, VMREAD and VMXON at CPL 3 in VMX operation: #GP(0).
  */
 static const char vmxerr_log[] =
     "vmread-outside-vmx ud\n"
@@ -195,6 +200,9 @@ static const char vmxerr_log[] =
     "vmxon-feature-control-unlocked gp\n"
     "vmxon-misaligned fi\n"
     "vmxon ok\n"
+    "vmptrld-cpl3 gp\n"
+    "vmread-cpl3 gp\n"
+    "vmxon-cpl3 gp\n"
     "vmptrld-vmxon-pointer fv 0000000a\n"
     "vmresume-clear-vmcs fv 00000005\n"
     "vmwrite-read-only ok\n"
@@ -330,6 +338,10 @@ START_TEST(test_vmx_errors_from_guest_match_emu)
 	ck_assert_str_eq(out, vmxerr_log);
 	vmxerr_direct(direct, sizeof(direct));
 	drop_line(out, "vmxon-feature-control-unlocked ");
+	/* src/emu has no CPL (its caller is a kernel): SDM's #GP(0). */
+	drop_line(out, "vmptrld-cpl3 ");
+	drop_line(out, "vmread-cpl3 ");
+	drop_line(out, "vmxon-cpl3 ");
 	drop_line(out, "bare_vmxerr: done");
 	ck_assert_str_eq(out, direct);
 }
@@ -385,6 +397,131 @@ END_TEST
  * version is 0x00050014 in both vendor modes; without bare metal there is
  * no page (check 1 reads all ones: status (1 << 1) | 1).
  */
+/*
+ * An L2 that never exits (the nested-exits benchmark's guest with "1s":
+ * L2 spins on NOPs, L1 has no external-interrupt exiting, no preemption
+ * timer, no INTR intercept): --max-time ends the run at the VM's time
+ * (124), L2's instructions advance it (the outer host tick, every 1 ms,
+ * brings L1's VMLAUNCH/VMRUN back to the monitor), SIGTERM ends it (0),
+ * and two runs are identical.
+ */
+static void
+spin_check(const char *vendor, const char *bin, const char *insn)
+{
+	static char a[65536], b[65536];
+	char cmd[1024], path[64], want[128];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor %s -v "
+	    "--max-time 50ms --append 1s -k %s 2>&1", vendor, bin);
+	ck_assert_int_eq(sh(cmd, a, sizeof(a)), 124);
+	ck_assert_int_eq(sh(cmd, b, sizeof(b)), 124);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_nonnull(strstr(a, "time limit"));
+
+	snprintf(path, sizeof(path), "/tmp/check_bare_spin.%d.vmt",
+	    (int)getpid());
+	for (i = 0; i < 2; i++) {
+		char *t = i == 0 ? a : b;
+
+		snprintf(cmd, sizeof(cmd), VMMSIM " run --bare-metal --vendor "
+		    "%s --max-time 5ms --append 1s --trace %s -k %s "
+		    ">/dev/null 2>&1; " VMMSIM " trace %s", vendor, path, bin,
+		    path);
+		ck_assert_int_eq(sh(cmd, t, sizeof(a)), 0);
+	}
+	unlink(path);
+	ck_assert_str_eq(a, b);
+	snprintf(want, sizeof(want), "t=4000000ns vm1/0 %s", insn);
+	ck_assert_msg(strstr(a, want) != NULL, "no %s in %s", want, a);
+
+	snprintf(cmd, sizeof(cmd), "timeout --preserve-status -k 20 -s TERM "
+	    "1 " VMMSIM " run --bare-metal --vendor %s --append 1s -k %s",
+	    vendor, bin);
+	ck_assert_int_eq(sh(cmd, a, sizeof(a)), 0);
+}
+
+START_TEST(test_vmx_l2_that_never_exits_is_bounded)
+{
+	spin_check("intel", BENCH_VMX, "VMX_EXIT_VMLAUNCH");
+}
+END_TEST
+
+START_TEST(test_svm_l2_that_never_exits_is_bounded)
+{
+	spin_check("amd", BENCH_SVM, "SVM_VMEXIT_VMRUN");
+}
+END_TEST
+
+/*
+ * testdata/bare_gif.asm: the PIT's interrupt comes due while L1 spins
+ * with GIF clear; it is taken right after STGI, not before (status 1:
+ * both checks passed).  The same guest without its CLGI takes it during
+ * the spin, so the check does see the timer.
+ */
+START_TEST(test_svm_gif_holds_interrupts_into_l1)
+{
+	char a[4096], b[4096];
+
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor amd -v "
+	    "--max-time 1s -k " BARE_GIF " 2>&1", a, sizeof(a)), 1);
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor amd -v "
+	    "--max-time 1s -k " BARE_GIF " 2>&1", b, sizeof(b)), 1);
+	ck_assert_str_eq(a, b);
+}
+END_TEST
+
+/*
+ * testdata/bare_modeerr.asm: #GP(0) for VMRUN, VMLOAD and STGI at CPL 3
+ * (src/emu has no CPL: its caller is a kernel), #UD for VMRUN and STGI
+ * (AMD), VMXON (Intel, CR4.VMXE set) in real mode; the real-mode ones
+ * are what src/emu gives with CR0.PE clear.
+ */
+START_TEST(test_mode_errors_from_guest)
+{
+	struct emu_host *h;
+	struct emu_cpu *cpu;
+	struct emu_gprs g;
+	char out[4096];
+	uint64_t efer, pa;
+	int error;
+
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor amd "
+	    "--max-time 1s -k " BARE_MODEERR, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "vmrun-cpl3 gp\nvmload-cpl3 gp\nstgi-cpl3 gp\n"
+	    "vmrun-real-mode ud\nstgi-real-mode ud\nbare_modeerr: done\n");
+	ck_assert_int_eq(sh(VMMSIM " run --bare-metal --vendor intel "
+	    "--max-time 1s -k " BARE_MODEERR, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "vmxon-real-mode ud\nbare_modeerr: done\n");
+
+	h = emu_host_create("amd", &error);
+	ck_assert_ptr_nonnull(h);
+	cpu = emu_cpu_create(h, &error);
+	ck_assert_ptr_nonnull(cpu);
+	pa = hostmem_alloc(emu_host_mem(h), 1);
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(emu_rdmsr(cpu, MSR_EFER, &efer), 0);
+	ck_assert_int_eq(emu_wrmsr(cpu, MSR_EFER, efer | EFER_SVME), 0);
+	ck_assert_int_eq(emu_write_cr(cpu, 0, CR0_ET), 0);
+	ck_assert_int_eq(svm_vmrun(cpu, pa, &g), SVM_FAULT_UD);
+	ck_assert_int_eq(svm_stgi(cpu), SVM_FAULT_UD);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+
+	h = emu_host_create(NULL, &error);
+	ck_assert_ptr_nonnull(h);
+	cpu = emu_cpu_create(h, &error);
+	ck_assert_ptr_nonnull(cpu);
+	pa = hostmem_alloc(emu_host_mem(h), 1);
+	ck_assert_int_eq(emu_write_cr(cpu, 4, emu_read_cr(cpu, 4) | CR4_VMXE),
+	    0);
+	ck_assert_int_eq(emu_write_cr(cpu, 0, CR0_ET | CR0_NE), 0);
+	ck_assert_int_eq(vmx_vmxon(cpu, pa), VMX_FAULT_UD);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+}
+END_TEST
+
 START_TEST(test_xapic_page_reads_back)
 {
 	char out[256];
@@ -685,7 +822,7 @@ START_TEST(test_vmx_trace_explains_l1s_failed_vmlaunch)
 	snprintf(cmd, sizeof(cmd), VMMSIM " trace %s | grep -v "
 	    "'VMX_EXIT_IO\\|VMREAD\\|VMWRITE' | cut -d'|' -f1", path);
 	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
-	p = strstr(out, "VMX_EXIT_VMLAUNCH \n!entry-failure t=0ns vm1/0 L1's "
+	p = strstr(out, "VMX_EXIT_VMLAUNCH \n!entry-failure t=9498ns vm1/0 L1's "
 	    "VMLAUNCH: VMfailValid, VM-instruction error 7 (VM entry with "
 	    "invalid control field(s))\n"
 	    "  check:  ctl_pinbased_reserved (SDM Vol. 3C §27.2.1.1)\n");
@@ -694,7 +831,7 @@ START_TEST(test_vmx_trace_explains_l1s_failed_vmlaunch)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(strstr(p, "check:  host_cr4_fixed"));
 	p = strstr(p, "L2 VMX_EXIT_ENTRY_FAILED_GUEST_STATE: VM-entry "
-	    "failure, qualification 0 \n!entry-failure t=0ns vm1/0 L1's "
+	    "failure, qualification 0 \n!entry-failure t=10103ns vm1/0 L1's "
 	    "VMLAUNCH: VMX_EXIT_ENTRY_FAILED_GUEST_STATE at exit #");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(strstr(p, "  check:  guest_rflags_reserved "
@@ -748,7 +885,7 @@ START_TEST(test_svm_trace_records_nested_exits)
 	ck_assert_ptr_nonnull(strstr(out, "L2 SVM_VMEXIT_NPF: gpa 0x200010, "
 	    "read, entry not present"));
 	ck_assert_ptr_nonnull(strstr(out, "L2 SVM_VMEXIT_INVALID \n"
-	    "!entry-failure t=4ns vm1/0 L1's VMRUN: SVM_VMEXIT_INVALID at "
+	    "!entry-failure t=13142ns vm1/0 L1's VMRUN: SVM_VMEXIT_INVALID at "
 	    "exit #"));
 	ck_assert_ptr_nonnull(strstr(out, "  check:  asid_zero (APM Vol. 2 "
 	    "§15.5.1)\n"));
@@ -788,6 +925,7 @@ bare_suite(void)
 	tcase_add_test(tc, test_vmx_trace_shows_l1s_vmcs_and_ept);
 	tcase_add_test(tc, test_vmx_trace_snap_at_nested_exit);
 	tcase_add_test(tc, test_vmx_trace_explains_l1s_failed_vmlaunch);
+	tcase_add_test(tc, test_vmx_l2_that_never_exits_is_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("svm");
@@ -799,6 +937,9 @@ bare_suite(void)
 	tcase_add_test(tc, test_svm_errors_match_emu);
 	tcase_add_test(tc, test_xapic_page_reads_back);
 	tcase_add_test(tc, test_svm_trace_records_nested_exits);
+	tcase_add_test(tc, test_svm_l2_that_never_exits_is_bounded);
+	tcase_add_test(tc, test_svm_gif_holds_interrupts_into_l1);
+	tcase_add_test(tc, test_mode_errors_from_guest);
 	suite_add_tcase(s, tc);
 	return (s);
 }

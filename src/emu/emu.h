@@ -184,6 +184,17 @@ void		 emu_cpu_set_host_tick(struct emu_cpu *, uint64_t interval);
  */
 void		 emu_cpu_set_stop_at(struct emu_cpu *, uint64_t vtime);
 
+/*
+ * Host interrupts (kicks, the host tick, stop_at) end guest execution
+ * with exit reason 1 (SVM: VMEXIT_INTR) whatever the guest's controls
+ * say: for a CPU that runs the guests of a guest hypervisor, whose owner
+ * takes such an exit back from the guest's VMCS (VMCB) unseen.
+ */
+void		 emu_cpu_set_host_exits(struct emu_cpu *, int on);
+
+/* SVM: the global interrupt flag (1 after reset). */
+int		 svm_gif(struct emu_cpu *);
+
 /* Virtual time: instructions retired by guests on this CPU. */
 uint64_t	 emu_cpu_vtime(struct emu_cpu *);
 

@@ -343,6 +343,7 @@ struct emu_cpu {
 	uint64_t		 rng;		/* RDRAND without exiting */
 	uint64_t		 syscall_rip;	/* EMU_STOP_SYSCALL's insn */
 	uint64_t		 stop_at;	/* host interrupt at this vtime */
+	bool			 host_exits;	/* host interrupts always exit */
 	bool			 halted;
 	pthread_mutex_t		 halt_lock;
 	pthread_cond_t		 halt_cv;

@@ -1565,6 +1565,18 @@ static void on_deadline(uc_engine *, uint64_t, uint32_t, void *);
  * The timed exit at cpu->deadline: the preemption timer (exit 52) or the
  * host's timer tick (an external interrupt, exit 1), which then moves on.
  */
+/*
+ * Whether a host interrupt (a kick, a host tick, stop_at) ends guest
+ * execution: with external-interrupt exiting, or always on a CPU whose
+ * owner asked for it (emu_cpu_set_host_exits).
+ */
+static inline bool
+host_intr_exits(const struct emu_cpu *cpu)
+{
+	return ((cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) ||
+	    cpu->host_exits);
+}
+
 /* A host interrupt (a kick or a host tick) with external-interrupt exiting. */
 static void
 host_interrupt_exit(struct emu_cpu *cpu)
@@ -1890,7 +1902,7 @@ known:
 	 * looked, while the engine was not yet running and so could not be
 	 * stopped, is taken here, at the next block start.
 	 */
-	if ((cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) && !shadowed &&
+	if (host_intr_exits(cpu) && !shadowed &&
 	    atomic_load_explicit(&cpu->kicked, memory_order_relaxed) &&
 	    atomic_exchange(&cpu->kicked, 0)) {
 		host_interrupt_exit(cpu);
@@ -2405,7 +2417,7 @@ halt_wait(struct emu_cpu *cpu)
 	pthread_mutex_unlock(&cpu->halt_lock);
 	if (!atomic_load(&cpu->kicked))
 		return (false);		/* an NMI: the run loop takes it */
-	if (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING) {
+	if (host_intr_exits(cpu)) {
 		atomic_store(&cpu->kicked, 0);
 		host_interrupt_exit(cpu);
 		return (true);
@@ -2606,7 +2618,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 	}
 	cpu->deadline = cpu->preempt_deadline;
 	if (cpu->tick_interval != 0 &&
-	    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING)) {
+	    host_intr_exits(cpu)) {
 		if (cpu->next_tick <= cpu->vtime)
 			cpu->next_tick = (cpu->vtime / cpu->tick_interval + 1) *
 			    cpu->tick_interval;
@@ -2614,7 +2626,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			cpu->deadline = cpu->next_tick;
 	}
 	if (cpu->stop_at > cpu->vtime && cpu->stop_at < cpu->deadline &&
-	    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING))
+	    host_intr_exits(cpu))
 		cpu->deadline = cpu->stop_at;
 	cpu->shadow_next = (vmcs_get(cpu, VMCS_GUEST_INTERRUPTIBILITY_ST) &
 	    3) != 0;
@@ -2658,7 +2670,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		    memory_order_relaxed) && take_nmi(cpu))
 			break;
 		if (atomic_exchange(&cpu->kicked, 0) &&
-		    (cpu->ctl_pin & IA32_VMX_EXTERNAL_INT_EXITING)) {
+		    host_intr_exits(cpu)) {
 			host_interrupt_exit(cpu);
 			break;
 		}

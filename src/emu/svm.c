@@ -945,6 +945,12 @@ svm_stgi(struct emu_cpu *cpu)
 	return (SVM_SUCCEED);
 }
 
+int
+svm_gif(struct emu_cpu *cpu)
+{
+	return (cpu->svm == NULL || cpu->svm->gif);
+}
+
 enum svm_result
 svm_clgi(struct emu_cpu *cpu)
 {

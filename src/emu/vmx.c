@@ -858,6 +858,12 @@ emu_cpu_set_stop_at(struct emu_cpu *cpu, uint64_t vtime)
 }
 
 void
+emu_cpu_set_host_exits(struct emu_cpu *cpu, int on)
+{
+	cpu->host_exits = on != 0;
+}
+
+void
 emu_cpu_set_host_tick(struct emu_cpu *cpu, uint64_t interval)
 {
 	cpu->tick_interval = interval;

@@ -51,6 +51,9 @@
 #include "emu/vmx_caps.h"
 
 #define MAX_INSN		15
+#ifndef nitems
+#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
 #define PTE_P			0x001ULL
 #define PTE_PS			0x080ULL
 #define PTE_ADDR		0x000FFFFFFFFFF000ULL
@@ -72,6 +75,31 @@ struct vmm_nested {
 	int		 vmx_on;	/* [l] L1 is in VMX operation */
 	int		 svme;		/* [l] L1's EFER.SVME */
 	uint64_t	 scratch;	/* [l] inner HPA: a VMCB for L1's state */
+	int		 l2_live;	/* [l] L2 stopped unseen, to go on */
+	struct emu_gprs	 l2g;		/* [l] its GPRs meanwhile */
+	uint64_t	 exitinfo[16];	/* [l] L1's exit fields, kept */
+	int		 gif;		/* [l] L1's GIF before its VMRUN */
+};
+
+/*
+ * The inner CPU's host tick: as the monitor's (VMX_HOST_TICK,
+ * SVM_HOST_TICK), so L2 comes back to the outer run loop as often as L1
+ * would, at the same virtual times.
+ */
+#define NESTED_HOST_TICK	1000000ULL
+
+/* The exit-information fields a stop of L2 that L1 does not see keeps. */
+static const uint32_t vmx_exit_fields[] = {
+	VMCS_INSTRUCTION_ERROR, VMCS_EXIT_REASON, VMCS_EXIT_INTERRUPTION_INFO,
+	VMCS_EXIT_INTERRUPTION_ERR_CODE, VMCS_IDT_VECTORING_INFO,
+	VMCS_IDT_VECTORING_ERROR_CODE, VMCS_INSTRUCTION_LENGTH,
+	VMCS_EXIT_INSTRUCTION_INFO, VMCS_GUEST_EXIT_QUALIFICATION,
+	VMCS_IO_RCX, VMCS_IO_RSI, VMCS_IO_RDI, VMCS_IO_RIP,
+	VMCS_GUEST_LINEAR_ADDRESS, VMCS_GUEST_PHYSICAL_ADDRESS
+};
+static const unsigned svm_exit_fields[] = {
+	VMCB_EXITCODE, VMCB_EXITINFO1, VMCB_EXITINFO2, VMCB_EXITINTINFO,
+	VMCB_NRIP
 };
 
 /* --- the inner machine --------------------------------------------------- */
@@ -87,6 +115,7 @@ nested_get(struct vcpu *vcpu, int vmx, int *errorp)
 	struct vmm_nested *n = vcpu->vc_nested;
 	struct vm *vm = vcpu->vc_parent;
 	struct vm_mem_range *r;
+	struct emu_cpu *cpu;
 	size_t i;
 	int error = 0;
 
@@ -97,7 +126,7 @@ nested_get(struct vcpu *vcpu, int vmx, int *errorp)
 			*errorp = ENOMEM;
 			return (NULL);
 		}
-		vcpu->vc_nested = n;
+		__atomic_store_n(&vcpu->vc_nested, n, __ATOMIC_RELEASE);
 	}
 	if ((n->host = emu_host_create(vmx ? NULL : "amd", &error)) == NULL)
 		goto fail;
@@ -110,8 +139,12 @@ nested_get(struct vcpu *vcpu, int vmx, int *errorp)
 		    r->vmr_gpa)) != 0)
 			goto fail;
 	}
-	if ((n->cpu = emu_cpu_create(n->host, &error)) == NULL)
+	if ((cpu = emu_cpu_create(n->host, &error)) == NULL)
 		goto fail;
+	/* Host interrupts stop L2 whatever L1's controls (below). */
+	emu_cpu_set_host_exits(cpu, 1);
+	emu_cpu_set_host_tick(cpu, NESTED_HOST_TICK);
+	__atomic_store_n(&n->cpu, cpu, __ATOMIC_RELEASE);
 	return (n);
 fail:
 	if (n->host != NULL)
@@ -136,6 +169,51 @@ vmm_nested_free(struct vcpu *vcpu)
 		emu_host_destroy(n->host);
 	free(n);
 	vcpu->vc_nested = NULL;
+}
+
+/*
+ * VMM_IOC_INTR from another thread: the host interrupt reaches L2 too,
+ * which goes back to the outer run loop as L1 would.
+ */
+void
+vmm_nested_kick(struct vcpu *vcpu)
+{
+	struct vmm_nested *n;
+	struct emu_cpu *cpu;
+
+	n = __atomic_load_n(&vcpu->vc_nested, __ATOMIC_ACQUIRE);
+	if (n != NULL &&
+	    (cpu = __atomic_load_n(&n->cpu, __ATOMIC_ACQUIRE)) != NULL)
+		emu_cpu_kick(cpu);
+}
+
+int
+vmm_nested_holds_irq(struct vcpu *vcpu)
+{
+	struct vmm_nested *n = vcpu->vc_nested;
+
+	if (n == NULL || n->cpu == NULL)
+		return (0);
+	return (n->l2_live || !svm_gif(n->cpu));
+}
+
+/*
+ * Around a run of L2: the inner CPU goes on from the outer vcpu's virtual
+ * time, with the outer stop time (vmmsim_vcpu_stop_at); after it, L2's
+ * instructions are the outer vcpu's time too.
+ */
+static void
+inner_time_in(struct vcpu *vcpu, struct vmm_nested *n, struct emu_cpu *outer)
+{
+	emu_cpu_set_vtime(n->cpu, emu_cpu_vtime(outer));
+	emu_cpu_set_stop_at(n->cpu, __atomic_load_n(&vcpu->vc_stop_at,
+	    __ATOMIC_RELAXED));
+}
+
+static void
+inner_time_out(struct vmm_nested *n, struct emu_cpu *outer)
+{
+	emu_cpu_set_vtime(outer, emu_cpu_vtime(n->cpu));
 }
 
 /* The state bare-metal mode keeps even before any VMX instruction. */
@@ -640,15 +718,48 @@ vmx_load_host_state(struct vmm_nested *n, const struct vmm_nested_vmx *o)
 /*
  * VMLAUNCH/VMRESUME: L2 runs on the inner CPU until its VM exit, which
  * the RUN caller's trace records as a nested exit with L1's VMCS.
+ *
+ * A host interrupt of the inner CPU (the outer stop time, the host tick,
+ * a kick; nothing else interrupts it) is no exit of L1's: L2's state
+ * stays in L1's VMCS, whose exit-information fields get back what L1
+ * left there, L1 stays at its VMLAUNCH/VMRESUME, and the outer run loop
+ * decides (its stop time, signals); L1 re-executing the instruction
+ * resumes L2 (l2_live), with its GPRs.  VMX_SUCCEED with *stopped set.
  */
 static enum vmx_result
 vmx_enter_l2(struct vcpu *vcpu, struct vmm_nested *n,
-    const struct vmm_nested_vmx *o, int resume)
+    const struct vmm_nested_vmx *o, int resume, int *stopped)
 {
-	struct emu_gprs g = *o->g;
+	struct emu_gprs g;
 	enum vmx_result r;
+	uint64_t reason = 0;
+	size_t i;
 
+	*stopped = 0;
+	if (n->l2_live) {
+		g = n->l2g;
+		resume = 1;
+	} else {
+		g = *o->g;
+		for (i = 0; i < nitems(vmx_exit_fields); i++)
+			(void)vmx_vmread(n->cpu, vmx_exit_fields[i],
+			    &n->exitinfo[i]);
+	}
+	n->l2_live = 0;
+	inner_time_in(vcpu, n, o->cpu);
 	r = resume ? vmx_vmresume(n->cpu, &g) : vmx_vmlaunch(n->cpu, &g);
+	inner_time_out(n, o->cpu);
+	if (r == VMX_SUCCEED &&
+	    vmx_vmread(n->cpu, VMCS_EXIT_REASON, &reason) == VMX_SUCCEED &&
+	    (reason & 0xFFFF) == VMX_EXIT_EXTINT) {
+		for (i = 0; i < nitems(vmx_exit_fields); i++)
+			(void)vmx_vmwrite(n->cpu, vmx_exit_fields[i],
+			    n->exitinfo[i]);
+		n->l2g = g;
+		n->l2_live = 1;
+		*stopped = 1;
+		return (VMX_SUCCEED);
+	}
 	if (vcpu->vc_trace != NULL)
 		vmm_trace_nested_vmx(vcpu, n->cpu, emu_host_mem(n->host), &g,
 		    resume, r);
@@ -672,7 +783,7 @@ vmm_nested_vmx_exit(struct vcpu *vcpu, const struct vmm_nested_vmx *o,
 	enum vmx_result r;
 	uint64_t a = 0, b = 0;
 	size_t w;
-	int error = 0;
+	int error = 0, stopped;
 
 	if ((n = nested_get(vcpu, 1, &error)) == NULL)
 		return (error);
@@ -685,9 +796,10 @@ vmm_nested_vmx_exit(struct vcpu *vcpu, const struct vmm_nested_vmx *o,
 	switch (reason) {
 	case VMX_EXIT_VMLAUNCH:
 	case VMX_EXIT_VMRESUME:
-		r = vmx_enter_l2(vcpu, n, o, reason == VMX_EXIT_VMRESUME);
+		r = vmx_enter_l2(vcpu, n, o, reason == VMX_EXIT_VMRESUME,
+		    &stopped);
 		if (r == VMX_SUCCEED)
-			return (0);	/* L1 is at its host RIP already */
+			return (0);	/* at its host RIP, or L2 stopped */
 		vmx_complete(o, r);
 		return (0);
 	case VMX_EXIT_VMXOFF:
@@ -904,6 +1016,8 @@ vmm_nested_svm_exit(struct vcpu *vcpu, const struct vmm_nested_svm *o,
 	struct vmm_nested *n;
 	struct emu_gprs g;
 	enum svm_result r;
+	uint8_t *p;
+	size_t i;
 	uint64_t rax, cr0 = vmcb_get(o, VMCB_CR0, 8), efer;
 	uint16_t cs_attr = (uint16_t)vmcb_get(o, VMCB_CS + VMCB_SEG_ATTRIB, 2);
 	int error = 0, cpl;
@@ -940,10 +1054,37 @@ vmm_nested_svm_exit(struct vcpu *vcpu, const struct vmm_nested_svm *o,
 
 	switch (code) {
 	case VMEXIT_VMRUN:
-		g = *o->g;
+		/* A stop of L2 that L1 does not see: as vmx_enter_l2(). */
+		if (n->l2_live)
+			g = n->l2g;
+		else {
+			g = *o->g;
+			n->gif = svm_gif(n->cpu);
+			if ((p = l1_phys(vcpu, rax, VMCB_SIZE)) != NULL)
+				for (i = 0; i < nitems(svm_exit_fields); i++)
+					memcpy(&n->exitinfo[i],
+					    p + svm_exit_fields[i], 8);
+		}
+		n->l2_live = 0;
+		inner_time_in(vcpu, n, o->cpu);
 		r = svm_vmrun(n->cpu, rax, &g);
+		inner_time_out(n, o->cpu);
 		if (r != SVM_SUCCEED)
 			break;
+		if ((p = l1_phys(vcpu, rax, VMCB_SIZE)) != NULL)
+			memcpy(&code, p + VMCB_EXITCODE, sizeof(code));
+		if (p != NULL && code == VMEXIT_INTR) {
+			for (i = 0; i < nitems(svm_exit_fields); i++)
+				memcpy(p + svm_exit_fields[i],
+				    &n->exitinfo[i], 8);
+			n->l2g = g;
+			n->l2_live = 1;
+			r = n->gif ? svm_stgi(n->cpu) : svm_clgi(n->cpu);
+			/* L2's FS, GS, TR ... stay the CPU's, as below. */
+			if ((error = svm_state_move(n, o, 0)) != 0)
+				return (error);
+			return (0);	/* L1 stays at its VMRUN */
+		}
 		if (vcpu->vc_trace != NULL)
 			vmm_trace_nested_svm(vcpu, n->cpu,
 			    emu_host_mem(n->host), rax, &g);

@@ -79,11 +79,20 @@ void	vmm_nested_cpuid(struct vcpu *, int vmx, uint32_t leaf,
 int	vmm_nested_rdmsr(struct vcpu *, int vmx, uint32_t msr, uint64_t *);
 int	vmm_nested_wrmsr(struct vcpu *, int vmx, uint32_t msr, uint64_t);
 
+/*
+ * A host interrupt of the vcpu (VMM_IOC_INTR) for L2 too; and whether
+ * interrupts into L1 wait: while L2 is stopped between two runs of the
+ * outer loop (L1 does not see that), and while L1's GIF is clear.
+ */
+void	vmm_nested_kick(struct vcpu *);
+int	vmm_nested_holds_irq(struct vcpu *);
+
 /* The outer side of an SVM vcpu, as vmm_svm.c keeps it. */
 struct vmm_nested_svm {
 	uint8_t		*vmcb;		/* L1's VMCB (RAX, RSP, RIP in it) */
 	struct emu_gprs	*g;		/* L1's other GPRs */
 	uint64_t	*rip;		/* the monitor's copy of RIP */
+	struct emu_cpu	*cpu;		/* the outer CPU (its virtual time) */
 };
 
 /*

@@ -902,7 +902,8 @@ svm_handle_msr(struct vcpu *vcpu)
 	uint64_t rax = vmcb_rd64(vcpu, VMCB_RAX), msr = md->g.r[VCPU_REGS_RCX];
 	uint64_t *rdx = &md->g.r[VCPU_REGS_RDX];
 	uint64_t v = (*rdx << 32) | (rax & 0xFFFFFFFFULL);
-	struct vmm_nested_svm o = { md->vmcb_va, &md->g, &md->rip };
+	struct vmm_nested_svm o = { md->vmcb_va, &md->g, &md->rip,
+	    md->cpu };
 	int wr = vmcb_rd64(vcpu, VMCB_EXITINFO1) == 1;
 
 	/* Bare metal: EFER.SVME, VM_CR and VM_HSAVE_PA are L1's. */
@@ -1141,7 +1142,7 @@ svm_handle_exit(struct vcpu *vcpu)
 		    (md->exit_reason >= VMEXIT_VMRUN &&
 		    md->exit_reason <= VMEXIT_SKINIT))) {
 			struct vmm_nested_svm o = { md->vmcb_va, &md->g,
-			    &md->rip };
+			    &md->rip, md->cpu };
 
 			ret = vmm_nested_svm_exit(vcpu, &o, md->exit_reason);
 			break;
@@ -1261,7 +1262,7 @@ vcpu_run_svm(struct vcpu *vcpu, struct vm_run_params *vrp)
 	struct svm_vcpu *md = svm_vcpu(vcpu);
 	struct vm_exit *ue = &md->exit;	/* holds the copied-in vm_exit */
 	uint64_t vintr;
-	int ret = 0, redeliver = vcpu->vc_parent->vm_redeliver;
+	int ret = 0, held, redeliver = vcpu->vc_parent->vm_redeliver;
 
 	__atomic_store_n(&vcpu->vc_intr, vrp->vrp_intr_pending ? 1 : 0,
 	    __ATOMIC_RELAXED);
@@ -1360,7 +1361,15 @@ vcpu_run_svm(struct vcpu *vcpu, struct vm_run_params *vrp)
 		/* Owing the guest an event, it cannot take an interrupt. */
 		vcpu->vc_irqready = ((md->rflags & PSL_I) &&
 		    !(md->intinfo & SVM_EVTINJ_V)) ? 1 : 0;
-		if (!vcpu->vc_irqready &&
+		/*
+		 * Bare metal: none into L1 while its GIF is clear (APM
+		 * §15.17) or while L2 is stopped unseen; no window either,
+		 * L1's next SVM instruction decides.
+		 */
+		held = vcpu->vc_parent->vm_bare && vmm_nested_holds_irq(vcpu);
+		if (held)
+			vcpu->vc_irqready = 0;
+		if (!vcpu->vc_irqready && !held &&
 		    __atomic_load_n(&vcpu->vc_intr, __ATOMIC_RELAXED)) {
 			/* Arm the virtual interrupt window (V_IRQ, VINTR). */
 			vmcb_wr(vcpu, VMCB_INTERCEPT_MISC1, 4,
@@ -1397,6 +1406,8 @@ vcpu_kick_svm(struct vcpu *vcpu)
 {
 	if (vcpu->vc_md != NULL && svm_vcpu(vcpu)->cpu != NULL)
 		emu_cpu_kick(svm_vcpu(vcpu)->cpu);
+	if (vcpu->vc_parent->vm_bare)
+		vmm_nested_kick(vcpu);
 }
 
 /* READVMPARAMS / WRITEVMPARAMS (§4.9, §16). */

@@ -1397,7 +1397,7 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 	struct vmx_invvpid_desc vd;
 	enum vmx_result r;
 	uint64_t proc, intr, rflags, stop_at;
-	int ret = 0, i, resumed;
+	int ret = 0, i, resumed, held;
 
 	if (vcpu_reload_vmcs(vcpu) != 0)
 		return (EINVAL);
@@ -1545,7 +1545,11 @@ vcpu_run_vmx(struct vcpu *vcpu, struct vm_run_params *vrp)
 		/* Owing the guest an event, it cannot take an interrupt. */
 		vcpu->vc_irqready = ((rflags & PSL_I) &&
 		    !(md->vect_info & VECT_VALID)) ? 1 : 0;
-		if (!vcpu->vc_irqready &&
+		/* Bare metal: none into L1 while L2 is stopped unseen. */
+		held = vcpu->vc_parent->vm_bare && vmm_nested_holds_irq(vcpu);
+		if (held)
+			vcpu->vc_irqready = 0;
+		if (!vcpu->vc_irqready && !held &&
 		    __atomic_load_n(&vcpu->vc_intr, __ATOMIC_RELAXED)) {
 			proc = vmread(vcpu, VMCS_PROCBASED_CTLS);
 			if (!(proc & IA32_VMX_INTERRUPT_WINDOW_EXITING))
@@ -1575,6 +1579,8 @@ vcpu_kick_vmx(struct vcpu *vcpu)
 {
 	if (vcpu->vc_md != NULL && vcpu->vc_md->cpu != NULL)
 		emu_cpu_kick(vcpu->vc_md->cpu);
+	if (vcpu->vc_parent->vm_bare)
+		vmm_nested_kick(vcpu);
 }
 
 /* READVMPARAMS / WRITEVMPARAMS (§4.9, §16). */
