@@ -30,7 +30,8 @@
 #			+ halted) of the recorded run.
 #
 # Environment: BENCH_BUILDDIR (the build directory), VMMSIM_GUEST_CACHE
-# (where tests/guests/mklinux.sh keeps the packages and images).
+# (where tests/guests/mklinux.sh keeps the packages and images),
+# BENCH_VENDOR (intel, the default, or amd), BOOT_RUNS (3).
 
 set -u
 builddir=${BENCH_BUILDDIR:-.}
@@ -54,6 +55,7 @@ trap 'rm -rf "$tmp"' EXIT
 boot() {
 	local TIMEFORMAT='%3R %3U %3S'
 	if ! { time timeout 1800 "$builddir/vmmsim" run -v -m 256M \
+	    --vendor "${BENCH_VENDOR:-intel}" \
 	    -k "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
 	    -d "ro:$cache/disk.img" --append "console=ttyS0 panic=-1" "$@" \
 	    </dev/null >"$tmp/out" 2>"$tmp/last.err"; } 2>"$tmp/time" ||

@@ -48,14 +48,15 @@ for vendor in intel amd; do
 	(
 		timeout 1500 "$builddir/vmmsim" run --vendor $vendor -m 256M \
 		    -k "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
-		    -d "ro:$cache/disk.img" --append "console=ttyS0 panic=-1" \
+		    -d "ro:$cache/disk.img" --append "console=ttyS0 panic=-1 vmmsim_input" \
 		    --record "$log" --checkpoint-time 1s \
 		    < "$tmp/in" > "$tmp/rec.out" 2> "$tmp/rec.err"
 		echo $? > "$tmp/rec.status"
 	) &
 	exec 7> "$tmp/in"
-	# The line goes in once the init script is about to read it (it
-	# waits 2 s of guest time for one), as a user would type it.
+	# The line goes in once the init script is about to read it (the
+	# vmmsim_input on its command line makes it wait for one), as a user
+	# would type it.
 	i=0
 	while [ $i -lt 1500 ] && [ ! -f "$tmp/rec.status" ] &&
 	    ! grep -q "VMMSIM-DISK" "$tmp/rec.out" 2>/dev/null; do
