@@ -196,6 +196,36 @@ memory_build(struct run_vm *vm, struct snapbuf *sb)
 	return (sb->error);
 }
 
+/*
+ * The vcpu section's fields, in file order, written or read as sb goes
+ * (one list for both ways, as the devices' *_snap functions have).
+ */
+static void
+cpu_fields(struct snapbuf *sb, struct vm_rwregs_params *vrwp, uint64_t *gpa,
+    struct vm_rwvmparams_params *vpp, struct vmmsim_vcpu_snap *vs)
+{
+	unsigned i;
+
+	snapbuf_bytes(sb, &vrwp->vrwp_regs, sizeof(vrwp->vrwp_regs));
+	SB_INT(sb, *gpa);
+	SB_INT(sb, vpp->vpp_pvclock_version);
+	SB_INT(sb, vs->vs_vendor);
+	SB_INT(sb, vs->vs_exit_reason);
+	SB_INT(sb, vs->vs_vtime);
+	SB_INT(sb, vs->vs_shadow_pat);
+	SB_INT(sb, vs->vs_event_type);
+	SB_INT(sb, vs->vs_event_vector);
+	SB_INT(sb, vs->vs_event_error);
+	SB_INT(sb, vs->vs_irqready);
+	for (i = 0; i < 3; i++)
+		SB_INT(sb, vs->vs_redeliver[i]);
+	SB_INT(sb, vs->vs_rng);
+	SB_INT(sb, vs->vs_cr2);
+	for (i = 0; i < VMMSIM_SNAP_NFIELDS; i++)
+		SB_INT(sb, vs->vs_field[i]);
+	snapbuf_bytes(sb, vs->vs_fpu, sizeof(vs->vs_fpu));
+}
+
 /* The vcpu: contract registers, vmparams, then the extension's state. */
 static int
 cpu_build(struct run_vm *vm, struct snapbuf *sb)
@@ -204,7 +234,6 @@ cpu_build(struct run_vm *vm, struct snapbuf *sb)
 	struct vm_rwvmparams_params vpp;
 	struct vmmsim_vcpu_snap vs;
 	uint64_t gpa;
-	unsigned i;
 
 	memset(&vrwp, 0, sizeof(vrwp));
 	vrwp.vrwp_vm_id = vm->vm_id;
@@ -216,25 +245,8 @@ cpu_build(struct run_vm *vm, struct snapbuf *sb)
 	    vmmsim_ioctl(vm->fd, VMM_IOC_READVMPARAMS, &vpp) == -1 ||
 	    vmmsim_vcpu_snap_save(vm->fd, vm->vm_id, 0, &vs) == -1)
 		return (errno);
-	snapbuf_bytes(sb, &vrwp.vrwp_regs, sizeof(vrwp.vrwp_regs));
 	gpa = vpp.vpp_pvclock_system_gpa;
-	SB_INT(sb, gpa);
-	SB_INT(sb, vpp.vpp_pvclock_version);
-	SB_INT(sb, vs.vs_vendor);
-	SB_INT(sb, vs.vs_exit_reason);
-	SB_INT(sb, vs.vs_vtime);
-	SB_INT(sb, vs.vs_shadow_pat);
-	SB_INT(sb, vs.vs_event_type);
-	SB_INT(sb, vs.vs_event_vector);
-	SB_INT(sb, vs.vs_event_error);
-	SB_INT(sb, vs.vs_irqready);
-	for (i = 0; i < 3; i++)
-		SB_INT(sb, vs.vs_redeliver[i]);
-	SB_INT(sb, vs.vs_rng);
-	SB_INT(sb, vs.vs_cr2);
-	for (i = 0; i < VMMSIM_SNAP_NFIELDS; i++)
-		SB_INT(sb, vs.vs_field[i]);
-	snapbuf_bytes(sb, vs.vs_fpu, sizeof(vs.vs_fpu));
+	cpu_fields(sb, &vrwp, &gpa, &vpp, &vs);
 	return (sb->error);
 }
 
@@ -476,29 +488,11 @@ cpu_restore(struct run_vm *vm, struct snapbuf *sb, const char *path)
 	struct vm_rwvmparams_params vpp;
 	struct vmmsim_vcpu_snap vs;
 	uint64_t gpa = 0;
-	unsigned i;
 
 	memset(&vrwp, 0, sizeof(vrwp));
 	memset(&vpp, 0, sizeof(vpp));
 	memset(&vs, 0, sizeof(vs));
-	snapbuf_bytes(sb, &vrwp.vrwp_regs, sizeof(vrwp.vrwp_regs));
-	SB_INT(sb, gpa);
-	SB_INT(sb, vpp.vpp_pvclock_version);
-	SB_INT(sb, vs.vs_vendor);
-	SB_INT(sb, vs.vs_exit_reason);
-	SB_INT(sb, vs.vs_vtime);
-	SB_INT(sb, vs.vs_shadow_pat);
-	SB_INT(sb, vs.vs_event_type);
-	SB_INT(sb, vs.vs_event_vector);
-	SB_INT(sb, vs.vs_event_error);
-	SB_INT(sb, vs.vs_irqready);
-	for (i = 0; i < 3; i++)
-		SB_INT(sb, vs.vs_redeliver[i]);
-	SB_INT(sb, vs.vs_rng);
-	SB_INT(sb, vs.vs_cr2);
-	for (i = 0; i < VMMSIM_SNAP_NFIELDS; i++)
-		SB_INT(sb, vs.vs_field[i]);
-	snapbuf_bytes(sb, vs.vs_fpu, sizeof(vs.vs_fpu));
+	cpu_fields(sb, &vrwp, &gpa, &vpp, &vs);
 	if (sb->error != 0 || sb->pos != sb->len)
 		return (refuse(vm, path, "malformed vcpu section"));
 	vrwp.vrwp_vm_id = vm->vm_id;

@@ -1044,24 +1044,6 @@ emu_sync_vmcs(struct emu_cpu *cpu)
 	cpu->vmcs = cur;
 }
 
-/* Fields saved eagerly at every exit: reading them needs no sync. */
-bool
-emu_field_volatile(uint32_t enc)
-{
-	switch (enc) {
-	case VMCS_GUEST_IA32_RIP:
-	case VMCS_GUEST_IA32_RSP:
-	case VMCS_GUEST_IA32_RFLAGS:
-	case VMCS_GUEST_INTERRUPTIBILITY_ST:
-	case VMCS_GUEST_ACTIVITY_STATE:
-	case VMCS_GUEST_PENDING_DBG_EXC:
-	case VMCS_VMX_PREEMPTION_TIMER_VAL:
-		return (true);
-	default:
-		return (false);
-	}
-}
-
 /* The base of the engine's current CS (a far jump may have changed it). */
 uint64_t
 emu_engine_cs_base(struct emu_cpu *cpu)

@@ -439,7 +439,6 @@ void	 emu_sync_vmcs(struct emu_cpu *);
 uint32_t emu_read_inhibit(struct emu_cpu *);
 uint64_t emu_engine_cs_base(struct emu_cpu *);
 void	 emu_seg_sync(struct emu_cpu *);
-bool	 emu_field_volatile(uint32_t enc);
 
 #define EMU_ACC_READ	1
 #define EMU_ACC_WRITE	2

@@ -3624,9 +3624,13 @@ struct memo_rec {
 	bool				 unsure;
 };
 
-/* The fields rewritten at every exit (VMENTRY_DIRTY_*). */
-static bool
-per_exit_field(uint32_t enc)
+/*
+ * The fields the CPU rewrites at every exit (VMENTRY_DIRTY_*): saved
+ * eagerly, so reading them needs no sync, and writing them calls for only
+ * the resume checks.
+ */
+bool
+vmentry_per_exit_field(uint32_t enc)
 {
 	switch (enc) {
 	case VMCS_GUEST_IA32_RIP:
@@ -3647,7 +3651,7 @@ memo_read(const void *ctx, uint32_t enc)
 {
 	struct memo_rec *rc = (struct memo_rec *)(uintptr_t)ctx;
 
-	if (per_exit_field(enc))
+	if (vmentry_per_exit_field(enc))
 		rc->unsure = true;
 	return (rc->inner->read(rc->inner->ctx, enc));
 }

@@ -25,6 +25,7 @@
 #ifndef VMMSIM_EMU_VMENTRY_H
 #define VMMSIM_EMU_VMENTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -147,6 +148,7 @@ struct vmentry_memo {
 	struct vmentry_memo_rule rule[VMENTRY_MEMO_RULES];
 };
 void	vmentry_memo_reset(struct vmentry_memo *);
+bool	vmentry_per_exit_field(uint32_t);
 int	vmentry_check_resume(const struct vmentry_view *,
 	    struct vmentry_failure *, unsigned dirty, struct vmentry_memo *,
 	    uint64_t gen);

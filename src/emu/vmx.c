@@ -466,27 +466,15 @@ needs_sync(const struct vmcs_field *f)
 {
 	if (f->encoding == VMCS_ENTRY_CTLS)	/* its IA-32e mode bit */
 		return (true);
-	return (f->type == VMCS_T_GUEST && !emu_field_volatile(f->encoding));
+	return (f->type == VMCS_T_GUEST && !vmentry_per_exit_field(f->encoding));
 }
 
 /* Guest-state fields whose change means the engine must reload. */
 static int
 field_needs_reload(uint32_t enc)
 {
-	if ((enc & 0x0C00) != 0x0800)	/* type 2: guest state */
-		return (0);
-	switch (enc) {
-	case VMCS_GUEST_IA32_RIP:
-	case VMCS_GUEST_IA32_RSP:
-	case VMCS_GUEST_IA32_RFLAGS:
-	case VMCS_GUEST_INTERRUPTIBILITY_ST:
-	case VMCS_GUEST_ACTIVITY_STATE:
-	case VMCS_GUEST_PENDING_DBG_EXC:
-	case VMCS_VMX_PREEMPTION_TIMER_VAL:
-		return (0);
-	default:
-		return (1);
-	}
+	return ((enc & 0x0C00) == 0x0800 &&	/* type 2: guest state */
+	    !vmentry_per_exit_field(enc));
 }
 
 enum vmx_result
@@ -529,7 +517,7 @@ vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
 	vmcs_set(cpu, (uint32_t)field, v);
 	if (cpu->vmcs_pa == cpu->engine_vmcs && field_needs_reload(f->encoding))
 		cpu->guest_dirty = true;
-	if (!emu_field_volatile(f->encoding)) {
+	if (!vmentry_per_exit_field(f->encoding)) {
 		cpu->checks_valid = false;
 		cpu->ctl_cache_valid = false;
 	} else {
