@@ -71,8 +71,9 @@ int	vmmsim_close(int fd);
 
 /*
  * vmmsim's one extension to the contract: the virtual time of a vcpu, in
- * nanoseconds (its retired guest instructions at the simulated 1 GHz), so
- * that a vmd-like program can drive device timers deterministically.
+ * nanoseconds (its retired guest instructions at the simulated 1 GHz, plus
+ * the time it was declared halted with vmmsim_vcpu_idle()), so that a
+ * vmd-like program can drive device timers deterministically.
  * 0, or -1 with errno (ENOENT: no such VM or vcpu; EBADF: not a vmmsim
  * handle).
  */
@@ -88,6 +89,19 @@ int	vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id,
  * with errno (ENOENT, ENODEV, EBADF as above).
  */
 int	vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id,
+	    uint64_t ns);
+
+/*
+ * And: the vcpu stayed halted for ns between two RUNs (a vmd-like loop
+ * that handled a HLT exit by waiting for its next timer), so its virtual
+ * time moves on by ns.  Virtual time is what the guest reads as its TSC
+ * and its pvclock, so a guest clock runs on while the guest idles, as on
+ * hardware, instead of standing still until the next instruction
+ * retires.  Waits for an in-flight RUN, as READREGS does.  0, or -1 with
+ * errno (EBUSY: the vcpu is not stopped (it was terminated); EINVAL:
+ * virtual time would wrap; ENOENT, ENODEV, EBADF as above).
+ */
+int	vmmsim_vcpu_idle(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    uint64_t ns);
 
 /*

@@ -384,7 +384,7 @@ START_TEST(test_garbage_and_foreign_logs_are_refused)
 {
 	struct child c;
 	char rec[4096];
-	uint8_t *buf, junk[4096];
+	uint8_t *buf, junk[4096], version;
 	size_t len, i;
 
 	for (i = 0; i < sizeof(junk); i++)
@@ -395,11 +395,12 @@ START_TEST(test_garbage_and_foreign_logs_are_refused)
 
 	ck_assert_int_eq(record_echo("intel", hello_q, rec, sizeof(rec)), 7);
 	buf = read_log(&len);
+	version = buf[8];
 	buf[8] = 99;				/* the version */
 	write_log(buf, len);
 	ck_assert_int_eq(replay(NULL, NULL, &c), 1);
 	ck_assert_msg(strstr(c.ebuf, "log version 99") != NULL, "%s", c.ebuf);
-	buf[8] = 1;
+	buf[8] = version;
 	/* Garbage after a valid header: a bad record type. */
 	memcpy(buf + FILE_HDR, junk, len - FILE_HDR < 64 ? len - FILE_HDR :
 	    64);

@@ -621,6 +621,9 @@ START_TEST(test_invalid_guest_state_kills_the_vcpu)
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(rt_run(&t, &vrp, &ve), -1);
 	ck_assert_int_eq(errno, EBUSY);
+	/* A dead vcpu's clock does not move either. */
+	ck_assert_int_eq(vmmsim_vcpu_idle(t.fd, t.id, 0, 1000), -1);
+	ck_assert_int_eq(errno, EBUSY);
 	rt_term(&t);
 }
 END_TEST
@@ -1089,6 +1092,79 @@ END_TEST
 
 
 /*
+ * vmmsim_vcpu_idle(): time a halted vcpu spends outside RUN moves its
+ * clock on.  The guest reads the TSC, halts, reads it again and reports
+ * the difference on port 0x80: it saw the 5 ms the monitor declared, and
+ * the pvclock page (which it touched first, so that the EPT maps it)
+ * written at the next entry shows it too.  Bad handles,
+ * VMs and a wrapping clock are refused.
+ */
+START_TEST(test_idle_time_reaches_tsc_and_pvclock)
+{
+	static const uint8_t code[] = {
+		0x8B, 0x04, 0x25, 0x00, 0x07, 0x00, 0x00, /* mov eax, [0x700] */
+		0xFB,				/* sti */
+		0x0F, 0x31,			/* rdtsc */
+		0x48, 0xC1, 0xE2, 0x20,		/* shl rdx, 32 */
+		0x48, 0x09, 0xD0,		/* or rax, rdx */
+		0x48, 0x89, 0xC3,		/* mov rbx, rax */
+		0xF4,				/* hlt */
+		0x0F, 0x31,			/* rdtsc */
+		0x48, 0xC1, 0xE2, 0x20,		/* shl rdx, 32 */
+		0x48, 0x09, 0xD0,		/* or rax, rdx */
+		0x48, 0x29, 0xD8,		/* sub rax, rbx */
+		0xE7, 0x80,			/* out 0x80, eax */
+		0xEB, 0xFE,			/* jmp $ */
+	};
+	const uint64_t idle = 5000000;
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_rwvmparams_params vpp;
+	struct vm_exit ve;
+	uint64_t v0, v1, systime, delta;
+
+	VENDOR_BEGIN();
+	lm_create(&t, 0x101000);
+	memcpy(t.low + 0x101000, code, sizeof(code));
+	memset(&vpp, 0, sizeof(vpp));
+	vpp.vpp_vm_id = t.id;
+	vpp.vpp_mask = VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA;
+	vpp.vpp_pvclock_system_gpa = 0x700 | 1;
+	ck_assert_int_eq(vmmsim_ioctl(t.fd, VMM_IOC_WRITEVMPARAMS, &vpp), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_HLT);
+
+	ck_assert_int_eq(vmmsim_vcpu_vtime(t.fd, t.id, 0, &v0), 0);
+	ck_assert_int_eq(vmmsim_vcpu_idle(t.fd, t.id, 0, idle), 0);
+	ck_assert_int_eq(vmmsim_vcpu_vtime(t.fd, t.id, 0, &v1), 0);
+	ck_assert_uint_eq(v1, v0 + idle);
+	ck_assert_int_eq(vmmsim_vcpu_idle(t.fd, t.id, 0, UINT64_MAX), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(vmmsim_vcpu_idle(t.fd, t.id + 1, 0, 1), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(vmmsim_vcpu_idle(t.fd, t.id, 1, 1), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(vmmsim_vcpu_idle(-1, t.id, 0, 1), -1);
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_int_eq(vmmsim_vcpu_vtime(t.fd, t.id, 0, &v1), 0);
+	ck_assert_uint_eq(v1, v0 + idle);	/* refusals changed nothing */
+
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	delta = ve.vrs.vrs_gprs[VCPU_REGS_RAX];
+	/* The halt's 5 ms and the few instructions around it. */
+	ck_assert_uint_ge(delta, idle);
+	ck_assert_uint_lt(delta, idle + 16);
+	memcpy(&systime, t.low + 0x700 + 16, 8);
+	ck_assert_uint_ge(systime, v0 + idle);
+	lm_term(&t);
+}
+END_TEST
+
+
+/*
  * An interrupt injected while the vcpu is not ready for it (a new vcpu's
  * irqready is 0).  VMX tries once, before its loop, and drops it (quirk):
  * the guest spins on until a signal ends RUN with VM_EXIT_NONE.  SVM
@@ -1542,6 +1618,7 @@ run_suite(void)
 	T(test_signal_the_caller_blocks_does_not_end_run);
 	T(test_term_waits_for_running_vcpu);
 	T(test_pvclock_page);
+	T(test_idle_time_reaches_tsc_and_pvclock);
 	T(test_kernel_cr0_write_keeps_ne_shadow_reads_zero);
 	T(test_kernel_cr8_read_leaves_register_quirk);
 	T(test_kernel_rdmsr_pat_and_bios_sign);

@@ -319,7 +319,7 @@ static void
 print_row(const char *reply)
 {
 	char name[CTL_NAME_MAX + 1], pid[16], vendor[16], mem[32], mbuf[32];
-	char state[32], vt[32], idle[32], console[CTL_LINE_MAX], tbuf[32];
+	char state[32], vt[32], console[CTL_LINE_MAX], tbuf[32];
 	double secs;
 
 	if (ctl_field(reply, "name", name, sizeof(name)) != 0)
@@ -334,14 +334,11 @@ print_row(const char *reply)
 		snprintf(state, sizeof(state), "-");
 	if (ctl_field(reply, "vtime_ns", vt, sizeof(vt)) != 0)
 		snprintf(vt, sizeof(vt), "0");
-	if (ctl_field(reply, "idle_ns", idle, sizeof(idle)) != 0)
-		snprintf(idle, sizeof(idle), "0");
 	if (ctl_field(reply, "console", console, sizeof(console)) != 0)
 		snprintf(console, sizeof(console), "-");
 	fmt_mem(mem, mbuf, sizeof(mbuf));
-	/* Device time: run plus halted, what the guest's clocks show. */
-	secs = (double)(strtoull(vt, NULL, 10) + strtoull(idle, NULL, 10)) /
-	    1e9;
+	/* Device time, what the guest's clocks show (halts included). */
+	secs = (double)strtoull(vt, NULL, 10) / 1e9;
 	snprintf(tbuf, sizeof(tbuf), "%.6f", secs);
 	printf(ROW_FMT, name, pid, vendor, mbuf, state, tbuf, console);
 }

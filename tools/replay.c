@@ -230,7 +230,7 @@ static int
 ckpt_due(struct run_det *d, const struct rlog_ident *id,
     const struct vmrun_point *pt)
 {
-	uint64_t dev = pt->vtime_ns + pt->idle_ns;
+	uint64_t dev = pt->vtime_ns;
 	int due = 0;
 
 	if (id->ckpt_exits != 0 && pt->exitno >= d->ckpt_exit_at)
@@ -664,7 +664,7 @@ resume_refuse(struct run_vm *vm, const struct vmrun_point *pt,
 
 	fprintf(stderr, "vmmsim replay: snapshot %s refused: taken at exit "
 	    "%llu, %llu ns, ", vm->o->restore, (unsigned long long)pt->exitno,
-	    (unsigned long long)(pt->vtime_ns + pt->idle_ns));
+	    (unsigned long long)(pt->vtime_ns));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -681,7 +681,7 @@ static int
 point_fits(const struct vmrun_point *pt, const struct vmrun_point *sp,
     int ahead)
 {
-	uint64_t a = pt->vtime_ns + pt->idle_ns, b = sp->vtime_ns + sp->idle_ns;
+	uint64_t a = pt->vtime_ns, b = sp->vtime_ns;
 
 	if (ahead)
 		return (pt->exitno >= sp->exitno && a >= b);
@@ -716,8 +716,7 @@ det_resume(struct run_vm *vm, const struct vmrun_point *sp)
 	if (b >= log->end.pt.boundary || !point_fits(&log->end.pt, sp, 1))
 		return (resume_refuse(vm, sp, "after the log's end (exit "
 		    "%llu, %llu ns)", (unsigned long long)log->end.pt.exitno,
-		    (unsigned long long)(log->end.pt.vtime_ns +
-		    log->end.pt.idle_ns)));
+		    (unsigned long long)log->end.pt.vtime_ns));
 	for (i = 0; i < log->nckpts; i++) {
 		if (!point_fits(&log->ckpts[i].pt, sp,
 		    log->ckpts[i].pt.boundary > b))
@@ -744,7 +743,7 @@ det_resume(struct run_vm *vm, const struct vmrun_point *sp)
 			d->idle_next = i + 1;
 	/* As ckpt_due() left it at the last checkpoint before. */
 	if (last != NULL) {
-		dev = last->pt.vtime_ns + last->pt.idle_ns;
+		dev = last->pt.vtime_ns;
 		d->ckpt_exit_at = last->pt.exitno + id->ckpt_exits;
 		if (id->ckpt_time_ns != 0)
 			d->ckpt_time_at = (dev / id->ckpt_time_ns + 1) *

@@ -35,7 +35,7 @@
 
 #define RLOG_MAGIC		"VMMSIMRL"
 #define RLOG_MAGIC_LEN		8
-#define RLOG_VERSION		1
+#define RLOG_VERSION		2
 
 /* Record types. */
 #define RLOG_IDENT		1	/* first, once */

@@ -604,8 +604,9 @@ run_boots(struct run_vm *vm, struct vmrun_result *res, int *errorp)
 			return (RUN_EXIT_FAILED);
 		}
 		if (o->verbose)
-			fprintf(stderr, "vmmsim run: boot %u: %s, %llu ns run "
-			    "+ %llu ns halted, %llu exits, %llu interrupts\n",
+			fprintf(stderr, "vmmsim run: boot %u: %s, %llu ns (of "
+			    "which %llu ns halted), %llu exits, %llu "
+			    "interrupts\n",
 			    vm->boots, res->stopped ? "stopped" :
 			    res->timeout ? "time limit reached" :
 			    res->reset ? vmrun_reset_name(res->reset) :

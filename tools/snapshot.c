@@ -332,7 +332,7 @@ snap_take(void *arg, const struct vmrun_point *ptc)
 	else if (vm->o->verbose)
 		fprintf(stderr, "vmmsim run: snapshot %s at exit %llu, "
 		    "%llu ns\n", path, (unsigned long long)pt.exitno,
-		    (unsigned long long)(pt.vtime_ns + pt.idle_ns));
+		    (unsigned long long)(pt.vtime_ns));
 out:
 	for (i = 0; i < 5; i++)
 		snapbuf_free(&sb[i]);
@@ -576,7 +576,7 @@ snap_restore(struct run_vm *vm, struct vmrun_point *ptp)
 	if (vm->o->verbose)
 		fprintf(stderr, "vmmsim %s: restored %s: exit %llu, "
 		    "%llu ns\n", who(vm), path, (unsigned long long)pt.exitno,
-		    (unsigned long long)(pt.vtime_ns + pt.idle_ns));
+		    (unsigned long long)(pt.vtime_ns));
 	/* runvm_run() counts the boot it resumes. */
 	__atomic_store_n(&vm->boots, boots - 1, __ATOMIC_RELAXED);
 	*ptp = pt;

@@ -21,7 +21,7 @@
 #define VMMSIM_TOOLS_SNAPSHOT_H
 
 #define SNAP_MAGIC	"VMMSIMSS"
-#define SNAP_VERSION	3
+#define SNAP_VERSION	4
 
 struct run_vm;
 struct vmrun_point;

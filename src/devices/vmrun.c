@@ -81,7 +81,7 @@ struct vmrun {
 	struct virtio_blk	*blk[VMRUN_MAX_DISKS];
 	struct virtio_con	*con;
 	struct fw_cfg		*fw;
-	uint64_t		 idle;		/* ns skipped in HLT */
+	uint64_t		 idle;		/* ns of vtime spent in HLT */
 	uint8_t			 sysctl_a;	/* port 0x92 */
 	uint8_t			 rst_ctl;	/* port 0xCF9 */
 	int			 exit_status;
@@ -762,7 +762,7 @@ maybe_snap(struct vmrun *r, uint64_t vtime)
 	struct vmrun_point pt;
 
 	if (r->p.snap == NULL || r->snapped ||
-	    vtime + r->idle < r->p.snap_at_ns)
+	    vtime < r->p.snap_at_ns)
 		return (0);
 	switch (r->last_exit) {
 	case VMX_EXIT_IO:
@@ -874,14 +874,17 @@ vmrun_state_hash(struct vmrun *r)
 	return (statehash_final(&sh));
 }
 
-/* Read the vcpu's virtual time; device time is it plus skipped time. */
+/*
+ * Read the vcpu's virtual time, which is device time: the instructions
+ * the guest retired and the time it spent halted (vmmsim_vcpu_idle()).
+ */
 static int
 sync_clock(struct vmrun *r, uint64_t *vtime)
 {
 	if (vmmsim_vcpu_vtime(r->p.fd, r->p.vm_id, 0, vtime) == -1)
 		return (errno);
 	ST_SET(r->st_vtime, *vtime);
-	dev_vclock_advance(&r->clock, *vtime + r->idle);
+	dev_vclock_advance(&r->clock, *vtime);
 	return (0);
 }
 
@@ -1011,8 +1014,8 @@ first_exit(struct vmrun *r, struct vm_exit *ve)
  * a timer thread on the host clock calling VMM_IOC_INTR, would make the
  * run depend on the host.  vmmsim_vcpu_stop_at() (an extension) makes RUN
  * return at the first exit at or after a virtual time, and the CPU takes
- * a host interrupt exactly there.  Device time is vcpu time plus the time
- * skipped in HLT, so the stop is the timer's deadline less that.
+ * a host interrupt exactly there: at the timer's deadline, as device time
+ * is vcpu time.
  */
 static int
 arm_stop(struct vmrun *r, uint64_t vtime)
@@ -1022,7 +1025,7 @@ arm_stop(struct vmrun *r, uint64_t vtime)
 	if (r->p.max_time_ns != 0 && r->p.max_time_ns < next)
 		next = r->p.max_time_ns;
 	if (next != UINT64_MAX)
-		at = next > vtime + r->idle ? next - r->idle : vtime + 1;
+		at = next > vtime ? next : vtime + 1;
 	/* Record and replay: never further than a quantum (vmrun_det). */
 	if (r->p.det != NULL) {
 		q = r->p.det->quantum_ns != 0 ? r->p.det->quantum_ns :
@@ -1038,11 +1041,34 @@ arm_stop(struct vmrun *r, uint64_t vtime)
 	return (0);
 }
 
+/*
+ * The guest stayed halted for skip ns: the vcpu's clock (its TSC and
+ * pvclock) and with it device time move on by that much, as a halted
+ * CPU's TSC does on hardware.
+ */
+static int
+idle_vcpu(struct vmrun *r, uint64_t skip, uint64_t *vtime)
+{
+	int error;
+
+	if (skip == 0)
+		return (0);
+	if (vmmsim_vcpu_idle(r->p.fd, r->p.vm_id, 0, skip) == -1) {
+		error = errno;
+		snprintf(r->error, sizeof(r->error), "vmmsim_vcpu_idle: %s",
+		    strerror(error));
+		return (error);
+	}
+	r->idle += skip;
+	ST_SET(r->st_idle, r->idle);
+	return (sync_clock(r, vtime));
+}
+
 /* Whether device time reached the caller's limit. */
 static int
 timed_out(const struct vmrun *r, uint64_t vtime)
 {
-	return (r->p.max_time_ns != 0 && vtime + r->idle >= r->p.max_time_ns);
+	return (r->p.max_time_ns != 0 && vtime >= r->p.max_time_ns);
 }
 
 /*
@@ -1104,11 +1130,6 @@ run(struct vmrun *r, struct vmrun_result *res)
 			timeout = 1;
 			break;
 		}
-		/*
-		 * The vcpu has not run since the last sync: only time skipped
-		 * in HLT can have moved device time on.
-		 */
-		dev_vclock_advance(&r->clock, vtime + r->idle);
 		if ((error = maybe_snap(r, vtime)) != 0 ||
 		    (error = det_boundary(r, vtime)) != 0 ||
 		    (error = drain_input(r, vtime, VMRUN_AT_RUN)) != 0)
@@ -1177,13 +1198,12 @@ run(struct vmrun *r, struct vmrun_result *res)
 			}
 			if (r->p.max_time_ns != 0 && next > r->p.max_time_ns)
 				next = r->p.max_time_ns;
-			if (next > vtime + r->idle) {
-				if ((error = halt_skip(r, vtime,
-				    next - (vtime + r->idle), &skip)) != 0)
+			if (next > vtime) {
+				if ((error = halt_skip(r, vtime, next - vtime,
+				    &skip)) != 0 ||
+				    (error = idle_vcpu(r, skip, &vtime)) != 0)
 					return (error);
-				r->idle += skip;
 			}
-			ST_SET(r->st_idle, r->idle);
 			break;
 		case VMX_EXIT_TRIPLE_FAULT:
 		case SVM_VMEXIT_SHUTDOWN:

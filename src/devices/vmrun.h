@@ -139,8 +139,8 @@ struct vmrun_params {
 struct vmrun_point {
 	uint64_t	 exitno;
 	uint64_t	 boundary;
-	uint64_t	 vtime_ns;	/* the vcpu's virtual time */
-	uint64_t	 idle_ns;	/* skipped in HLT: device time is the sum */
+	uint64_t	 vtime_ns;	/* the vcpu's virtual time = device time */
+	uint64_t	 idle_ns;	/* of which skipped in HLT */
 	int		 where;		/* VMRUN_AT_* */
 };
 
@@ -210,7 +210,7 @@ struct vmrun_result {
 	int		 timeout;	/* max_time_ns was reached */
 	int		 stopped;	/* vmrun_stop() was called */
 	uint64_t	 vtime_ns;	/* the vcpu's virtual time at the end */
-	uint64_t	 idle_ns;	/* time skipped in HLT */
+	uint64_t	 idle_ns;	/* of vtime_ns, skipped in HLT */
 	uint64_t	 runs;		/* VMM_IOC_RUN calls */
 	uint64_t	 irqs;		/* interrupts injected */
 };
@@ -249,7 +249,7 @@ int		 vmrun_reset(struct vmrun *);
 struct vmrun_status {
 	int		 state;		/* VMRUN_STATE_* */
 	uint64_t	 vtime_ns;	/* the vcpu's virtual time, last seen */
-	uint64_t	 idle_ns;	/* time skipped in HLT */
+	uint64_t	 idle_ns;	/* of vtime_ns, skipped in HLT */
 	uint64_t	 runs;		/* VMM_IOC_RUN calls */
 	uint64_t	 irqs;		/* interrupts injected */
 	uint64_t	 input_bytes;	/* bytes COM1's receiver took */

@@ -195,12 +195,13 @@ void		 emu_cpu_set_host_exits(struct emu_cpu *, int on);
 /* SVM: the global interrupt flag (1 after reset). */
 int		 svm_gif(struct emu_cpu *);
 
-/* Virtual time: instructions retired by guests on this CPU. */
+/* Virtual time: instructions retired by guests on this CPU (plus set). */
 uint64_t	 emu_cpu_vtime(struct emu_cpu *);
 
 /*
- * For restoring a snapshot (snap.c): set virtual time, outside guest
- * execution; and the x87/SSE registers as a monitor switches them
+ * Set virtual time, outside guest execution: for restoring a snapshot
+ * (snap.c), and for a monitor whose guest stayed halted in the host for
+ * a while (its TSC runs on); and the x87/SSE registers as a monitor switches them
  * (EMU_FPU_BYTES: FCW, FSW with TOP, the tag word, MXCSR at 8, ST0-7
  * as 16-byte slots from 16 (80 bits used), XMM0-15 from 144).
  */

@@ -345,8 +345,12 @@ out:
 	return (0);
 }
 
-int
-vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns)
+/* The time extensions of vmmsim.h: one handle lookup for all three. */
+enum vcpu_time_op { VT_READ, VT_STOP_AT, VT_IDLE };
+
+static int
+vcpu_time(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns,
+    enum vcpu_time_op op)
 {
 	struct vmm_handle *h;
 	struct proc *saved;
@@ -358,13 +362,41 @@ vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns)
 	}
 	saved = curproc;
 	curproc = &h->h_proc;
-	error = vm_vcpu_vtime(h->h_sc, vm_id, vcpu_id, ns);
+	switch (op) {
+	case VT_READ:
+		error = vm_vcpu_vtime(h->h_sc, vm_id, vcpu_id, ns);
+		break;
+	case VT_STOP_AT:
+		error = vm_vcpu_stop_at(h->h_sc, vm_id, vcpu_id, *ns);
+		break;
+	default:
+		error = vm_vcpu_idle(h->h_sc, vm_id, vcpu_id, *ns);
+		break;
+	}
 	curproc = saved;
 	if (error != 0) {
 		errno = error;
 		return (-1);
 	}
 	return (0);
+}
+
+int
+vmmsim_vcpu_vtime(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns)
+{
+	return (vcpu_time(fd, vm_id, vcpu_id, ns, VT_READ));
+}
+
+int
+vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t ns)
+{
+	return (vcpu_time(fd, vm_id, vcpu_id, &ns, VT_STOP_AT));
+}
+
+int
+vmmsim_vcpu_idle(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t ns)
+{
+	return (vcpu_time(fd, vm_id, vcpu_id, &ns, VT_IDLE));
 }
 
 /* vmmsim_vcpu_snap_save() and _restore(): vmm_snap.c. */
@@ -429,28 +461,6 @@ vmmsim_vcpu_snap_restore(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	struct vmmsim_vcpu_snap copy = *vs;
 
 	return (vcpu_snap(fd, vm_id, vcpu_id, &copy, 1));
-}
-
-int
-vmmsim_vcpu_stop_at(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t ns)
-{
-	struct vmm_handle *h;
-	struct proc *saved;
-	int error;
-
-	if ((h = handle_lookup(fd)) == NULL) {
-		errno = EBADF;
-		return (-1);
-	}
-	saved = curproc;
-	curproc = &h->h_proc;
-	error = vm_vcpu_stop_at(h->h_sc, vm_id, vcpu_id, ns);
-	curproc = saved;
-	if (error != 0) {
-		errno = error;
-		return (-1);
-	}
-	return (0);
 }
 
 int

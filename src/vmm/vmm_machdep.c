@@ -371,6 +371,42 @@ vm_vcpu_stop_at(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 	return (ret);
 }
 
+/*
+ * vmmsim_vcpu_idle(): the vcpu stayed halted for ns outside RUN, so its
+ * CPU's virtual time (TSC, pvclock) moves on by ns.  As READREGS, it
+ * waits for an in-flight RUN; a vcpu that is not STOPPED then is EBUSY.
+ */
+int
+vm_vcpu_idle(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
+    uint64_t ns)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	uint64_t now;
+	int ret;
+
+	if ((ret = find_vcpu(sc, vm_id, vcpu_id, &vm, &vcpu)) != 0)
+		return (ret);
+	pthread_rwlock_wrlock(&vcpu->vc_lock);
+	if (vcpu->vc_md == NULL)
+		ret = ENODEV;
+	else if (__atomic_load_n(&vcpu->vc_state, __ATOMIC_ACQUIRE) !=
+	    VCPU_STATE_STOPPED)
+		ret = EBUSY;
+	else {
+		now = is_vmx(sc) ? vcpu_vtime_vmx(vcpu) : vcpu_vtime_svm(vcpu);
+		if (ns > UINT64_MAX - now)
+			ret = EINVAL;
+		else if (is_vmx(sc))
+			vcpu_set_vtime_vmx(vcpu, now + ns);
+		else
+			vcpu_set_vtime_svm(vcpu, now + ns);
+	}
+	pthread_rwlock_unlock(&vcpu->vc_lock);
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (ret);
+}
+
 /* vmmsim_vcpu_vtime(): the vcpu's CPU's virtual time, in ns. */
 int
 vm_vcpu_vtime(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,

@@ -45,6 +45,7 @@ int	vmmioctl_machdep(struct vmm_softc *, unsigned long, void *);
 int	pledge_ioctl_vmm_machdep(struct proc *, unsigned long);
 int	vm_vcpu_vtime(struct vmm_softc *, uint32_t, uint32_t, uint64_t *);
 int	vm_vcpu_stop_at(struct vmm_softc *, uint32_t, uint32_t, uint64_t);
+int	vm_vcpu_idle(struct vmm_softc *, uint32_t, uint32_t, uint64_t);
 struct vmmsim_vcpu_snap;
 int	vm_vcpu_snap(struct vmm_softc *, uint32_t, uint32_t,
 	    struct vmmsim_vcpu_snap *, int write);

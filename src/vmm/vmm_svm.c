@@ -1467,6 +1467,12 @@ vcpu_vtime_svm(struct vcpu *vcpu)
 	return (emu_cpu_vtime(svm_vcpu(vcpu)->cpu));
 }
 
+void
+vcpu_set_vtime_svm(struct vcpu *vcpu, uint64_t vtime)
+{
+	emu_cpu_set_vtime(svm_vcpu(vcpu)->cpu, vtime);
+}
+
 /*
  * vmmsim_vcpu_snap_save/_restore (vmm_snap.c) for SVM: the VMCB words
  * vm_rwregs lacks, in the order docs/snapshot-format.md lists, and the

@@ -1639,6 +1639,13 @@ vcpu_vtime_vmx(struct vcpu *vcpu)
 	return (emu_cpu_vtime(vcpu->vc_md->cpu));
 }
 
+/* vmmsim_vcpu_idle: time the vcpu spent halted outside RUN. */
+void
+vcpu_set_vtime_vmx(struct vcpu *vcpu, uint64_t vtime)
+{
+	emu_cpu_set_vtime(vcpu->vc_md->cpu, vtime);
+}
+
 /*
  * vmmsim_vcpu_snap_save/_restore (vmm_snap.c) for VMX: the guest fields
  * vm_rwregs lacks, in the order docs/snapshot-format.md lists, and the
