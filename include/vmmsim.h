@@ -105,6 +105,21 @@ int	vmmsim_vcpu_idle(int fd, uint32_t vm_id, uint32_t vcpu_id,
 	    uint64_t ns);
 
 /*
+ * And: guest memory [gpa, gpa + len) was written from outside the guest
+ * (a device's DMA, a loader) while the VM existed.  On hardware such
+ * writes are coherent with instruction fetch; the simulated CPUs keep
+ * translated code and cannot see them, so a program that may write
+ * bytes a guest has executed before says so, and every vcpu of the VM
+ * forgets the code it decoded from there before it next runs.  vmmsim's
+ * own devices call it for every write to guest memory.  A program that
+ * writes guest code only before the first RUN needs none of it.
+ * Cheap: it only notes the range.  0, or -1 with errno (EINVAL: the
+ * range wraps; ENOENT: no such VM; EBADF as above).
+ */
+int	vmmsim_guest_written(int fd, uint32_t vm_id, uint64_t gpa,
+	    uint64_t len);
+
+/*
  * Snapshots (docs/snapshot-format.md): the part of a vcpu's state that
  * VMM_IOC_READREGS and READVMPARAMS cannot express, for saving a VM
  * between two VMM_IOC_RUN calls and restoring it into a new VM whose

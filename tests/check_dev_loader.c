@@ -430,6 +430,41 @@ START_TEST(test_guestmem_efault_outside_and_nothing_written)
 }
 END_TEST
 
+/* The written hook: called once per successful write, with its range. */
+static uint64_t hook_gpa, hook_len;
+static int hook_calls;
+
+static void
+hook_written(void *arg, uint64_t gpa, size_t len)
+{
+	ck_assert_ptr_eq(arg, &hook_calls);
+	hook_gpa = gpa;
+	hook_len = len;
+	hook_calls++;
+}
+
+START_TEST(test_guestmem_write_hook_sees_each_write)
+{
+	uint8_t buf[64];
+
+	memset(buf, 0x3C, sizeof(buf));
+	hook_calls = 0;
+	gm.written = hook_written;
+	gm.written_arg = &hook_calls;
+	ck_assert_int_eq(guestmem_write(&gm, 0xA0000 - 32, buf, 64), 0);
+	ck_assert_int_eq(hook_calls, 1);
+	ck_assert_uint_eq(hook_gpa, 0xA0000 - 32);
+	ck_assert_uint_eq(hook_len, 64);
+	/* Refused writes and empty ones change nothing: no call. */
+	ck_assert_int_eq(guestmem_write(&gm, GUEST - 16, buf, 32), EFAULT);
+	ck_assert_int_eq(guestmem_write(&gm, 0x1000, buf, 0), 0);
+	ck_assert_int_eq(guestmem_read(&gm, 0x1000, buf, 8), 0);
+	ck_assert_int_eq(hook_calls, 1);
+	gm.written = NULL;
+	gm.written_arg = NULL;
+}
+END_TEST
+
 /* RAM right up to the MMIO window, and above 4 GiB after it. */
 START_TEST(test_guestmem_efault_across_the_mmio_hole)
 {
@@ -1554,6 +1589,7 @@ main(void)
 	tcase_add_checked_fixture(tm, gm_setup, gm_teardown);
 	tcase_add_test(tm, test_guestmem_copies_across_contiguous_ranges);
 	tcase_add_test(tm, test_guestmem_efault_outside_and_nothing_written);
+	tcase_add_test(tm, test_guestmem_write_hook_sees_each_write);
 	tcase_add_test(tm, test_guestmem_efault_across_the_mmio_hole);
 	suite_add_tcase(s, tm);
 

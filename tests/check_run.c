@@ -1165,6 +1165,70 @@ END_TEST
 
 
 /*
+ * vmmsim_guest_written(): code the client rewrites between two RUNs (as
+ * a device's DMA would) runs as written, though the changed instruction
+ * is not an exiting one and the CPU had translated it.  Each round the
+ * guest loads a value, reports it with OUT and jumps back.  Round 3
+ * overflows the noted ranges, which then covers everything.
+ */
+/* RUN again after an I/O exit, which userland steps past (§8). */
+static int
+io_again(struct rt *t, struct vm_run_params *vrp, struct vm_exit *ve)
+{
+	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
+	return (rt_run(t, vrp, ve));
+}
+
+START_TEST(test_code_written_from_outside_runs_as_written)
+{
+	static const uint8_t code[] = {
+		0xB8, 0x01, 0x00, 0x00, 0x00,	/* mov eax, 1 */
+		0xE7, 0x80,			/* out 0x80, eax */
+		0xEB, 0xF7,			/* jmp back to the mov */
+	};
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	int i;
+
+	VENDOR_BEGIN();
+	lm_create(&t, 0x101000);
+	memcpy(t.low + 0x101000, code, sizeof(code));
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX], 1);
+	ck_assert_int_eq(io_again(&t, &vrp, &ve), 0);	/* translated now */
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX], 1);
+
+	t.low[0x101001] = 2;
+	ck_assert_int_eq(vmmsim_guest_written(t.fd, t.id, 0x101001, 1), 0);
+	ck_assert_int_eq(io_again(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX], 2);
+
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(vmmsim_guest_written(t.fd, t.id,
+		    0x200000 + (uint64_t)i * 0x10000, 16), 0);
+	t.low[0x101001] = 3;
+	ck_assert_int_eq(io_again(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RAX], 3);
+
+	ck_assert_int_eq(vmmsim_guest_written(t.fd, t.id, 0, 0), 0);
+	ck_assert_int_eq(vmmsim_guest_written(t.fd, t.id, UINT64_MAX - 1, 4),
+	    -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(vmmsim_guest_written(t.fd, t.id + 1, 0, 1), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(vmmsim_guest_written(-1, t.id, 0, 1), -1);
+	ck_assert_int_eq(errno, EBADF);
+	lm_term(&t);
+}
+END_TEST
+
+
+/*
  * An interrupt injected while the vcpu is not ready for it (a new vcpu's
  * irqready is 0).  VMX tries once, before its loop, and drops it (quirk):
  * the guest spins on until a signal ends RUN with VM_EXIT_NONE.  SVM
@@ -1619,6 +1683,7 @@ run_suite(void)
 	T(test_term_waits_for_running_vcpu);
 	T(test_pvclock_page);
 	T(test_idle_time_reaches_tsc_and_pvclock);
+	T(test_code_written_from_outside_runs_as_written);
 	T(test_kernel_cr0_write_keeps_ne_shadow_reads_zero);
 	T(test_kernel_cr8_read_leaves_register_quirk);
 	T(test_kernel_rdmsr_pat_and_bios_sign);

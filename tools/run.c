@@ -415,6 +415,16 @@ vm_reset_vcpu(struct run_vm *vm)
 }
 
 /* Memory, the device handle, CREATE, the image, the vcpu, the devices. */
+/* guestmem's hook: guest memory written from outside the guest. */
+static void
+gm_written(void *arg, uint64_t gpa, size_t len)
+{
+	struct run_vm *vm = arg;
+
+	/* Only an unknown VM or a wrapping range fail: neither can be. */
+	(void)vmmsim_guest_written(vm->fd, vm->vm_id, gpa, len);
+}
+
 int
 runvm_setup(struct run_vm *vm)
 {
@@ -455,6 +465,9 @@ runvm_setup(struct run_vm *vm)
 	}
 	vm->vm_id = vcp.vcp_id;
 	vm->created = 1;
+	/* Devices' DMA (and a reboot's loaders) from now on: tell the CPU. */
+	vm->gm.written = gm_written;
+	vm->gm.written_arg = vm;
 	if (vm_reset_vcpu(vm) != 0)
 		return (-1);
 

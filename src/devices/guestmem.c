@@ -215,11 +215,16 @@ int
 guestmem_write(const struct guestmem *gm, uint64_t gpa, const void *buf,
     size_t len)
 {
+	int error;
+
 	if (len > 0 && gpa + len - 1 < gpa)
 		return EFAULT;
 	if (check(gm, gpa, len) != 0)
 		return EFAULT;
-	return walk(gm, gpa, len, copy_in, (uint8_t *)(uintptr_t)buf);
+	error = walk(gm, gpa, len, copy_in, (uint8_t *)(uintptr_t)buf);
+	if (error == 0 && len > 0 && gm->written != NULL)
+		gm->written(gm->written_arg, gpa, len);
+	return error;
 }
 
 uint64_t

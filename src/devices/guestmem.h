@@ -43,6 +43,14 @@ struct guestmem {
 	size_t			nranges;
 	struct vm_mem_range	ranges[VMM_MAX_MEM_RANGES];
 	int			owned;		/* guestmem_alloc mapped them */
+	/*
+	 * Called after every guestmem_write (NULL: nobody): the owner tells
+	 * the VM's CPUs (vmmsim_guest_written()), which would otherwise run
+	 * code translated from what was there before.
+	 */
+	void			(*written)(void *arg, uint64_t gpa,
+				    size_t len);
+	void			*written_arg;
 };
 
 /*

@@ -192,6 +192,18 @@ void		 emu_cpu_set_stop_at(struct emu_cpu *, uint64_t vtime);
  */
 void		 emu_cpu_set_host_exits(struct emu_cpu *, int on);
 
+/*
+ * Memory at host-physical [hpa, hpa + len) was written by someone other
+ * than this CPU: a DMA engine, or the host through its own mapping of
+ * guest RAM.  On hardware instruction fetch is coherent with such writes;
+ * here the writer has to say so, and the CPU then forgets the code it
+ * decoded and translated from those pages (at the next block it runs).
+ * Stores the CPU's own guests make need none of this.  Outside guest
+ * execution (the owner's thread, between entries).
+ */
+void		 emu_cpu_host_wrote(struct emu_cpu *, uint64_t hpa,
+		    uint64_t len);
+
 /* SVM: the global interrupt flag (1 after reset). */
 int		 svm_gif(struct emu_cpu *);
 

@@ -1372,6 +1372,32 @@ emu_wp_written(struct emu_cpu *cpu, uint64_t hpa)
 	cpu->smc_pages[cpu->smc_count++] = hpa & ~0xFFFULL;
 }
 
+/* The pages that held decoded code go as a guest store would take them. */
+void
+emu_cpu_host_wrote(struct emu_cpu *cpu, uint64_t hpa, uint64_t len)
+{
+	uint64_t page, last, n;
+	unsigned i;
+
+	if (len == 0 || cpu->wp_count == 0)
+		return;			/* no code decoded from any page */
+	last = hpa + (len - 1) < hpa ? UINT64_MAX : hpa + (len - 1);
+	n = (last >> 12) - (hpa >> 12) + 1;
+	if (n <= EMU_WP_SLOTS) {
+		for (page = hpa & ~0xFFFULL; n-- > 0; page += 4096)
+			if (wp_find(cpu, (page >> 12) + 1) != EMU_WP_SLOTS)
+				emu_wp_written(cpu, page);
+		return;
+	}
+	/* A range larger than the set: walk the set instead. */
+	for (i = 0; i < EMU_WP_SLOTS; i++) {
+		page = (cpu->wp_pages[i] - 1) << 12;
+		if (cpu->wp_pages[i] != 0 && cpu->wp_pages[i] != WP_TOMBSTONE &&
+		    page >= (hpa & ~0xFFFULL) && page <= last)
+			emu_wp_written(cpu, page);
+	}
+}
+
 void
 emu_wp_add(struct emu_cpu *cpu, uint64_t hpa)
 {

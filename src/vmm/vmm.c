@@ -421,9 +421,11 @@ vm_create(struct vmm_softc *sc, struct vm_create_params *vcp, struct proc *p)
 		vcpu->vc_id = vm->vm_vcpu_ct;
 		vcpu->vc_state = VCPU_STATE_STOPPED;
 		pthread_rwlock_init(&vcpu->vc_lock, NULL);
+		pthread_mutex_init(&vcpu->vc_wlock, NULL);
 		vm->vm_vcpu_ct++;
 		if ((ret = vcpu_init(sc, vcpu, vcp)) != 0) {
 			pthread_rwlock_destroy(&vcpu->vc_lock);
+			pthread_mutex_destroy(&vcpu->vc_wlock);
 			free(vcpu);
 			vm->vm_vcpu_ct--;
 			vm_teardown(sc, &vm);
@@ -472,6 +474,7 @@ vm_teardown(struct vmm_softc *sc, struct vm **target)
 		vcpu_deinit(sc, vcpu);
 		vmm_nested_free(vcpu);
 		pthread_rwlock_destroy(&vcpu->vc_lock);
+		pthread_mutex_destroy(&vcpu->vc_wlock);
 		free(vcpu);
 	}
 

@@ -27,6 +27,7 @@
  *	V	vmm_softc's vm_lock
  *	p	vpid_lock
  *	l	the vcpu's own rwlock (vc_lock)
+ *	w	the vcpu's vc_wlock
  */
 
 #ifndef VMMSIM_VMM_H
@@ -108,6 +109,9 @@ struct vm_mem_obj {
 	struct refcnt	mo_refcnt;
 };
 
+#define VCPU_WRITTEN_MAX	32
+#define VCPU_WRITTEN_ALL	(~0U)
+
 struct vcpu {
 	uint32_t		vc_id;		/* [I] */
 	struct vm		*vc_parent;	/* [I] */
@@ -130,6 +134,15 @@ struct vcpu {
 	struct vmm_trace_pend	*vc_trace_pend;	/* [l] nested records for
 						   after it (vmm_trace.c) */
 	struct vmm_nested	*vc_nested;	/* [l] bare metal: vmm_nested.c */
+
+	/*
+	 * Guest memory written from outside (vmmsim_guest_written) since
+	 * the vcpu last ran: its CPU forgets code decoded from there before
+	 * the next entry.  VCPU_WRITTEN_ALL when the list overflowed.
+	 */
+	pthread_mutex_t		vc_wlock;
+	uint64_t		vc_written[VCPU_WRITTEN_MAX][2]; /* [w] gpa, len */
+	unsigned int		vc_nwritten;	/* [w], read [a] */
 
 	SLIST_ENTRY(vcpu)	vc_vcpu_link;	/* [v] */
 };

@@ -399,6 +399,28 @@ vmmsim_vcpu_idle(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t ns)
 	return (vcpu_time(fd, vm_id, vcpu_id, &ns, VT_IDLE));
 }
 
+int
+vmmsim_guest_written(int fd, uint32_t vm_id, uint64_t gpa, uint64_t len)
+{
+	struct vmm_handle *h;
+	struct proc *saved;
+	int error;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (-1);
+	}
+	saved = curproc;
+	curproc = &h->h_proc;
+	error = vm_guest_written(h->h_sc, vm_id, gpa, len);
+	curproc = saved;
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
 /* vmmsim_vcpu_snap_save() and _restore(): vmm_snap.c. */
 static int
 vcpu_snap(int fd, uint32_t vm_id, uint32_t vcpu_id,

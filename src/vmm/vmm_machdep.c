@@ -27,8 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/emu.h"
 #include "vmm.h"
 #include "vmm_machdep.h"
+#include "vmm_nested.h"
 #include "vmm_svm.h"
 #include "vmm_trace.h"
 #include "vmm_vmx.h"
@@ -172,6 +174,60 @@ find_vcpu(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 }
 
 /*
+ * The CPU forgets code decoded from [gpa, gpa + len), range by range of
+ * the VM's memory (a range's pages lie at consecutive HPAs), and so does
+ * the CPU of a bare-metal guest's guests.
+ */
+static void
+vcpu_host_wrote(struct vmm_softc *sc, struct vcpu *vcpu, uint64_t gpa,
+    uint64_t len)
+{
+	struct vm *vm = vcpu->vc_parent;
+	const struct vm_mem_range *r;
+	const uint64_t *slot_hpa;
+	struct emu_cpu *cpu;
+	uint64_t lo, hi, last = gpa + (len - 1), rlast;
+	size_t i;
+
+	cpu = is_vmx(sc) ? vcpu_emu_vmx(vcpu, &slot_hpa) :
+	    vcpu_emu_svm(vcpu, &slot_hpa);
+	for (i = 0; i < vm->vm_nmemranges; i++) {
+		r = &vm->vm_memranges[i];
+		rlast = r->vmr_gpa + (r->vmr_size - 1);
+		if (r->vmr_type == VM_MEM_MMIO || slot_hpa[i] == 0 ||
+		    last < r->vmr_gpa || gpa > rlast)
+			continue;
+		lo = gpa > r->vmr_gpa ? gpa : r->vmr_gpa;
+		hi = last < rlast ? last : rlast;
+		emu_cpu_host_wrote(cpu, slot_hpa[i] + (lo - r->vmr_gpa),
+		    hi - lo + 1);
+	}
+	vmm_nested_host_wrote(vcpu, gpa, len);
+}
+
+/* Before an entry: what vm_guest_written noted goes to the CPU. */
+static void
+vcpu_apply_written(struct vmm_softc *sc, struct vcpu *vcpu)
+{
+	uint64_t w[VCPU_WRITTEN_MAX][2];
+	unsigned int i, n;
+
+	pthread_mutex_lock(&vcpu->vc_wlock);
+	n = vcpu->vc_nwritten;
+	if (n != VCPU_WRITTEN_ALL)
+		memcpy(w, vcpu->vc_written, n * sizeof(w[0]));
+	__atomic_store_n(&vcpu->vc_nwritten, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vcpu->vc_wlock);
+	if (n == VCPU_WRITTEN_ALL) {
+		w[0][0] = 0;
+		w[0][1] = UINT64_MAX;
+		n = 1;
+	}
+	for (i = 0; i < n; i++)
+		vcpu_host_wrote(sc, vcpu, w[i][0], w[i][1]);
+}
+
+/*
  * vm_run (vmm-contract.md §4.3): the vcpu goes STOPPED -> RUNNING for the
  * whole call; on success or EAGAIN it returns to STOPPED with the exit
  * copied out, on any other result it is TERMINATED for good.
@@ -206,6 +262,8 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 		ret = EFAULT;
 		goto out;
 	}
+	if (__atomic_load_n(&vcpu->vc_nwritten, __ATOMIC_ACQUIRE) != 0)
+		vcpu_apply_written(sc, vcpu);
 	if (is_vmx(sc))
 		vcpu_set_event_vmx(vcpu, &vrp->vrp_inject);
 	else
@@ -405,6 +463,62 @@ vm_vcpu_idle(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 	pthread_rwlock_unlock(&vcpu->vc_lock);
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
+}
+
+/*
+ * vmmsim_guest_written(): [gpa, gpa + len) of the VM's memory was written
+ * from outside.  Each vcpu notes it, merging with the range before when
+ * they touch, and forgets the code decoded from there before it next
+ * runs (vcpu_apply_written).  Does not wait for a RUN in flight: a
+ * device's completion interrupt comes with a later RUN anyway.
+ */
+int
+vm_guest_written(struct vmm_softc *sc, uint32_t vm_id, uint64_t gpa,
+    uint64_t len)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+	uint64_t *last;
+	unsigned int n;
+	int ret;
+
+	if (len != 0 && gpa + (len - 1) < gpa)
+		return (EINVAL);
+	if ((ret = vm_find(sc, vm_id, &vm)) != 0)
+		return (ret);
+	if (len == 0)
+		goto out;
+	pthread_rwlock_rdlock(&vm->vm_vcpu_lock);
+	SLIST_FOREACH(vcpu, &vm->vm_vcpu_list, vc_vcpu_link) {
+		pthread_mutex_lock(&vcpu->vc_wlock);
+		n = vcpu->vc_nwritten;
+		last = n != 0 && n != VCPU_WRITTEN_ALL ?
+		    vcpu->vc_written[n - 1] : NULL;
+		if (n == VCPU_WRITTEN_ALL)
+			;			/* everything already */
+		else if (last != NULL && gpa <= last[0] + last[1] &&
+		    last[0] <= gpa + len) {
+			uint64_t lo = gpa < last[0] ? gpa : last[0];
+			uint64_t hi = gpa + len > last[0] + last[1] ?
+			    gpa + len : last[0] + last[1];
+
+			last[0] = lo;
+			last[1] = hi - lo;
+		} else if (n == VCPU_WRITTEN_MAX)
+			__atomic_store_n(&vcpu->vc_nwritten, VCPU_WRITTEN_ALL,
+			    __ATOMIC_RELEASE);
+		else {
+			vcpu->vc_written[n][0] = gpa;
+			vcpu->vc_written[n][1] = len;
+			__atomic_store_n(&vcpu->vc_nwritten, n + 1,
+			    __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&vcpu->vc_wlock);
+	}
+	pthread_rwlock_unlock(&vm->vm_vcpu_lock);
+out:
+	refcnt_rele_wake(&vm->vm_refcnt);
+	return (0);
 }
 
 /* vmmsim_vcpu_vtime(): the vcpu's CPU's virtual time, in ns. */

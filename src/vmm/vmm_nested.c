@@ -187,6 +187,19 @@ vmm_nested_kick(struct vcpu *vcpu)
 		emu_cpu_kick(cpu);
 }
 
+/*
+ * vmmsim_guest_written for the guest's own guests: the inner machine's
+ * host-physical memory is the VM's guest memory, address for address.
+ */
+void
+vmm_nested_host_wrote(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
+{
+	struct vmm_nested *n = vcpu->vc_nested;
+
+	if (n != NULL && n->cpu != NULL)
+		emu_cpu_host_wrote(n->cpu, gpa, len);
+}
+
 int
 vmm_nested_holds_irq(struct vcpu *vcpu)
 {

@@ -85,6 +85,7 @@ int	vmm_nested_wrmsr(struct vcpu *, int vmx, uint32_t msr, uint64_t);
  * outer loop (L1 does not see that), and while L1's GIF is clear.
  */
 void	vmm_nested_kick(struct vcpu *);
+void	vmm_nested_host_wrote(struct vcpu *, uint64_t gpa, uint64_t len);
 int	vmm_nested_holds_irq(struct vcpu *);
 
 /* The outer side of an SVM vcpu, as vmm_svm.c keeps it. */

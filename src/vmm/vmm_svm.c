@@ -1473,6 +1473,14 @@ vcpu_set_vtime_svm(struct vcpu *vcpu, uint64_t vtime)
 	emu_cpu_set_vtime(svm_vcpu(vcpu)->cpu, vtime);
 }
 
+/* The vcpu's CPU, and the HPA of each memory range (0: none). */
+struct emu_cpu *
+vcpu_emu_svm(struct vcpu *vcpu, const uint64_t **slot_hpa)
+{
+	*slot_hpa = svm_vm(vcpu->vc_parent)->slot_hpa;
+	return (svm_vcpu(vcpu)->cpu);
+}
+
 /*
  * vmmsim_vcpu_snap_save/_restore (vmm_snap.c) for SVM: the VMCB words
  * vm_rwregs lacks, in the order docs/snapshot-format.md lists, and the

@@ -1646,6 +1646,14 @@ vcpu_set_vtime_vmx(struct vcpu *vcpu, uint64_t vtime)
 	emu_cpu_set_vtime(vcpu->vc_md->cpu, vtime);
 }
 
+/* The vcpu's CPU, and the HPA of each memory range (0: none). */
+struct emu_cpu *
+vcpu_emu_vmx(struct vcpu *vcpu, const uint64_t **slot_hpa)
+{
+	*slot_hpa = vcpu->vc_parent->vm_md->slot_hpa;
+	return (vcpu->vc_md->cpu);
+}
+
 /*
  * vmmsim_vcpu_snap_save/_restore (vmm_snap.c) for VMX: the guest fields
  * vm_rwregs lacks, in the order docs/snapshot-format.md lists, and the
