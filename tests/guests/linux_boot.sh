@@ -16,8 +16,9 @@
 #
 # A real guest nobody here wrote: Debian's kernel boots on the serial
 # console into a busybox initramfs whose init prints a marker, loads the
-# virtio modules, reads a file from the virtio disk and reboots; vmmsim
-# must then exit 0.  Run by make check-long, once per vendor.
+# virtio modules, reads a file from the virtio disk, sleeps 2 s by its own
+# clock (which must read 2 s, in a run of sane length) and reboots;
+# vmmsim must then exit 0.  Run by make check-long, once per vendor.
 #
 # Environment: BUILDDIR (where vmmsim is), VMMSIM_GUEST_CACHE (packages
 # and images; default $BUILDDIR/guest-cache).  Exit 77 = skipped.
@@ -39,24 +40,39 @@ pass=0
 fail=0
 for vendor in intel amd; do
 	out=$cache/linux-$vendor.log
-	timeout 1500 "$builddir/vmmsim" run --vendor $vendor -m 256M \
+	timeout 1500 "$builddir/vmmsim" run -v --vendor $vendor -m 256M \
 	    -k "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
-	    -d "$cache/disk.img" --append "console=ttyS0 panic=-1" \
+	    -d "$cache/disk.img" \
+	    --append "console=ttyS0 panic=-1 vmmsim_sleep" \
 	    > "$out" 2>&1 </dev/null	# no console input: halts are not paced
 	status=$?
+	# The guest's clock across its 2 s sleep (VMMSIM-SLEEP: t0 t1, from
+	# /proc/uptime), and the run's device time from -v ("N ns (of which
+	# ..."): the guest sleeps in HLT, and its clock must move on with
+	# device time, not stand still until the next instruction retires.
+	slept=$(sed -n 's/^VMMSIM-SLEEP: \([0-9.]*\) \([0-9.]*\).*/\1 \2/p' \
+	    "$out" | awk '{ printf "%d", ($2 - $1) * 1000 }')
+	devns=$(sed -n 's/.*boot 1: .*, \([0-9]*\) ns (of which.*/\1/p' "$out")
+	clock_ok=0
+	if [ -n "$slept" ] && [ -n "$devns" ] && [ "$slept" -ge 2000 ] &&
+	    [ "$slept" -lt 2500 ] && [ "$devns" -lt 60000000000 ]; then
+		clock_ok=1
+	fi
 	if grep -q "open /dev/vmm: Operation not supported\|No such device" \
 	    "$out" && [ $vendor = amd ]; then
 		echo "SKIP: linux_boot ($vendor): the monitor has no AMD mode yet"
 		continue
 	fi
-	if [ $status -eq 0 ] &&
+	if [ $status -eq 0 ] && [ $clock_ok -eq 1 ] &&
 	    grep -q "VMMSIM-INIT: init is running" "$out" &&
 	    grep -q "VMMSIM-DISK: read from the virtio disk by the guest" \
 	    "$out"; then
-		echo "PASS: linux_boot ($vendor): init ran, read the disk, rebooted"
+		echo "PASS: linux_boot ($vendor): init ran, read the disk, slept" \
+		    "${slept} ms by its clock in a run of ${devns} ns, rebooted"
 		pass=$((pass + 1))
 	else
-		echo "FAIL: linux_boot ($vendor): status $status; last lines:"
+		echo "FAIL: linux_boot ($vendor): status $status, slept" \
+		    "'${slept}' ms by its clock, run '${devns}' ns; last lines:"
 		tail -n 25 "$out"
 		fail=$((fail + 1))
 	fi

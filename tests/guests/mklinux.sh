@@ -35,7 +35,7 @@ fetch "$kpkg" || exit 77
 fetch busybox-static || exit 77
 
 # Bump when the images below change, so that caches are rebuilt.
-stamp="mklinux 7"
+stamp="mklinux 8"
 if [ ! -f vmlinuz ] || [ ! -f initrd.gz ] || [ ! -f disk.img ] ||
     [ "$(cat stamp 2>/dev/null)" != "$stamp" ]; then
 	rm -rf x root
@@ -70,6 +70,15 @@ if tar -x -f /dev/vda -C /tmp hello.txt; then
 	echo "VMMSIM-DISK: $(cat /tmp/hello.txt)"
 else
 	echo "VMMSIM-DISK: no file"
+fi
+# Two seconds of sleep when the command line asks for it (linux_boot.sh):
+# the guest's own clock across it, from /proc/uptime, shows whether time
+# moves on while the guest idles in HLT.
+if grep -q vmmsim_sleep /proc/cmdline; then
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	sleep 2
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	echo "VMMSIM-SLEEP: $t0 $t1"
 fi
 # A line of console input when the command line asks for one
 # (linux_replay.sh): the guest idles until it comes.
