@@ -1039,6 +1039,20 @@ START_TEST(test_code_written_by_the_host_between_entries_runs)
 	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1000);
 	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);
 	ck_assert_uint_eq(fx.regs.r[EMU_RAX] & 0xFF, 2);
+
+	/*
+	 * And when the next entry starts decoding over (a VMCS cleared and
+	 * loaded again, as a monitor switching VMs does): the translation
+	 * of the old bytes went with the write, not with the decode state.
+	 */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_IO);	/* translated */
+	fx.ram[0x1001] = 3;			/* mov al, 3 */
+	emu_cpu_host_wrote(fx.cpu, fx.ram_hpa + 0x1000, 4096);
+	ck_assert_int_eq(vmx_vmclear(fx.cpu, fx.vmcs), VMX_SUCCEED);
+	ck_assert_int_eq(vmx_vmptrld(fx.cpu, fx.vmcs), VMX_SUCCEED);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX] & 0xFF, 3);
 	fx_fini(&fx);
 }
 END_TEST

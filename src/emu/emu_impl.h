@@ -302,6 +302,7 @@ struct emu_cpu {
 	bool			 tb_flush_needed;
 	struct emu_insn		*insn_hash[EMU_BLOCK_HASH];
 	bool			 flush_pending;	/* redecode at next block */
+	bool			 fill_identity;	/* emu_tlb_fill: va is the HPA */
 	uint32_t		 decode_gen;	/* bumped when VA->HPA changed */
 	struct {
 		uint64_t	 va, hpa;	/* pages blocks were decoded from */
@@ -409,6 +410,7 @@ void	 emu_flush_decode(struct emu_cpu *);
 void	 emu_code_page_filled(struct emu_cpu *, uint64_t va, uint64_t hpa);
 bool	 emu_wp_has(const struct emu_cpu *, uint64_t hpa);
 void	 emu_wp_add(struct emu_cpu *, uint64_t hpa);
+int	 emu_ensure_mapped(struct emu_cpu *, uint64_t hpa);
 void	 emu_wp_clear(struct emu_cpu *);
 void	 emu_wp_written(struct emu_cpu *, uint64_t hpa);
 

@@ -1372,30 +1372,79 @@ emu_wp_written(struct emu_cpu *cpu, uint64_t hpa)
 	cpu->smc_pages[cpu->smc_count++] = hpa & ~0xFFFULL;
 }
 
-/* The pages that held decoded code go as a guest store would take them. */
+/*
+ * Drop the engine's translations of code from a host-physical page, in
+ * whatever context they were made.  Unicorn finds them by virtual
+ * address through its TLB, so for this one call the fill hook maps every
+ * address to itself (fill_identity) and the page is named by its HPA;
+ * the TLB entries that made are flushed again.  Outside guest execution.
+ */
+static void
+invalidate_hpa_pages(struct emu_cpu *cpu, const uint64_t *pages, unsigned n)
+{
+	unsigned i;
+
+	cpu->fill_identity = true;
+	uc_ctl_flush_tlb(cpu->uc);
+	for (i = 0; i < n; i++)
+		if (emu_ensure_mapped(cpu, pages[i]) == 0)
+			uc_ctl_remove_cache(cpu->uc, pages[i], pages[i] + 4096);
+	uc_ctl_flush_tlb(cpu->uc);
+	cpu->fill_identity = false;
+}
+
+/*
+ * The pages that held decoded code go as a guest store would take them
+ * (their blocks and hooks at the next block), and their translations go
+ * now, by physical address: a decode flush at the next entry (another
+ * VMCS, another mode) would otherwise forget the pending pages while the
+ * engine kept translations of the old bytes.
+ */
+struct host_hits {
+	uint64_t	page[64];
+	unsigned	n;
+};
+
+static void
+host_hit(struct emu_cpu *cpu, struct host_hits *h, uint64_t page)
+{
+	emu_wp_written(cpu, page);
+	h->page[h->n++] = page;
+	if (h->n == sizeof(h->page) / sizeof(h->page[0])) {
+		invalidate_hpa_pages(cpu, h->page, h->n);
+		h->n = 0;
+	}
+}
+
 void
 emu_cpu_host_wrote(struct emu_cpu *cpu, uint64_t hpa, uint64_t len)
 {
-	uint64_t page, last, n;
+	struct host_hits h;
+	uint64_t page, first, last, n;
 	unsigned i;
 
-	if (len == 0 || cpu->wp_count == 0)
+	if (len == 0 || cpu->wp_count == 0 || cpu->uc == NULL)
 		return;			/* no code decoded from any page */
+	h.n = 0;
+	first = hpa & ~0xFFFULL;
 	last = hpa + (len - 1) < hpa ? UINT64_MAX : hpa + (len - 1);
 	n = (last >> 12) - (hpa >> 12) + 1;
 	if (n <= EMU_WP_SLOTS) {
-		for (page = hpa & ~0xFFFULL; n-- > 0; page += 4096)
+		for (page = first; n-- > 0; page += 4096)
 			if (wp_find(cpu, (page >> 12) + 1) != EMU_WP_SLOTS)
-				emu_wp_written(cpu, page);
-		return;
+				host_hit(cpu, &h, page);
+	} else {
+		/* A range larger than the set: walk the set instead. */
+		for (i = 0; i < EMU_WP_SLOTS; i++) {
+			page = (cpu->wp_pages[i] - 1) << 12;
+			if (cpu->wp_pages[i] != 0 &&
+			    cpu->wp_pages[i] != WP_TOMBSTONE &&
+			    page >= first && page <= last)
+				host_hit(cpu, &h, page);
+		}
 	}
-	/* A range larger than the set: walk the set instead. */
-	for (i = 0; i < EMU_WP_SLOTS; i++) {
-		page = (cpu->wp_pages[i] - 1) << 12;
-		if (cpu->wp_pages[i] != 0 && cpu->wp_pages[i] != WP_TOMBSTONE &&
-		    page >= (hpa & ~0xFFFULL) && page <= last)
-			emu_wp_written(cpu, page);
-	}
+	if (h.n != 0)
+		invalidate_hpa_pages(cpu, h.page, h.n);
 }
 
 void

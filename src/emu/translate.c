@@ -428,8 +428,8 @@ fill_fail(struct emu_cpu *cpu)
 }
 
 /* Make sure the region holding hpa is mapped in the engine. */
-static int
-ensure_mapped(struct emu_cpu *cpu, uint64_t hpa)
+int
+emu_ensure_mapped(struct emu_cpu *cpu, uint64_t hpa)
 {
 	const struct hostmem_region *r;
 	size_t i;
@@ -569,6 +569,12 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 	int access;
 
 	(void)uc;
+	if (cpu->fill_identity) {
+		/* emu_invalidate_hpa: a host-physical page, mapped already. */
+		result->paddr = va & ~0xFFFULL;
+		result->perms = UC_PROT_ALL;
+		return (true);
+	}
 	switch (type) {
 	case UC_MEM_WRITE:
 		access = EMU_ACC_WRITE;
@@ -594,7 +600,7 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 			cpu->fault_access = access;
 			return (fill_fail(cpu));
 		}
-		if (ensure_mapped(cpu, x.hpa) != 0) {
+		if (emu_ensure_mapped(cpu, x.hpa) != 0) {
 			/* EPT points at no memory: the access cannot complete. */
 			cpu->exit.gpa = x.gpa | (va & 0xFFF);
 			record_exit(cpu, VMX_EXIT_EPT_MISCONFIGURATION, 0);
