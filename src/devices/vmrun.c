@@ -878,13 +878,19 @@ vmrun_state_hash(struct vmrun *r)
  * Read the vcpu's virtual time, which is device time: the instructions
  * the guest retired and the time it spent halted (vmmsim_vcpu_idle()).
  */
+static void
+set_clock(struct vmrun *r, uint64_t vtime)
+{
+	ST_SET(r->st_vtime, vtime);
+	dev_vclock_advance(&r->clock, vtime);
+}
+
 static int
 sync_clock(struct vmrun *r, uint64_t *vtime)
 {
 	if (vmmsim_vcpu_vtime(r->p.fd, r->p.vm_id, 0, vtime) == -1)
 		return (errno);
-	ST_SET(r->st_vtime, *vtime);
-	dev_vclock_advance(&r->clock, *vtime);
+	set_clock(r, *vtime);
 	return (0);
 }
 
@@ -1061,7 +1067,9 @@ idle_vcpu(struct vmrun *r, uint64_t skip, uint64_t *vtime)
 	}
 	r->idle += skip;
 	ST_SET(r->st_idle, r->idle);
-	return (sync_clock(r, vtime));
+	*vtime += skip;			/* what the vcpu now reads */
+	set_clock(r, *vtime);
+	return (0);
 }
 
 /* Whether device time reached the caller's limit. */

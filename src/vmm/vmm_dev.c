@@ -345,7 +345,37 @@ out:
 	return (0);
 }
 
-/* The time extensions of vmmsim.h: one handle lookup for all three. */
+/*
+ * vmmsim's extensions (vmmsim.h) run as the handle's process, like an
+ * ioctl: ext_enter() finds the handle (EBADF) and switches curproc,
+ * ext_leave() switches back and turns an errno value into 0 or -1.
+ */
+static struct vmm_handle *
+ext_enter(int fd, struct proc **saved)
+{
+	struct vmm_handle *h;
+
+	if ((h = handle_lookup(fd)) == NULL) {
+		errno = EBADF;
+		return (NULL);
+	}
+	*saved = curproc;
+	curproc = &h->h_proc;
+	return (h);
+}
+
+static int
+ext_leave(struct proc *saved, int error)
+{
+	curproc = saved;
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (0);
+}
+
+/* The time extensions of vmmsim.h. */
 enum vcpu_time_op { VT_READ, VT_STOP_AT, VT_IDLE };
 
 static int
@@ -356,12 +386,8 @@ vcpu_time(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns,
 	struct proc *saved;
 	int error;
 
-	if ((h = handle_lookup(fd)) == NULL) {
-		errno = EBADF;
+	if ((h = ext_enter(fd, &saved)) == NULL)
 		return (-1);
-	}
-	saved = curproc;
-	curproc = &h->h_proc;
 	switch (op) {
 	case VT_READ:
 		error = vm_vcpu_vtime(h->h_sc, vm_id, vcpu_id, ns);
@@ -373,12 +399,7 @@ vcpu_time(int fd, uint32_t vm_id, uint32_t vcpu_id, uint64_t *ns,
 		error = vm_vcpu_idle(h->h_sc, vm_id, vcpu_id, *ns);
 		break;
 	}
-	curproc = saved;
-	if (error != 0) {
-		errno = error;
-		return (-1);
-	}
-	return (0);
+	return (ext_leave(saved, error));
 }
 
 int
@@ -404,21 +425,10 @@ vmmsim_guest_written(int fd, uint32_t vm_id, uint64_t gpa, uint64_t len)
 {
 	struct vmm_handle *h;
 	struct proc *saved;
-	int error;
 
-	if ((h = handle_lookup(fd)) == NULL) {
-		errno = EBADF;
+	if ((h = ext_enter(fd, &saved)) == NULL)
 		return (-1);
-	}
-	saved = curproc;
-	curproc = &h->h_proc;
-	error = vm_guest_written(h->h_sc, vm_id, gpa, len);
-	curproc = saved;
-	if (error != 0) {
-		errno = error;
-		return (-1);
-	}
-	return (0);
+	return (ext_leave(saved, vm_guest_written(h->h_sc, vm_id, gpa, len)));
 }
 
 /* vmmsim_vcpu_snap_save() and _restore(): vmm_snap.c. */
@@ -428,21 +438,10 @@ vcpu_snap(int fd, uint32_t vm_id, uint32_t vcpu_id,
 {
 	struct vmm_handle *h;
 	struct proc *saved;
-	int error;
 
-	if ((h = handle_lookup(fd)) == NULL) {
-		errno = EBADF;
+	if ((h = ext_enter(fd, &saved)) == NULL)
 		return (-1);
-	}
-	saved = curproc;
-	curproc = &h->h_proc;
-	error = vm_vcpu_snap(h->h_sc, vm_id, vcpu_id, vs, write);
-	curproc = saved;
-	if (error != 0) {
-		errno = error;
-		return (-1);
-	}
-	return (0);
+	return (ext_leave(saved, vm_vcpu_snap(h->h_sc, vm_id, vcpu_id, vs, write)));
 }
 
 int
@@ -451,22 +450,11 @@ vmmsim_vcpu_snap_pages(int fd, uint32_t vm_id, uint32_t vcpu_id,
 {
 	struct vmm_handle *h;
 	struct proc *saved;
-	int error;
 
-	if ((h = handle_lookup(fd)) == NULL) {
-		errno = EBADF;
+	if ((h = ext_enter(fd, &saved)) == NULL)
 		return (-1);
-	}
-	saved = curproc;
-	curproc = &h->h_proc;
-	error = vm_vcpu_snap_pages(h->h_sc, vm_id, vcpu_id, gpa, npages, bm,
-	    map);
-	curproc = saved;
-	if (error != 0) {
-		errno = error;
-		return (-1);
-	}
-	return (0);
+	return (ext_leave(saved, vm_vcpu_snap_pages(h->h_sc, vm_id, vcpu_id,
+	    gpa, npages, bm, map)));
 }
 
 int

@@ -157,6 +157,14 @@ vcpu_exit(struct vcpu *vcpu)
 	    vcpu_exit_svm(vcpu));
 }
 
+/* The vcpu's simulated CPU, and the HPA of each memory range (0: none). */
+static struct emu_cpu *
+vcpu_emu(struct vcpu *vcpu, const uint64_t **slot_hpa)
+{
+	return (vcpu->vc_virt_mode == VMM_MODE_EPT ?
+	    vcpu_emu_vmx(vcpu, slot_hpa) : vcpu_emu_svm(vcpu, slot_hpa));
+}
+
 /* Find the VM and vcpu of an ioctl; the VM reference is the caller's. */
 static int
 find_vcpu(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
@@ -174,13 +182,47 @@ find_vcpu(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 }
 
 /*
+ * Find a vcpu and hold it still for an extension (vmmsim.h): the VM
+ * reference and the vcpu lock, which waits for an in-flight RUN as
+ * READREGS does.  ENODEV for a vcpu without its machine-dependent part
+ * and, with stopped, EBUSY for one that is not STOPPED; then nothing is
+ * held.  vm_vcpu_drop() lets go.
+ */
+int
+vm_vcpu_hold(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
+    int stopped, struct vm **vmp, struct vcpu **vcpup)
+{
+	struct vcpu *vcpu;
+	int error;
+
+	if ((error = find_vcpu(sc, vm_id, vcpu_id, vmp, vcpup)) != 0)
+		return (error);
+	vcpu = *vcpup;
+	pthread_rwlock_wrlock(&vcpu->vc_lock);
+	if (vcpu->vc_md == NULL)
+		error = ENODEV;
+	else if (stopped && __atomic_load_n(&vcpu->vc_state,
+	    __ATOMIC_ACQUIRE) != VCPU_STATE_STOPPED)
+		error = EBUSY;
+	if (error != 0)
+		vm_vcpu_drop(*vmp, vcpu);
+	return (error);
+}
+
+void
+vm_vcpu_drop(struct vm *vm, struct vcpu *vcpu)
+{
+	pthread_rwlock_unlock(&vcpu->vc_lock);
+	refcnt_rele_wake(&vm->vm_refcnt);
+}
+
+/*
  * The CPU forgets code decoded from [gpa, gpa + len), range by range of
  * the VM's memory (a range's pages lie at consecutive HPAs), and so does
  * the CPU of a bare-metal guest's guests.
  */
 static void
-vcpu_host_wrote(struct vmm_softc *sc, struct vcpu *vcpu, uint64_t gpa,
-    uint64_t len)
+vcpu_host_wrote(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
 {
 	struct vm *vm = vcpu->vc_parent;
 	const struct vm_mem_range *r;
@@ -189,8 +231,7 @@ vcpu_host_wrote(struct vmm_softc *sc, struct vcpu *vcpu, uint64_t gpa,
 	uint64_t lo, hi, last = gpa + (len - 1), rlast;
 	size_t i;
 
-	cpu = is_vmx(sc) ? vcpu_emu_vmx(vcpu, &slot_hpa) :
-	    vcpu_emu_svm(vcpu, &slot_hpa);
+	cpu = vcpu_emu(vcpu, &slot_hpa);
 	for (i = 0; i < vm->vm_nmemranges; i++) {
 		r = &vm->vm_memranges[i];
 		rlast = r->vmr_gpa + (r->vmr_size - 1);
@@ -207,7 +248,7 @@ vcpu_host_wrote(struct vmm_softc *sc, struct vcpu *vcpu, uint64_t gpa,
 
 /* Before an entry: what vm_guest_written noted goes to the CPU. */
 static void
-vcpu_apply_written(struct vmm_softc *sc, struct vcpu *vcpu)
+vcpu_apply_written(struct vcpu *vcpu)
 {
 	uint64_t w[VCPU_WRITTEN_MAX][2];
 	unsigned int i, n;
@@ -224,7 +265,7 @@ vcpu_apply_written(struct vmm_softc *sc, struct vcpu *vcpu)
 		n = 1;
 	}
 	for (i = 0; i < n; i++)
-		vcpu_host_wrote(sc, vcpu, w[i][0], w[i][1]);
+		vcpu_host_wrote(vcpu, w[i][0], w[i][1]);
 }
 
 /*
@@ -263,7 +304,7 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 		goto out;
 	}
 	if (__atomic_load_n(&vcpu->vc_nwritten, __ATOMIC_ACQUIRE) != 0)
-		vcpu_apply_written(sc, vcpu);
+		vcpu_apply_written(vcpu);
 	if (is_vmx(sc))
 		vcpu_set_event_vmx(vcpu, &vrp->vrp_inject);
 	else
@@ -440,28 +481,18 @@ vm_vcpu_idle(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 {
 	struct vm *vm;
 	struct vcpu *vcpu;
-	uint64_t now;
+	struct emu_cpu *cpu;
+	const uint64_t *slot_hpa;
 	int ret;
 
-	if ((ret = find_vcpu(sc, vm_id, vcpu_id, &vm, &vcpu)) != 0)
+	if ((ret = vm_vcpu_hold(sc, vm_id, vcpu_id, 1, &vm, &vcpu)) != 0)
 		return (ret);
-	pthread_rwlock_wrlock(&vcpu->vc_lock);
-	if (vcpu->vc_md == NULL)
-		ret = ENODEV;
-	else if (__atomic_load_n(&vcpu->vc_state, __ATOMIC_ACQUIRE) !=
-	    VCPU_STATE_STOPPED)
-		ret = EBUSY;
-	else {
-		now = is_vmx(sc) ? vcpu_vtime_vmx(vcpu) : vcpu_vtime_svm(vcpu);
-		if (ns > UINT64_MAX - now)
-			ret = EINVAL;
-		else if (is_vmx(sc))
-			vcpu_set_vtime_vmx(vcpu, now + ns);
-		else
-			vcpu_set_vtime_svm(vcpu, now + ns);
-	}
-	pthread_rwlock_unlock(&vcpu->vc_lock);
-	refcnt_rele_wake(&vm->vm_refcnt);
+	cpu = vcpu_emu(vcpu, &slot_hpa);
+	if (ns > UINT64_MAX - emu_cpu_vtime(cpu))
+		ret = EINVAL;
+	else
+		emu_cpu_set_vtime(cpu, emu_cpu_vtime(cpu) + ns);
+	vm_vcpu_drop(vm, vcpu);
 	return (ret);
 }
 

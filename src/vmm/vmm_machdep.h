@@ -46,6 +46,9 @@ int	pledge_ioctl_vmm_machdep(struct proc *, unsigned long);
 int	vm_vcpu_vtime(struct vmm_softc *, uint32_t, uint32_t, uint64_t *);
 int	vm_vcpu_stop_at(struct vmm_softc *, uint32_t, uint32_t, uint64_t);
 int	vm_vcpu_idle(struct vmm_softc *, uint32_t, uint32_t, uint64_t);
+int	vm_vcpu_hold(struct vmm_softc *, uint32_t, uint32_t, int,
+	    struct vm **, struct vcpu **);
+void	vm_vcpu_drop(struct vm *, struct vcpu *);
 int	vm_guest_written(struct vmm_softc *, uint32_t, uint64_t, uint64_t);
 struct vmmsim_vcpu_snap;
 int	vm_vcpu_snap(struct vmm_softc *, uint32_t, uint32_t,

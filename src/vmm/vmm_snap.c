@@ -39,20 +39,10 @@ vm_vcpu_snap(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 	struct vcpu *vcpu;
 	int vmx = sc->mode == VMM_MODE_EPT, ret;
 
-	if ((ret = vm_find(sc, vm_id, &vm)) != 0)
-		return (ret);
-	if ((vcpu = vm_find_vcpu(vm, vcpu_id)) == NULL) {
-		refcnt_rele_wake(&vm->vm_refcnt);
-		return (ENOENT);
-	}
 	/* As vm_run: nobody runs the vcpu while its state moves. */
-	pthread_rwlock_wrlock(&vcpu->vc_lock);
-	if (vcpu->vc_md == NULL)
-		ret = ENODEV;
-	else if (__atomic_load_n(&vcpu->vc_state, __ATOMIC_ACQUIRE) !=
-	    VCPU_STATE_STOPPED)
-		ret = EBUSY;
-	else if (write && vs->vs_vendor != (uint32_t)(vmx ?
+	if ((ret = vm_vcpu_hold(sc, vm_id, vcpu_id, 1, &vm, &vcpu)) != 0)
+		return (ret);
+	if (write && vs->vs_vendor != (uint32_t)(vmx ?
 	    VMMSIM_OPEN_INTEL : VMMSIM_OPEN_AMD))
 		ret = EINVAL;
 	else if (vmx)
@@ -65,8 +55,7 @@ vm_vcpu_snap(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 		vs->vs_irqready = vcpu->vc_irqready;
 	} else if (ret == 0)
 		vcpu->vc_irqready = vs->vs_irqready != 0;
-	pthread_rwlock_unlock(&vcpu->vc_lock);
-	refcnt_rele_wake(&vm->vm_refcnt);
+	vm_vcpu_drop(vm, vcpu);
 	return (ret);
 }
 
@@ -80,20 +69,12 @@ vm_vcpu_snap_pages(struct vmm_softc *sc, uint32_t vm_id, uint32_t vcpu_id,
 
 	if ((gpa & 0xFFF) != 0)
 		return (EINVAL);
-	if ((ret = vm_find(sc, vm_id, &vm)) != 0)
+	if ((ret = vm_vcpu_hold(sc, vm_id, vcpu_id, 0, &vm, &vcpu)) != 0)
 		return (ret);
-	if ((vcpu = vm_find_vcpu(vm, vcpu_id)) == NULL) {
-		refcnt_rele_wake(&vm->vm_refcnt);
-		return (ENOENT);
-	}
-	pthread_rwlock_wrlock(&vcpu->vc_lock);
-	if (vcpu->vc_md == NULL)
-		ret = ENODEV;
-	else if (sc->mode == VMM_MODE_EPT)
+	if (sc->mode == VMM_MODE_EPT)
 		ret = vcpu_snap_pages_vmx(vcpu, gpa, npages, bm, map);
 	else
 		ret = vcpu_snap_pages_svm(vcpu, gpa, npages, bm, map);
-	pthread_rwlock_unlock(&vcpu->vc_lock);
-	refcnt_rele_wake(&vm->vm_refcnt);
+	vm_vcpu_drop(vm, vcpu);
 	return (ret);
 }

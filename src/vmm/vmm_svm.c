@@ -1467,12 +1467,6 @@ vcpu_vtime_svm(struct vcpu *vcpu)
 	return (emu_cpu_vtime(svm_vcpu(vcpu)->cpu));
 }
 
-void
-vcpu_set_vtime_svm(struct vcpu *vcpu, uint64_t vtime)
-{
-	emu_cpu_set_vtime(svm_vcpu(vcpu)->cpu, vtime);
-}
-
 /* The vcpu's CPU, and the HPA of each memory range (0: none). */
 struct emu_cpu *
 vcpu_emu_svm(struct vcpu *vcpu, const uint64_t **slot_hpa)

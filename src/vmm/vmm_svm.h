@@ -47,7 +47,6 @@ struct vm_exit *vcpu_exit_svm(struct vcpu *);
 void	vcpu_set_event_svm(struct vcpu *, const struct vcpu_inject_event *);
 uint64_t vcpu_last_exit_svm(struct vcpu *);
 uint64_t vcpu_vtime_svm(struct vcpu *);
-void	vcpu_set_vtime_svm(struct vcpu *, uint64_t);
 struct emu_cpu *vcpu_emu_svm(struct vcpu *, const uint64_t **);
 struct vmmsim_vcpu_snap;
 int	vcpu_snap_svm(struct vcpu *, struct vmmsim_vcpu_snap *, int write);

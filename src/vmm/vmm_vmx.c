@@ -1639,13 +1639,6 @@ vcpu_vtime_vmx(struct vcpu *vcpu)
 	return (emu_cpu_vtime(vcpu->vc_md->cpu));
 }
 
-/* vmmsim_vcpu_idle: time the vcpu spent halted outside RUN. */
-void
-vcpu_set_vtime_vmx(struct vcpu *vcpu, uint64_t vtime)
-{
-	emu_cpu_set_vtime(vcpu->vc_md->cpu, vtime);
-}
-
 /* The vcpu's CPU, and the HPA of each memory range (0: none). */
 struct emu_cpu *
 vcpu_emu_vmx(struct vcpu *vcpu, const uint64_t **slot_hpa)

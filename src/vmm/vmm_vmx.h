@@ -46,7 +46,6 @@ struct vm_exit *vcpu_exit_vmx(struct vcpu *);
 void	vcpu_set_event_vmx(struct vcpu *, const struct vcpu_inject_event *);
 uint32_t vcpu_last_exit_vmx(struct vcpu *);
 uint64_t vcpu_vtime_vmx(struct vcpu *);
-void	vcpu_set_vtime_vmx(struct vcpu *, uint64_t);
 struct emu_cpu *vcpu_emu_vmx(struct vcpu *, const uint64_t **);
 struct vmmsim_vcpu_snap;
 int	vcpu_snap_vmx(struct vcpu *, struct vmmsim_vcpu_snap *, int write);
