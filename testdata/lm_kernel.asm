@@ -75,3 +75,35 @@ snippet 12		; 0x100300: a load from a GPA in no range at all
 	out	0x80, al
 snippet 13		; 0x100340: #UD with no IDT gate: #GP, #DF, shutdown
 	ud2
+snippet 14		; 0x100380: WRMSR the syscall MSRs, exit, RDMSR two back
+	mov	ecx, 0xC0000081		; STAR
+	mov	eax, 0x11110081
+	mov	edx, 0x00230008
+	wrmsr
+	inc	ecx			; LSTAR
+	mov	eax, 0x11110082
+	mov	edx, 0x7F01
+	wrmsr
+	inc	ecx			; CSTAR
+	mov	eax, 0x11110083
+	wrmsr
+	inc	ecx			; SFMASK
+	mov	eax, 0x00044700
+	xor	edx, edx
+	wrmsr
+	mov	ecx, 0xC0000102		; KERNELGSBASE
+	mov	eax, 0x11110102
+	mov	edx, 0x7F05
+	wrmsr
+	out	0x80, al
+	mov	ecx, 0xC0000082
+	rdmsr
+	shl	rdx, 32
+	or	rax, rdx
+	mov	rbx, rax
+	mov	ecx, 0xC0000102
+	rdmsr
+	shl	rdx, 32
+	or	rax, rdx
+	mov	rsi, rax
+	out	0x81, al

@@ -1279,6 +1279,7 @@ END_TEST
 #define K_GP_HANDLER	0x100200
 #define K_UD_HANDLER	0x100240
 #define K_MONITOR_CLI	0x100280
+#define K_SYSCALL_MSRS	0x100380
 
 static void
 k_run_to_out(struct rt *t, uint64_t rip, struct vm_run_params *vrp,
@@ -1358,6 +1359,41 @@ START_TEST(test_kernel_wrmsr_bad_pat_gp)
 	k_run_to_out(&t, K_WRMSR_PAT, &vrp, &ve, 0x8D);
 	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RDI], 0);	/* error 0 */
 	lm_term(&t);
+}
+END_TEST
+
+/*
+ * The MSRs a guest writes without exiting (STAR, LSTAR, CSTAR, SFMASK,
+ * KERNELGSBASE: pass-through on both vendors) come out in the exit
+ * snapshot and survive the exit: the guest reads them back after RUN
+ * resumes it.  Each vendor with the CPU state read in place and, with
+ * VMMSIM_LIVE_STATE=0, through Unicorn's register API.
+ */
+START_TEST(test_passthrough_msrs_in_exit_snapshot_and_kept)
+{
+	const size_t nv = sizeof(test_vendors) / sizeof(test_vendors[0]);
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	const uint64_t *m = ve.vrs.vrs_msrs;
+
+	vendor = test_vendors[(size_t)_i % nv];
+	if ((size_t)_i >= nv)
+		setenv("VMMSIM_LIVE_STATE", "0", 1);
+	k_run_to_out(&t, K_SYSCALL_MSRS, &vrp, &ve, 0x80);
+	ck_assert_uint_eq(m[VCPU_REGS_STAR], 0x0023000811110081ULL);
+	ck_assert_uint_eq(m[VCPU_REGS_LSTAR], 0x00007F0111110082ULL);
+	ck_assert_uint_eq(m[VCPU_REGS_CSTAR], 0x00007F0111110083ULL);
+	ck_assert_uint_eq(m[VCPU_REGS_SFMASK], 0x00044700);
+	ck_assert_uint_eq(m[VCPU_REGS_KGSBASE], 0x00007F0511110102ULL);
+	ck_assert_int_eq(io_again(&t, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x81);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RBX], 0x00007F0111110082ULL);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RSI], 0x00007F0511110102ULL);
+	ck_assert_uint_eq(m[VCPU_REGS_LSTAR], 0x00007F0111110082ULL);
+	lm_term(&t);
+	unsetenv("VMMSIM_LIVE_STATE");
 }
 END_TEST
 
@@ -1688,6 +1724,8 @@ run_suite(void)
 	T(test_kernel_cr8_read_leaves_register_quirk);
 	T(test_kernel_rdmsr_pat_and_bios_sign);
 	T(test_kernel_wrmsr_bad_pat_gp);
+	tcase_add_loop_test(tc, test_passthrough_msrs_in_exit_snapshot_and_kept,
+	    0, 2 * (int)(sizeof(test_vendors) / sizeof(test_vendors[0])));
 	T(test_kernel_xsetbv_sets_xcr0);
 	T(test_kernel_monitor_ud_injected_as_external_interrupt);
 	T(test_kernel_monitor_with_if_clear_kills_the_vcpu);

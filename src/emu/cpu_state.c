@@ -104,6 +104,13 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_x86_mmr gdt = { 0, 0x5a5a1122334455a5ULL, 0x1357, 0 };
 	uc_x86_mmr ldt = { 0x28, 0x5a5a6677889900a5ULL, 0x2468, 0x82 };
 	uc_x86_msr efer = { MSR_EFER, 0x0d01 };
+	static const uint32_t msrs[8] = {
+		MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNELGSBASE,
+		MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP
+	};
+	uint32_t sel;
+	uc_x86_msr m;
+	size_t i;
 	uint64_t cr3 = 0x5a5a0000abcde000ULL, zero = 0;
 	uint64_t dr0 = 0x5a5a123456789abcULL;
 	uint64_t rax = 0x5a5a0ddba11cafe5ULL;
@@ -125,6 +132,11 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_DR0, &dr0);
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &probe_fl);
 	uc_reg_write(uc, UC_X86_REG_RAX, &rax);
+	for (i = 0; i < 8; i++) {
+		m.rid = msrs[i];
+		m.value = i == 5 ? 0xa5c3 : 0x5a5a00c0ffee0100ULL + i;
+		uc_reg_write(uc, UC_X86_REG_MSR, &m);
+	}
 	uc_context_save(uc, ctx);
 	b = (const uint8_t *)ctx;
 	g = find64(b, n, gdt.base);
@@ -160,6 +172,22 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 		/* regs[16] and eip come right before eflags. */
 		lay->regs = lay->eflags - 17 * 8;
 		lay->size = n;
+		/*
+		 * The syscall MSRs, for reading the exit MSR-store list in
+		 * place; without them that list goes through the API.
+		 */
+		for (i = 0; i < 8; i++)
+			lay->msr[i] = i == 5 ? (size_t)-1 :
+			    find64(b, n, 0x5a5a00c0ffee0100ULL + i);
+		/*
+		 * SYSENTER_CS keeps 16 bits, too few to search for: QEMU
+		 * has it as the 32-bit word 8 bytes before SYSENTER_ESP.
+		 */
+		if (lay->msr[6] != (size_t)-1 && lay->msr[6] >= 8) {
+			memcpy(&sel, b + lay->msr[6] - 8, 4);
+			if (sel == 0xa5c3)
+				lay->msr[5] = lay->msr[6] - 8;
+		}
 		error = fl == probe_fl && find64(b, n, rax) == lay->regs ?
 		    0 : ENOTSUP;
 	}
@@ -170,6 +198,11 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_DR0, &zero);
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &zfl);
 	uc_reg_write(uc, UC_X86_REG_RAX, &zero);
+	for (i = 0; i < 8; i++) {
+		m.rid = msrs[i];
+		m.value = 0;
+		uc_reg_write(uc, UC_X86_REG_MSR, &m);
+	}
 	uc_context_free(ctx);
 	return (error);
 }
@@ -1058,6 +1091,41 @@ emu_read_inhibit(struct emu_cpu *cpu)
 {
 	return ((get32(ctx_fetch(cpu), cpu->host->lay.hflags) &
 	    HF_INHIBIT_IRQ) ? 1 : 0);
+}
+
+/*
+ * An MSR the engine keeps (EFER and the syscall MSRs), read in place.
+ * False when the engine's state is not reachable in place or the MSR is
+ * not one of those.
+ */
+bool
+emu_live_msr(struct emu_cpu *cpu, uint32_t msr, uint64_t *v)
+{
+	const struct uc_layout *lay = &cpu->host->lay;
+	size_t off;
+
+	if (cpu->envb == NULL)
+		return (false);
+	switch (msr) {
+	case MSR_EFER:		off = lay->efer; break;
+	case MSR_STAR:		off = lay->msr[0]; break;
+	case MSR_LSTAR:		off = lay->msr[1]; break;
+	case MSR_CSTAR:		off = lay->msr[2]; break;
+	case MSR_SFMASK:	off = lay->msr[3]; break;
+	case MSR_KERNELGSBASE:	off = lay->msr[4]; break;
+	case MSR_SYSENTER_CS:
+		if (lay->msr[5] == (size_t)-1)
+			return (false);
+		*v = get32(cpu->envb, lay->msr[5]);
+		return (true);
+	case MSR_SYSENTER_ESP:	off = lay->msr[6]; break;
+	case MSR_SYSENTER_EIP:	off = lay->msr[7]; break;
+	default:		return (false);
+	}
+	if (off == (size_t)-1)
+		return (false);
+	*v = get64(cpu->envb, off);
+	return (true);
 }
 
 /*

@@ -69,6 +69,9 @@ struct uc_layout {
 	size_t	is_int;
 	size_t	old_exception;	/* QEMU's "exception in flight" */
 	size_t	regs;		/* regs[16], then eip */
+	size_t	msr[8];		/* STAR, LSTAR, CSTAR, SFMASK, KERNELGSBASE,
+				   SYSENTER_CS (32 bits), _ESP, _EIP, or
+				   (size_t)-1 when not found */
 	size_t	size;
 };
 
@@ -392,6 +395,7 @@ vmcs_set(struct emu_cpu *cpu, uint32_t enc, uint64_t v)
 /* cpu_state.c */
 int	 uc_layout_probe(uc_engine *, struct uc_layout *);
 uint8_t	*uc_live_state(uc_engine *, const struct uc_layout *);
+bool	 emu_live_msr(struct emu_cpu *, uint32_t, uint64_t *);
 bool	 emu_live_walk_state(struct emu_cpu *, uint64_t *, uint64_t *,
 	    uint64_t *, uint64_t *, uint64_t *, uint16_t *);
 bool	 emu_decode_key(struct emu_cpu *, uint64_t [7]);

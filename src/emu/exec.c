@@ -2291,24 +2291,54 @@ load_host_state(struct emu_cpu *cpu)
  * MSR lists (SDM Vol. 3C §27.4, §28.4, §28.6): 16-byte entries, index in
  * bits 31:0, value in bits 127:64.
  */
+/* One list entry's MSR, as RDMSR in the guest would read it. */
+static uint64_t
+msr_list_value(struct emu_cpu *cpu, uint32_t idx)
+{
+	uc_x86_msr m;
+	uint64_t v;
+
+	if (emu_live_msr(cpu, idx, &v))
+		return (v);
+	m.rid = idx;
+	m.value = 0;
+	if (idx == MSR_EFER || emu_rdmsr(cpu, idx, &v) != 0)
+		uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
+	else if (uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m) != UC_ERR_OK)
+		m.value = v;
+	return (m.value);
+}
+
+/*
+ * The whole list in host memory at once, or NULL: then entry by entry,
+ * so that a list running off its memory fails at the entry that does.
+ */
+static uint8_t *
+msr_list_ptr(struct emu_cpu *cpu, uint64_t addr, uint32_t count)
+{
+	if (count == 0 || count > 4096 / 16)
+		return (NULL);
+	return (hostmem_ptr(cpu->host->mem, addr, (size_t)count * 16));
+}
+
 static int
 msr_list_store(struct emu_cpu *cpu, uint64_t addr, uint32_t count)
 {
-	uc_x86_msr m;
+	uint8_t *p = msr_list_ptr(cpu, addr, count);
 	uint32_t i, idx;
 	uint64_t v;
 
 	for (i = 0; i < count; i++) {
+		if (p != NULL) {
+			memcpy(&idx, p + 16 * i, 4);
+			v = msr_list_value(cpu, idx);
+			memcpy(p + 16 * i + 8, &v, 8);
+			continue;
+		}
 		if (hostmem_read(cpu->host->mem, addr + 16 * i, &idx, 4) != 0)
 			return (-1);
-		m.rid = idx;
-		m.value = 0;
-		if (idx == MSR_EFER || emu_rdmsr(cpu, idx, &v) != 0)
-			uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
-		else if (uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m) != UC_ERR_OK)
-			m.value = v;
-		if (hostmem_write64(cpu->host->mem, addr + 16 * i + 8,
-		    m.value) != 0)
+		v = msr_list_value(cpu, idx);
+		if (hostmem_write64(cpu->host->mem, addr + 16 * i + 8, v) != 0)
 			return (-1);
 	}
 	return (0);
@@ -2317,11 +2347,16 @@ msr_list_store(struct emu_cpu *cpu, uint64_t addr, uint32_t count)
 static int
 msr_list_load_host(struct emu_cpu *cpu, uint64_t addr, uint32_t count)
 {
+	const uint8_t *p = msr_list_ptr(cpu, addr, count);
 	uint32_t i, idx;
 	uint64_t v;
 
 	for (i = 0; i < count; i++) {
-		if (hostmem_read(cpu->host->mem, addr + 16 * i, &idx, 4) != 0 ||
+		if (p != NULL) {
+			memcpy(&idx, p + 16 * i, 4);
+			memcpy(&v, p + 16 * i + 8, 8);
+		} else if (hostmem_read(cpu->host->mem, addr + 16 * i, &idx,
+		    4) != 0 ||
 		    hostmem_read64(cpu->host->mem, addr + 16 * i + 8, &v) != 0)
 			return (-1);
 		(void)emu_wrmsr(cpu, idx, v);

@@ -248,6 +248,15 @@ static void
 copy_bytes(volatile unsigned char *dst, const volatile unsigned char *src,
     size_t len)
 {
+	while (len >= 32) {
+		uint64_t w[4];
+
+		memcpy(w, (const void *)src, 32);
+		memcpy((void *)dst, w, 32);
+		src += 32;
+		dst += 32;
+		len -= 32;
+	}
 	while (len >= 8) {
 		uint64_t w;
 

@@ -103,6 +103,7 @@ struct vcpu_md {
 	uint64_t		 msr_bitmap;
 	uint64_t		 msr_exit_save;	/* also the entry-load list */
 	uint64_t		 msr_exit_load;
+	uint8_t			*msr_save_va;	/* [I] msr_exit_save, mapped */
 	int			 launched;	/* [l] VMCS launch state */
 	int			 ran;		/* [l] has run on its CPU */
 	struct emu_gprs		 g;		/* [l] software save area */
@@ -410,6 +411,10 @@ vcpu_init_vmx(struct vmm_softc *sc, struct vcpu *vcpu)
 	if (!md->vmxon || !md->vmcs || !md->msr_bitmap || !md->msr_exit_save ||
 	    !md->msr_exit_load)
 		return (ENOMEM);
+	/* The kernel reaches its save area through a kernel VA: this is it. */
+	if ((md->msr_save_va = hostmem_ptr(hm, md->msr_exit_save,
+	    PAGE_SIZE)) == NULL)
+		return (ENOMEM);
 	if ((md->cpu = emu_cpu_create(sc->sc_md->host, &error)) == NULL)
 		return (error);
 	hostmem_write(hm, md->vmxon, &rev, sizeof(rev));
@@ -484,21 +489,18 @@ static const uint32_t seg_sel[VCPU_REGS_NSREGS] = {
 #define SEG_AR(i)	(VMCS_GUEST_IA32_ES_AR + 2 * (i))
 #define SEG_BASE(i)	(VMCS_GUEST_IA32_ES_BASE + 2 * (i))
 
-static int
+static void
 msr_area_rw(struct vcpu *vcpu, int write, uint64_t *vals)
 {
-	struct hostmem *hm = vcpu_hm(vcpu);
-	uint64_t area = vcpu->vc_md->msr_exit_save;
+	uint8_t *area = vcpu->vc_md->msr_save_va;
 	int i;
 
 	for (i = 0; i < VCPU_REGS_NMSRS; i++) {
-		if (write) {
-			if (hostmem_write64(hm, area + 16 * i + 8, vals[i]) != 0)
-				return (EINVAL);
-		} else if (hostmem_read64(hm, area + 16 * i + 8, &vals[i]) != 0)
-			return (EINVAL);
+		if (write)
+			memcpy(area + 16 * i + 8, &vals[i], 8);
+		else
+			memcpy(&vals[i], area + 16 * i + 8, 8);
 	}
-	return (0);
 }
 
 /*
@@ -550,8 +552,8 @@ vcpu_readregs_vmx(struct vcpu *vcpu, uint64_t mask, struct vcpu_reg_state *vrs)
 		vrs->vrs_crs[VCPU_REGS_PDPTE2] = vmread(vcpu, VMCS_GUEST_PDPTE2);
 		vrs->vrs_crs[VCPU_REGS_PDPTE3] = vmread(vcpu, VMCS_GUEST_PDPTE3);
 	}
-	if ((mask & VM_RWREGS_MSRS) && msr_area_rw(vcpu, 0, vrs->vrs_msrs) != 0)
-		return (EINVAL);
+	if (mask & VM_RWREGS_MSRS)
+		msr_area_rw(vcpu, 0, vrs->vrs_msrs);
 	if (mask & VM_RWREGS_DRS) {
 		for (i = 0; i < 4; i++)
 			vrs->vrs_drs[VCPU_REGS_DR0 + i] = md->g.dr[i];
@@ -621,8 +623,8 @@ vcpu_writeregs_vmx(struct vcpu *vcpu, uint64_t mask,
 		    vrs->vrs_crs[VCPU_REGS_PDPTE3]);
 		md->g.xcr0 = vrs->vrs_crs[VCPU_REGS_XCR0];
 	}
-	if ((mask & VM_RWREGS_MSRS) && msr_area_rw(vcpu, 1, vrs->vrs_msrs) != 0)
-		error |= EINVAL;
+	if (mask & VM_RWREGS_MSRS)
+		msr_area_rw(vcpu, 1, vrs->vrs_msrs);
 	if (mask & VM_RWREGS_DRS) {
 		for (i = 0; i < 4; i++)
 			md->g.dr[i] = vrs->vrs_drs[VCPU_REGS_DR0 + i];
@@ -949,10 +951,9 @@ vcpu_queue_ex(struct vcpu *vcpu, uint8_t vector, uint32_t err)
 static uint64_t
 guest_msr(struct vcpu *vcpu, int idx)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	(void)hostmem_read64(vcpu_hm(vcpu), vcpu->vc_md->msr_exit_save +
-	    16 * idx + 8, &v);
+	memcpy(&v, vcpu->vc_md->msr_save_va + 16 * idx + 8, 8);
 	return (v);
 }
 
