@@ -461,18 +461,7 @@ static const char *const vmx_exit_reasons[] = {
 const struct vmcs_field *
 vmcs_field_lookup(uint32_t encoding)
 {
-	unsigned int n;
-
-	if ((encoding & VMCS_ENC_RESERVED_MASK) != 0 ||
-	    vmcs_enc_index(encoding) >= VMCS_LOOKUP_NINDEX)
-		return NULL;
-	if (vmcs_enc_is_high(encoding) && vmcs_enc_width(encoding) != VMCS_W64)
-		return NULL;
-
-	n = vmcs_lookup_tab[VMCS_LOOKUP_KEY(encoding)];
-	if (n == 0)
-		return NULL;
-	return &vmcs_fields[n - 1];
+	return vmcs_field_find(encoding);
 }
 
 /*

@@ -515,6 +515,25 @@ vmcs_field_offset(const struct vmcs_field *f)
 extern const uint16_t vmcs_lookup_tab[VMCS_LOOKUP_SIZE];
 
 /*
+ * vmcs_field_lookup inline, for VMREAD and VMWRITE: the field an encoding
+ * names, or NULL (reserved bits, a _HI encoding of a field that is not
+ * 64-bit, no such field).
+ */
+static inline const struct vmcs_field *
+vmcs_field_find(uint32_t encoding)
+{
+	unsigned int n;
+
+	if ((encoding & VMCS_ENC_RESERVED_MASK) != 0 ||
+	    vmcs_enc_index(encoding) >= VMCS_LOOKUP_NINDEX)
+		return NULL;
+	if (vmcs_enc_is_high(encoding) && vmcs_enc_width(encoding) != VMCS_W64)
+		return NULL;
+	n = vmcs_lookup_tab[VMCS_LOOKUP_KEY(encoding)];
+	return n == 0 ? NULL : &vmcs_fields[n - 1];
+}
+
+/*
  * The CPU's own reads and writes of its VMCS, with encodings it names
  * itself (never a caller's): vmcs_data_read/vmcs_data_write without the
  * checks on the encoding, inline so that a constant encoding costs a

@@ -477,6 +477,21 @@ field_needs_reload(uint32_t enc)
 	    !vmentry_per_exit_field(enc));
 }
 
+/* VMREAD of a field the engine holds newer than the VMCS: sync, read. */
+static enum vmx_result __attribute__((noinline))
+vmread_synced(struct emu_cpu *cpu, const struct vmcs_field *f, uint32_t enc,
+    uint64_t *v)
+{
+	emu_sync_vmcs(cpu);
+	*v = vmcs_field_get(cpu->vmcs, f, enc);
+	return (VMX_SUCCEED);
+}
+
+/*
+ * The monitor's most frequent instruction (the exit snapshot is some fifty
+ * of them): checks, an inline field lookup and the load, with the rare
+ * sync out of line.
+ */
 enum vmx_result
 vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 {
@@ -487,11 +502,11 @@ vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 	if (cpu->vmcs == NULL)
 		return (VMX_FAIL_INVALID);
 	if ((field >> 32) != 0 ||
-	    (f = vmcs_field_lookup((uint32_t)field)) == NULL)
+	    (f = vmcs_field_find((uint32_t)field)) == NULL)
 		return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
 	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
 	    needs_sync(f))
-		emu_sync_vmcs(cpu);
+		return (vmread_synced(cpu, f, (uint32_t)field, v));
 	*v = vmcs_field_get(cpu->vmcs, f, (uint32_t)field);
 	return (VMX_SUCCEED);
 }
@@ -506,7 +521,7 @@ vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
 	if (cpu->vmcs == NULL)
 		return (VMX_FAIL_INVALID);
 	if ((field >> 32) != 0 ||
-	    (f = vmcs_field_lookup((uint32_t)field)) == NULL)
+	    (f = vmcs_field_find((uint32_t)field)) == NULL)
 		return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
 	if (f->type == VMCS_T_RODATA &&
 	    !(cpu->host->caps->misc & IA32_VMX_MISC_VMWRITE_ALL))
