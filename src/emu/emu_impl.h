@@ -252,6 +252,14 @@ struct emu_cpu {
 	uint64_t		 cr0_mask, cr4_mask, cr0_shadow, cr4_shadow;
 	uint64_t		 tsc_offset;
 	uint64_t		 deadline;	/* vtime of the next timed exit */
+	/*
+	 * The deadline the per-block hook's fast path compares with: the
+	 * deadline while nothing else needs looking at, 0 (every block takes
+	 * the slow path) while a shadow, a pending flush or SMC check, a
+	 * window exit, a kick or an NMI does.  Never above deadline; written
+	 * from other threads by emu_cpu_kick and emu_cpu_nmi.
+	 */
+	_Atomic uint64_t	 fast_deadline;
 	uint64_t		 preempt_deadline;
 	uint64_t		 tick_interval;	/* host timer, 0: none */
 	uint64_t		 next_tick;

@@ -1350,6 +1350,35 @@ smc_count_write(struct emu_cpu *cpu, uint64_t page)
 }
 
 /*
+ * fast_deadline (emu_impl.h) follows what on_block's fast path must not
+ * overlook.  fast_off when something it must see is set in this thread;
+ * fast_update at each start of the engine and after each slow block.  A
+ * kick or NMI from another thread sets its flag, then zeroes
+ * fast_deadline; fast_update stores, then looks at the flags (both
+ * sequentially consistent), so one of the two always sees the other.
+ */
+static inline void
+fast_off(struct emu_cpu *cpu)
+{
+	atomic_store_explicit(&cpu->fast_deadline, 0, memory_order_relaxed);
+}
+
+static void
+fast_update(struct emu_cpu *cpu)
+{
+	uint64_t d = cpu->deadline;
+
+	if (cpu->shadow_next || cpu->flush_pending || cpu->smc_count != 0 ||
+	    (cpu->ctl_proc & (IA32_VMX_INTERRUPT_WINDOW_EXITING |
+	    IA32_VMX_NMI_WINDOW_EXITING)))
+		d = 0;
+	atomic_store(&cpu->fast_deadline, d);
+	if (d != 0 && (atomic_load(&cpu->kicked) ||
+	    atomic_load(&cpu->nmi_pending)))
+		fast_off(cpu);
+}
+
+/*
  * A store hit a write-protected code page (emu_tlb_fill): the page leaves
  * the set, the store goes ahead, and the blocks and hooks decoded from it
  * go at the next block start (emu_smc_invalidate).
@@ -1365,6 +1394,7 @@ emu_wp_written(struct emu_cpu *cpu, uint64_t hpa)
 	for (k = 0; k < cpu->smc_count; k++)
 		if (cpu->smc_pages[k] == (hpa & ~0xFFFULL))
 			return;
+	fast_off(cpu);
 	if (cpu->smc_count == EMU_SMC_MAX) {
 		cpu->flush_pending = true;	/* too many: start over */
 		return;
@@ -1460,6 +1490,7 @@ emu_wp_add(struct emu_cpu *cpu, uint64_t hpa)
 	if (cpu->wp_count >= EMU_WP_SLOTS / 2) {
 		/* Too many code pages: start over at the next block. */
 		cpu->flush_pending = true;
+		fast_off(cpu);
 		return;
 	}
 	cpu->wp_pages[i] = key;
@@ -1830,6 +1861,7 @@ block_unchanged(struct emu_cpu *cpu, const struct emu_block *b)
 static void
 smc_changed(struct emu_cpu *cpu, uint64_t hpa1, uint64_t hpa2)
 {
+	fast_off(cpu);
 	cpu->smc_count = 0;
 	cpu->smc_pages[cpu->smc_count++] = hpa1 & ~0xFFFULL;
 	if (hpa2 != ~0ULL)
@@ -1854,13 +1886,8 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	const struct emu_bslot *s = &cpu->bcache[bcache_slot(va)];
 
 	if (s->va == va && s->size == size && s->gen == cpu->decode_gen &&
-	    !s->check && !s->shadow && !cpu->shadow_next &&
-	    !cpu->flush_pending && cpu->smc_count == 0 &&
-	    !(cpu->ctl_proc & (IA32_VMX_INTERRUPT_WINDOW_EXITING |
-	    IA32_VMX_NMI_WINDOW_EXITING)) &&
-	    cpu->vtime + s->ninsn <= cpu->deadline &&
-	    !atomic_load_explicit(&cpu->kicked, memory_order_relaxed) &&
-	    !atomic_load_explicit(&cpu->nmi_pending, memory_order_relaxed)) {
+	    !s->check && !s->shadow && cpu->vtime + s->ninsn <=
+	    atomic_load_explicit(&cpu->fast_deadline, memory_order_relaxed)) {
 		cpu->in_shadow_block = false;
 		cpu->cur_block = s->b;
 		cpu->vtime_block = cpu->vtime;
@@ -2035,6 +2062,7 @@ known:
 	if (cpu->vtime > cpu->deadline && !(cpu->deadline_hooked &&
 	    cpu->deadline_at >= va && cpu->deadline_at < va + size))
 		deadline_in_block(cpu, b);
+	fast_update(cpu);
 }
 
 /* Correct virtual time when execution stopped at linear rip. */
@@ -2792,6 +2820,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		rip = reg_read(cpu, UC_X86_REG_RIP);
 		if (cpu->tb_flush_needed)
 			emu_flush_tbs(cpu);
+		fast_update(cpu);
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
 		if (cpu->block_stopped) {
 			cpu->block_stopped = false;

@@ -236,13 +236,22 @@ tlb_flush_vpid(struct emu_tlb *t, uint16_t vpid, bool keep_global)
 	tlb_sweep(t, sel_drop, &s);
 }
 
-/* INVVPID type 0 and INVLPG: one linear address of one VPID. */
+/*
+ * INVVPID type 0 and INVLPG: one linear address of one VPID.  Every entry
+ * for that page is in the page's bucket, so only that chain is walked
+ * (a guest kernel does this for each page it unmaps).
+ */
 void
 tlb_flush_va(struct emu_tlb *t, uint16_t vpid, uint64_t va)
 {
 	struct tlb_sel s = { SEL_VPID_VA, vpid, 0, va & ~0xFFFULL };
+	struct tlb_entry *e, *ne;
 
-	tlb_sweep(t, sel_drop, &s);
+	for (e = t->b[bucket(s.va)]; e != NULL; e = ne) {
+		ne = e->next;
+		if (sel_drop(e, &s))
+			unlink_entry(t, e);
+	}
 }
 
 /* INVVPID type 2: every VPID but 0 (SDM §31.3, "all-context"). */

@@ -788,6 +788,7 @@ emu_cpu_kick(struct emu_cpu *cpu)
 {
 	pthread_mutex_lock(&cpu->halt_lock);
 	atomic_store(&cpu->kicked, 1);
+	atomic_store(&cpu->fast_deadline, 0);	/* after the flag: exec.c */
 	pthread_cond_broadcast(&cpu->halt_cv);
 	pthread_mutex_unlock(&cpu->halt_lock);
 	uc_emu_stop(cpu->uc);
@@ -798,6 +799,7 @@ emu_cpu_nmi(struct emu_cpu *cpu)
 {
 	pthread_mutex_lock(&cpu->halt_lock);
 	atomic_store(&cpu->nmi_pending, 1);
+	atomic_store(&cpu->fast_deadline, 0);	/* after the flag: exec.c */
 	pthread_cond_broadcast(&cpu->halt_cv);
 	pthread_mutex_unlock(&cpu->halt_lock);
 	uc_emu_stop(cpu->uc);
