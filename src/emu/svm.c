@@ -702,6 +702,7 @@ write_back(struct emu_cpu *cpu, struct svm_cpu *s, uint8_t *vmcb,
 	struct vmcb_seg seg;
 	uint64_t cr0 = vmcs_get(cpu, VMCS_GUEST_IA32_CR0), v;
 	uint64_t rfl = vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS);
+	const uint8_t *ml;
 	uint32_t ar;
 	size_t i;
 
@@ -747,6 +748,15 @@ write_back(struct emu_cpu *cpu, struct svm_cpu *s, uint8_t *vmcb,
 	if (rfl & PSL_I)
 		v |= VMCB_GUEST_INTR_MASK;
 	vmcb_set64(vmcb, VMCB_INTR_SHADOW, v);
+	/* The MSR list the exit stored, at once when it is all mapped. */
+	if ((ml = hostmem_ptr(hm, s->shadow_pa + 4096,
+	    16 * NLOADED_MSRS)) != NULL) {
+		for (i = 0; i < NLOADED_MSRS; i++) {
+			memcpy(&v, ml + 16 * i + 8, 8);
+			vmcb_set64(s->loaded, loaded_msrs[i].off, v);
+		}
+		return;
+	}
 	for (i = 0; i < NLOADED_MSRS; i++)
 		if (hostmem_read64(hm, s->shadow_pa + 4096 + 16 * i + 8, &v) == 0)
 			vmcb_set64(s->loaded, loaded_msrs[i].off, v);

@@ -337,25 +337,6 @@ svm_exit_code_name(uint64_t code)
 	return (buf[slot]);
 }
 
-uint64_t
-vmcb_read(const void *vmcb, unsigned offset, unsigned width)
-{
-	uint64_t v = 0;
-
-	if (width > 8 || offset + width > VMCB_SIZE)
-		return (0);
-	memcpy(&v, (const uint8_t *)vmcb + offset, width);	/* LE host */
-	return (v);
-}
-
-void
-vmcb_write(void *vmcb, unsigned offset, unsigned width, uint64_t v)
-{
-	if (width > 8 || offset + width > VMCB_SIZE)
-		return;
-	memcpy((uint8_t *)vmcb + offset, &v, width);
-}
-
 void
 vmcb_get_seg(const void *vmcb, unsigned offset, struct vmcb_seg *s)
 {
