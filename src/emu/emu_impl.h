@@ -99,6 +99,13 @@ struct tlb_removed;
  * Looked up at every block the engine runs: what that needs is in the
  * first bytes, and a block is one cache line (EMU_BLOCK_ALIGN).
  */
+/* A decoded block's place on the chain of one page its bytes are on. */
+struct emu_block_pl {
+	struct emu_block	*b;
+	struct emu_block_pl	*next, **pprev;
+	uint64_t		 page;		/* HPA of the page; ~0: unlinked */
+};
+
 struct emu_block {
 	struct emu_block *next;		/* hash chain */
 	uint64_t	 va;		/* linear address of its first byte */
@@ -112,7 +119,9 @@ struct emu_block {
 	uint64_t	 hpa;		/* where its first byte was */
 	uint16_t	*ends;		/* [ninsn] end offset of each insn */
 	uint64_t	 hpa_end;	/* page of its last byte (or ~0) */
+	struct emu_block_pl pl[2];	/* on the chains of hpa, hpa_end */
 };
+#define EMU_PAGE_CHAINS	1024		/* blocks by code page */
 #define EMU_BLOCK_ALIGN	64
 #define EMU_BCACHE	4096
 
@@ -293,6 +302,8 @@ struct emu_cpu {
 	struct emu_block	**blocks;
 	unsigned		 block_bits;	/* 1 << block_bits buckets */
 	size_t			 nblocks;
+	/* The same blocks by the pages they were decoded from (SMC). */
+	struct emu_block_pl	*page_chains[EMU_PAGE_CHAINS];
 	/*
 	 * The last block seen at each of 4096 address slots, with what the
 	 * block hook needs of it: a small table that stays in cache, in

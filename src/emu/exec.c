@@ -1163,6 +1163,42 @@ block_hash(uint64_t va, uint32_t size, unsigned bits)
 	return ((unsigned)(h >> (64 - bits)));
 }
 
+static unsigned
+page_chain(uint64_t page)
+{
+	return ((unsigned)(((page >> 12) * 0x9E3779B97F4A7C15ULL) >> 54) &
+	    (EMU_PAGE_CHAINS - 1));
+}
+
+/* Put b on the chain of the page hpa is in (~0: none). */
+static void
+page_link(struct emu_cpu *cpu, struct emu_block *b, int k, uint64_t hpa)
+{
+	struct emu_block_pl *pl = &b->pl[k], **head;
+
+	pl->b = b;
+	pl->page = hpa == ~0ULL ? ~0ULL : hpa & ~0xFFFULL;
+	if (pl->page == ~0ULL)
+		return;
+	head = &cpu->page_chains[page_chain(pl->page)];
+	pl->next = *head;
+	pl->pprev = head;
+	if (*head != NULL)
+		(*head)->pprev = &pl->next;
+	*head = pl;
+}
+
+static void
+page_unlink(struct emu_block_pl *pl)
+{
+	if (pl->page == ~0ULL)
+		return;
+	*pl->pprev = pl->next;
+	if (pl->next != NULL)
+		pl->next->pprev = pl->pprev;
+	pl->page = ~0ULL;
+}
+
 /* Add a decoded block, doubling the table when it is full. */
 static void
 block_insert(struct emu_cpu *cpu, struct emu_block *b)
@@ -1190,6 +1226,9 @@ block_insert(struct emu_cpu *cpu, struct emu_block *b)
 	b->next = cpu->blocks[h];
 	cpu->blocks[h] = b;
 	cpu->nblocks++;
+	page_link(cpu, b, 0, b->hpa);
+	page_link(cpu, b, 1, b->hpa_end != ~0ULL && b->hpa != ~0ULL &&
+	    ((b->hpa_end ^ b->hpa) & ~0xFFFULL) != 0 ? b->hpa_end : ~0ULL);
 }
 
 static unsigned
@@ -1248,6 +1287,7 @@ emu_flush_decode(struct emu_cpu *cpu)
 		cpu->blocks[i] = NULL;
 	}
 	cpu->nblocks = 0;
+	memset(cpu->page_chains, 0, sizeof(cpu->page_chains));
 	memset(cpu->bcache, 0, sizeof(cpu->bcache));
 	/*
 	 * A translated block may keep calling a deleted code hook's callback
@@ -1787,25 +1827,36 @@ static void
 emu_smc_invalidate(struct emu_cpu *cpu)
 {
 	struct emu_block *b, **bp;
+	struct emu_block_pl *pl;
 	struct emu_insn *in, **ip, **hp;
-	size_t i;
+	unsigned k;
 
-	for (i = 0; i < (size_t)1 << cpu->block_bits; i++) {
-		for (bp = &cpu->blocks[i]; (b = *bp) != NULL; ) {
-			if (smc_hit(cpu, b->hpa) || smc_hit(cpu, b->hpa_end)) {
-				*bp = b->next;
-				cpu->nblocks--;
-				if (cpu->bcache[bcache_slot(b->va)].b == b)
-					memset(&cpu->bcache[bcache_slot(b->va)],
-					    0, sizeof(cpu->bcache[0]));
-				uc_ctl_remove_cache(cpu->uc, b->va,
-				    b->va + b->size);
-				free(b->ends);
-				free(b->bytes);
-				free(b);
-			} else {
-				bp = &b->next;
-			}
+	/* The blocks on each written page, found by the page's chain. */
+	for (k = 0; k < cpu->smc_count; k++) {
+		for (;;) {
+			for (pl = cpu->page_chains[page_chain(
+			    cpu->smc_pages[k])]; pl != NULL; pl = pl->next)
+				if (pl->page == cpu->smc_pages[k])
+					break;
+			if (pl == NULL)
+				break;
+			b = pl->b;
+			page_unlink(&b->pl[0]);
+			page_unlink(&b->pl[1]);
+			for (bp = &cpu->blocks[block_hash(b->va, b->size,
+			    cpu->block_bits)]; *bp != NULL; bp = &(*bp)->next)
+				if (*bp == b) {
+					*bp = b->next;
+					cpu->nblocks--;
+					break;
+				}
+			if (cpu->bcache[bcache_slot(b->va)].b == b)
+				memset(&cpu->bcache[bcache_slot(b->va)], 0,
+				    sizeof(cpu->bcache[0]));
+			uc_ctl_remove_cache(cpu->uc, b->va, b->va + b->size);
+			free(b->ends);
+			free(b->bytes);
+			free(b);
 		}
 	}
 	for (ip = &cpu->insns; (in = *ip) != NULL; ) {
