@@ -783,11 +783,12 @@ vmx_invvpid(struct emu_cpu *cpu, uint64_t type,
 	return (VMX_SUCCEED);
 }
 
-void
-emu_cpu_kick(struct emu_cpu *cpu)
+/* From another thread: raise flag, wake a halted CPU, leave the guest. */
+static void
+cpu_signal(struct emu_cpu *cpu, atomic_int *flag)
 {
 	pthread_mutex_lock(&cpu->halt_lock);
-	atomic_store(&cpu->kicked, 1);
+	atomic_store(flag, 1);
 	atomic_store(&cpu->fast_deadline, 0);	/* after the flag: exec.c */
 	pthread_cond_broadcast(&cpu->halt_cv);
 	pthread_mutex_unlock(&cpu->halt_lock);
@@ -795,14 +796,15 @@ emu_cpu_kick(struct emu_cpu *cpu)
 }
 
 void
+emu_cpu_kick(struct emu_cpu *cpu)
+{
+	cpu_signal(cpu, &cpu->kicked);
+}
+
+void
 emu_cpu_nmi(struct emu_cpu *cpu)
 {
-	pthread_mutex_lock(&cpu->halt_lock);
-	atomic_store(&cpu->nmi_pending, 1);
-	atomic_store(&cpu->fast_deadline, 0);	/* after the flag: exec.c */
-	pthread_cond_broadcast(&cpu->halt_cv);
-	pthread_mutex_unlock(&cpu->halt_lock);
-	uc_emu_stop(cpu->uc);
+	cpu_signal(cpu, &cpu->nmi_pending);
 }
 
 uint64_t

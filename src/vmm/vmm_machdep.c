@@ -376,12 +376,67 @@ vm_rwregs(struct vmm_softc *sc, struct vm_rwregs_params *vrwp, int dir)
 	return (ret);
 }
 
+/*
+ * Is the pvclock structure at gpa acceptable: inside one memory range
+ * with room for it (the kernel's comparison is strict, so the last slot
+ * of a range is refused: off by one, reproduced), within one page.
+ */
+int
+pvclock_gpa_valid(struct vm *vm, uint64_t gpa, size_t size)
+{
+	const struct vm_mem_range *r;
+	size_t i;
+
+	gpa &= ~0xFULL;
+	if ((gpa & 0xFFF) + size > 4096)
+		return (0);
+	for (i = 0; i < vm->vm_nmemranges; i++) {
+		r = &vm->vm_memranges[i];
+		if (gpa >= r->vmr_gpa && gpa + size < r->vmr_gpa + r->vmr_size)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * The pvclock parameters (§16).  A write of an invalid address queues #GP
+ * (which the next RUN's injection overwrites) and stores nothing; the
+ * ioctl still succeeds.
+ */
+static void
+rwvmparams(struct vcpu *vcpu, struct vm_rwvmparams_params *vpp, int write,
+    uint64_t *gpa, uint32_t *version, struct vcpu_inject_event *event)
+{
+	if (!write) {
+		if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION)
+			vpp->vpp_pvclock_version = *version;
+		if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA)
+			vpp->vpp_pvclock_system_gpa = *gpa;
+		return;
+	}
+	if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION)
+		*version = vpp->vpp_pvclock_version;
+	if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA) {
+		if (pvclock_gpa_valid(vcpu->vc_parent,
+		    vpp->vpp_pvclock_system_gpa, PVCLOCK_SIZE))
+			*gpa = vpp->vpp_pvclock_system_gpa;
+		else {
+			event->vie_type = VCPU_INJECT_EX;
+			event->vie_vector = VMM_EX_GP;
+			event->vie_errorcode = 0;
+		}
+	}
+}
+
 /* READVMPARAMS / WRITEVMPARAMS (§4.9): no lock. */
 int
 vm_rwvmparams(struct vmm_softc *sc, struct vm_rwvmparams_params *vpp, int dir)
 {
 	struct vm *vm;
 	struct vcpu *vcpu;
+	struct vcpu_inject_event *event;
+	uint64_t *gpa;
+	uint32_t *version;
 	int ret;
 
 	if ((ret = find_vcpu(sc, vpp->vpp_vm_id, vpp->vpp_vcpu_id, &vm,
@@ -389,10 +444,13 @@ vm_rwvmparams(struct vmm_softc *sc, struct vm_rwvmparams_params *vpp, int dir)
 		return (ret);
 	if (vcpu->vc_md == NULL)
 		ret = ENODEV;
-	else if (is_vmx(sc))
-		ret = vcpu_rwvmparams_vmx(vcpu, vpp, dir);
-	else
-		ret = vcpu_rwvmparams_svm(vcpu, vpp, dir);
+	else {
+		if (is_vmx(sc))
+			vcpu_vmparams_vmx(vcpu, &gpa, &version, &event);
+		else
+			vcpu_vmparams_svm(vcpu, &gpa, &version, &event);
+		rwvmparams(vcpu, vpp, dir, gpa, version, event);
+	}
 	refcnt_rele_wake(&vm->vm_refcnt);
 	return (ret);
 }

@@ -56,4 +56,12 @@ int	vm_vcpu_snap(struct vmm_softc *, uint32_t, uint32_t,
 int	vm_vcpu_snap_pages(struct vmm_softc *, uint32_t, uint32_t, uint64_t,
 	    uint64_t, uint8_t *, int);
 
+/* The paravirtual clock (§16), the same for both vendors. */
+#define PVCLOCK_TSC_HZ		1000000000ULL	/* the host profile's TSC */
+#define PVCLOCK_SIZE		32
+#define PVCLOCK_WALL_SIZE	12
+#define PVCLOCK_TSC_STABLE	0x1
+#define PVCLOCK_SHIFT		12
+int	pvclock_gpa_valid(struct vm *, uint64_t, size_t);
+
 #endif /* VMMSIM_VMM_MACHDEP_H */

@@ -42,7 +42,8 @@ int	vcpu_readregs_svm(struct vcpu *, uint64_t, struct vcpu_reg_state *);
 int	vcpu_writeregs_svm(struct vcpu *, uint64_t, struct vcpu_reg_state *);
 int	vcpu_run_svm(struct vcpu *, struct vm_run_params *);
 void	vcpu_kick_svm(struct vcpu *);
-int	vcpu_rwvmparams_svm(struct vcpu *, struct vm_rwvmparams_params *, int);
+void	vcpu_vmparams_svm(struct vcpu *, uint64_t **, uint32_t **,
+	    struct vcpu_inject_event **);
 struct vm_exit *vcpu_exit_svm(struct vcpu *);
 void	vcpu_set_event_svm(struct vcpu *, const struct vcpu_inject_event *);
 uint64_t vcpu_last_exit_svm(struct vcpu *);

@@ -36,6 +36,7 @@
 
 #include "vmmsim.h"
 #include "vmm.h"
+#include "vmm_machdep.h"
 #include "vmm_nested.h"
 #include "vmm_trace.h"
 #include "vmm_vmx.h"
@@ -820,33 +821,6 @@ vcpu_reset_regs_vmx(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 
 /* --- the paravirtual clock (§16) ------------------------------------------- */
 
-#define PVCLOCK_TSC_HZ		1000000000ULL	/* the host profile's TSC */
-#define PVCLOCK_SIZE		32
-#define PVCLOCK_WALL_SIZE	12
-#define PVCLOCK_TSC_STABLE	0x1
-#define PVCLOCK_SHIFT		12
-
-/*
- * Is the pvclock structure at gpa acceptable: inside one memory range
- * with room for it (the kernel's comparison is strict, so the last slot
- * of a range is refused: off by one, reproduced), within one page.
- */
-static int
-pvclock_gpa_valid(struct vm *vm, uint64_t gpa, size_t size)
-{
-	const struct vm_mem_range *r;
-	size_t i;
-
-	gpa &= ~0xFULL;
-	if ((gpa & 0xFFF) + size > 4096)
-		return (0);
-	for (i = 0; i < vm->vm_nmemranges; i++) {
-		r = &vm->vm_memranges[i];
-		if (gpa >= r->vmr_gpa && gpa + size < r->vmr_gpa + r->vmr_size)
-			return (1);
-	}
-	return (0);
-}
 
 /* Is the GPA's page mapped in the VM's EPT (the nested pmap)? */
 static int
@@ -1584,32 +1558,16 @@ vcpu_kick_vmx(struct vcpu *vcpu)
 		vmm_nested_kick(vcpu);
 }
 
-/* READVMPARAMS / WRITEVMPARAMS (§4.9, §16). */
-int
-vcpu_rwvmparams_vmx(struct vcpu *vcpu, struct vm_rwvmparams_params *vpp,
-    int write)
+/* What READVMPARAMS / WRITEVMPARAMS reach (§16), and the event to queue. */
+void
+vcpu_vmparams_vmx(struct vcpu *vcpu, uint64_t **gpa, uint32_t **version,
+    struct vcpu_inject_event **event)
 {
 	struct vcpu_md *md = vcpu->vc_md;
 
-	if (!write) {
-		if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION)
-			vpp->vpp_pvclock_version = md->pvclock_version;
-		if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA)
-			vpp->vpp_pvclock_system_gpa = md->pvclock_gpa;
-		return (0);
-	}
-	if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION)
-		md->pvclock_version = vpp->vpp_pvclock_version;
-	/* An invalid address queues #GP (which the next RUN's injection
-	 * overwrites) and stores nothing; the ioctl still succeeds. */
-	if (vpp->vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA) {
-		if (pvclock_gpa_valid(vcpu->vc_parent,
-		    vpp->vpp_pvclock_system_gpa, PVCLOCK_SIZE))
-			md->pvclock_gpa = vpp->vpp_pvclock_system_gpa;
-		else
-			vcpu_queue_ex(vcpu, VMM_EX_GP, 0);
-	}
-	return (0);
+	*gpa = &md->pvclock_gpa;
+	*version = &md->pvclock_version;
+	*event = &md->event;
 }
 
 /* Accessors for vm_run (vmm_machdep.c). */

@@ -41,7 +41,8 @@ int	vcpu_readregs_vmx(struct vcpu *, uint64_t, struct vcpu_reg_state *);
 int	vcpu_writeregs_vmx(struct vcpu *, uint64_t, struct vcpu_reg_state *);
 int	vcpu_run_vmx(struct vcpu *, struct vm_run_params *);
 void	vcpu_kick_vmx(struct vcpu *);
-int	vcpu_rwvmparams_vmx(struct vcpu *, struct vm_rwvmparams_params *, int);
+void	vcpu_vmparams_vmx(struct vcpu *, uint64_t **, uint32_t **,
+	    struct vcpu_inject_event **);
 struct vm_exit *vcpu_exit_vmx(struct vcpu *);
 void	vcpu_set_event_vmx(struct vcpu *, const struct vcpu_inject_event *);
 uint32_t vcpu_last_exit_vmx(struct vcpu *);
