@@ -42,6 +42,7 @@
 #include "vmm.h"
 #include "vmm_machdep.h"
 #include "vmm_nested.h"
+#include "vmm_npmap.h"
 #include "vmm_svm.h"
 #include "vmm_trace.h"
 #include "vmm_vmx.h"
@@ -92,12 +93,16 @@ struct svm_softc {
 };
 
 struct svm_vm {
-	pthread_mutex_t		 lock;		/* nested page table updates */
-	uint64_t		 ncr3;		/* [I] NPT root (HPA) */
-	uint64_t		 slot_hpa[VMM_MAX_MEM_RANGES]; /* [I] */
-	uint64_t		*tables;	/* [lock] table pages, to free */
-	size_t			 ntables, ctables;
-	size_t			 nleaves;	/* [lock] faulted-in pages */
+	struct npmap		 pm;		/* the nested page tables */
+};
+
+/*
+ * NPT entries (AMD64 format): every entry present, writable and user
+ * (nested accesses are user accesses, APM §15.25.5); no NX, so the
+ * mapping is RWX, as pmap_enter() makes it for an RVI pmap.
+ */
+static const struct npmap_fmt npt_fmt = {
+	NPT_P, NPT_P | NPT_RW | NPT_US, NPT_P | NPT_RW | NPT_US, NPT_ADDR
 };
 
 struct svm_vcpu {
@@ -275,155 +280,56 @@ svm_min_asid(struct vmm_softc *sc)
 	return (m != 0 ? m : 1);
 }
 
-/* --- nested paging (RVI) -------------------------------------------------- */
-
 int
 svm_vm_init(struct vmm_softc *sc, struct vm *vm)
 {
-	struct hostmem *hm = emu_host_mem(svm_sc(sc)->host);
 	struct svm_vm *md;
-	size_t i;
-	int error;
 
 	if ((md = calloc(1, sizeof(*md))) == NULL)
 		return (ENOMEM);
-	pthread_mutex_init(&md->lock, NULL);
 	vm->vm_md = (struct vm_md *)(void *)md;
-	if ((md->ncr3 = hostmem_alloc(hm, 1)) == 0)
-		return (ENOMEM);
-	/* Guest memory gets host-physical addresses that alias it. */
-	for (i = 0; i < vm->vm_nmemranges; i++) {
-		struct vm_mem_obj *mo = vm->vm_memory_slot[i];
-
-		if (mo == NULL)
-			continue;
-		error = hostmem_add_ram(hm, mo->mo_kva, mo->mo_size,
-		    &md->slot_hpa[i]);
-		if (error != 0)
-			return (error);
-	}
-	return (0);
+	return (npmap_init(&md->pm, &npt_fmt, emu_host_mem(svm_sc(sc)->host),
+	    vm));
 }
 
 void
 svm_vm_deinit(struct vmm_softc *sc, struct vm *vm)
 {
-	struct hostmem *hm = emu_host_mem(svm_sc(sc)->host);
 	struct svm_vm *md = svm_vm(vm);
-	size_t i;
 
 	if (md == NULL)
 		return;
-	for (i = 0; i < vm->vm_nmemranges; i++)
-		if (md->slot_hpa[i] != 0)
-			hostmem_remove_ram(hm, md->slot_hpa[i]);
-	for (i = 0; i < md->ntables; i++)
-		hostmem_free(hm, md->tables[i], 1);
-	if (md->ncr3 != 0)
-		hostmem_free(hm, md->ncr3, 1);
-	free(md->tables);
-	pthread_mutex_destroy(&md->lock);
+	npmap_fini(&md->pm, emu_host_mem(svm_sc(sc)->host), vm);
 	free(md);
 	vm->vm_md = NULL;
 }
 
-/* Resident pages of the nested pmap: leaves and table pages (quirk 13). */
+/* Resident pages of the nested pmap (quirk 13). */
 size_t
 svm_vm_resident(struct vm *vm)
 {
-	struct svm_vm *md = svm_vm(vm);
-	size_t n;
-
-	if (md == NULL)
-		return (0);
-	pthread_mutex_lock(&md->lock);
-	n = 1 + md->ntables + md->nleaves;
-	pthread_mutex_unlock(&md->lock);
-	return (n);
+	return (svm_vm(vm) == NULL ? 0 : npmap_resident(&svm_vm(vm)->pm));
 }
 
-/*
- * Install a 4 KiB leaf GPA -> HPA in the AMD64-format nested tables,
- * creating the table pages on the way.  Every entry is present, writable
- * and user (nested accesses are user accesses, APM §15.25.5); no NX, so
- * the mapping is RWX, as pmap_enter() makes it for an RVI pmap.  Returns 0
- * or ENOMEM.
- */
+/* Install a 4 KiB leaf GPA -> HPA in the nested tables: 0 or ENOMEM. */
 static int
 npt_enter(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t hpa)
 {
-	struct svm_vm *md = svm_vm(vm);
-	uint64_t table = md->ncr3, *e;
-	int level, error = 0;
-
-	pthread_mutex_lock(&md->lock);
-	for (level = 4; level > 1; level--) {
-		e = hostmem_ptr(hm, table + ((gpa >> (12 + 9 * (level - 1))) &
-		    0x1FF) * 8, 8);
-		if (e == NULL) {
-			error = ENOMEM;
-			goto out;
-		}
-		if (!(*e & NPT_P)) {
-			uint64_t page = nested_table_alloc(hm, &md->tables,
-			    &md->ntables, &md->ctables);
-
-			if (page == 0) {
-				error = ENOMEM;
-				goto out;
-			}
-			*e = page | NPT_P | NPT_RW | NPT_US;
-		}
-		table = *e & NPT_ADDR;
-	}
-	e = hostmem_ptr(hm, table + ((gpa >> 12) & 0x1FF) * 8, 8);
-	if (e == NULL) {
-		error = ENOMEM;
-		goto out;
-	}
-	if (!(*e & NPT_P))
-		md->nleaves++;
-	*e = (hpa & NPT_ADDR) | NPT_P | NPT_RW | NPT_US;
-out:
-	pthread_mutex_unlock(&md->lock);
-	return (error);
+	return (npmap_enter(&svm_vm(vm)->pm, hm, gpa, hpa));
 }
 
 /* Is the GPA's page mapped in the nested tables (pmap_extract)? */
 static int
 npt_present(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t *hpa)
 {
-	uint64_t table = svm_vm(vm)->ncr3, *e;
-	int level;
-
-	for (level = 4; level >= 1; level--) {
-		e = hostmem_ptr(hm, table + ((gpa >> (12 + 9 * (level - 1))) &
-		    0x1FF) * 8, 8);
-		if (e == NULL || !(*e & NPT_P))
-			return (0);
-		table = *e & NPT_ADDR;
-	}
-	*hpa = table | (gpa & 0xFFF);
-	return (1);
+	return (npmap_extract(&svm_vm(vm)->pm, hm, gpa, hpa));
 }
 
 /* The HPA behind a GPA in a non-MMIO range, or ENOENT. */
 static int
 vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa)
 {
-	const struct vm_mem_range *r;
-	size_t i;
-
-	for (i = 0; i < vm->vm_nmemranges; i++) {
-		r = &vm->vm_memranges[i];
-		if (gpa < r->vmr_gpa || gpa - r->vmr_gpa >= r->vmr_size)
-			continue;
-		if (r->vmr_type == VM_MEM_MMIO || svm_vm(vm)->slot_hpa[i] == 0)
-			return (ENOENT);
-		*hpa = svm_vm(vm)->slot_hpa[i] + (gpa - r->vmr_gpa);
-		return (0);
-	}
-	return (ENOENT);
+	return (npmap_gpa_to_hpa(&svm_vm(vm)->pm, vm, gpa, hpa));
 }
 
 /* --- vcpu init (§13) ------------------------------------------------------ */
@@ -760,7 +666,7 @@ vcpu_reset_regs_svm(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 	    VMCB_V_INTR_MASKING);
 	vmcb_wr64(vcpu, VMCB_G_PAT, SVM_GUEST_PAT);
 	vmcb_wr64(vcpu, VMCB_NP_CONTROL, VMCB_NP_ENABLE);
-	vmcb_wr64(vcpu, VMCB_N_CR3, svm_vm(vcpu->vc_parent)->ncr3);
+	vmcb_wr64(vcpu, VMCB_N_CR3, svm_vm(vcpu->vc_parent)->pm.root);
 	vmcb_wr64(vcpu, VMCB_EFER, vmcb_rd64(vcpu, VMCB_EFER) | EFER_SVME);
 
 	/* vmmsim: an event owed to the old state is not owed to the new. */
@@ -1429,7 +1335,7 @@ vcpu_vtime_svm(struct vcpu *vcpu)
 struct emu_cpu *
 vcpu_emu_svm(struct vcpu *vcpu, const uint64_t **slot_hpa)
 {
-	*slot_hpa = svm_vm(vcpu->vc_parent)->slot_hpa;
+	*slot_hpa = svm_vm(vcpu->vc_parent)->pm.slot_hpa;
 	return (svm_vcpu(vcpu)->cpu);
 }
 

@@ -38,6 +38,7 @@
 #include "vmm.h"
 #include "vmm_machdep.h"
 #include "vmm_nested.h"
+#include "vmm_npmap.h"
 #include "vmm_trace.h"
 #include "vmm_vmx.h"
 #include "emu/emu.h"
@@ -89,12 +90,13 @@ struct vmm_softc_md {
 };
 
 struct vm_md {
-	pthread_mutex_t		 lock;		/* EPT updates */
-	uint64_t		 pml4;		/* [I] EPT root (HPA) */
-	uint64_t		 slot_hpa[VMM_MAX_MEM_RANGES]; /* [I] */
-	uint64_t		*tables;	/* [lock] table pages, to free */
-	size_t			 ntables, ctables;
-	size_t			 nleaves;	/* [lock] faulted-in pages */
+	struct npmap		 pm;		/* the EPT */
+};
+
+/* EPT entries: RWX tables, RWX write-back leaves (§12.6). */
+static const struct npmap_fmt ept_fmt = {
+	EPT_R | EPT_W | EPT_X, EPT_R | EPT_W | EPT_X,
+	EPT_WB | EPT_R | EPT_W | EPT_X, EPT_ADDR
 };
 
 struct vcpu_md {
@@ -121,32 +123,6 @@ struct vcpu_md {
 };
 
 #define VECT_VALID	(1U << 31)
-
-/*
- * A zeroed host page for a nested page table (EPT or NPT), recorded in
- * *tables so that it is freed with the VM.  0 when out of memory.
- */
-uint64_t
-nested_table_alloc(struct hostmem *hm, uint64_t **tables, size_t *n,
-    size_t *cap)
-{
-	uint64_t page, *nt;
-	size_t nc;
-
-	if ((page = hostmem_alloc(hm, 1)) == 0)
-		return (0);
-	if (*n == *cap) {
-		nc = *cap ? 2 * *cap : 16;
-		if ((nt = reallocarray(*tables, nc, sizeof(*nt))) == NULL) {
-			hostmem_free(hm, page, 1);
-			return (0);
-		}
-		*tables = nt;
-		*cap = nc;
-	}
-	(*tables)[(*n)++] = page;
-	return (page);
-}
 
 static uint64_t
 vmread(struct vcpu *vcpu, uint32_t f)
@@ -228,139 +204,53 @@ vmx_stop(struct vmm_softc *sc)
 	sc->sc_md->started = 0;
 }
 
-/* --- EPT ------------------------------------------------------------------- */
-
 int
 vmx_vm_init(struct vmm_softc *sc, struct vm *vm)
 {
-	struct hostmem *hm = emu_host_mem(sc->sc_md->host);
 	struct vm_md *md;
-	size_t i;
-	int error;
 
 	if ((md = calloc(1, sizeof(*md))) == NULL)
 		return (ENOMEM);
-	pthread_mutex_init(&md->lock, NULL);
 	vm->vm_md = md;
-	if ((md->pml4 = hostmem_alloc(hm, 1)) == 0)
-		return (ENOMEM);
-	/* Guest memory gets host-physical addresses that alias it. */
-	for (i = 0; i < vm->vm_nmemranges; i++) {
-		struct vm_mem_obj *mo = vm->vm_memory_slot[i];
-
-		if (mo == NULL)
-			continue;
-		error = hostmem_add_ram(hm, mo->mo_kva, mo->mo_size,
-		    &md->slot_hpa[i]);
-		if (error != 0)
-			return (error);
-	}
-	return (0);
+	return (npmap_init(&md->pm, &ept_fmt, emu_host_mem(sc->sc_md->host),
+	    vm));
 }
 
 void
 vmx_vm_deinit(struct vm *vm)
 {
 	struct vmm_softc *sc = vmm_softc_for_mode(VMM_MODE_EPT);
-	struct hostmem *hm = emu_host_mem(sc->sc_md->host);
-	struct vm_md *md = vm->vm_md;
-	size_t i;
 
-	if (md == NULL)
+	if (vm->vm_md == NULL)
 		return;
-	for (i = 0; i < vm->vm_nmemranges; i++)
-		if (md->slot_hpa[i] != 0)
-			hostmem_remove_ram(hm, md->slot_hpa[i]);
-	for (i = 0; i < md->ntables; i++)
-		hostmem_free(hm, md->tables[i], 1);
-	if (md->pml4 != 0)
-		hostmem_free(hm, md->pml4, 1);
-	free(md->tables);
-	pthread_mutex_destroy(&md->lock);
-	free(md);
+	npmap_fini(&vm->vm_md->pm, emu_host_mem(sc->sc_md->host), vm);
+	free(vm->vm_md);
 	vm->vm_md = NULL;
 }
 
-/* Resident pages of the nested pmap: leaves and table pages (quirk 13). */
+/* Resident pages of the nested pmap (quirk 13). */
 size_t
 vmx_vm_resident(struct vm *vm)
 {
-	struct vm_md *md = vm->vm_md;
-	size_t n;
-
-	if (md == NULL)
-		return (0);
-	pthread_mutex_lock(&md->lock);
-	n = 1 + md->ntables + md->nleaves;
-	pthread_mutex_unlock(&md->lock);
-	return (n);
+	return (vm->vm_md == NULL ? 0 : npmap_resident(&vm->vm_md->pm));
 }
 
 /*
  * Install a 4 KiB leaf GPA -> HPA, RWX, write-back, creating the table
- * pages on the way (intermediate entries RWX), as the kernel's pmap does
- * for EPT (vmm-contract.md §12.6).  Returns 0 or ENOMEM.
+ * pages on the way, as the kernel's pmap does for EPT (vmm-contract.md
+ * §12.6).  Returns 0 or ENOMEM.
  */
 static int
 ept_enter(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t hpa)
 {
-	struct vm_md *md = vm->vm_md;
-	uint64_t table = md->pml4, *e;
-	int level, error = 0;
-
-	pthread_mutex_lock(&md->lock);
-	for (level = 4; level > 1; level--) {
-		e = hostmem_ptr(hm, table + ((gpa >> (12 + 9 * (level - 1))) &
-		    0x1FF) * 8, 8);
-		if (e == NULL) {
-			error = ENOMEM;
-			goto out;
-		}
-		if ((*e & (EPT_R | EPT_W | EPT_X)) == 0) {
-			uint64_t page = nested_table_alloc(hm, &md->tables,
-			    &md->ntables, &md->ctables);
-
-			if (page == 0) {
-				error = ENOMEM;
-				goto out;
-			}
-			*e = page | EPT_R | EPT_W | EPT_X;
-		}
-		table = *e & EPT_ADDR;
-	}
-	e = hostmem_ptr(hm, table + ((gpa >> 12) & 0x1FF) * 8, 8);
-	if (e == NULL) {
-		error = ENOMEM;
-		goto out;
-	}
-	if ((*e & (EPT_R | EPT_W | EPT_X)) == 0)
-		md->nleaves++;
-	*e = (hpa & EPT_ADDR) | EPT_WB | EPT_R | EPT_W | EPT_X;
-out:
-	pthread_mutex_unlock(&md->lock);
-	return (error);
+	return (npmap_enter(&vm->vm_md->pm, hm, gpa, hpa));
 }
 
-/*
- * The HPA behind a GPA in a non-MMIO range of the VM, or ENOENT (MMIO or
- * outside every range).
- */
+/* The HPA behind a GPA in a non-MMIO range of the VM, or ENOENT. */
 static int
 vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa)
 {
-	const struct vm_mem_range *r;
-	size_t i;
-
-	for (i = 0; i < vm->vm_nmemranges; i++) {
-		r = &vm->vm_memranges[i];
-		if (gpa < r->vmr_gpa || gpa - r->vmr_gpa >= r->vmr_size)
-			continue;
-		if (r->vmr_type == VM_MEM_MMIO || vm->vm_md->slot_hpa[i] == 0)
-			return (ENOENT);
-		*hpa = vm->vm_md->slot_hpa[i] + (gpa - r->vmr_gpa);
-		return (0);
-	}
-	return (ENOENT);
+	return (npmap_gpa_to_hpa(&vm->vm_md->pm, vm, gpa, hpa));
 }
 
 /* --- vcpu init -------------------------------------------------------------- */
@@ -430,7 +320,7 @@ vcpu_init_vmx(struct vmm_softc *sc, struct vcpu *vcpu)
 	/* EPT pointer: walk length 4, WB if supported, no A/D flags. */
 	if (!(caps->ept_vpid_cap & IA32_EPT_VPID_CAP_PAGE_WALK_4))
 		return (EINVAL);
-	eptp = vmd->pml4 | ((IA32_EPT_PAGE_WALK_LENGTH - 1) <<
+	eptp = vmd->pm.root | ((IA32_EPT_PAGE_WALK_LENGTH - 1) <<
 	    IA32_EPT_PAGE_WALK_SHIFT);
 	if (caps->ept_vpid_cap & IA32_EPT_VPID_CAP_WB)
 		eptp |= IA32_EPT_PAGING_CACHE_TYPE_WB;
@@ -826,18 +716,7 @@ vcpu_reset_regs_vmx(struct vcpu *vcpu, struct vcpu_reg_state *vrs)
 static int
 ept_present(struct vm *vm, struct hostmem *hm, uint64_t gpa, uint64_t *hpa)
 {
-	uint64_t table = vm->vm_md->pml4, *e;
-	int level;
-
-	for (level = 4; level >= 1; level--) {
-		e = hostmem_ptr(hm, table + ((gpa >> (12 + 9 * (level - 1))) &
-		    0x1FF) * 8, 8);
-		if (e == NULL || (*e & (EPT_R | EPT_W | EPT_X)) == 0)
-			return (0);
-		table = *e & EPT_ADDR;
-	}
-	*hpa = table | (gpa & 0xFFF);
-	return (1);
+	return (npmap_extract(&vm->vm_md->pm, hm, gpa, hpa));
 }
 
 /*
@@ -1602,7 +1481,7 @@ vcpu_vtime_vmx(struct vcpu *vcpu)
 struct emu_cpu *
 vcpu_emu_vmx(struct vcpu *vcpu, const uint64_t **slot_hpa)
 {
-	*slot_hpa = vcpu->vc_parent->vm_md->slot_hpa;
+	*slot_hpa = vcpu->vc_parent->vm_md->pm.slot_hpa;
 	return (vcpu->vc_md->cpu);
 }
 

@@ -62,7 +62,5 @@ void	vmm_guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 
 struct hostmem;
 int	 vmm_pat_valid(uint64_t);
-uint64_t nested_table_alloc(struct hostmem *, uint64_t **tables, size_t *n,
-	    size_t *cap);
 
 #endif /* VMMSIM_VMM_VMX_H */
