@@ -94,11 +94,6 @@ struct tlb_removed;
 
 /* struct emu_xlat and struct emu_stale_report are in emu.h. */
 
-/* One decoded basic block: where its exit-causing instructions are. */
-/*
- * Looked up at every block the engine runs: what that needs is in the
- * first bytes, and a block is one cache line (EMU_BLOCK_ALIGN).
- */
 /* A decoded block's place on the chain of one page its bytes are on. */
 struct emu_block_pl {
 	struct emu_block	*b;
@@ -106,6 +101,11 @@ struct emu_block_pl {
 	uint64_t		 page;		/* HPA of the page; ~0: unlinked */
 };
 
+/*
+ * One decoded basic block: where its exit-causing instructions are.  What
+ * the lookup at a block start needs is in the first bytes, which start a
+ * cache line (EMU_BLOCK_ALIGN); the page links come last.
+ */
 struct emu_block {
 	struct emu_block *next;		/* hash chain */
 	uint64_t	 va;		/* linear address of its first byte */
