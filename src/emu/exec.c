@@ -218,9 +218,22 @@ reg_read(struct emu_cpu *cpu, int reg)
 {
 	uint64_t v = 0;
 
-	if (reg == UC_X86_REG_RIP && cpu->envb != NULL) {
-		memcpy(&v, cpu->envb + cpu->host->lay.regs + 16 * 8, 8);
-		return (v);
+	if (cpu->envb != NULL) {
+		/* In place what the hooks ask for at every exit (RIP, CR0, CR4). */
+		switch (reg) {
+		case UC_X86_REG_RIP:
+			memcpy(&v, cpu->envb + cpu->host->lay.regs + 16 * 8, 8);
+			return (v);
+		case UC_X86_REG_CR0:
+		case UC_X86_REG_CR3:
+		case UC_X86_REG_CR4:
+			memcpy(&v, cpu->envb + cpu->host->lay.cr + 8 *
+			    (reg == UC_X86_REG_CR0 ? 0 : reg == UC_X86_REG_CR3 ?
+			    3 : 4), 8);
+			return (v);
+		default:
+			break;
+		}
 	}
 	uc_reg_read(cpu->uc, reg, &v);
 	return (v);
