@@ -477,20 +477,30 @@ field_needs_reload(uint32_t enc)
 	    !vmentry_per_exit_field(enc));
 }
 
-/* VMREAD of a field the engine holds newer than the VMCS: sync, read. */
+/*
+ * VMREAD while the engine's state is newer than the current VMCS: a field
+ * the engine keeps is synced first.  Out of line, so that the common
+ * VMREAD makes no call and saves no registers.
+ */
 static enum vmx_result __attribute__((noinline))
-vmread_synced(struct emu_cpu *cpu, const struct vmcs_field *f, uint32_t enc,
+vmread_stale(struct emu_cpu *cpu, const struct vmcs_field *f, uint32_t enc,
     uint64_t *v)
 {
-	emu_sync_vmcs(cpu);
+	if (needs_sync(f))
+		emu_sync_vmcs(cpu);
 	*v = vmcs_field_get(cpu->vmcs, f, enc);
 	return (VMX_SUCCEED);
 }
 
+static enum vmx_result __attribute__((noinline))
+vmread_unsupported(struct emu_cpu *cpu)
+{
+	return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
+}
+
 /*
  * The monitor's most frequent instruction (the exit snapshot is some fifty
- * of them): checks, an inline field lookup and the load, with the rare
- * sync out of line.
+ * of them): checks, an inline field lookup and the load.
  */
 enum vmx_result
 vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
@@ -503,10 +513,9 @@ vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 		return (VMX_FAIL_INVALID);
 	if ((field >> 32) != 0 ||
 	    (f = vmcs_field_find((uint32_t)field)) == NULL)
-		return (vmfail(cpu, VMXERR_UNSUPPORTED_COMPONENT));
-	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
-	    needs_sync(f))
-		return (vmread_synced(cpu, f, (uint32_t)field, v));
+		return (vmread_unsupported(cpu));
+	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs)
+		return (vmread_stale(cpu, f, (uint32_t)field, v));
 	*v = vmcs_field_get(cpu->vmcs, f, (uint32_t)field);
 	return (VMX_SUCCEED);
 }
