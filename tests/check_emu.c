@@ -1079,6 +1079,36 @@ START_TEST(test_self_modifying_code_is_decoded_again)
 END_TEST
 
 /*
+ * A block that runs across a page boundary is decoded again when the
+ * guest rewrites its bytes on the second page: NOPs there become a CPUID,
+ * which must exit.  (The written page's blocks are found through the
+ * pages each block was decoded from, the second one included.)
+ */
+START_TEST(test_self_modifying_code_on_a_blocks_second_page)
+{
+	static const uint8_t code[] = {
+		0x90, 0x90, 0x90,		/* 0FFD: nop x3 */
+		0x90, 0x90,			/* 1000: nop x2, later cpuid */
+		0xE6, 0x10,			/* 1002: out 0x10, al */
+		0xC7, 0x06, 0x00, 0x10, 0x0F, 0xA2, /* 1004: mov [0x1000], 0xA20F */
+		0xEB, 0xF1,			/* 100A: jmp 0FFD */
+	};
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	fx_guest_real(&fx, 0, 0, 0x0FFD);
+	memcpy(fx.ram + 0x0FFD, code, sizeof(code));
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1002);
+	fx_skip(&fx);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_CPUID);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * emu_cpu_set_stop_at: a host interrupt at an exact virtual time, in a
  * guest that never exits, alongside the periodic host tick.
  */
@@ -2183,6 +2213,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_syscall_transition_and_popcnt);
 	tcase_add_test(tc, test_syscall_without_sce_is_ud);
 	tcase_add_test(tc, test_self_modifying_code_is_decoded_again);
+	tcase_add_test(tc, test_self_modifying_code_on_a_blocks_second_page);
 	tcase_add_test(tc, test_stop_at_is_exact);
 	tcase_add_test(tc, test_interrupt_window_after_sti_shadow);
 	tcase_add_test(tc, test_interrupt_window_open_at_entry);
