@@ -1109,6 +1109,30 @@ START_TEST(test_self_modifying_code_on_a_blocks_second_page)
 END_TEST
 
 /*
+ * A loop whose first instruction the decoder rejects but the engine runs
+ * (8F /5, which QEMU takes as POP) still moves virtual time: the host tick
+ * ends it (fuzz_vmentry finding, ROBUSTNESS.md; it hung before).
+ */
+START_TEST(test_undecodable_block_still_counts_time)
+{
+	static const uint8_t code[] = {
+		0x8F, 0x2E, 0x00, 0x2F,		/* 1000: 8F /5 [0x2F00] */
+		0xEB, 0xFA,			/* 1004: jmp 1000 */
+	};
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_EXTERNAL_INT_EXITING, 0);
+	emu_cpu_set_host_tick(fx.cpu, 500);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * emu_cpu_set_stop_at: a host interrupt at an exact virtual time, in a
  * guest that never exits, alongside the periodic host tick.
  */
@@ -2214,6 +2238,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_syscall_without_sce_is_ud);
 	tcase_add_test(tc, test_self_modifying_code_is_decoded_again);
 	tcase_add_test(tc, test_self_modifying_code_on_a_blocks_second_page);
+	tcase_add_test(tc, test_undecodable_block_still_counts_time);
 	tcase_add_test(tc, test_stop_at_is_exact);
 	tcase_add_test(tc, test_interrupt_window_after_sti_shadow);
 	tcase_add_test(tc, test_interrupt_window_open_at_entry);

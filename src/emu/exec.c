@@ -1707,6 +1707,14 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		    ops[0].reg.value == ZYDIS_REGISTER_SS);
 	}
+	/*
+	 * Bytes the decoder rejects from the first one on (the engine may
+	 * still run them: QEMU ignores the reg field of 8F /r) count as one
+	 * instruction, so that every block moves virtual time and a timed
+	 * exit always comes.
+	 */
+	if (n == 0)
+		b->ends[n++] = (uint16_t)avail;
 	b->ninsn = (uint16_t)n;
 	return (b);
 }
