@@ -179,6 +179,81 @@ START_TEST(test_vmread_vmwrite_errors)
 }
 END_TEST
 
+/*
+ * A monitor's quiet exits (VMWRITE RIP, RSP or RFLAGS, VMRESUME) take the
+ * shortest way back in: the VM-entry checks remember the last pass and the
+ * engine keeps the RSP and RFLAGS it saved.  What the monitor does write
+ * must still count: a RIP whose bits 63:32 make it non-canonical fails the
+ * entry, new RSP and RFLAGS values reach the guest.
+ */
+static const uint8_t quiet_loop[] = {
+	0x48, 0x89, 0xE0,	/* 0x1000: mov rax, rsp */
+	0xE6, 0x80,		/* 0x1003: out 0x80, al */
+	0x9C,			/* 0x1005: pushfq */
+	0x5B,			/* 0x1006: pop rbx */
+	0xE6, 0x81,		/* 0x1007: out 0x81, al */
+	0xEB, 0xF5,		/* 0x1009: jmp 0x1000 */
+};
+
+static void
+quiet_exit(struct fx *fx, unsigned port, uint64_t rip)
+{
+	ck_assert_uint_eq(fx_run(fx, 0), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_EXIT_QUALIFICATION) >> 16,
+	    port);
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_IA32_RIP), rip);
+	fx_skip(fx);
+}
+
+START_TEST(test_quiet_resume_still_sees_rip_rsp_rflags)
+{
+	struct emu_entry_failure ef;
+	struct fx fx;
+	int i;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	memcpy(fx.ram + 0x1000, quiet_loop, sizeof(quiet_loop));
+	fx_guest_long(&fx, 0x1000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	fx_skip(&fx);
+	for (i = 0; i < 4; i++) {
+		quiet_exit(&fx, 0x81, 0x1007);
+		ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0x2);
+		quiet_exit(&fx, 0x80, 0x1003);
+		ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x80000);
+	}
+	/* RFLAGS written after quiet exits reaches the guest's PUSHFQ. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RFLAGS, 0x2 | 0x1 | 0x40 | 0x800);
+	quiet_exit(&fx, 0x81, 0x1007);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0x843);
+	/* And RSP its MOV. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RSP, 0x70000);
+	quiet_exit(&fx, 0x80, 0x1003);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x70000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RSP), 0x70000);
+	quiet_exit(&fx, 0x81, 0x1007);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0x843);
+	/* Bits 63:32 of RIP changed: the RIP rules run and one fails. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x0000800000001000ULL);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_ENTRY_FAILED_GUEST_STATE |
+	    VMX_EXIT_REASON_ENTRY_FAILURE);
+	ck_assert_int_eq(vmx_entry_failure(fx.cpu, &ef), 0);
+	ck_assert_str_eq(ef.rule, "guest_rip_canonical");
+	/* Back to a canonical RIP, the guest runs on. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1000);
+	quiet_exit(&fx, 0x80, 0x1003);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x70000);
+	/*
+	 * Canonical with bits 63:32 all ones: the rules run and pass, and
+	 * the guest fetches from an unmapped page (#PF, empty IDT).
+	 */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0xFFFF800000001000ULL);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_TRIPLE_FAULT);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_vmlaunch_launched_and_vmresume_clear)
 {
 	struct fx fx;
@@ -2193,6 +2268,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_vmptrld_errors);
 	tcase_add_test(tc, test_vmread_vmwrite_errors);
 	tcase_add_test(tc, test_vmlaunch_launched_and_vmresume_clear);
+	tcase_add_test(tc, test_quiet_resume_still_sees_rip_rsp_rflags);
 	tcase_add_test(tc, test_invept_invvpid_operands);
 	suite_add_tcase(s, tc);
 

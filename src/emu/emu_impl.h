@@ -288,6 +288,8 @@ struct emu_cpu {
 	uint64_t		 checked_vmcs;
 	uint64_t		 engine_cr2;	/* CR2 the engine holds */
 	uint64_t		 engine_gpr[EMU_NGPRS];
+	uint64_t		 engine_rflags;	/* RFLAGS the engine holds, */
+	bool			 engine_sp_valid; /* and engine_gpr[RSP] */
 	int			 stop_why;	/* why the engine stopped */
 	bool			 block_stopped;	/* by a block hook, at: */
 	uint64_t		 block_stop_va;

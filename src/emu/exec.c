@@ -2674,16 +2674,34 @@ write_gprs(struct emu_cpu *cpu, const struct emu_gprs *regs)
 		vals[n++] = &regs->r[i];
 		cpu->engine_gpr[i] = regs->r[i];
 	}
+	/*
+	 * RSP and RFLAGS come from the VMCS, and the engine still holds what
+	 * the last exit saved there unless the monitor wrote them since; RIP
+	 * always moves (uc_emu_start sets it again anyway), and in place it
+	 * is one store.
+	 */
 	rsp = vmcs_get(cpu, VMCS_GUEST_IA32_RSP);
 	rfl = vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS);
 	rip = vmcs_get(cpu, VMCS_GUEST_IA32_RIP);
-	ids[n] = UC_X86_REG_RSP;
-	vals[n++] = &rsp;
-	ids[n] = UC_X86_REG_RFLAGS;
-	vals[n++] = &rfl;
-	ids[n] = UC_X86_REG_RIP;
-	vals[n++] = &rip;
-	uc_reg_write_batch(cpu->uc, ids, (void *const *)vals, n);
+	if (!cpu->engine_sp_valid || rsp != cpu->engine_gpr[EMU_RSP]) {
+		ids[n] = UC_X86_REG_RSP;
+		vals[n++] = &rsp;
+		cpu->engine_gpr[EMU_RSP] = rsp;
+	}
+	if (!cpu->engine_sp_valid || rfl != cpu->engine_rflags) {
+		ids[n] = UC_X86_REG_RFLAGS;
+		vals[n++] = &rfl;
+		cpu->engine_rflags = rfl;
+	}
+	cpu->engine_sp_valid = true;
+	if (cpu->envb != NULL)
+		memcpy(cpu->envb + cpu->host->lay.regs + 16 * 8, &rip, 8);
+	else {
+		ids[n] = UC_X86_REG_RIP;
+		vals[n++] = &rip;
+	}
+	if (n != 0)
+		uc_reg_write_batch(cpu->uc, ids, (void *const *)vals, n);
 }
 
 /*
@@ -2765,6 +2783,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		cpu->vmcs_stale = false;
 		for (i = 0; i < EMU_NGPRS; i++)
 			cpu->engine_gpr[i] = ~regs->r[i];	/* write them all */
+		cpu->engine_sp_valid = false;
 		cpu->engine_cr2 = ~regs->cr2;
 		cpu->tlb_ctx_valid = false;
 		/* Entry MSR-load list (SDM §27.4). */
@@ -2965,6 +2984,7 @@ exited:
 	vtime_fixup(cpu, lin);
 	read_gprs(cpu, regs, &rip, &rflags);
 	cpu->engine_cr2 = regs->cr2;
+	cpu->engine_rflags = rflags;
 	/*
 	 * Save what every monitor reads now; the rest of the guest state
 	 * stays in the engine until someone asks (emu_sync_vmcs).  Blocking

@@ -40,6 +40,7 @@
 #define VMMSIM_EMU_VMCS_FIELDS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -609,6 +610,29 @@ vmcs_field_get(const void *page, const struct vmcs_field *f,
 		return v & UINT32_MAX;
 	default:
 		return v;
+	}
+}
+
+/*
+ * The guest-state fields the CPU rewrites at every VM exit, which
+ * src/emu saves eagerly: reading them needs no sync with the engine, and
+ * a VMWRITE of one calls for only the VM-entry checks that read it
+ * (vmentry.h, VMENTRY_DIRTY_*).
+ */
+static inline bool
+vmcs_field_per_exit(uint32_t encoding)
+{
+	switch (encoding) {
+	case VMCS_GUEST_IA32_RIP:
+	case VMCS_GUEST_IA32_RSP:
+	case VMCS_GUEST_IA32_RFLAGS:
+	case VMCS_GUEST_INTERRUPTIBILITY_ST:
+	case VMCS_GUEST_ACTIVITY_STATE:
+	case VMCS_GUEST_PENDING_DBG_EXC:
+	case VMCS_VMX_PREEMPTION_TIMER_VAL:
+		return true;
+	default:
+		return false;
 	}
 }
 

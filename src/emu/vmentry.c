@@ -3616,6 +3616,7 @@ vmentry_memo_reset(struct vmentry_memo *m)
 
 	for (i = 0; i < VMENTRY_MEMO_RULES; i++)
 		m->rule[i].valid = 0;
+	m->pass.valid = 0;
 }
 
 /* A view that notes whether a rule's result may change by itself. */
@@ -3624,34 +3625,12 @@ struct memo_rec {
 	bool				 unsure;
 };
 
-/*
- * The fields the CPU rewrites at every exit (VMENTRY_DIRTY_*): saved
- * eagerly, so reading them needs no sync, and writing them calls for only
- * the resume checks.
- */
-bool
-vmentry_per_exit_field(uint32_t enc)
-{
-	switch (enc) {
-	case VMCS_GUEST_IA32_RIP:
-	case VMCS_GUEST_IA32_RSP:
-	case VMCS_GUEST_IA32_RFLAGS:
-	case VMCS_GUEST_INTERRUPTIBILITY_ST:
-	case VMCS_GUEST_ACTIVITY_STATE:
-	case VMCS_GUEST_PENDING_DBG_EXC:
-	case VMCS_VMX_PREEMPTION_TIMER_VAL:
-		return (true);
-	default:
-		return (false);
-	}
-}
-
 static uint64_t
 memo_read(const void *ctx, uint32_t enc)
 {
 	struct memo_rec *rc = (struct memo_rec *)(uintptr_t)ctx;
 
-	if (vmentry_per_exit_field(enc))
+	if (vmcs_field_per_exit(enc))
 		rc->unsure = true;
 	return (rc->inner->read(rc->inner->ctx, enc));
 }
@@ -3697,17 +3676,38 @@ memo_check(const struct vmentry_rule *r, const struct vmentry_view *v,
 	return (error);
 }
 
+/* The per-exit fields no rule reads (see resume_groups). */
+#define DIRTY_UNCHECKED	(VMENTRY_DIRTY_RSP | VMENTRY_DIRTY_PREEMPT)
+
+static int
+memo_pass_hit(const struct vmentry_memo_pass *p, const struct vmentry_view *v,
+    unsigned dirty, uint64_t gen)
+{
+	if (!p->valid || p->gen != gen || p->host_cr0 != v->host_cr0 ||
+	    p->host_cr4 != v->host_cr4 || p->host_efer != v->host_efer ||
+	    (dirty & ~(DIRTY_UNCHECKED | VMENTRY_DIRTY_RIP)) != 0)
+		return (0);
+	return (!(dirty & VMENTRY_DIRTY_RIP) ||
+	    (rd(v, VMCS_GUEST_IA32_RIP) >> 32) == p->rip_hi);
+}
+
 int
 vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f,
     unsigned dirty, struct vmentry_memo *memo, uint64_t gen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const struct vmentry_rule *r;
+	struct vmentry_memo_rule *m;
 	size_t g, i, k = 0;
+	bool all_memo = memo != NULL;
 	int error;
 
+	if (memo != NULL && memo_pass_hit(&memo->pass, v, dirty, gen))
+		return (0);
 	if (pthread_once(&once, resume_rules_init) != 0)
 		return (run_rules(v, f, VMENTRY_CONTROL));
+	if (memo != NULL)
+		memo->pass.valid = 0;
 	for (g = 0; g < NRESUME_GROUPS; g++) {
 		if (resume_groups[g].dirty != 0 &&
 		    (resume_groups[g].dirty & dirty) == 0)
@@ -3717,9 +3717,11 @@ vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f,
 			f->detail[0] = '\0';
 			f->exit_qual = 0;
 			if (resume_groups[g].dirty == 0) {
-				error = memo_check(r, v, f, memo != NULL &&
-				    k < VMENTRY_MEMO_RULES ? &memo->rule[k] :
-				    NULL, gen);
+				m = memo != NULL && k < VMENTRY_MEMO_RULES ?
+				    &memo->rule[k] : NULL;
+				error = memo_check(r, v, f, m, gen);
+				if (m == NULL || !m->valid)
+					all_memo = false;
 				k++;
 			} else
 				error = r->check(v, f);
@@ -3732,6 +3734,14 @@ vmentry_check_resume(const struct vmentry_view *v, struct vmentry_failure *f,
 				f->exit_reason = VMX_EXIT_ENTRY_FAILED_GUEST_STATE;
 			return (-1);
 		}
+	}
+	if (all_memo) {
+		memo->pass.gen = gen;
+		memo->pass.host_cr0 = v->host_cr0;
+		memo->pass.host_cr4 = v->host_cr4;
+		memo->pass.host_efer = v->host_efer;
+		memo->pass.rip_hi = rd(v, VMCS_GUEST_IA32_RIP) >> 32;
+		memo->pass.valid = 1;
 	}
 	return (0);
 }

@@ -144,11 +144,24 @@ struct vmentry_memo_rule {
 	uint64_t	gen;
 	uint64_t	host_cr0, host_cr4, host_efer;
 };
+/*
+ * The whole check passes again without running a rule when its last run
+ * passed with every always-run rule memoised, nothing changed since but
+ * per-exit fields no rule reads (RSP, preemption-timer value) and guest
+ * RIP, and RIP's bits 63:32 are what they were: the RIP rules (§27.3.1.4)
+ * look at no lower bit, since a linear address is at least 48 bits wide.
+ */
+struct vmentry_memo_pass {
+	int		valid;
+	uint64_t	gen;
+	uint64_t	host_cr0, host_cr4, host_efer;
+	uint64_t	rip_hi;
+};
 struct vmentry_memo {
 	struct vmentry_memo_rule rule[VMENTRY_MEMO_RULES];
+	struct vmentry_memo_pass pass;
 };
 void	vmentry_memo_reset(struct vmentry_memo *);
-bool	vmentry_per_exit_field(uint32_t);
 int	vmentry_check_resume(const struct vmentry_view *,
 	    struct vmentry_failure *, unsigned dirty, struct vmentry_memo *,
 	    uint64_t gen);

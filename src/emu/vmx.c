@@ -461,12 +461,12 @@ volatile_bit(uint32_t enc)
 }
 
 /* Does accessing field f need the engine's state in the VMCS? */
-static bool
+static inline bool
 needs_sync(const struct vmcs_field *f)
 {
 	if (f->encoding == VMCS_ENTRY_CTLS)	/* its IA-32e mode bit */
 		return (true);
-	return (f->type == VMCS_T_GUEST && !vmentry_per_exit_field(f->encoding));
+	return (f->type == VMCS_T_GUEST && !vmcs_field_per_exit(f->encoding));
 }
 
 /* Guest-state fields whose change means the engine must reload. */
@@ -474,7 +474,7 @@ static int
 field_needs_reload(uint32_t enc)
 {
 	return ((enc & 0x0C00) == 0x0800 &&	/* type 2: guest state */
-	    !vmentry_per_exit_field(enc));
+	    !vmcs_field_per_exit(enc));
 }
 
 /*
@@ -486,8 +486,7 @@ static enum vmx_result __attribute__((noinline))
 vmread_stale(struct emu_cpu *cpu, const struct vmcs_field *f, uint32_t enc,
     uint64_t *v)
 {
-	if (needs_sync(f))
-		emu_sync_vmcs(cpu);
+	emu_sync_vmcs(cpu);
 	*v = vmcs_field_get(cpu->vmcs, f, enc);
 	return (VMX_SUCCEED);
 }
@@ -514,7 +513,8 @@ vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 	if ((field >> 32) != 0 ||
 	    (f = vmcs_field_find((uint32_t)field)) == NULL)
 		return (vmread_unsupported(cpu));
-	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs)
+	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
+	    needs_sync(f))
 		return (vmread_stale(cpu, f, (uint32_t)field, v));
 	*v = vmcs_field_get(cpu->vmcs, f, (uint32_t)field);
 	return (VMX_SUCCEED);
@@ -541,7 +541,7 @@ vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
 	vmcs_set(cpu, (uint32_t)field, v);
 	if (cpu->vmcs_pa == cpu->engine_vmcs && field_needs_reload(f->encoding))
 		cpu->guest_dirty = true;
-	if (!vmentry_per_exit_field(f->encoding)) {
+	if (!vmcs_field_per_exit(f->encoding)) {
 		cpu->checks_valid = false;
 		cpu->ctl_cache_valid = false;
 	} else {
