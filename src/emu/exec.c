@@ -87,6 +87,11 @@ struct emu_insn {
 	bool		 check;		/* on a volatile page: compare bytes */
 	uint64_t	 hpa;		/* host-physical address of its page */
 	uint8_t		 bytes[16];	/* as decoded */
+	/* IC_IO, from zi and ops at its first exit (io_decode): */
+	bool		 io_ready;
+	uint8_t		 io_size;	/* bytes */
+	uint8_t		 io_qual;	/* qualification bits 6:3 */
+	int32_t		 io_port;	/* immediate port, or -1: DX */
 };
 
 static enum insn_class
@@ -213,13 +218,39 @@ insn_exit(struct emu_cpu *cpu, const struct emu_insn *in, uint32_t reason,
 	uc_emu_stop(cpu->uc);
 }
 
+/* QEMU's regs[] index (the GPR numbering) of a 64-bit GPR, or -1. */
+static inline int
+gpr_index(int reg)
+{
+	switch (reg) {
+	case UC_X86_REG_RAX:	return (0);
+	case UC_X86_REG_RCX:	return (1);
+	case UC_X86_REG_RDX:	return (2);
+	case UC_X86_REG_RBX:	return (3);
+	case UC_X86_REG_RSP:	return (4);
+	case UC_X86_REG_RBP:	return (5);
+	case UC_X86_REG_RSI:	return (6);
+	case UC_X86_REG_RDI:	return (7);
+	case UC_X86_REG_R8:	return (8);
+	case UC_X86_REG_R9:	return (9);
+	case UC_X86_REG_R10:	return (10);
+	case UC_X86_REG_R11:	return (11);
+	case UC_X86_REG_R12:	return (12);
+	case UC_X86_REG_R13:	return (13);
+	case UC_X86_REG_R14:	return (14);
+	case UC_X86_REG_R15:	return (15);
+	default:		return (-1);
+	}
+}
+
 static uint64_t
 reg_read(struct emu_cpu *cpu, int reg)
 {
 	uint64_t v = 0;
+	int i;
 
 	if (cpu->envb != NULL) {
-		/* In place what the hooks ask for at every exit (RIP, CR0, CR4). */
+		/* In place what the hooks ask for at every exit (RIP, GPRs, CRs). */
 		switch (reg) {
 		case UC_X86_REG_RIP:
 			memcpy(&v, cpu->envb + cpu->host->lay.regs + 16 * 8, 8);
@@ -232,6 +263,11 @@ reg_read(struct emu_cpu *cpu, int reg)
 			    3 : 4), 8);
 			return (v);
 		default:
+			if ((i = gpr_index(reg)) >= 0) {
+				memcpy(&v, cpu->envb + cpu->host->lay.regs +
+				    8 * (unsigned)i, 8);
+				return (v);
+			}
 			break;
 		}
 	}
@@ -324,12 +360,15 @@ io_exits(struct emu_cpu *cpu, unsigned port, unsigned size)
 	return (false);
 }
 
+/*
+ * What an I/O instruction's exits need from its decoding, worked out at
+ * its first exit: size, direction, string, REP, immediate port.
+ */
 static void
-handle_io(struct emu_cpu *cpu, struct emu_insn *in)
+io_decode(struct emu_insn *in)
 {
 	const ZydisDecodedInstruction *zi = &in->zi;
-	unsigned port, size, in_dir, string, rep, imm = 0, i;
-	uint64_t qual;
+	unsigned size, in_dir, string, rep, i;
 
 	switch (zi->mnemonic) {
 	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_OUTSB:
@@ -357,12 +396,30 @@ handle_io(struct emu_cpu *cpu, struct emu_insn *in)
 	    zi->mnemonic != ZYDIS_MNEMONIC_OUT;
 	rep = (zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 	    ZYDIS_ATTRIB_HAS_REPNE)) != 0;
-	port = (unsigned)(reg_read(cpu, UC_X86_REG_RDX) & 0xFFFF);
+	in->io_port = -1;
 	for (i = 0; i < zi->operand_count_visible; i++)
-		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-			port = (unsigned)in->ops[i].imm.value.u & 0xFF;
-			imm = 1;
-		}
+		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			in->io_port = (int32_t)(in->ops[i].imm.value.u & 0xFF);
+	in->io_size = (uint8_t)size;
+	in->io_qual = (uint8_t)((in_dir << 3) | (string << 4) | (rep << 5) |
+	    ((in->io_port >= 0 ? 1U : 0U) << 6));
+	in->io_ready = true;
+}
+
+static void
+handle_io(struct emu_cpu *cpu, struct emu_insn *in)
+{
+	const ZydisDecodedInstruction *zi = &in->zi;
+	unsigned port, size, in_dir, string;
+	uint64_t qual;
+
+	if (!in->io_ready)
+		io_decode(in);
+	size = in->io_size;
+	in_dir = (in->io_qual >> 3) & 1;
+	string = (in->io_qual >> 4) & 1;
+	port = in->io_port >= 0 ? (unsigned)in->io_port :
+	    (unsigned)(reg_read(cpu, UC_X86_REG_RDX) & 0xFFFF);
 	if (!io_exits(cpu, port, size)) {
 		/* No device behind the port on the simulated host. */
 		if (!string && in_dir)
@@ -375,9 +432,7 @@ handle_io(struct emu_cpu *cpu, struct emu_insn *in)
 		return;
 	}
 	/* Exit qualification for I/O (SDM Vol. 3C Table 28-5). */
-	qual = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) |
-	    ((uint64_t)string << 4) | ((uint64_t)rep << 5) |
-	    ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+	qual = (uint64_t)(size - 1) | in->io_qual | ((uint64_t)port << 16);
 	if (string) {
 		/* Instruction information: address size and segment. */
 		unsigned asz = zi->address_width == 16 ? 0 :

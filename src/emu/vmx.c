@@ -622,7 +622,11 @@ vm_entry(struct emu_cpu *cpu, struct emu_gprs *regs, int resume)
 		return (vmfail(cpu, VMXERR_VMRESUME_NONLAUNCHED_VMCS));
 
 	cpu->entry_failed = false;
-	memset(&f, 0, sizeof(f));
+	/* The checks fill in the rest (its detail only on a failure). */
+	f.rule = NULL;
+	f.vm_error = f.exit_reason = 0;
+	f.exit_qual = 0;
+	f.detail[0] = '\0';
 	entry_view(cpu, &view, resume);
 	if (resume && cpu->checks_valid && cpu->checked_vmcs == cpu->vmcs_pa) {
 		/*
