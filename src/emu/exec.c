@@ -2722,7 +2722,9 @@ write_gprs(struct emu_cpu *cpu, const struct emu_gprs *regs)
 	const void *vals[EMU_NGPRS + 3];
 	uint64_t rsp, rfl, rip;
 
-	for (i = 0; i < EMU_NGPRS; i++) {
+	/* Most entries follow an exit that changed no GPR: one compare. */
+	for (i = memcmp(regs->r, cpu->engine_gpr, sizeof(regs->r)) == 0 ?
+	    EMU_NGPRS : 0; i < EMU_NGPRS; i++) {
 		if (i == EMU_RSP || regs->r[i] == cpu->engine_gpr[i])
 			continue;
 		ids[n] = gpr_batch[i];

@@ -261,7 +261,8 @@ const struct vmcs_field vmcs_fields[VMCS_NFIELDS] = {
 		.width = VMCS_##w,					\
 		.type = VMCS_T_##t,					\
 		.group = VMCS_G_##g,					\
-		.slot = VMCS_SLOT_##n					\
+		.slot = VMCS_SLOT_##n,					\
+		.lazy = VMCS_FIELD_LAZY(VMCS_##n, VMCS_T_##t)		\
 	},
 	VMCS_FIELD_LIST(VMCS_ROW)
 #undef VMCS_ROW

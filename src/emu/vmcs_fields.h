@@ -439,6 +439,8 @@ struct vmcs_field {
 	enum vmcs_type	 type;		/* [I] */
 	enum vmcs_group	 group;		/* [I] */
 	uint16_t	 slot;		/* [I] 0..VMCS_NFIELDS-1, dense */
+	bool		 lazy;		/* [I] guest state src/emu saves only
+					 * on demand (VMCS_FIELD_LAZY) */
 };
 
 extern const struct vmcs_field vmcs_fields[VMCS_NFIELDS];
@@ -617,23 +619,25 @@ vmcs_field_get(const void *page, const struct vmcs_field *f,
  * The guest-state fields the CPU rewrites at every VM exit, which
  * src/emu saves eagerly: reading them needs no sync with the engine, and
  * a VMWRITE of one calls for only the VM-entry checks that read it
- * (vmentry.h, VMENTRY_DIRTY_*).
+ * (vmentry.h, VMENTRY_DIRTY_*).  The other guest-state fields, and the
+ * VM-entry controls (their IA-32e mode guest bit follows EFER.LMA), are
+ * saved from the engine only when someone asks: VMCS_FIELD_LAZY.
  */
+#define VMCS_FIELD_PER_EXIT(e)						\
+	((e) == VMCS_GUEST_IA32_RIP || (e) == VMCS_GUEST_IA32_RSP ||	\
+	 (e) == VMCS_GUEST_IA32_RFLAGS ||				\
+	 (e) == VMCS_GUEST_INTERRUPTIBILITY_ST ||			\
+	 (e) == VMCS_GUEST_ACTIVITY_STATE ||				\
+	 (e) == VMCS_GUEST_PENDING_DBG_EXC ||				\
+	 (e) == VMCS_VMX_PREEMPTION_TIMER_VAL)
+#define VMCS_FIELD_LAZY(e, t)						\
+	(((t) == VMCS_T_GUEST && !VMCS_FIELD_PER_EXIT(e)) ||		\
+	 (e) == VMCS_ENTRY_CTLS)
+
 static inline bool
 vmcs_field_per_exit(uint32_t encoding)
 {
-	switch (encoding) {
-	case VMCS_GUEST_IA32_RIP:
-	case VMCS_GUEST_IA32_RSP:
-	case VMCS_GUEST_IA32_RFLAGS:
-	case VMCS_GUEST_INTERRUPTIBILITY_ST:
-	case VMCS_GUEST_ACTIVITY_STATE:
-	case VMCS_GUEST_PENDING_DBG_EXC:
-	case VMCS_VMX_PREEMPTION_TIMER_VAL:
-		return true;
-	default:
-		return false;
-	}
+	return VMCS_FIELD_PER_EXIT(encoding);
 }
 
 #endif /* VMMSIM_EMU_VMCS_FIELDS_H */

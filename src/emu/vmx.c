@@ -464,9 +464,7 @@ volatile_bit(uint32_t enc)
 static inline bool
 needs_sync(const struct vmcs_field *f)
 {
-	if (f->encoding == VMCS_ENTRY_CTLS)	/* its IA-32e mode bit */
-		return (true);
-	return (f->type == VMCS_T_GUEST && !vmcs_field_per_exit(f->encoding));
+	return (f->lazy);
 }
 
 /* Guest-state fields whose change means the engine must reload. */
