@@ -641,11 +641,16 @@ emu_seg_sync(struct emu_cpu *cpu)
 static inline void
 save_field(struct emu_cpu *cpu, bool *chg, uint32_t enc, uint64_t v)
 {
-	uint64_t old = vmcs_get(cpu, enc);
+	unsigned int d = vmcs_desc_tab[enc];	/* a full field's encoding */
+	uint8_t *p = cpu->vmcs + vmcs_desc_offset(d);
+	uint64_t old;
 
-	vmcs_set(cpu, enc, v);
-	if (vmcs_get(cpu, enc) != old)
+	v &= vmcs_desc_mask(d);
+	memcpy(&old, p, sizeof(old));
+	if (old != v) {
+		memcpy(p, &v, sizeof(v));
 		*chg = true;
+	}
 }
 
 void

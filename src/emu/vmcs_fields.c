@@ -276,6 +276,24 @@ const uint16_t vmcs_lookup_tab[VMCS_LOOKUP_SIZE] = {
 #undef VMCS_KEY
 };
 
+/*
+ * The descriptors (vmcs_desc_tab, vmcs_fields.h): each field's encoding,
+ * and the _HI encoding of each 64-bit field.  The row a narrower field
+ * would give its _HI encoding lands in a tail entry past VMCS_DESC_N,
+ * which no lookup reads, so that the table stays one constant
+ * initializer.
+ */
+const uint16_t vmcs_desc_tab[VMCS_DESC_N + VMCS_NFIELDS] = {
+#define VMCS_DESC_ROW(n, w, t, g)					\
+	[VMCS_##n] = VMCS_DESC(VMCS_SLOT_##n, VMCS_##w,			\
+	    VMCS_FIELD_LAZY(VMCS_##n, VMCS_T_##t), 0),			\
+	[VMCS_##w == VMCS_W64 ? (VMCS_##n | VMCS_ENC_ACCESS_HIGH) :	\
+	    VMCS_DESC_N + VMCS_SLOT_##n] = VMCS_DESC(VMCS_SLOT_##n,	\
+	    VMCS_##w, VMCS_FIELD_LAZY(VMCS_##n, VMCS_T_##t), 1),
+	VMCS_FIELD_LIST(VMCS_DESC_ROW)
+#undef VMCS_DESC_ROW
+};
+
 #define VMCS_NAME_PREFIX	"VMCS_"
 #define VMCS_NAME_PREFIX_LEN	(sizeof(VMCS_NAME_PREFIX) - 1)
 

@@ -616,6 +616,56 @@ vmcs_field_get(const void *page, const struct vmcs_field *f,
 }
 
 /*
+ * VMREAD's lookup in one load: a 16-bit descriptor for every encoding
+ * below VMCS_DESC_N (any other sets reserved bits 31:15), 0 where the
+ * encoding names no field (bit 12 set, no such field, the _HI encoding of
+ * a field that is not 64-bit).  A descriptor holds the field's slot + 1,
+ * its width, whether the encoding is the high half, and VMCS_FIELD_LAZY.
+ */
+#define VMCS_DESC_N		0x8000
+#define VMCS_DESC_SLOT		0x03FFU		/* slot + 1 */
+#define VMCS_DESC_HIGH		0x0400U
+#define VMCS_DESC_WIDTH_SHIFT	11		/* enum vmcs_width, 2 bits */
+#define VMCS_DESC_LAZY		0x2000U
+#define VMCS_DESC(slot, w, lazy, high)					\
+	((uint16_t)(((slot) + 1) | ((unsigned)(w) << VMCS_DESC_WIDTH_SHIFT) | \
+	    ((lazy) ? VMCS_DESC_LAZY : 0) | ((high) ? VMCS_DESC_HIGH : 0)))
+
+extern const uint16_t vmcs_desc_tab[VMCS_DESC_N + VMCS_NFIELDS];
+
+/* The bits of its slot a field with descriptor d holds. */
+static inline uint64_t
+vmcs_desc_mask(unsigned int d)
+{
+	static const uint64_t width_mask[4] = {
+		[VMCS_W16] = UINT16_MAX, [VMCS_W64] = UINT64_MAX,
+		[VMCS_W32] = UINT32_MAX, [VMCS_WNAT] = UINT64_MAX
+	};
+
+	return width_mask[(d >> VMCS_DESC_WIDTH_SHIFT) & VMCS_ENC_WIDTH_MASK];
+}
+
+/* Byte offset of the slot of the field with descriptor d (not 0). */
+static inline size_t
+vmcs_desc_offset(unsigned int d)
+{
+	return VMCS_DATA_OFFSET + VMCS_SLOT_SIZE *
+	    (size_t)((d & VMCS_DESC_SLOT) - 1);
+}
+
+/* The value a VMREAD with descriptor d (not 0) returns from page. */
+static inline uint64_t
+vmcs_desc_get(const void *page, unsigned int d)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)page + vmcs_desc_offset(d), sizeof(v));
+	/* Only a 64-bit field has a high half: its mask is all ones. */
+	v >>= (d & VMCS_DESC_HIGH) ? 32 : 0;
+	return v & vmcs_desc_mask(d);
+}
+
+/*
  * The guest-state fields the CPU rewrites at every VM exit, which
  * src/emu saves eagerly: reading them needs no sync with the engine, and
  * a VMWRITE of one calls for only the VM-entry checks that read it

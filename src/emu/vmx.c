@@ -476,16 +476,15 @@ field_needs_reload(uint32_t enc)
 }
 
 /*
- * VMREAD while the engine's state is newer than the current VMCS: a field
- * the engine keeps is synced first.  Out of line, so that the common
- * VMREAD makes no call and saves no registers.
+ * VMREAD of a field the engine keeps while its state is newer than the
+ * current VMCS: sync first.  Out of line and reached by a tail call, so
+ * that the common VMREAD makes no call and saves no registers.
  */
 static enum vmx_result __attribute__((noinline))
-vmread_stale(struct emu_cpu *cpu, const struct vmcs_field *f, uint32_t enc,
-    uint64_t *v)
+vmread_sync(struct emu_cpu *cpu, unsigned int d, uint64_t *v)
 {
 	emu_sync_vmcs(cpu);
-	*v = vmcs_field_get(cpu->vmcs, f, enc);
+	*v = vmcs_desc_get(cpu->vmcs, d);
 	return (VMX_SUCCEED);
 }
 
@@ -497,24 +496,23 @@ vmread_unsupported(struct emu_cpu *cpu)
 
 /*
  * The monitor's most frequent instruction (the exit snapshot is some fifty
- * of them): checks, an inline field lookup and the load.
+ * of them): checks, one descriptor load (vmcs_desc_tab) and the load.
  */
 enum vmx_result
 vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 {
-	const struct vmcs_field *f;
+	unsigned int d;
 
 	if (vmx_ud(cpu))
 		return (VMX_FAULT_UD);
 	if (cpu->vmcs == NULL)
 		return (VMX_FAIL_INVALID);
-	if ((field >> 32) != 0 ||
-	    (f = vmcs_field_find((uint32_t)field)) == NULL)
+	if (field >= VMCS_DESC_N || (d = vmcs_desc_tab[field]) == 0)
 		return (vmread_unsupported(cpu));
-	if (cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs &&
-	    needs_sync(f))
-		return (vmread_stale(cpu, f, (uint32_t)field, v));
-	*v = vmcs_field_get(cpu->vmcs, f, (uint32_t)field);
+	if ((d & VMCS_DESC_LAZY) && cpu->vmcs_stale &&
+	    cpu->vmcs_pa == cpu->engine_vmcs)
+		return (vmread_sync(cpu, d, v));
+	*v = vmcs_desc_get(cpu->vmcs, d);
 	return (VMX_SUCCEED);
 }
 
