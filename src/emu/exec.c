@@ -2735,7 +2735,10 @@ write_gprs(struct emu_cpu *cpu, const struct emu_gprs *regs)
 	 * RSP and RFLAGS come from the VMCS, and the engine still holds what
 	 * the last exit saved there unless the monitor wrote them since; RIP
 	 * always moves (uc_emu_start sets it again anyway), and in place it
-	 * is one store.
+	 * is one store.  Left alone, the engine also keeps its lazily
+	 * computed flags as they were (emu_rflags_compose saves only their
+	 * defined bits), so a round trip that changes nothing is invisible
+	 * to the guest, as on hardware.
 	 */
 	rsp = vmcs_get(cpu, VMCS_GUEST_IA32_RSP);
 	rfl = vmcs_get(cpu, VMCS_GUEST_IA32_RFLAGS);
