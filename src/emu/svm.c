@@ -278,7 +278,7 @@ effective_vmcb(struct svm_cpu *s, const uint8_t *vmcb, uint64_t pa)
 	uint32_t clean;
 	size_t i;
 
-	memcpy(s->eff, vmcb, VMCB_SIZE);
+	memcpy(s->eff, vmcb, VMCB_USED);
 	if (!s->cache_valid || s->cache_pa != pa)
 		return;
 	clean = (uint32_t)vmcb_read(vmcb, VMCB_CLEAN_BITS, 4);
@@ -882,7 +882,7 @@ svm_vmrun(struct emu_cpu *cpu, uint64_t pa, struct emu_gprs *regs)
 	 * What the CPU keeps for clean bits: the values this VMRUN used,
 	 * with what the #VMEXIT wrote.
 	 */
-	memcpy(s->cache, s->eff, VMCB_SIZE);
+	memcpy(s->cache, s->eff, VMCB_USED);
 	for (i = 0; i < sizeof(exit_ranges) / sizeof(exit_ranges[0]); i++)
 		memcpy(s->cache + exit_ranges[i].off, vmcb + exit_ranges[i].off,
 		    exit_ranges[i].len);

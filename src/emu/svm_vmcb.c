@@ -104,7 +104,7 @@ struct vmcb_save_area {
 struct vmcb {
 	struct vmcb_control_area control;
 	struct vmcb_save_area	 save;
-	uint8_t			 rest[VMCB_SIZE - 0x698];
+	uint8_t			 rest[VMCB_SIZE - VMCB_USED];
 } __attribute__((__packed__));
 
 #define AT(m, off) \

@@ -102,6 +102,12 @@
 #define VMCB_BR_TO		0x680
 #define VMCB_LASTEXCPFROM	0x688
 #define VMCB_LASTEXCPTO		0x690
+/*
+ * Where the fields this CPU model knows end (after LASTEXCPTO); the rest
+ * of the page is reserved: VMRUN's effective copy and the clean-bits cache
+ * hold only the bytes before it.
+ */
+#define VMCB_USED		0x698
 
 /* A segment register in the save area: 16 bytes. */
 struct vmcb_seg {
