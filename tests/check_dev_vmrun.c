@@ -52,14 +52,23 @@ console(void *arg, uint8_t b)
 static const int vendors[] = { VMMSIM_OPEN_INTEL, VMMSIM_OPEN_AMD };
 static struct vmrun_status last_status;	/* after a stop */
 
+/* What a boot needs beyond the defaults (boot_with()'s cfg, or NULL). */
+struct bootcfg {
+	int	  at_seg;	/* run from 07C0:0000 (an org-0 image) */
+	int	  console_input;
+	void	(*console)(void *, uint8_t);	/* instead of console() */
+	void	 *console_arg;			/* instead of o */
+};
+
 /*
- * Boot a guest at 0:7C00, from testdata/name or (name NULL) from code,
- * and run the loop; with side, a thread runs side(r) meanwhile (and is
- * joined), as the event loop of `vmmsim run` would.
+ * Boot a guest at 0:7C00 (or 07C0:0000), from testdata/name or (name
+ * NULL) from code, and run the loop; with side, a thread runs side(r)
+ * meanwhile (and is joined), as the event loop of `vmmsim run` would.
  */
 static void
-boot_with(int vendor, const char *name, const uint8_t *code, size_t len,
-    void *(*side)(void *), struct out *o, struct vmrun_result *res)
+boot_cfg(int vendor, const char *name, const uint8_t *code, size_t len,
+    const struct bootcfg *cfg, void *(*side)(void *), struct out *o,
+    struct vmrun_result *res)
 {
 	pthread_t th;
 	struct vm_create_params vcp;
@@ -105,6 +114,11 @@ boot_with(int vendor, const char *name, const uint8_t *code, size_t len,
 		s->vrs_sregs[i].vsi_ar = 0x93;
 	}
 	s->vrs_sregs[VCPU_REGS_CS].vsi_ar = 0x9B;
+	if (cfg != NULL && cfg->at_seg) {
+		s->vrs_gprs[VCPU_REGS_RIP] = 0;
+		s->vrs_sregs[VCPU_REGS_CS].vsi_sel = 0x7C0;
+		s->vrs_sregs[VCPU_REGS_CS].vsi_base = 0x7C00;
+	}
 	s->vrs_sregs[VCPU_REGS_LDTR].vsi_ar = 0x82;
 	s->vrs_sregs[VCPU_REGS_TR].vsi_ar = 0x8B;
 	s->vrs_gdtr.vsi_limit = 0xFFFF;
@@ -119,6 +133,11 @@ boot_with(int vendor, const char *name, const uint8_t *code, size_t len,
 	p.rtc_start = 1767225600;		/* 2026-01-01T00:00:00Z */
 	p.console = console;
 	p.console_arg = o;
+	if (cfg != NULL && cfg->console != NULL) {
+		p.console = cfg->console;
+		p.console_arg = cfg->console_arg;
+	}
+	p.console_input = cfg != NULL && cfg->console_input;
 	r = vmrun_create(&p, &error);
 	ck_assert_msg(r != NULL, "vmrun_create: %d", error);
 	if (side != NULL)
@@ -140,6 +159,13 @@ boot_with(int vendor, const char *name, const uint8_t *code, size_t len,
 	ck_assert_int_eq(vmmsim_ioctl(fd, VMM_IOC_TERM, &vtp), 0);
 	vmmsim_close(fd);
 	munmap(ram, RAM);
+}
+
+static void
+boot_with(int vendor, const char *name, const uint8_t *code, size_t len,
+    void *(*side)(void *), struct out *o, struct vmrun_result *res)
+{
+	boot_cfg(vendor, name, code, len, NULL, side, o, res);
 }
 
 static void
@@ -229,6 +255,116 @@ START_TEST(test_pit_interrupts_through_pic_wake_a_halted_guest)
 }
 END_TEST
 
+/*
+ * A typist who presses the next key as soon as the guest has echoed the
+ * last one, so that keys land while the vcpu is between the guest's HLT
+ * exit and the wait that follows it.
+ */
+#define TYPED	200
+
+struct typist {
+	struct out	 o;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct vmrun	*r;
+	int		 lost;		/* a key whose echo never came */
+};
+
+static void
+typist_console(void *arg, uint8_t b)
+{
+	struct typist *t = arg;
+
+	pthread_mutex_lock(&t->mu);
+	console(&t->o, b);
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Wait (10 s at most) until the guest has printed n bytes. */
+static int
+typist_wait(struct typist *t, size_t n)
+{
+	struct timespec dl;
+	int error = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	pthread_mutex_lock(&t->mu);
+	while (t->o.n < n && error == 0)
+		error = pthread_cond_timedwait(&t->cv, &t->mu, &dl);
+	pthread_mutex_unlock(&t->mu);
+	return (t->o.n >= n ? 0 : -1);
+}
+
+static struct typist typist;
+
+/* The side thread of the boot: arg is the run. */
+static void *
+typist_run(void *arg)
+{
+	struct typist *t = &typist;
+	uint8_t key;
+	size_t i, seen = 6;		/* "ready\n" */
+
+	t->r = arg;
+	if (typist_wait(t, seen) == 0)
+		for (i = 0; i < TYPED; i++) {
+			key = (uint8_t)('0' + i % 10);
+			if (vmrun_input(t->r, &key, 1) != 1 ||
+			    typist_wait(t, ++seen) != 0) {
+				t->lost = 1;
+				break;
+			}
+		}
+	key = 'q';
+	(void)vmrun_input(t->r, &key, 1);
+	vmrun_input_close(t->r);
+	return (NULL);
+}
+
+/*
+ * Console input that arrives after a HLT exit has looked for input and
+ * before the halt starts waiting is input all the same: the halt ends
+ * for it instead of sleeping through the skip to the next timer (the
+ * RTC's next update, up to a second of guest time away), and (with no
+ * timer) instead of waiting for yet more input.  testdata/echo_rom.bin
+ * echoes each key from its COM1 interrupt handler and halts; 200 keys,
+ * each typed the moment the last echo is out, take a few milliseconds
+ * of guest time, far from a second.
+ */
+START_TEST(test_input_typed_while_halting_is_not_slept_through)
+{
+	struct typist *t = &typist;
+	struct bootcfg cfg;
+	struct vmrun_result res;
+	char want[TYPED + 16];
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.at_seg = 1;
+	cfg.console_input = 1;
+	cfg.console = typist_console;
+	cfg.console_arg = t;
+	boot_cfg(vendors[_i], "echo_rom.bin", NULL, 0, &cfg, typist_run,
+	    &t->o, &res);
+	ck_assert_int_eq(t->lost, 0);
+	snprintf(want, sizeof(want), "ready\n");
+	for (i = 0; i < TYPED; i++)
+		want[6 + i] = (char)('0' + i % 10);
+	snprintf(want + 6 + TYPED, sizeof(want) - 6 - TYPED, "q");
+	ck_assert_str_eq(t->o.buf, want);
+	ck_assert_int_eq(res.status, 7);
+	ck_assert_msg(res.vtime_ns < 1000000000ULL, "guest time %llu ns: a "
+	    "halt slept through input", (unsigned long long)res.vtime_ns);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+}
+END_TEST
+
 /* The same guest and inputs: the same run, to the nanosecond. */
 START_TEST(test_run_loop_is_deterministic)
 {
@@ -264,6 +400,8 @@ main(void)
 	    test_stop_from_another_thread_ends_a_spinning_guest, 0, 2);
 	tcase_add_loop_test(tc, test_input_from_another_thread_reaches_com1,
 	    0, 2);
+	tcase_add_loop_test(tc,
+	    test_input_typed_while_halting_is_not_slept_through, 0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

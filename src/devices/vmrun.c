@@ -102,6 +102,7 @@ struct vmrun {
 	size_t			 q_head;	/* [q] oldest byte */
 	size_t			 q_len;		/* [a] written under q_lock */
 	uint64_t		 q_seq;		/* [q] bytes ever queued */
+	uint64_t		 q_seen;	/* [q] q_seq at the last drain */
 	bool			 q_closed;	/* [q] no more input */
 	bool			 q_full;	/* [q] vmrun_input() refused */
 	int			 stop_req;	/* [a] any thread: sticky */
@@ -600,6 +601,12 @@ drain_input(struct vmrun *r, uint64_t vtime, int where)
 		if (n < chunk)
 			break;
 	}
+	/*
+	 * What a halt that follows waits for is input newer than this:
+	 * bytes queued after the unlocked q_len check above, or after the
+	 * unlock below, must end it (wait_input(), pace_halt()).
+	 */
+	r->q_seen = r->q_seq;
 	if (took > 0 && r->q_full) {
 		r->q_full = false;
 		space = true;
@@ -637,7 +644,8 @@ wait_input(struct vmrun *r, uint64_t vtime)
 		ST_SET(r->state, VMRUN_STATE_RUNNING);
 		return (error);
 	}
-	seq = r->q_seq;
+	/* Input since drain_input() last looked is new: no wait. */
+	seq = r->q_seen;
 	while (r->q_seq == seq && !r->q_closed && !stop_requested(r))
 		pthread_cond_wait(&r->q_cv, &r->q_lock);
 	if (r->q_seq == seq && !stop_requested(r))
@@ -675,12 +683,20 @@ pace_halt(struct vmrun *r, uint64_t skip)
 	int early;
 
 	pthread_mutex_lock(&r->q_lock);
+	/*
+	 * Input that came after drain_input() last looked (between the HLT
+	 * exit and here) ends the halt before it starts.
+	 */
+	seq = r->q_seen;
+	if (r->q_seq != seq) {
+		pthread_mutex_unlock(&r->q_lock);
+		return (0);
+	}
 	if (r->q_closed || stop_requested(r)) {
 		pthread_mutex_unlock(&r->q_lock);
 		return (skip);
 	}
 	ST_SET(r->state, VMRUN_STATE_HALTED);
-	seq = r->q_seq;
 	t0 = mono_ns();
 	end = t0 + skip < t0 ? UINT64_MAX / 2 : t0 + skip;
 	dl.tv_sec = (time_t)(end / 1000000000ULL);
