@@ -133,6 +133,28 @@ def bzimage(version=0x20F, pm=4096):
     return bytes(k)
 
 
+def bzimage_xz():
+    """A bzImage whose payload is an .xz of a one-segment ELF64 kernel
+    linked at 16 MiB (and its size), for the host-side unpacking."""
+    import lzma
+    code = bytes.fromhex('F4EBFD90') * 4
+    eh = struct.pack('<16sHHIQQQIHHHHHH', b'\x7fELF\x02\x01\x01' + bytes(9),
+                     2, 62, 1, 0x1000000, 64, 0, 0, 64, 56, 1, 64, 0, 0)
+    ph = struct.pack('<IIQQQQQQ', 1, 5, 120, 0xffffffff81000000, 0x1000000,
+                     len(code), 0x1000, 16)
+    elf = eh + ph + code
+    xz = lzma.compress(elf, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32,
+                       preset=0)
+    payload = xz + struct.pack('<I', len(elf))
+    pm = 0x200 + len(payload)
+    pm = (pm + 15) & ~15
+    k = bytearray(bzimage(pm=pm))
+    struct.pack_into('<II', k, 0x248, 0x200, len(payload))
+    k[1024 + 0x200:1024 + 0x200 + len(payload)] = payload
+    return bytes(k)
+
+
 put('fuzz_loader_linux', 'bzimage_2_15', bzimage())
+put('fuzz_loader_linux', 'bzimage_2_15_xz', bzimage_xz())
 put('fuzz_loader_linux', 'bzimage_2_12_odd', bzimage(0x20C, 4096 + 16) +
     b'\0')

@@ -67,7 +67,7 @@ fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	nasm libzydis-dev libuv1-dev check \
+	nasm libzydis-dev libuv1-dev liblzma-dev check \
 	libunicorn-dev libunicorn2t64 \
 	valgrind clang libclang-rt-14-dev \
 	qemu-system-x86 seabios busybox-static cpio gzip ca-certificates mandoc

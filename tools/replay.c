@@ -632,6 +632,7 @@ det_setup(struct run_vm *vm)
 	memset(id, 0, sizeof(*id));
 	id->vendor = strcmp(runvm_vendor(vm), "amd") == 0;
 	id->flags = (o->reboot ? RLOG_F_REBOOT : 0) |
+	    (o->guest_unpack ? RLOG_F_GUEST_UNPACK : 0) |
 	    (vm->con.in_kind != IN_NONE ? RLOG_F_CONSOLE_INPUT : 0);
 	id->mem = o->mem;
 	id->rtc_start = o->rtc_start;
@@ -907,6 +908,7 @@ replay_opts(const struct rlog *log, const char *kernel, const char *initrd,
 	o->append = id->append;
 	o->vendor = id->vendor ? VMMSIM_OPEN_AMD : VMMSIM_OPEN_INTEL;
 	o->reboot = (id->flags & RLOG_F_REBOOT) != 0;
+	o->guest_unpack = (id->flags & RLOG_F_GUEST_UNPACK) != 0;
 	o->max_time_ns = id->max_time_ns;
 	o->rtc_start = id->rtc_start;
 	o->rnd_seed = id->rnd_seed;

@@ -362,7 +362,7 @@ parse_ident(struct ibuf *b, struct rlog_ident *id)
 	id->block_shift = ib_u32(b);
 	id->nimages = ib_u32(b);
 	if (b->short_read || id->vendor > 1 || id->flags & ~(RLOG_F_REBOOT |
-	    RLOG_F_CONSOLE_INPUT) || id->quantum_ns == 0 ||
+	    RLOG_F_CONSOLE_INPUT | RLOG_F_GUEST_UNPACK) || id->quantum_ns == 0 ||
 	    id->block_shift < 12 || id->block_shift > 40 ||
 	    id->nimages == 0 || id->nimages > RLOG_MAX_IMAGES)
 		return (-1);

@@ -54,6 +54,7 @@
 /* Identity flags. */
 #define RLOG_F_REBOOT		0x1	/* --reboot */
 #define RLOG_F_CONSOLE_INPUT	0x2	/* the console had an input side */
+#define RLOG_F_GUEST_UNPACK	0x4	/* --guest-unpack */
 
 /* How the recorded run ended (struct rlog_end's how). */
 #define RLOG_END_EXIT		1	/* the guest's debug exit */

@@ -55,7 +55,7 @@ run_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: vmmsim run [-v] [-m SIZE] [-k KERNEL] [--initrd FILE]\n"
-	    "                  [--append CMDLINE] [--bios FILE]\n"
+	    "                  [--append CMDLINE] [--guest-unpack] [--bios FILE]\n"
 	    "                  [-d [ro:]DISK]... [--vendor intel|amd]\n"
 	    "                  [--bare-metal]\n"
 	    "                  [--console stdio|pty|unix:PATH|file:PATH]\n"
@@ -148,6 +148,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "kernel",	required_argument, NULL, 'k' },
 		{ "initrd",	required_argument, NULL, 'i' },
 		{ "append",	required_argument, NULL, 'a' },
+		{ "guest-unpack", no_argument,	   NULL, 'U' },
 		{ "bios",	required_argument, NULL, 'b' },
 		{ "disk",	required_argument, NULL, 'd' },
 		{ "vendor",	required_argument, NULL, 'V' },
@@ -205,6 +206,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 			o->name = optarg;
 			break;
 		case 'R': o->reboot = 1; break;
+		case 'U': o->guest_unpack = 1; break;
 		case 'B': o->bare_metal = 1; break;
 		case 't': o->trace = optarg; break;
 		case 'S': o->snap = optarg; break;
@@ -367,8 +369,9 @@ vm_load(struct run_vm *vm)
 	if (o->bios != NULL)
 		error = loader_bios(&vm->gm, &vm->image, &vm->start, err);
 	else {
-		error = loader_linux(&vm->gm, &vm->image, &vm->initrd,
-		    o->append, &vm->start, err);
+		error = loader_linux_flags(&vm->gm, &vm->image, &vm->initrd,
+		    o->append, o->guest_unpack ? LOADER_LINUX_GUEST_UNPACK : 0,
+		    &vm->start, err);
 		if (error == ENOEXEC) {
 			err[0] = '\0';
 			error = loader_multiboot(&vm->gm, &vm->image, o->append,

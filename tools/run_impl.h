@@ -77,6 +77,7 @@ struct run_opts {
 	int			 vendor;
 	int			 bare_metal;	/* --bare-metal */
 	int			 reboot;
+	int			 guest_unpack;	/* --guest-unpack */
 	int			 verbose;
 	/* Record and replay (replay.c). */
 	const char		*record;	/* --record FILE, or NULL */

@@ -58,7 +58,7 @@ usage(FILE *fp)
 	    "  ept FILE [--exit N] [--access r|w|x] GPA\n"
 	    "        the EPT (or NPT) walk of GPA in a trace snapshot\n"
 	    "  run [-m SIZE] [-k KERNEL] [--initrd FILE] [--append CMDLINE]\n"
-	    "      [--bios FILE] [-d [ro:]DISK]... [--vendor intel|amd]\n"
+	    "      [--guest-unpack] [--bios FILE] [-d [ro:]DISK]... [--vendor intel|amd]\n"
 	    "      [--console stdio|pty|unix:PATH|file:PATH] [--name NAME]\n"
 	    "      [--reboot] [--max-time TIME]\n"
 	    "        boot a kernel or BIOS image on vmd-like devices\n"

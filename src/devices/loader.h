@@ -29,9 +29,11 @@
  *   loader_multiboot	Multiboot (version 1) kernels: the header in the first
  *			8 KiB, ELF or a.out-kludge load, the info structure
  *			with the memory map and command line, EAX/EBX.
- *   loader_linux	The Linux x86 boot protocol (bzImage >= 2.06): setup
- *			header, protected-mode kernel at 1 MiB, initramfs,
- *			command line, e820 map in the zero page, 64-bit entry.
+ *   loader_linux	The Linux x86 boot protocol (bzImage >= 2.12): setup
+ *			header, protected-mode kernel at its preferred
+ *			address (or an XZ payload unpacked there on the
+ *			host), initramfs, command line, e820 map in the zero
+ *			page, 64-bit entry.
  *   loader_bios	A BIOS image ending at 4 GiB, its top 384 KiB again
  *			ending at 1 MiB, and the reset state.
  */
@@ -66,6 +68,18 @@ int	loader_multiboot(const struct guestmem *, const struct loader_image *,
 	    struct vcpu_reg_state *, char err[LOADER_ERRLEN]);
 int	loader_linux(const struct guestmem *, const struct loader_image *kernel,
 	    const struct loader_image *initrd, const char *cmdline,
+	    struct vcpu_reg_state *, char err[LOADER_ERRLEN]);
+/*
+ * loader_linux with flags: by default an XZ bzImage whose kernel runs
+ * where it is linked is unpacked on the host and entered at its own entry
+ * (loader_linux.c says how); LOADER_LINUX_GUEST_UNPACK loads the
+ * bzImage's protected-mode part as it is, for its decompressor to run in
+ * the guest.
+ */
+#define LOADER_LINUX_GUEST_UNPACK	0x1
+int	loader_linux_flags(const struct guestmem *,
+	    const struct loader_image *kernel,
+	    const struct loader_image *initrd, const char *cmdline, int flags,
 	    struct vcpu_reg_state *, char err[LOADER_ERRLEN]);
 int	loader_bios(const struct guestmem *, const struct loader_image *,
 	    struct vcpu_reg_state *, char err[LOADER_ERRLEN]);

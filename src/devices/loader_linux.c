@@ -31,10 +31,13 @@
  */
 
 #include <errno.h>
+#include <lzma.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/loader.h"
+#include "devices/loader_impl.h"
 
 #define LX_GDT		0x5000ULL
 #define LX_ZEROPAGE	0x7000ULL
@@ -67,6 +70,8 @@
 #define BP_XLOADFLAGS		0x236
 #define BP_CMDLINE_SIZE		0x238
 #define BP_PREF_ADDRESS		0x258
+#define BP_PAYLOAD_OFFSET	0x248
+#define BP_PAYLOAD_LENGTH	0x24C
 #define BP_INIT_SIZE		0x260
 #define BP_E820_TABLE		0x2D0
 #define BP_E820_MAX		128
@@ -77,6 +82,11 @@
 #define XLF_CAN_BE_LOADED_ABOVE_4G 0x02
 
 #define MiB			(1024ULL * 1024ULL)
+
+/* The .xz stream magic, and the most an unpacked kernel may take. */
+static const uint8_t xz_magic[6] = { 0xFD, '7', 'z', 'X', 'Z', 0x00 };
+#define UNPACK_MAX		(1024 * MiB)
+#define UNPACK_MEMLIMIT		(256 * MiB)	/* the decoder's own */
 
 static uint16_t
 le16(const uint8_t *p)
@@ -160,12 +170,105 @@ build_tables(const struct guestmem *gm)
 	return 0;
 }
 
+/*
+ * The kernel proper of an XZ bzImage, unpacked on the host: what the
+ * bzImage's own decompressor would do in the guest (it spends billions
+ * of guest instructions on it), for a kernel that runs where it was
+ * linked.  The payload (protocol 2.08's payload_offset and
+ * payload_length, within the protected-mode part pm) is an .xz stream
+ * followed by the 32-bit unpacked size; unpacked, it is vmlinux, an ELF64
+ * image whose segments go at their physical addresses, all of them
+ * inside [load, load + init_size), entered at e_entry as the
+ * decompressor enters it: 64-bit mode, RSI at the zero page.
+ *
+ * Returns 0 with *plan and *out filled (the caller applies the plan and
+ * frees both), ENOENT when this kernel is not one to unpack here (no XZ
+ * payload, an older protocol, not linked for where it loads): then the
+ * guest runs the decompressor as before; or an errno value with err for a
+ * payload that says XZ but is broken, which the guest's decompressor
+ * would refuse as well.
+ */
+static int
+unpack_kernel(const struct guestmem *gm, const uint8_t *k, uint16_t version,
+    const uint8_t *pm, uint64_t pm_len, uint64_t load, uint64_t init_size,
+    struct loader_image *out, struct loader_elf_plan *plan,
+    char err[LOADER_ERRLEN])
+{
+	struct loader_elf_opts eo;
+	uint64_t off, len, size, memlimit = UNPACK_MEMLIMIT;
+	size_t in_pos = 0, out_pos = 0;
+	uint8_t *buf;
+	lzma_ret ret;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (version < 0x208)
+		return (ENOENT);
+	off = le32(k + BP_PAYLOAD_OFFSET);
+	len = le32(k + BP_PAYLOAD_LENGTH);
+	if (len < sizeof(xz_magic) + 4 || off > pm_len || len > pm_len - off ||
+	    memcmp(pm + off, xz_magic, sizeof(xz_magic)) != 0)
+		return (ENOENT);
+	size = le32(pm + off + len - 4);
+	if (size == 0 || size > UNPACK_MAX)
+		return (loader_fail(err, EINVAL, "kernel payload: unpacked "
+		    "size %llu is out of bounds", (unsigned long long)size));
+	if ((buf = malloc(size)) == NULL)
+		return (loader_fail(err, ENOMEM, "kernel payload: no memory "
+		    "for %llu bytes", (unsigned long long)size));
+	ret = lzma_stream_buffer_decode(&memlimit, 0, NULL, pm + off, &in_pos,
+	    len - 4, buf, &out_pos, size);
+	if (ret != LZMA_OK || out_pos != size) {
+		free(buf);
+		return (loader_fail(err, EINVAL, "kernel payload: corrupt XZ "
+		    "data (liblzma %d, %zu of %llu bytes unpacked)", (int)ret,
+		    out_pos, (unsigned long long)size));
+	}
+	out->data = buf;
+	out->len = size;
+
+	memset(&eo, 0, sizeof(eo));
+	eo.flags = LOADER_ELF64;
+	eo.mask = ~0ULL;
+	eo.resv_lo = 0;			/* the zero page, tables, cmdline */
+	eo.resv_hi = MiB;
+	if ((error = loader_elf_plan(gm, out, &eo, plan, err)) != 0) {
+		char why[LOADER_ERRLEN];
+
+		snprintf(why, sizeof(why), "%s", err);
+		loader_free_image(out);
+		/* Not "not a kernel at all": the bzImage was one. */
+		return (loader_fail(err, error == ENOEXEC ? EINVAL : error,
+		    "unpacked kernel: %s", why));
+	}
+	if (plan->start < load || plan->end > load + init_size) {
+		/* Linked for elsewhere: the decompressor relocates it. */
+		loader_elf_plan_free(plan);
+		loader_free_image(out);
+		return (ENOENT);
+	}
+	return (0);
+}
+
 int
 loader_linux(const struct guestmem *gm, const struct loader_image *kernel,
     const struct loader_image *initrd, const char *cmdline,
     struct vcpu_reg_state *vrs, char err[LOADER_ERRLEN])
 {
+	return (loader_linux_flags(gm, kernel, initrd, cmdline, 0, vrs, err));
+}
+
+int
+loader_linux_flags(const struct guestmem *gm,
+    const struct loader_image *kernel, const struct loader_image *initrd,
+    const char *cmdline, int flags, struct vcpu_reg_state *vrs,
+    char err[LOADER_ERRLEN])
+{
 	const uint8_t *k = kernel->data;
+	struct loader_image unpacked;
+	struct loader_elf_plan plan;
+	uint64_t entry;
+	int unpack;
 	uint8_t zp[4096];
 	struct loader_e820 map[BP_E820_MAX];
 	uint64_t setup_len, pm_len, load, align, init_size, kend, top;
@@ -239,6 +342,17 @@ loader_linux(const struct guestmem *gm, const struct loader_image *kernel,
 	}
 	kend = load + init_size;
 
+	/* The kernel proper, unpacked here unless asked not to. */
+	unpack = 0;
+	if (!(flags & LOADER_LINUX_GUEST_UNPACK)) {
+		error = unpack_kernel(gm, k, version, k + setup_len, pm_len,
+		    load, init_size, &unpacked, &plan, err);
+		if (error != 0 && error != ENOENT)
+			return (error);
+		unpack = error == 0;
+	}
+	err[0] = '\0';
+
 	/* Command line. */
 	cl_max = le32(k + BP_CMDLINE_SIZE);
 	if (cl_max == 0 || cl_max > LX_CMDLINE_MAX - 1)
@@ -248,7 +362,8 @@ loader_linux(const struct guestmem *gm, const struct loader_image *kernel,
 		snprintf(err, LOADER_ERRLEN, "command line is %llu bytes, "
 		    "the kernel takes %llu", (unsigned long long)cl_len,
 		    (unsigned long long)cl_max);
-		return EINVAL;
+		error = EINVAL;
+		goto out;
 	}
 
 	/* The initramfs goes as high as the kernel lets it, page aligned. */
@@ -262,7 +377,8 @@ loader_linux(const struct guestmem *gm, const struct loader_image *kernel,
 			snprintf(err, LOADER_ERRLEN, "initramfs of %zu KiB "
 			    "does not fit between the kernel and 0x%llx",
 			    initrd->len / 1024, (unsigned long long)top);
-			return EFBIG;
+			error = EFBIG;
+			goto out;
 		}
 		rd_addr = (top - initrd->len) & ~0xFFFULL;
 	}
@@ -292,16 +408,31 @@ loader_linux(const struct guestmem *gm, const struct loader_image *kernel,
 	    (error = guestmem_write(gm, LX_CMDLINE, cmdline != NULL ?
 	    cmdline : "", cl_len)) != 0 ||
 	    (error = guestmem_write(gm, LX_CMDLINE + cl_len, NULL, 1)) != 0 ||
-	    (error = guestmem_write(gm, load, k + setup_len, pm_len)) != 0 ||
 	    (error = build_tables(gm)) != 0 ||
 	    (rd_addr != 0 && (error = guestmem_write(gm, rd_addr,
 	    initrd->data, initrd->len)) != 0)) {
 		snprintf(err, LOADER_ERRLEN, "low memory is not RAM: "
 		    "the guest needs at least 1 MiB");
-		return error;
+		goto out;
+	}
+	if (unpack) {
+		if ((error = loader_elf_apply(gm, &unpacked, &plan)) != 0) {
+			snprintf(err, LOADER_ERRLEN, "unpacked kernel: "
+			    "cannot write guest memory");
+			goto out;
+		}
+		entry = plan.entry;
+	} else {
+		if ((error = guestmem_write(gm, load, k + setup_len,
+		    pm_len)) != 0) {
+			snprintf(err, LOADER_ERRLEN, "kernel: cannot write "
+			    "guest memory");
+			goto out;
+		}
+		entry = load + 0x200;
 	}
 
-	loader_regs_flat64(vrs, load + 0x200, LX_PML4);
+	loader_regs_flat64(vrs, entry, LX_PML4);
 	vrs->vrs_gprs[VCPU_REGS_RSI] = LX_ZEROPAGE;
 	for (i = VCPU_REGS_ES; i <= VCPU_REGS_GS; i++)
 		vrs->vrs_sregs[i].vsi_sel = 0x18;
@@ -310,5 +441,10 @@ loader_linux(const struct guestmem *gm, const struct loader_image *kernel,
 	vrs->vrs_crs[VCPU_REGS_CR4] = 0x20;		/* PAE */
 	vrs->vrs_gdtr.vsi_base = LX_GDT;
 	vrs->vrs_gdtr.vsi_limit = 4 * 8 - 1;
-	return 0;
+out:
+	if (unpack) {
+		loader_elf_plan_free(&plan);
+		loader_free_image(&unpacked);
+	}
+	return error;
 }
