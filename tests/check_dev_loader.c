@@ -1624,6 +1624,12 @@ START_TEST(test_linux_broken_xz_payloads_refused)
 	assert_refused(d, len, EINVAL, "out of bounds");
 	free(d);
 	free(pm);
+	/* More than the guest's RAM (64 MiB here) is refused unread. */
+	pm = mkpm_xz(k.d, k.len, (uint32_t)(GUEST + 1), &pmlen, &plen);
+	d = mkbz(pm, pmlen, 0x200, plen, &len);
+	assert_refused(d, len, EINVAL, "out of bounds");
+	free(d);
+	free(pm);
 	/* The stream cut short. */
 	pm = mkpm_xz(k.d, k.len, (uint32_t)k.len, &pmlen, &plen);
 	memmove(pm + 0x200 + plen - 20, pm + 0x200 + plen - 4, 4);

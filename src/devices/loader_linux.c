@@ -209,8 +209,9 @@ unpack_kernel(const struct guestmem *gm, const uint8_t *k, uint16_t version,
 	if (len < sizeof(xz_magic) + 4 || off > pm_len || len > pm_len - off ||
 	    memcmp(pm + off, xz_magic, sizeof(xz_magic)) != 0)
 		return (ENOENT);
+	/* What does not fit the guest's RAM could not run in it either. */
 	size = le32(pm + off + len - 4);
-	if (size == 0 || size > UNPACK_MAX)
+	if (size == 0 || size > UNPACK_MAX || size > guestmem_ram_bytes(gm))
 		return (loader_fail(err, EINVAL, "kernel payload: unpacked "
 		    "size %llu is out of bounds", (unsigned long long)size));
 	if ((buf = malloc(size)) == NULL)
