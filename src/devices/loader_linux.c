@@ -343,17 +343,6 @@ loader_linux_flags(const struct guestmem *gm,
 	}
 	kend = load + init_size;
 
-	/* The kernel proper, unpacked here unless asked not to. */
-	unpack = 0;
-	if (!(flags & LOADER_LINUX_GUEST_UNPACK)) {
-		error = unpack_kernel(gm, k, version, k + setup_len, pm_len,
-		    load, init_size, &unpacked, &plan, err);
-		if (error != 0 && error != ENOENT)
-			return (error);
-		unpack = error == 0;
-	}
-	err[0] = '\0';
-
 	/* Command line. */
 	cl_max = le32(k + BP_CMDLINE_SIZE);
 	if (cl_max == 0 || cl_max > LX_CMDLINE_MAX - 1)
@@ -363,8 +352,7 @@ loader_linux_flags(const struct guestmem *gm,
 		snprintf(err, LOADER_ERRLEN, "command line is %llu bytes, "
 		    "the kernel takes %llu", (unsigned long long)cl_len,
 		    (unsigned long long)cl_max);
-		error = EINVAL;
-		goto out;
+		return EINVAL;
 	}
 
 	/* The initramfs goes as high as the kernel lets it, page aligned. */
@@ -378,10 +366,23 @@ loader_linux_flags(const struct guestmem *gm,
 			snprintf(err, LOADER_ERRLEN, "initramfs of %zu KiB "
 			    "does not fit between the kernel and 0x%llx",
 			    initrd->len / 1024, (unsigned long long)top);
-			error = EFBIG;
-			goto out;
+			return EFBIG;
 		}
 		rd_addr = (top - initrd->len) & ~0xFFFULL;
+	}
+
+	/*
+	 * The kernel proper, unpacked here unless asked not to: the costly
+	 * check, so it comes last.
+	 */
+	unpack = 0;
+	if (!(flags & LOADER_LINUX_GUEST_UNPACK)) {
+		error = unpack_kernel(gm, k, version, k + setup_len, pm_len,
+		    load, init_size, &unpacked, &plan, err);
+		if (error != 0 && error != ENOENT)
+			return (error);
+		unpack = error == 0;
+		err[0] = '\0';
 	}
 
 	/* Everything is checked: now write guest memory. */
