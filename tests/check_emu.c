@@ -930,6 +930,220 @@ START_TEST(test_exit_mov_dr)
 }
 END_TEST
 
+/*
+ * MOV DR without MOV-DR exiting (SDM Vol. 2B "MOV-Move to/from Debug
+ * Registers", Vol. 3B §18.2): the simulated CPU carries it out, the
+ * engine never sees DR7.  Found by fuzz_vmentry (ROBUSTNESS.md finding 7):
+ * a guest that set breakpoint-enable bits in DR7 made the host process
+ * jump into unwritten translated code.
+ */
+static void
+dr_setup(struct fx *fx, const uint8_t *code, size_t n)
+{
+	fx_init(fx);
+	fx_map_ram(fx, 512);
+	memcpy(fx->ram + 0x1000, code, n);
+	fx_guest_long(fx, 0x1000);
+	/* DR7 to and from the VMCS, as OpenBSD's monitor asks. */
+	ex_ctl(fx, VMCS_ENTRY_CTLS, IA32_VMX_LOAD_DEBUG_CONTROLS, 0);
+	ex_ctl(fx, VMCS_EXIT_CTLS, IA32_VMX_SAVE_DEBUG_CONTROLS, 0);
+}
+
+START_TEST(test_mov_dr7_enabling_breakpoints_runs_in_the_guest)
+{
+	/* fuzz/findings/fuzz_vmentry-crash-35a60597's guest code */
+	static const uint8_t found[] = {
+		0xc1, 0x29, 0xb2,		/* shr dword [rcx], 0xb2 */
+		0xb1, 0x55,			/* mov cl, 0x55 */
+		0x00, 0x00,			/* add [rax], al */
+		0x0f, 0x23, 0xb9,		/* mov dr7, rcx */
+		0xe5, 0x91,			/* in eax, 0x91 */
+	};
+	static const uint8_t all[] = {
+		0xb8, 0xff, 0xd8, 0xff, 0xff,	/* mov eax, 0xffffd8ff */
+		0x0f, 0x23, 0xf8,		/* mov dr7, rax */
+		0x0f, 0x21, 0xfb,		/* mov rbx, dr7 */
+		0xf4,				/* hlt */
+	};
+	static const uint8_t real[] = {
+		0x66, 0xb9, 0x55, 0x00, 0x00, 0x00, /* mov ecx, 0x55 */
+		0x0f, 0x23, 0xf9,		/* mov dr7, ecx */
+		0xf4,				/* hlt */
+	};
+	struct fx fx;
+
+	dr_setup(&fx, found, sizeof(found));
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x100a);
+	/* Saved on exit: what was written, with bit 10 that reads as 1. */
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x455);
+	fx_fini(&fx);
+
+	/* Reserved bits 11, 12, 14 and 15 read as 0. */
+	dr_setup(&fx, all, sizeof(all));
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0xffff04ffULL);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0xffff04ffULL);
+	/* The next entry loads DR7 from the VMCS, as written there. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_DR7, 0x401);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1008);	/* mov rbx, dr7 */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0x401);
+	/*
+	 * Without "load debug controls" the guest has the host's DR7, which
+	 * a VM exit sets to 400H (SDM Vol. 3C §28.5.1); without "save" the
+	 * VMCS keeps its value.
+	 */
+	ex_ctl(&fx, VMCS_ENTRY_CTLS, 0, IA32_VMX_LOAD_DEBUG_CONTROLS);
+	ex_ctl(&fx, VMCS_EXIT_CTLS, 0, IA32_VMX_SAVE_DEBUG_CONTROLS);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1000);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0xffff04ffULL);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x401);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1008);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0x400);
+	fx_fini(&fx);
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	memcpy(fx.ram + 0x1000, real, sizeof(real));
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	ex_ctl(&fx, VMCS_EXIT_CTLS, IA32_VMX_SAVE_DEBUG_CONTROLS, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x455);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* DR0-DR3 and DR6 come in with the GPRs and go out with them. */
+START_TEST(test_debug_registers_in_and_out_with_the_gprs)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x21, 0xc8,		/* mov rax, dr1 */
+		0x0f, 0x21, 0xf1,		/* mov rcx, dr6 */
+		0x48, 0xba, 0x88, 0x77, 0x66, 0x55,
+		0x44, 0x33, 0x22, 0x11,		/* mov rdx, 0x1122334455667788 */
+		0x0f, 0x23, 0xd2,		/* mov dr2, rdx */
+		0xbe, 0xff, 0xff, 0x00, 0x00,	/* mov esi, 0xffff */
+		0x0f, 0x23, 0xf6,		/* mov dr6, rsi */
+		0xf4,				/* hlt */
+	};
+	struct fx fx;
+
+	dr_setup(&fx, code, sizeof(code));
+	fx.regs.dr[1] = 0xffffffff81234567ULL;
+	fx.regs.dr[3] = 0x3333;
+	fx.regs.dr6 = 0;		/* reads back with its fixed ones */
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0xffffffff81234567ULL);
+	ck_assert_uint_eq(fx.regs.r[EMU_RCX], 0xffff0ff0ULL);
+	ck_assert_uint_eq(fx.regs.dr[1], 0xffffffff81234567ULL);
+	ck_assert_uint_eq(fx.regs.dr[2], 0x1122334455667788ULL);
+	ck_assert_uint_eq(fx.regs.dr[3], 0x3333);
+	/* B0-B3, BD, BS, BT are writable; bit 12 reads 0, 4-11 read 1. */
+	ck_assert_uint_eq(fx.regs.dr6, 0xffffeff0ULL | 0xe00fULL);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* DR4 and DR5 are DR6 and DR7 unless CR4.DE makes them #UD. */
+START_TEST(test_mov_dr4_dr5_alias_or_ud_with_cr4_de)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x03, 0x00, 0x00, 0x00,	/* mov eax, 3 */
+		0x0f, 0x23, 0xe8,		/* mov dr5, rax */
+		0x0f, 0x21, 0xfb,		/* mov rbx, dr7 */
+		0x0f, 0x21, 0xe1,		/* mov rcx, dr4 */
+		0xf4,				/* hlt */
+	};
+	struct fx fx;
+
+	dr_setup(&fx, code, sizeof(code));
+	fx.regs.dr6 = 0xffff0ff1ULL;
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0x403);
+	ck_assert_uint_eq(fx.regs.r[EMU_RCX], 0xffff0ff1ULL);
+	fx_fini(&fx);
+
+	dr_setup(&fx, code, sizeof(code));
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_CR4, CR4_PAE | CR4_VMXE | CR4_DE);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 6);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+	    6 | (3 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1005);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x400);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
+ * DR7.GD: the next MOV DR is #DB.  Exiting, DR6 and DR7 stay and the
+ * qualification has BD; delivered, DR6.BD is set and GD cleared.
+ */
+START_TEST(test_mov_dr_with_general_detect_is_db)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0x24, 0x00, 0x00,	/* mov eax, 0x2400 (GD) */
+		0x0f, 0x23, 0xf8,		/* mov dr7, rax */
+		0x0f, 0x21, 0xc3,		/* mov rbx, dr0 */
+		0xf4,				/* hlt */
+	};
+	static const uint8_t handler[] = {
+		0x0f, 0x21, 0xf0,		/* mov rax, dr6 */
+		0x0f, 0x21, 0xf9,		/* mov rcx, dr7 */
+		0xf4,				/* hlt */
+	};
+	struct fx fx;
+
+	dr_setup(&fx, code, sizeof(code));
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 1);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+	    1 | (3 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_EXIT_QUALIFICATION), 0x2000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1008);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x2400);
+	ck_assert_uint_eq(fx.regs.dr6, 0xffff0ff0ULL);
+	fx_fini(&fx);
+
+	dr_setup(&fx, code, sizeof(code));
+	memcpy(fx.ram + 0x1100, handler, sizeof(handler));
+	fx_idt64(&fx, 1, 0x1100, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1106);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0xffff2ff0ULL);
+	ck_assert_uint_eq(fx.regs.r[EMU_RCX], 0x400);
+	/* The #DB is a fault: the return address is the MOV DR. */
+	ck_assert_uint_eq(*(uint64_t *)(fx.ram + 0x80000 - 40), 0x1008);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* In 64-bit mode a write of bits 63:32 of DR6 or DR7 is #GP(0). */
+START_TEST(test_mov_dr7_high_bits_is_gp)
+{
+	static const uint8_t code[] = {
+		0x48, 0xb8, 0x00, 0x04, 0x00, 0x00,
+		0x01, 0x00, 0x00, 0x00,		/* mov rax, 0x100000400 */
+		0x0f, 0x23, 0xf8,		/* mov dr7, rax */
+		0xf4,				/* hlt */
+	};
+	struct fx fx;
+
+	dr_setup(&fx, code, sizeof(code));
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 13);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0xFFF,
+	    13 | (3 << 8) | (1 << 11));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_ERR_CODE), 0);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x100a);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x400);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_exit_invlpg_reports_linear_address)
 {
 	struct fx fx;
@@ -2304,6 +2518,11 @@ emu_suite(void)
 
 	tc = tcase_create("exits");
 	tcase_add_test(tc, test_exit_mov_dr);
+	tcase_add_test(tc, test_mov_dr7_enabling_breakpoints_runs_in_the_guest);
+	tcase_add_test(tc, test_debug_registers_in_and_out_with_the_gprs);
+	tcase_add_test(tc, test_mov_dr4_dr5_alias_or_ud_with_cr4_de);
+	tcase_add_test(tc, test_mov_dr_with_general_detect_is_db);
+	tcase_add_test(tc, test_mov_dr7_high_bits_is_gp);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);

@@ -766,6 +766,40 @@ START_TEST(test_exception_intercept_ud2)
 }
 END_TEST
 
+/*
+ * MOV DR without a DR intercept runs in the guest (on the simulated CPU,
+ * never the engine: ROBUSTNESS.md finding 7): VMRUN loads DR6 and DR7
+ * from the VMCB and #VMEXIT saves them there (APM Vol. 2 §15.5.1, §15.6);
+ * DR0-DR3 come and go with the GPRs.
+ */
+START_TEST(test_mov_dr_not_intercepted_runs_with_vmcb_dr6_dr7)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x21, 0xf3,		/* mov rbx, dr6 */
+		0x0f, 0x21, 0xf9,		/* mov rcx, dr7 */
+		0xb8, 0x55, 0x01, 0x00, 0x00,	/* mov eax, 0x155 */
+		0x0f, 0x23, 0xf8,		/* mov dr7, rax */
+		0xba, 0x01, 0x00, 0x00, 0x00,	/* mov edx, 1 */
+		0x0f, 0x23, 0xf2,		/* mov dr6, rdx */
+		0x0f, 0x23, 0xda,		/* mov dr3, rdx */
+		0xf4,				/* hlt */
+	};
+	struct sfx fx;
+
+	sfx_init(&fx, 0x9000);
+	memcpy(fx.ram + 0x9000, code, sizeof(code));
+	s64(&fx, VMCB_DR6, 0xFFFF0FF8);
+	s64(&fx, VMCB_DR7, 0x401);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_HLT);
+	ck_assert_uint_eq(fx.regs.r[EMU_RBX], 0xFFFF0FF8);
+	ck_assert_uint_eq(fx.regs.r[EMU_RCX], 0x401);
+	ck_assert_uint_eq(v64(&fx, VMCB_DR7), 0x555);
+	ck_assert_uint_eq(v64(&fx, VMCB_DR6), 0xFFFF0FF1);
+	ck_assert_uint_eq(fx.regs.dr[3], 1);
+	sfx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_page_fault_intercept_exitinfo)
 {
 	struct sfx fx;
@@ -1359,6 +1393,7 @@ svm_suite(void)
 	tcase_add_test(tc, test_cr_read_and_write_intercepts_decode_assist);
 	tcase_add_test(tc, test_vmmcall_intercept_and_ud);
 	tcase_add_test(tc, test_exception_intercept_ud2);
+	tcase_add_test(tc, test_mov_dr_not_intercepted_runs_with_vmcb_dr6_dr7);
 	tcase_add_test(tc, test_page_fault_intercept_exitinfo);
 	tcase_add_test(tc, test_shutdown_on_triple_fault);
 	tcase_add_test(tc, test_guest_state_round_trip_and_host_state_kept);

@@ -260,6 +260,13 @@ struct emu_cpu {
 	uint16_t		 vpid;
 	uint64_t		 cr0_mask, cr4_mask, cr0_shadow, cr4_shadow;
 	uint64_t		 tsc_offset;
+	/*
+	 * The debug registers (DR0-DR3, DR6, DR7 by number; 4 and 5 unused).
+	 * The engine never holds them: QEMU arms its own breakpoints from
+	 * DR7, which Unicorn cannot run.  In from emu_gprs and DR7 from the
+	 * VMCS at entry, out the same way at exit (handle_movdr).
+	 */
+	uint64_t		 dr[8];
 	uint64_t		 deadline;	/* vtime of the next timed exit */
 	/*
 	 * The deadline the per-block hook's fast path compares with: the
@@ -360,6 +367,7 @@ struct emu_cpu {
 	uint64_t		 event_cr2;
 	bool			 event_pf;	/* found by the page walk */
 	bool			 event_own;	/* raised by vmmsim, not QEMU */
+	bool			 event_gd;	/* #DB of MOV DR with DR7.GD */
 
 	/* An instruction the engine stopped for, done between runs */
 	struct emu_insn		*op_insn;

@@ -835,19 +835,76 @@ privileged(enum insn_class c)
 }
 
 /*
- * SVM: an exception the CPU raises itself for an instruction of an SVM
- * guest (#UD for VMMCALL without its intercept, #GP above CPL 0).
+ * An exception the CPU raises itself for the instruction at RIP (#UD for
+ * VMMCALL without its intercept, #GP above CPL 0, MOV DR's faults).
  */
 static void
-svm_raise(struct emu_cpu *cpu, int vector, bool has_err)
+insn_raise(struct emu_cpu *cpu, int vector, bool has_err)
 {
 	cpu->guest_event = vector;
 	cpu->event_own = true;
 	cpu->event_has_err = has_err;
 	cpu->event_err = 0;
 	cpu->event_pf = false;
+	cpu->event_gd = false;
 	cpu->stop_why = EMU_STOP_EVENT;
 	uc_emu_stop(cpu->uc);
+}
+
+/*
+ * MOV to or from a debug register that does not exit (SDM Vol. 2B MOV
+ * DR, Vol. 3B §18.2; APM Vol. 2 §13.1): carried out here, never by the
+ * engine, whose DR7 would arm QEMU breakpoints and watchpoints that
+ * Unicorn cannot run (the host process crashed).  The registers keep
+ * what the guest writes and DR7 goes to and from the VMCS, but the
+ * breakpoints it describes do not fire.  Above CPL 0 the engine has
+ * already raised #GP.  DR4 and DR5 are DR6 and DR7 unless CR4.DE makes
+ * them #UD; DR7.GD makes the access #DB (BD set, GD cleared); outside
+ * 64-bit mode the operands are 32 bits, in it a write of bits 63:32 of
+ * DR6 or DR7 is #GP(0).
+ */
+static void
+handle_movdr(struct emu_cpu *cpu, struct emu_insn *in)
+{
+	const ZydisDecodedOperand *op = in->ops;
+	int to = ZydisRegisterGetClass(op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
+	int n = (to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_DR0;
+	int g = gpr_number(to ? op[1].reg.value : op[0].reg.value);
+	bool wide = in->mode == 64;
+	uint64_t v;
+
+	if (n < 0 || n > 7 || g < 0)
+		return;			/* not a MOV DR Zydis knows: #UD */
+	if (n == 4 || n == 5) {
+		if (reg_read(cpu, UC_X86_REG_CR4) & CR4_DE) {
+			insn_raise(cpu, 6, false);
+			return;
+		}
+		n += 2;
+	}
+	if (cpu->dr[7] & DR7_GD) {
+		insn_raise(cpu, 1, false);
+		cpu->event_gd = true;		/* BD and GD: guest_event */
+		return;
+	}
+	if (to) {
+		v = reg_read(cpu, gpr_uc[g]);
+		if (!wide)
+			v &= 0xFFFFFFFFULL;
+		if (n >= 6 && (v >> 32) != 0) {
+			insn_raise(cpu, 13, true);
+			return;
+		}
+		if (n == 6)
+			v = (v & DR6_WRITABLE) | DR6_FIXED1;
+		else if (n == 7)
+			v = (v & DR7_WRITABLE) | DR7_FIXED1;
+		cpu->dr[n] = v;
+	} else {
+		v = cpu->dr[n];
+		reg_write(cpu, gpr_uc[g], wide ? v : (v & 0xFFFFFFFFULL));
+	}
+	insn_retire(cpu, in);
 }
 
 /* Record an SVM guest's exit in SVM terms (EXITCODE, EXITINFO1). */
@@ -930,6 +987,8 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 			svm_exit(cpu, in, (to ? VMEXIT_DR0_WRITE :
 			    VMEXIT_DR0_READ) + (uint64_t)n, SVM_CR_VALID |
 			    (uint64_t)g);
+		else
+			handle_movdr(cpu, in);
 		return (true);
 	case IC_SVM:
 		bit = 0;
@@ -968,7 +1027,7 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 		}
 		/* Only VMMCALL may run above CPL 0 (#GP first). */
 		if (code != VMEXIT_VMMCALL && emu_guest_cpl(cpu) > 0) {
-			svm_raise(cpu, 13, true);
+			insn_raise(cpu, 13, true);
 			return (true);
 		}
 		if (bit != 0 ? (s->imisc2 & bit) != 0 :
@@ -977,7 +1036,7 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 			return (true);
 		}
 		/* VMMCALL without its intercept; no nested SVM either. */
-		svm_raise(cpu, 6, false);
+		insn_raise(cpu, 6, false);
 		return (true);
 	default:
 		return (false);
@@ -1161,7 +1220,8 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 			insn_exit(cpu, in, VMX_EXIT_MOV_DR,
 			    (uint64_t)(dr - ZYDIS_REGISTER_DR0) |
 			    ((to_dr ? 0ULL : 1ULL) << 4) | ((uint64_t)g << 8));
-		}
+		} else
+			handle_movdr(cpu, in);
 		break;
 	case IC_INVD:
 		insn_exit(cpu, in, VMX_EXIT_INVD, 0);
@@ -2595,7 +2655,7 @@ guest_event(struct emu_cpu *cpu)
 {
 	int vector = cpu->guest_event;
 	uint32_t type = 3, err = 0;
-	bool is_int = false, has_err;
+	bool is_int = false, has_err, gd;
 
 	if (cpu->event_pf || cpu->event_own) {
 		err = cpu->event_err;
@@ -2606,10 +2666,25 @@ guest_event(struct emu_cpu *cpu)
 	}
 	if (is_int)
 		type = (vector == 3 || vector == 4) ? 6 : vector == 1 ? 5 : 4;
+	gd = cpu->event_own && cpu->event_gd && vector == 1;
 	cpu->event_pf = false;
 	cpu->event_own = false;
-	if (emu_exception_exit(cpu, vector, type, has_err, err))
+	cpu->event_gd = false;
+	if (emu_exception_exit(cpu, vector, type, has_err, err)) {
+		/*
+		 * A #DB that exits leaves DR6 and DR7 alone; the exit
+		 * qualification has what DR6 would have got (SDM Vol. 3C
+		 * §28.2.1).  Delivered, it sets DR6.BD and clears DR7.GD so
+		 * the handler can use the debug registers (Vol. 3B §18.2.4).
+		 */
+		if (gd)
+			cpu->exit.qual = DR6_BD;
 		return (true);
+	}
+	if (gd) {
+		cpu->dr[6] |= DR6_BD;
+		cpu->dr[7] &= ~DR7_GD;
+	}
 	if (vector == 14 && type == 3)
 		emu_set_cr2(cpu, cpu->event_cr2);
 	return (emu_deliver_event(cpu, vector, type, has_err, err) != 0);
@@ -2867,6 +2942,12 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			emu_flush_decode(cpu);
 	}
 	write_gprs(cpu, regs);
+	/* The debug registers (handle_movdr); DR7 if the control says. */
+	memcpy(cpu->dr, regs->dr, sizeof(regs->dr));
+	cpu->dr[6] = (regs->dr6 & DR6_WRITABLE) | DR6_FIXED1;
+	if (cpu->ctl_entry & IA32_VMX_LOAD_DEBUG_CONTROLS)
+		cpu->dr[7] = (vmcs_get(cpu, VMCS_GUEST_IA32_DR7) &
+		    DR7_WRITABLE) | DR7_FIXED1;
 	if (regs->cr2 != cpu->engine_cr2) {
 		emu_set_cr2(cpu, regs->cr2);
 		cpu->engine_cr2 = regs->cr2;
@@ -3044,6 +3125,11 @@ exited:
 	vtime_fixup(cpu, lin);
 	read_gprs(cpu, regs, &rip, &rflags);
 	cpu->engine_cr2 = regs->cr2;
+	memcpy(regs->dr, cpu->dr, sizeof(regs->dr));
+	regs->dr6 = cpu->dr[6];
+	if (cpu->ctl_exit & IA32_VMX_SAVE_DEBUG_CONTROLS)
+		vmcs_set(cpu, VMCS_GUEST_IA32_DR7, cpu->dr[7]);
+	cpu->dr[7] = DR7_FIXED1;	/* the host's, SDM Vol. 3C §28.5.1 */
 	cpu->engine_rflags = rflags;
 	/*
 	 * Save what every monitor reads now; the rest of the guest state

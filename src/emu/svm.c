@@ -100,7 +100,7 @@ static const struct {
 	{ VMCB_NRIP, 24 }, { VMCB_ES, 64 }, { VMCB_GDTR, 16 },
 	{ VMCB_IDTR, 16 }, { VMCB_CPL, 1 }, { VMCB_EFER, 8 },
 	{ VMCB_CR4, 24 }, { VMCB_RFLAGS, 16 }, { VMCB_RSP, 8 },
-	{ VMCB_RAX, 8 }, { VMCB_CR2, 8 },
+	{ VMCB_RAX, 8 }, { VMCB_CR2, 8 }, { VMCB_DR7, 16 },
 };
 
 static const unsigned seg_off[SEG_NUM] = {
@@ -409,10 +409,12 @@ shadow_controls(struct emu_cpu *cpu, struct svm_cpu *s)
 	sh(cpu, VMCS_PINBASED_CTLS, pin);
 	sh(cpu, VMCS_PROCBASED_CTLS, proc);
 	sh(cpu, VMCS_PROCBASED2_CTLS, proc2);
+	/* VMRUN loads DR7 and #VMEXIT saves it (§15.5.1, §15.6). */
 	sh(cpu, VMCS_EXIT_CTLS, IA32_VMX_HOST_SPACE_ADDRESS_SIZE |
-	    IA32_VMX_SAVE_IA32_EFER_ON_EXIT | IA32_VMX_LOAD_IA32_EFER_ON_EXIT);
+	    IA32_VMX_SAVE_IA32_EFER_ON_EXIT | IA32_VMX_LOAD_IA32_EFER_ON_EXIT |
+	    IA32_VMX_SAVE_DEBUG_CONTROLS);
 	sh(cpu, VMCS_ENTRY_CTLS, IA32_VMX_LOAD_IA32_EFER_ON_ENTRY |
-	    (lma ? IA32_VMX_IA32E_MODE_GUEST : 0));
+	    IA32_VMX_LOAD_DEBUG_CONTROLS | (lma ? IA32_VMX_IA32E_MODE_GUEST : 0));
 	sh(cpu, VMCS_IO_BITMAP_A, s->iopm);
 	sh(cpu, VMCS_IO_BITMAP_B, s->iopm + 0x1000);
 	sh(cpu, VMCS_EXCEPTION_BITMAP, s->iexc);
@@ -486,7 +488,6 @@ shadow_guest_state(struct emu_cpu *cpu, struct svm_cpu *s)
 	sh(cpu, VMCS_GUEST_IA32_CR0, cr0);
 	sh(cpu, VMCS_GUEST_IA32_CR3, vmcb_get64(e, VMCB_CR3));
 	sh(cpu, VMCS_GUEST_IA32_CR4, vmcb_get64(e, VMCB_CR4));
-	sh(cpu, VMCS_GUEST_IA32_DR7, vmcb_get64(e, VMCB_DR7));
 	/*
 	 * LMA follows LME and PG.  SVME stays out of the engine, whose own
 	 * SVM (QEMU's) must never run a guest's VMRUN.
@@ -739,6 +740,8 @@ write_back(struct emu_cpu *cpu, struct svm_cpu *s, uint8_t *vmcb,
 	vmcb_set64(vmcb, VMCB_CR3, vmcs_get(cpu, VMCS_GUEST_IA32_CR3));
 	vmcb_set64(vmcb, VMCB_CR4, vmcs_get(cpu, VMCS_GUEST_IA32_CR4));
 	vmcb_set64(vmcb, VMCB_CR2, regs->cr2);
+	vmcb_set64(vmcb, VMCB_DR6, regs->dr6);
+	vmcb_set64(vmcb, VMCB_DR7, vmcs_get(cpu, VMCS_GUEST_IA32_DR7));
 	vmcb_set64(vmcb, VMCB_RFLAGS, rfl);
 	vmcb_set64(vmcb, VMCB_RIP, vmcs_get(cpu, VMCS_GUEST_IA32_RIP));
 	vmcb_set64(vmcb, VMCB_RSP, vmcs_get(cpu, VMCS_GUEST_IA32_RSP));
@@ -832,6 +835,8 @@ svm_vmrun(struct emu_cpu *cpu, uint64_t pa, struct emu_gprs *regs)
 	sh(cpu, VMCS_GUEST_ACTIVITY_STATE, 0);
 	regs->r[EMU_RAX] = vmcb_get64(s->eff, VMCB_RAX);
 	regs->cr2 = vmcb_get64(s->eff, VMCB_CR2);
+	regs->dr6 = vmcb_get64(s->eff, VMCB_DR6);
+	sh(cpu, VMCS_GUEST_IA32_DR7, vmcb_get64(s->eff, VMCB_DR7));
 	tlb_control(cpu, s);
 
 	/* EVENTINJ (§15.20): VMX's entry interruption format is the same. */

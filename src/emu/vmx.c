@@ -117,6 +117,8 @@ emu_cpu_create(struct emu_host *h, int *errorp)
 	cpu->msr.feature_control = IA32_FEATURE_CONTROL_LOCK |
 	    IA32_FEATURE_CONTROL_VMX_EN;
 	cpu->msr.pat = 0x0007040600070406ULL;	/* power-on PAT */
+	cpu->dr[6] = DR6_FIXED1;
+	cpu->dr[7] = DR7_FIXED1;
 	cpu->vmcs_pa = VMCS_PA_NONE;
 	cpu->engine_vmcs = VMCS_PA_NONE;
 	pthread_mutex_init(&cpu->halt_lock, NULL);

@@ -313,6 +313,18 @@
 #define CR4_CET		0x00800000ULL
 #define CR4_PKS		0x01000000ULL
 
+/*
+ * DR6 and DR7 (SDM Vol. 3B §18.2): what a write can change, what reads
+ * as one whatever was written (on a CPU without RTM or bus-lock #DB, as
+ * the profiles are), and the flags MOV DR uses.
+ */
+#define DR6_WRITABLE	0x0000E00FULL	/* B0-B3, BD, BS, BT */
+#define DR6_FIXED1	0xFFFF0FF0ULL
+#define DR6_BD		0x00002000ULL
+#define DR7_WRITABLE	0xFFFF23FFULL	/* 10, 11, 12, 14, 15 reserved */
+#define DR7_FIXED1	0x00000400ULL
+#define DR7_GD		0x00002000ULL
+
 /* IA32_EFER. */
 #define EFER_SCE	0x00000001ULL
 #define EFER_LME	0x00000100ULL
