@@ -107,3 +107,23 @@ snippet 10		; 0x100A00: REP OUTSD, RCX dwords from RSI to port 0x80
 	xor	eax, eax
 	out	0xF4, al
 	jmp	$
+
+; 0x100B00: arm all four breakpoints as 8-byte read/write watchpoints on
+; the qwords at RBX (DR7 = RCX), read and write them, then report DR6 in
+; RSI and DR7 in RDI on port 0x83.  The host must survive it.
+snippet 11
+	mov	dr0, rbx
+	lea	rax, [rbx + 8]
+	mov	dr1, rax
+	lea	rax, [rbx + 16]
+	mov	dr2, rax
+	lea	rax, [rbx + 24]
+	mov	dr3, rax
+	mov	dr7, rcx
+	mov	rax, [rbx]
+	mov	[rbx + 8], rax
+	add	[rbx + 16], rax
+	mov	rsi, dr6
+	mov	rdi, dr7
+	out	0x83, al
+	jmp	$

@@ -69,6 +69,7 @@
 #define H_OUTSB		0x100800
 #define H_INSB		0x100900
 #define H_OUTSD		0x100A00
+#define H_DEBUG		0x100B00
 
 #define WINDOW		0x40000000UL	/* linear 1 GiB: the window PD */
 #define WINDOW_PD	0x4000UL
@@ -1235,6 +1236,44 @@ START_TEST(test_virtio_con_dma_outside_guest_memory)
 }
 END_TEST
 
+/* --- debug registers: breakpoints and watchpoints on guest data -------- */
+
+/*
+ * A guest arms all four watchpoints and touches them (ROBUSTNESS.md
+ * finding 7: one MOV to DR7 with an enable bit crashed the host).  The
+ * registers keep what it wrote, READREGS returns them, no #DB fires
+ * (breakpoints are not modelled) and nothing outside the guest changes.
+ */
+START_TEST(test_guest_arms_every_watchpoint)
+{
+	struct vm_rwregs_params rw;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	struct hv h;
+	int i;
+
+	VENDOR_BEGIN();
+	hv_create(&h, H_DEBUG, 0x180000, 0xFFFF03FF, 0, 0);
+	ck_assert_int_eq(hv_run_once(&h, &vrp, &ve), 0);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
+	ck_assert_uint_eq(ve.vei.vei_port, 0x83);
+	/* DR6 as reset, DR7 with bit 10 set, nothing lost of what it wrote. */
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RSI], 0xFFFF0FF0);
+	ck_assert_uint_eq(ve.vrs.vrs_gprs[VCPU_REGS_RDI], 0xFFFF07FF);
+	memset(&rw, 0, sizeof(rw));
+	rw.vrwp_vm_id = h.id;
+	rw.vrwp_mask = VM_RWREGS_DRS;
+	ck_assert_int_eq(t_err(vmmsim_ioctl(h.fd, VMM_IOC_READREGS, &rw)), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_eq(rw.vrwp_regs.vrs_drs[VCPU_REGS_DR0 + i],
+		    0x180000 + 8 * (uint64_t)i);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_drs[VCPU_REGS_DR6], 0xFFFF0FF0);
+	ck_assert_uint_eq(rw.vrwp_regs.vrs_drs[VCPU_REGS_DR7], 0xFFFF07FF);
+	ck_assert_uint_eq(*(uint64_t *)(h.ram0.mem + 0x180010), 0);
+	hv_destroy(&h, 1);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -1259,6 +1298,7 @@ hostile_suite(void)
 	T(test_rep_insb_across_the_end_of_ram);
 	T(test_rep_outsd_into_an_unmapped_linear_page);
 	T(test_rep_outsd_straddling_the_end_of_ram);
+	T(test_guest_arms_every_watchpoint);
 #undef T
 	suite_add_tcase(s, tc);
 	tcase_add_test(tv, test_virtio_blk_dma_outside_guest_memory);
