@@ -1560,6 +1560,74 @@ START_TEST(test_linux_xz_payload_unpacked_and_entered_on_the_host)
 }
 END_TEST
 
+/*
+ * vmmsim run --reboot loads the same image on every guest reset: with a
+ * cache the kernel is unpacked once, and every load writes the same.
+ */
+START_TEST(test_linux_cache_unpacks_the_same_image_once)
+{
+	struct loader_linux_cache cache;
+	struct vcpu_reg_state vrs;
+	struct loader_image li, other;
+	struct img k;
+	uint8_t *pm, *d, *first, *d2;
+	size_t pmlen, len, len2;
+	uint32_t plen;
+	int i;
+
+	memset(&cache, 0, sizeof(cache));
+	mkvmlinux(BZ_LOAD, &k);
+	pm = mkpm_xz(k.d, k.len, (uint32_t)k.len, &pmlen, &plen);
+	d = mkbz(pm, pmlen, 0x200, plen, &len);
+	li.data = d;
+	li.len = len;
+	first = malloc(BZ_INIT_SIZE);
+	ck_assert_ptr_nonnull(first);
+	for (i = 0; i < 3; i++) {
+		fill(&gm, BZ_LOAD, BZ_INIT_SIZE, JUNK);
+		ck_assert_msg(loader_linux_cached(&gm, &li, NULL,
+		    "console=ttyS0 quiet", 0, &cache, &vrs, err) == 0, "%s",
+		    err);
+		assert_linux_entry(&vrs, BZ_LOAD + 0x40);
+		ck_assert_uint_eq(cache.hits, (unsigned long)i);
+		ck_assert_ptr_nonnull(cache.unpacked.data);
+		if (i == 0)
+			memcpy(first, guestmem_hva(&gm, BZ_LOAD, BZ_INIT_SIZE),
+			    BZ_INIT_SIZE);
+		else
+			ck_assert_mem_eq(guestmem_hva(&gm, BZ_LOAD,
+			    BZ_INIT_SIZE), first, BZ_INIT_SIZE);
+	}
+	/* --guest-unpack neither uses nor changes it. */
+	ck_assert_int_eq(loader_linux_cached(&gm, &li, NULL,
+	    "console=ttyS0 quiet", LOADER_LINUX_GUEST_UNPACK, &cache, &vrs,
+	    err), 0);
+	assert_linux_entry(&vrs, BZ_LOAD + 0x200);
+	ck_assert_uint_eq(cache.hits, 2);
+
+	/* Another image: unpacked (or not) anew, its verdict kept. */
+	d2 = mkbz(pm, 0x1000, 0x200, 0x1000, &len2);	/* not XZ */
+	other.data = d2;
+	other.len = len2;
+	ck_assert_int_eq(loader_linux_cached(&gm, &other, NULL,
+	    "console=ttyS0 quiet", 0, &cache, &vrs, err), 0);
+	assert_linux_entry(&vrs, BZ_LOAD + 0x200);
+	ck_assert_ptr_eq(cache.kernel, d2);
+	ck_assert_ptr_null(cache.unpacked.data);
+	ck_assert_int_eq(loader_linux_cached(&gm, &other, NULL,
+	    "console=ttyS0 quiet", 0, &cache, &vrs, err), 0);
+	ck_assert_uint_eq(cache.hits, 1);
+	assert_linux_entry(&vrs, BZ_LOAD + 0x200);
+	loader_linux_cache_free(&cache);
+	ck_assert_ptr_null(cache.unpacked.data);
+	free(first);
+	free(d2);
+	free(d);
+	free(pm);
+	free(k.d);
+}
+END_TEST
+
 START_TEST(test_linux_kernel_linked_elsewhere_decompresses_in_guest)
 {
 	struct vcpu_reg_state vrs;
@@ -1954,6 +2022,7 @@ main(void)
 	tcase_add_checked_fixture(tl, gm_setup, gm_teardown);
 	tcase_add_test(tl, test_linux_bzimage_loaded_for_its_own_decompressor);
 	tcase_add_test(tl, test_linux_xz_payload_unpacked_and_entered_on_the_host);
+	tcase_add_test(tl, test_linux_cache_unpacks_the_same_image_once);
 	tcase_add_test(tl,
 	    test_linux_kernel_linked_elsewhere_decompresses_in_guest);
 	tcase_add_test(tl, test_linux_broken_xz_payloads_refused);

@@ -369,9 +369,9 @@ vm_load(struct run_vm *vm)
 	if (o->bios != NULL)
 		error = loader_bios(&vm->gm, &vm->image, &vm->start, err);
 	else {
-		error = loader_linux_flags(&vm->gm, &vm->image, &vm->initrd,
+		error = loader_linux_cached(&vm->gm, &vm->image, &vm->initrd,
 		    o->append, o->guest_unpack ? LOADER_LINUX_GUEST_UNPACK : 0,
-		    &vm->start, err);
+		    &vm->lcache, &vm->start, err);
 		if (error == ENOEXEC) {
 			err[0] = '\0';
 			error = loader_multiboot(&vm->gm, &vm->image, o->append,
@@ -540,6 +540,7 @@ runvm_teardown(struct run_vm *vm)
 	vm->gm_alloc = 0;
 	loader_free_image(&vm->image);
 	loader_free_image(&vm->initrd);
+	loader_linux_cache_free(&vm->lcache);
 }
 
 /* A reboot, as vmd restarts a VM: the image again, the vcpu, devices. */

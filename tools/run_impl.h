@@ -184,6 +184,7 @@ struct run_vm {
 	int			 gm_alloc;
 	struct loader_image	 image;		/* kernel or BIOS, kept for */
 	struct loader_image	 initrd;	/*   loading again at reboot */
+	struct loader_linux_cache lcache;	/* the kernel unpacked once */
 	struct vcpu_reg_state	 start;		/* the image's start state */
 	int			 fd;
 	uint32_t		 vm_id;

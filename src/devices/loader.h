@@ -81,6 +81,26 @@ int	loader_linux_flags(const struct guestmem *,
 	    const struct loader_image *kernel,
 	    const struct loader_image *initrd, const char *cmdline, int flags,
 	    struct vcpu_reg_state *, char err[LOADER_ERRLEN]);
+/*
+ * loader_linux_flags that keeps the unpacked kernel in *cache for the next
+ * load of the same image (vmmsim run --reboot loads it again on every
+ * guest reset): a load with the same kernel->data and length, which the
+ * caller must not have changed, skips the unpacking.  Zero the cache
+ * before its first use; loader_linux_cache_free when done.
+ */
+struct loader_linux_cache {
+	const void		*kernel;	/* the image it is for */
+	size_t			 kernel_len;
+	struct loader_image	 unpacked;	/* empty: nothing to unpack */
+	int			 valid;
+	unsigned long		 hits;		/* loads that used it */
+};
+int	loader_linux_cached(const struct guestmem *,
+	    const struct loader_image *kernel,
+	    const struct loader_image *initrd, const char *cmdline, int flags,
+	    struct loader_linux_cache *, struct vcpu_reg_state *,
+	    char err[LOADER_ERRLEN]);
+void	loader_linux_cache_free(struct loader_linux_cache *);
 int	loader_bios(const struct guestmem *, const struct loader_image *,
 	    struct vcpu_reg_state *, char err[LOADER_ERRLEN]);
 

@@ -181,25 +181,21 @@ build_tables(const struct guestmem *gm)
  * inside [load, load + init_size), entered at e_entry as the
  * decompressor enters it: 64-bit mode, RSI at the zero page.
  *
- * Returns 0 with *plan and *out filled (the caller applies the plan and
- * frees both), ENOENT when this kernel is not one to unpack here (no XZ
- * payload, an older protocol, not linked for where it loads): then the
- * guest runs the decompressor as before; or an errno value with err for a
- * payload that says XZ but is broken, which the guest's decompressor
- * would refuse as well.
+ * decode_payload unpacks the stream: 0 with *out filled (the caller frees
+ * it), ENOENT when there is nothing to unpack here (no XZ payload, an
+ * older protocol): then the guest runs the decompressor as before; or an
+ * errno value with err for a payload that says XZ but is broken, which
+ * the guest's decompressor would refuse as well.
  */
 static int
-unpack_kernel(const struct guestmem *gm, const uint8_t *k, uint16_t version,
-    const uint8_t *pm, uint64_t pm_len, uint64_t load, uint64_t init_size,
-    struct loader_image *out, struct loader_elf_plan *plan,
+decode_payload(const struct guestmem *gm, const uint8_t *k, uint16_t version,
+    const uint8_t *pm, uint64_t pm_len, struct loader_image *out,
     char err[LOADER_ERRLEN])
 {
-	struct loader_elf_opts eo;
 	uint64_t off, len, size, memlimit = UNPACK_MEMLIMIT;
 	size_t in_pos = 0, out_pos = 0;
 	uint8_t *buf;
 	lzma_ret ret;
-	int error;
 
 	memset(out, 0, sizeof(*out));
 	if (version < 0x208)
@@ -227,28 +223,48 @@ unpack_kernel(const struct guestmem *gm, const uint8_t *k, uint16_t version,
 	}
 	out->data = buf;
 	out->len = size;
+	return (0);
+}
+
+/*
+ * plan_vmlinux plans the unpacked image's segments: 0 with *plan filled
+ * (the caller applies and frees it), ENOENT for a kernel not linked for
+ * where it loads (the decompressor relocates it: the guest runs it), or
+ * an errno value with err for an image that is not an ELF64 kernel.
+ */
+static int
+plan_vmlinux(const struct guestmem *gm, const struct loader_image *img,
+    uint64_t load, uint64_t init_size, struct loader_elf_plan *plan,
+    char err[LOADER_ERRLEN])
+{
+	struct loader_elf_opts eo;
+	int error;
 
 	memset(&eo, 0, sizeof(eo));
 	eo.flags = LOADER_ELF64;
 	eo.mask = ~0ULL;
 	eo.resv_lo = 0;			/* the zero page, tables, cmdline */
 	eo.resv_hi = MiB;
-	if ((error = loader_elf_plan(gm, out, &eo, plan, err)) != 0) {
+	if ((error = loader_elf_plan(gm, img, &eo, plan, err)) != 0) {
 		char why[LOADER_ERRLEN];
 
 		snprintf(why, sizeof(why), "%s", err);
-		loader_free_image(out);
 		/* Not "not a kernel at all": the bzImage was one. */
 		return (loader_fail(err, error == ENOEXEC ? EINVAL : error,
 		    "unpacked kernel: %s", why));
 	}
 	if (plan->start < load || plan->end > load + init_size) {
-		/* Linked for elsewhere: the decompressor relocates it. */
 		loader_elf_plan_free(plan);
-		loader_free_image(out);
 		return (ENOENT);
 	}
 	return (0);
+}
+
+void
+loader_linux_cache_free(struct loader_linux_cache *c)
+{
+	loader_free_image(&c->unpacked);
+	memset(c, 0, sizeof(*c));
 }
 
 int
@@ -265,8 +281,19 @@ loader_linux_flags(const struct guestmem *gm,
     const char *cmdline, int flags, struct vcpu_reg_state *vrs,
     char err[LOADER_ERRLEN])
 {
+	return (loader_linux_cached(gm, kernel, initrd, cmdline, flags, NULL,
+	    vrs, err));
+}
+
+int
+loader_linux_cached(const struct guestmem *gm,
+    const struct loader_image *kernel, const struct loader_image *initrd,
+    const char *cmdline, int flags, struct loader_linux_cache *cache,
+    struct vcpu_reg_state *vrs, char err[LOADER_ERRLEN])
+{
 	const uint8_t *k = kernel->data;
-	struct loader_image unpacked;
+	struct loader_image own;
+	const struct loader_image *img = NULL;
 	struct loader_elf_plan plan;
 	uint64_t entry;
 	int unpack;
@@ -376,11 +403,39 @@ loader_linux_flags(const struct guestmem *gm,
 	 * check, so it comes last.
 	 */
 	unpack = 0;
+	memset(&own, 0, sizeof(own));
 	if (!(flags & LOADER_LINUX_GUEST_UNPACK)) {
-		error = unpack_kernel(gm, k, version, k + setup_len, pm_len,
-		    load, init_size, &unpacked, &plan, err);
-		if (error != 0 && error != ENOENT)
-			return (error);
+		if (cache != NULL && cache->valid && cache->kernel == k &&
+		    cache->kernel_len == kernel->len) {
+			/* The same image again (a reboot): no second unpack. */
+			cache->hits++;
+			error = cache->unpacked.data != NULL ? 0 : ENOENT;
+			img = &cache->unpacked;
+		} else {
+			error = decode_payload(gm, k, version, k + setup_len,
+			    pm_len, &own, err);
+			if (error != 0 && error != ENOENT)
+				return (error);
+			img = &own;
+			if (cache != NULL) {
+				/* Its verdict too: nothing to unpack. */
+				loader_linux_cache_free(cache);
+				cache->kernel = k;
+				cache->kernel_len = kernel->len;
+				cache->unpacked = own;
+				cache->valid = 1;
+				memset(&own, 0, sizeof(own));
+				img = &cache->unpacked;
+			}
+		}
+		if (error == 0) {
+			error = plan_vmlinux(gm, img, load, init_size, &plan,
+			    err);
+			if (error != 0 && error != ENOENT) {
+				loader_free_image(&own);
+				return (error);
+			}
+		}
 		unpack = error == 0;
 		err[0] = '\0';
 	}
@@ -418,7 +473,7 @@ loader_linux_flags(const struct guestmem *gm,
 		goto out;
 	}
 	if (unpack) {
-		if ((error = loader_elf_apply(gm, &unpacked, &plan)) != 0) {
+		if ((error = loader_elf_apply(gm, img, &plan)) != 0) {
 			snprintf(err, LOADER_ERRLEN, "unpacked kernel: "
 			    "cannot write guest memory");
 			goto out;
@@ -444,9 +499,8 @@ loader_linux_flags(const struct guestmem *gm,
 	vrs->vrs_gdtr.vsi_base = LX_GDT;
 	vrs->vrs_gdtr.vsi_limit = 4 * 8 - 1;
 out:
-	if (unpack) {
+	if (unpack)
 		loader_elf_plan_free(&plan);
-		loader_free_image(&unpacked);
-	}
+	loader_free_image(&own);
 	return error;
 }
