@@ -244,7 +244,7 @@ op_create(struct state *s, int fd)
 		r->vmr_gpa = gpa;
 		r->vmr_size = npg * PG;
 		r->vmr_type = fz_pick(f, 8) == 0 ? (int)fz_u32(f) :
-		    fz_pick(f, 3);
+		    (int)fz_pick(f, 3);
 		if (fz_pick(f, 16) == 0) {
 			r->vmr_va = bad_va(f);
 		} else {
