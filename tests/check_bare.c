@@ -822,7 +822,7 @@ START_TEST(test_vmx_trace_explains_l1s_failed_vmlaunch)
 	snprintf(cmd, sizeof(cmd), VMMSIM " trace %s | grep -v "
 	    "'VMX_EXIT_IO\\|VMREAD\\|VMWRITE' | cut -d'|' -f1", path);
 	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
-	p = strstr(out, "VMX_EXIT_VMLAUNCH \n!entry-failure t=9498ns vm1/0 L1's "
+	p = strstr(out, "VMX_EXIT_VMLAUNCH \n!entry-failure t=9499ns vm1/0 L1's "
 	    "VMLAUNCH: VMfailValid, VM-instruction error 7 (VM entry with "
 	    "invalid control field(s))\n"
 	    "  check:  ctl_pinbased_reserved (SDM Vol. 3C §27.2.1.1)\n");
@@ -831,7 +831,7 @@ START_TEST(test_vmx_trace_explains_l1s_failed_vmlaunch)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(strstr(p, "check:  host_cr4_fixed"));
 	p = strstr(p, "L2 VMX_EXIT_ENTRY_FAILED_GUEST_STATE: VM-entry "
-	    "failure, qualification 0 \n!entry-failure t=10103ns vm1/0 L1's "
+	    "failure, qualification 0 \n!entry-failure t=10104ns vm1/0 L1's "
 	    "VMLAUNCH: VMX_EXIT_ENTRY_FAILED_GUEST_STATE at exit #");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(strstr(p, "  check:  guest_rflags_reserved "

@@ -1410,16 +1410,109 @@ START_TEST(test_undecodable_block_still_counts_time)
 	};
 	struct fx fx;
 
+	/*
+	 * 8F /5 is no instruction: #UD (QEMU would run it as POP).  The
+	 * guest's #UD handler is the same bytes, so it faults forever
+	 * without retiring an instruction; the host tick still comes.
+	 */
 	fx_init(&fx);
 	fx_map_ram(&fx, 16);
 	fx_guest_real(&fx, 0, 0, 0x1000);
 	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	*(uint32_t *)(fx.ram + 6 * 4) = 0x1000;		/* IVT[6] = 0:1000 */
 	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_EXTERNAL_INT_EXITING, 0);
 	emu_cpu_set_host_tick(fx.cpu, 500);
 	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 6);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+	    6 | (3 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
 	fx_fini(&fx);
 }
 END_TEST
+
+/*
+ * Bytes the decoder rejects raise #UD (#GP past 15 bytes) where they
+ * start, and nothing after them runs unhooked: LOCK MOV DR7 and a MOV
+ * DR7 after such bytes each crashed the host (the engine ran the MOV),
+ * and a CPUID after them ran without its exit.
+ */
+START_TEST(test_rejected_bytes_fault_and_hide_nothing)
+{
+	static const uint8_t lock_movdr[] = {
+		0xb8, 0x55, 0x00, 0x00, 0x00,	/* mov eax, 0x55 */
+		0xf0, 0x0f, 0x23, 0xf8,		/* lock mov dr7, rax */
+		0xf4,				/* hlt */
+	};
+	static const uint8_t after_bad[] = {
+		0xb8, 0x55, 0x00, 0x00, 0x00,	/* mov eax, 0x55 */
+		0x8f, 0xc8,			/* 8F /1: not POP */
+		0x0f, 0x23, 0xf8,		/* mov dr7, rax */
+		0x0f, 0xa2,			/* cpuid */
+		0xf4,				/* hlt */
+	};
+	uint8_t too_long[17];
+	struct fx fx;
+
+	dr_setup(&fx, lock_movdr, sizeof(lock_movdr));
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 6);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+	    6 | (3 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1005);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x400);
+	fx_fini(&fx);
+
+	dr_setup(&fx, after_bad, sizeof(after_bad));
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 6);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+	    6 | (3 << 8));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1005);
+	/* The monitor skips the two bytes: the rest is hooked as usual. */
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1007);
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_CPUID);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_DR7), 0x455);
+	fx_fini(&fx);
+
+	/* 16 bytes: 15 operand-size prefixes and a NOP. */
+	memset(too_long, 0x66, sizeof(too_long));
+	too_long[15] = 0x90;
+	too_long[16] = 0xf4;
+	dr_setup(&fx, too_long, sizeof(too_long));
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 13);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) & 0xFFF,
+	    13 | (3 << 8) | (1 << 11));
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
+ * A #UD handler that is itself a UD2, on an IST stack: exceptions
+ * forever, no instruction retired, no stack used up.  Each delivery
+ * takes virtual time, so the host tick ends it (it hung before).
+ */
+START_TEST(test_fault_loop_on_ist_still_takes_host_ticks)
+{
+	static const uint8_t code[] = { 0x0f, 0x0b };	/* ud2 */
+	struct fx fx;
+
+	dr_setup(&fx, code, sizeof(code));
+	fx_idt64(&fx, 6, 0x1000, 1);
+	*(uint64_t *)(fx.ram + FX_TSS + 0x24) = 0x90000;	/* IST1 */
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_EXTERNAL_INT_EXITING, 0);
+	emu_cpu_set_host_tick(fx.cpu, 500);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RSP), 0x90000 - 40);
+	fx_fini(&fx);
+}
+END_TEST
+
 
 /*
  * emu_cpu_set_stop_at: a host interrupt at an exact virtual time, in a
@@ -2523,6 +2616,8 @@ emu_suite(void)
 	tcase_add_test(tc, test_mov_dr4_dr5_alias_or_ud_with_cr4_de);
 	tcase_add_test(tc, test_mov_dr_with_general_detect_is_db);
 	tcase_add_test(tc, test_mov_dr7_high_bits_is_gp);
+	tcase_add_test(tc, test_rejected_bytes_fault_and_hide_nothing);
+	tcase_add_test(tc, test_fault_loop_on_ist_still_takes_host_ticks);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);

@@ -301,6 +301,7 @@ struct emu_cpu {
 	bool			 block_stopped;	/* by a block hook, at: */
 	uint64_t		 block_stop_va;
 	uint64_t		 deadline_at;	/* where deadline_hook is */
+	uint64_t		 undecodable_va; /* + 1: last block not decoded */
 
 	/* Decode cache */
 	/*

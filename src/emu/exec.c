@@ -69,7 +69,8 @@ enum insn_class {
 	IC_RDRAND,
 	IC_RDSEED,
 	IC_MOVDR,
-	IC_FLAGSYNC	/* CMPXCHG8B/16B: hooked only to sync QEMU's cc_op */
+	IC_FLAGSYNC,	/* CMPXCHG8B/16B: hooked only to sync QEMU's cc_op */
+	IC_BADOP	/* bytes the decoder rejects: #UD (#GP if too long) */
 };
 
 struct emu_insn {
@@ -87,6 +88,7 @@ struct emu_insn {
 	bool		 check;		/* on a volatile page: compare bytes */
 	uint64_t	 hpa;		/* host-physical address of its page */
 	uint8_t		 bytes[16];	/* as decoded */
+	uint8_t		 bad_vector;	/* IC_BADOP: #UD or #GP */
 	/* IC_IO, from zi and ops at its first exit (io_decode): */
 	bool		 io_ready;
 	uint8_t		 io_size;	/* bytes */
@@ -1078,6 +1080,10 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	}
 	if (in->cls == IC_FLAGSYNC)
 		return;		/* the hook itself was the point */
+	if (in->cls == IC_BADOP) {
+		insn_raise(cpu, in->bad_vector, in->bad_vector == 13);
+		return;
+	}
 	/*
 	 * Faults that take priority over the exit (SDM Vol. 3C §26.1.1), by
 	 * the engine's own CPL: CS.RPL is not it right after CR0.PE is set,
@@ -1729,6 +1735,44 @@ emu_code_page_filled(struct emu_cpu *cpu, uint64_t va, uint64_t hpa)
 }
 
 /*
+ * Hook the bytes at va + off that the decoder rejected: the CPU raises
+ * vector (#UD or #GP) there before the engine can run them.  Returns
+ * whether the hook is in place (or was already, from another block).
+ */
+static bool
+badop_hook(struct emu_cpu *cpu, const struct emu_block *b, uint64_t va,
+    uint32_t off, const uint8_t *buf, uint32_t avail, int mode, int vector)
+{
+	struct emu_insn *in;
+	uint32_t len = avail - off < 15 ? avail - off : 15;
+
+	if (insn_hooked(cpu, va + off, mode))
+		return (true);
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return (false);
+	in->cpu = cpu;
+	in->va = va + off;
+	in->hpa = (((va + off) & ~0xFFFULL) == (va & ~0xFFFULL)) ? b->hpa :
+	    b->hpa_end;
+	in->cls = IC_BADOP;
+	in->mode = (uint8_t)mode;
+	in->len = (uint8_t)len;
+	in->bad_vector = (uint8_t)vector;
+	in->check = in->hpa != ~0ULL && page_volatile(cpu, in->hpa);
+	memcpy(in->bytes, buf + off, len);
+	if (uc_hook_add(cpu->uc, &in->hook, UC_HOOK_CODE, on_insn, in, in->va,
+	    in->va) != UC_ERR_OK) {
+		free(in);
+		return (false);
+	}
+	in->next = cpu->insns;
+	cpu->insns = in;
+	in->hnext = cpu->insn_hash[insn_hash(in->va)];
+	cpu->insn_hash[insn_hash(in->va)] = in;
+	return (true);
+}
+
+/*
  * Decode a new block; hook its intercepted instructions.  Returns the
  * block, with *hooked set when hooks were added (the translation must
  * then be redone).
@@ -1745,6 +1789,7 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	uint8_t buf[4096 + 16];
 	uint32_t off = 0, n = 0, avail;
 	enum insn_class cls;
+	ZyanStatus st;
 
 	*hooked = false;
 	if ((b = aligned_alloc(EMU_BLOCK_ALIGN, sizeof(*b))) == NULL)
@@ -1782,9 +1827,25 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		memcpy(b->bytes, buf, avail);
 	decoder_for(&dec, mode);
 	while (off < avail) {
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf + off,
-		    avail - off, &zi, ops)))
+		st = ZydisDecoderDecodeFull(&dec, buf + off, avail - off, &zi,
+		    ops);
+		if (!ZYAN_SUCCESS(st)) {
+			/*
+			 * Not an instruction (a cut-off one at the end of
+			 * what was read excepted).  The engine may accept it
+			 * all the same (QEMU runs 8F /5 as POP and takes LOCK
+			 * MOV DR7), and nothing after it would have a hook:
+			 * the CPU raises #UD there, or #GP for more than 15
+			 * bytes (SDM Vol. 2A §2.3.11).
+			 */
+			if (st != ZYDIS_STATUS_NO_MORE_DATA &&
+			    badop_hook(cpu, b, va, off, buf, avail, mode,
+			    st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG ? 13 : 6)) {
+				*hooked = true;
+				b->ends[n++] = (uint16_t)(off + 1);
+			}
 			break;
+		}
 		cls = classify_full(&zi, ops);
 		if (cls != IC_NONE && insn_hooked(cpu, va + off, mode))
 			cls = IC_NONE;		/* already hooked by another block */
@@ -1823,10 +1884,9 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		    ops[0].reg.value == ZYDIS_REGISTER_SS);
 	}
 	/*
-	 * Bytes the decoder rejects from the first one on (the engine may
-	 * still run them: QEMU ignores the reg field of 8F /r) count as one
-	 * instruction, so that every block moves virtual time and a timed
-	 * exit always comes.
+	 * A block with no instruction read (a cut-off one, or no memory for
+	 * the hook) still counts as one, so that every block moves virtual
+	 * time and a timed exit always comes.
 	 */
 	if (n == 0)
 		b->ends[n++] = (uint16_t)avail;
@@ -2149,20 +2209,31 @@ on_block_slow(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 		mode = engine_mode(cpu);
 		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL) {
 			/*
-			 * A fresh walk cannot read what the engine runs (a
-			 * stale TLB entry it still uses): count the block as
-			 * one instruction, so timed exits still come.
+			 * What the engine is about to run cannot be read (its
+			 * own TLB kept a translation the software TLB has
+			 * dropped) or decoded (no memory).  Unhooked, it
+			 * would run MOV DR or an exiting instruction itself:
+			 * drop the engine's translations, as a CPU may drop
+			 * TLB entries at any time, and start the block again.
+			 * A second failure in a row at the same place shuts
+			 * the CPU down.
 			 */
 			cpu->cur_block = NULL;
-			if (cpu->vtime + 1 > cpu->deadline) {
-				deadline_exit(cpu);
+			if (cpu->undecodable_va == va + 1) {
+				cpu->exit.pending = true;
+				cpu->exit.reason = VMX_EXIT_TRIPLE_FAULT;
 				cpu->stop_why = EMU_STOP_EXIT;
 				block_stop(cpu, va);
 				return;
 			}
-			cpu->vtime++;
+			cpu->undecodable_va = va + 1;
+			uc_ctl_remove_cache(uc, va, va + size);
+			uc_ctl_flush_tlb(uc);
+			cpu->stop_why = EMU_STOP_REDECODE;
+			block_stop(cpu, va);
 			return;
 		}
+		cpu->undecodable_va = 0;
 		block_insert(cpu, b);
 		if (hooked) {
 			/* Retranslate with the hooks in place, from here. */
@@ -2685,6 +2756,14 @@ guest_event(struct emu_cpu *cpu)
 		cpu->dr[6] |= DR6_BD;
 		cpu->dr[7] &= ~DR7_GD;
 	}
+	/*
+	 * Delivering it takes a unit of virtual time, as an instruction
+	 * does: a handler that faults at once again (#UD on an IST stack)
+	 * retires nothing, and timed exits must still come, as a host
+	 * interrupt is taken between a delivery and the handler's first
+	 * instruction on hardware.
+	 */
+	cpu->vtime++;
 	if (vector == 14 && type == 3)
 		emu_set_cr2(cpu, cpu->event_cr2);
 	return (emu_deliver_event(cpu, vector, type, has_err, err) != 0);
