@@ -1121,6 +1121,62 @@ START_TEST(test_mov_dr_with_general_detect_is_db)
 }
 END_TEST
 
+/*
+ * With MOV-DR exiting the exit comes before the #GP for CPL > 0 (SDM Vol.
+ * 3C §26.1.3); without it that #GP stays.  DR8-DR15 (REX.R) are #UD
+ * before any exit.
+ */
+START_TEST(test_mov_dr_exit_priority)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x23, 0xf8,		/* mov dr7, rax */
+		0x44, 0x0f, 0x23, 0xc0,		/* mov dr8, rax */
+		0xf4,				/* hlt */
+	};
+	uint64_t *gdt, *pt;
+	struct fx fx;
+	int exiting;
+
+	for (exiting = 0; exiting < 2; exiting++) {
+		dr_setup(&fx, code, sizeof(code));
+		gdt = (uint64_t *)(fx.ram + FX_GDT);
+		pt = (uint64_t *)(fx.ram + FX_PML4);
+		gdt[5] = 0x00CFF3000000FFFFULL;	/* 0x2B: data, DPL 3 */
+		gdt[6] = 0x00AFFB000000FFFFULL;	/* 0x33: code64, DPL 3 */
+		fx_vmwrite(&fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x37);
+		pt[0] |= 4;
+		pt[512] |= 4;
+		pt[1024] |= 4;
+		fx_seg(&fx, 1, 0x33, 0, 0xFFFFFFFF, 0xA0FB);
+		fx_seg(&fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
+		fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, (1U << 6) | (1U << 13));
+		if (exiting)
+			ex_ctl(&fx, VMCS_PROCBASED_CTLS,
+			    IA32_VMX_MOV_DR_EXITING, 0);
+		if (exiting) {
+			ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_MOV_DR);
+			ck_assert_uint_eq(fx_vmread(&fx,
+			    VMCS_GUEST_EXIT_QUALIFICATION), 7);
+		} else {
+			ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+			ck_assert_uint_eq(fx_vmread(&fx,
+			    VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+			    13 | (3 << 8));
+		}
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+		/* Back to ring 0 for DR8: #UD, exiting or not. */
+		fx_seg(&fx, 1, 0x08, 0, 0xFFFFFFFF, 0xA09B);
+		fx_seg(&fx, 2, 0x10, 0, 0xFFFFFFFF, 0xC093);
+		fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0x1003);
+		ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_EXIT_INTERRUPTION_INFO) &
+		    0x7FF, 6 | (3 << 8));
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1003);
+		fx_fini(&fx);
+	}
+}
+END_TEST
+
 /* In 64-bit mode a write of bits 63:32 of DR6 or DR7 is #GP(0). */
 START_TEST(test_mov_dr7_high_bits_is_gp)
 {
@@ -2616,6 +2672,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_mov_dr4_dr5_alias_or_ud_with_cr4_de);
 	tcase_add_test(tc, test_mov_dr_with_general_detect_is_db);
 	tcase_add_test(tc, test_mov_dr7_high_bits_is_gp);
+	tcase_add_test(tc, test_mov_dr_exit_priority);
 	tcase_add_test(tc, test_rejected_bytes_fault_and_hide_nothing);
 	tcase_add_test(tc, test_fault_loop_on_ist_still_takes_host_ticks);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);

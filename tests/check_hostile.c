@@ -1254,6 +1254,8 @@ START_TEST(test_guest_arms_every_watchpoint)
 
 	VENDOR_BEGIN();
 	hv_create(&h, H_DEBUG, 0x180000, 0xFFFF03FF, 0, 0);
+	*(uint64_t *)(h.ram0.mem + 0x180000) = 0x1234;
+	*(uint64_t *)(h.ram0.mem + 0x180010) = 0x1000;
 	ck_assert_int_eq(hv_run_once(&h, &vrp, &ve), 0);
 	ck_assert_uint_eq(vrp.vrp_exit_reason, EXIT_IO);
 	ck_assert_uint_eq(ve.vei.vei_port, 0x83);
@@ -1269,7 +1271,9 @@ START_TEST(test_guest_arms_every_watchpoint)
 		    0x180000 + 8 * (uint64_t)i);
 	ck_assert_uint_eq(rw.vrwp_regs.vrs_drs[VCPU_REGS_DR6], 0xFFFF0FF0);
 	ck_assert_uint_eq(rw.vrwp_regs.vrs_drs[VCPU_REGS_DR7], 0xFFFF07FF);
-	ck_assert_uint_eq(*(uint64_t *)(h.ram0.mem + 0x180010), 0);
+	/* The watched accesses happened, once each. */
+	ck_assert_uint_eq(*(uint64_t *)(h.ram0.mem + 0x180008), 0x1234);
+	ck_assert_uint_eq(*(uint64_t *)(h.ram0.mem + 0x180010), 0x2234);
 	hv_destroy(&h, 1);
 }
 END_TEST

@@ -865,6 +865,16 @@ insn_raise(struct emu_cpu *cpu, int vector, bool has_err)
  * 64-bit mode the operands are 32 bits, in it a write of bits 63:32 of
  * DR6 or DR7 is #GP(0).
  */
+/* The debug register a MOV DR names (8-15 with REX.R). */
+static int
+movdr_number(const struct emu_insn *in)
+{
+	const ZydisDecodedOperand *op = in->ops;
+	int to = ZydisRegisterGetClass(op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
+
+	return ((to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_DR0);
+}
+
 static void
 handle_movdr(struct emu_cpu *cpu, struct emu_insn *in)
 {
@@ -1092,8 +1102,19 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	 * bitmap decides), RDTSC with CR4.TSD and RDPMC without CR4.PCE above
 	 * CPL 0.  The engine raises them when the instruction runs.
 	 */
-	if (privileged(in->cls) && emu_guest_cpl(cpu) > 0)
+	/*
+	 * MOV DR is the exception (§26.1.3): its exit comes before the #GP
+	 * for CPL and the #UD for DR4/DR5 with CR4.DE.  Not so on AMD.
+	 */
+	if (privileged(in->cls) && emu_guest_cpl(cpu) > 0 &&
+	    !(in->cls == IC_MOVDR && !cpu->svm_guest &&
+	    (cpu->ctl_proc & IA32_VMX_MOV_DR_EXITING)))
 		return;
+	/* DR8-DR15 (REX.R) do not exist: #UD before any exit. */
+	if (in->cls == IC_MOVDR && movdr_number(in) > 7) {
+		insn_raise(cpu, 6, false);
+		return;
+	}
 	if (in->cls == IC_IO && (reg_read(cpu, UC_X86_REG_CR0) & CR0_PE)) {
 		uint64_t fl;
 		unsigned cpl = emu_engine_cpl_eflags(cpu, &fl);
@@ -1787,7 +1808,7 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 	struct emu_block *b;
 	struct emu_insn *in;
 	uint8_t buf[4096 + 16];
-	uint32_t off = 0, n = 0, avail;
+	uint32_t off = 0, n = 0, avail, room;
 	enum insn_class cls;
 	ZyanStatus st;
 
@@ -1821,13 +1842,22 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		free(b);
 		return (NULL);
 	}
+	/*
+	 * The engine ends a block inside an instruction it faults on while
+	 * translating (MOV DR above CPL 0 is #GP after two bytes): the
+	 * decoder reads past the block, where it can, to see the whole
+	 * instruction, whose exit may come first.
+	 */
+	room = avail;
+	if (emu_read_guest_code(cpu, va + avail, buf + avail, 15) == 0)
+		room = avail + 15;
 	if (b->hpa != ~0ULL && (page_volatile(cpu, b->hpa) ||
 	    (b->hpa_end != ~0ULL && page_volatile(cpu, b->hpa_end))) &&
 	    (b->bytes = malloc(avail)) != NULL)
 		memcpy(b->bytes, buf, avail);
 	decoder_for(&dec, mode);
 	while (off < avail) {
-		st = ZydisDecoderDecodeFull(&dec, buf + off, avail - off, &zi,
+		st = ZydisDecoderDecodeFull(&dec, buf + off, room - off, &zi,
 		    ops);
 		if (!ZYAN_SUCCESS(st)) {
 			/*
@@ -1839,7 +1869,7 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 			 * bytes (SDM Vol. 2A §2.3.11).
 			 */
 			if (st != ZYDIS_STATUS_NO_MORE_DATA &&
-			    badop_hook(cpu, b, va, off, buf, avail, mode,
+			    badop_hook(cpu, b, va, off, buf, room, mode,
 			    st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG ? 13 : 6)) {
 				*hooked = true;
 				b->ends[n++] = (uint16_t)(off + 1);
