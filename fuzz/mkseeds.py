@@ -94,6 +94,15 @@ for mode, name in enumerate(['real', 'prot', 'long']):
         codes[mode].ljust(64, b'\x90'))
 
 
+# Debug registers (ROBUSTNESS.md findings 7 and its follow-up): MOV DR7
+# with every breakpoint enabled, read back, then LOCK MOV DR7 and bytes the
+# decoder rejects (8F /1), which must fault.
+DR_CODE = bytes.fromhex('B8FF03FFFF' '0F23F8' '0F21FB' '0F23C3'
+                        'F00F23F8' '8FC8' '0FA2' 'F4')
+put('fuzz_guest', 'long_debug', bytes([2, 0, 0, 0, 0, 0, 1, 1]) +
+    bytes(184) + DR_CODE.ljust(64, b'\x90'))
+
+
 def copy_bin(target, name, path, last=None):
     with open(path, 'rb') as f:
         data = f.read()
