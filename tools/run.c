@@ -739,6 +739,13 @@ vmmsim_cmd_run(int argc, char **argv)
 		return (status);
 	/* A console or control client that goes away must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGINT, SIGTERM and SIGHUP end the run cleanly, through the event
+	 * loop (status 0).  One that comes while the VM is still being set
+	 * up waits, blocked, until the loop watches for it (loop_start):
+	 * it used to kill the process with the default action.
+	 */
+	stop_signals(SIG_BLOCK);
 	/* Big (the console buffers): not on the stack. */
 	if ((vm = calloc(1, sizeof(*vm))) == NULL) {
 		fprintf(stderr, "vmmsim run: %s\n", strerror(errno));

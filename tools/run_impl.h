@@ -241,6 +241,7 @@ void	console_sync(struct run_vm *);		/* vcpu thread */
 void	console_input_space(void *arg);		/* vcpu thread */
 int	ctl_listen(struct run_vm *);
 int	loop_start(struct run_vm *);
+void	stop_signals(int);
 void	loop_run(struct run_vm *);
 void	loop_fini(struct run_vm *);
 

@@ -909,6 +909,19 @@ input_start(struct run_vm *vm)
 	return (0);
 }
 
+/* Block or unblock the signals that stop a run (vmmsim_cmd_run). */
+void
+stop_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(how, &set, NULL);
+}
+
 /* Everything the loop watches, then the vcpu thread. */
 int
 loop_start(struct run_vm *vm)
@@ -924,6 +937,7 @@ loop_start(struct run_vm *vm)
 	uv_signal_start(&vm->s_int, on_signal, SIGINT);
 	uv_signal_start(&vm->s_term, on_signal, SIGTERM);
 	uv_signal_start(&vm->s_hup, on_signal, SIGHUP);
+	stop_signals(SIG_UNBLOCK);	/* one that came meanwhile: now */
 	if (input_start(vm) != 0)
 		return (-1);
 	if (uv_thread_create(&vm->thread, vcpu_main, vm) != 0) {
