@@ -1559,7 +1559,7 @@ START_TEST(test_fault_loop_on_ist_still_takes_host_ticks)
 
 	dr_setup(&fx, code, sizeof(code));
 	fx_idt64(&fx, 6, 0x1000, 1);
-	*(uint64_t *)(fx.ram + FX_TSS + 0x24) = 0x90000;	/* IST1 */
+	memcpy(fx.ram + FX_TSS + 0x24, &(uint64_t){ 0x90000 }, 8); /* IST1 */
 	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_EXTERNAL_INT_EXITING, 0);
 	emu_cpu_set_host_tick(fx.cpu, 500);
 	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
