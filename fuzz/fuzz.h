@@ -60,6 +60,17 @@ fz_bytes(struct fz *f, void *dst, size_t len)
 	f->n -= k;
 }
 
+/* Copies up to len bytes, leaving what the input does not have as it was. */
+static inline void
+fz_bytes_over(struct fz *f, void *dst, size_t len)
+{
+	size_t k = len < f->n ? len : f->n;
+
+	memcpy(dst, f->p, k);
+	f->p += k;
+	f->n -= k;
+}
+
 static inline uint8_t
 fz_u8(struct fz *f)
 {

@@ -199,7 +199,7 @@ guest_prot(struct mach *m)
 }
 
 static int
-mach_init(struct mach *m, enum mach_mode mode)
+mach_init(struct mach *m, enum mach_mode mode, uint8_t fill)
 {
 	const struct vmx_caps *c;
 	uint64_t vmxon, bm;
@@ -219,6 +219,12 @@ mach_init(struct mach *m, enum mach_mode mode)
 	if (m->ram == MAP_FAILED ||
 	    hostmem_add_ram(m->hm, m->ram, RAM_SIZE, &m->ram_hpa) != 0)
 		abort();
+	/*
+	 * RAM not set up here is fill: the descriptor tables and the TSS
+	 * (0x500-0x7FF) and the page tables stay zero but for their entries.
+	 */
+	memset(m->ram, fill, RAM_SIZE);
+	memset(m->ram + 0x500, 0, 0x300);
 
 	rev = (uint32_t)(c->basic & IA32_VMX_BASIC_REVISION_MASK);
 	emu_write_cr(m->cpu, 4, emu_read_cr(m->cpu, 4) | CR4_VMXE);
