@@ -838,14 +838,9 @@ static void
 vcpu_main(void *arg)
 {
 	struct run_vm *vm = arg;
-	sigset_t set;
 
 	/* Signals are the loop's (uv_signal), never this thread's. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	stop_signals(SIG_BLOCK);
 	vm->status = runvm_run(vm);
 	console_sync(vm);
 	uv_async_send(&vm->a_done);

@@ -85,11 +85,15 @@
 static size_t
 find64(const uint8_t *b, size_t n, uint64_t v)
 {
+	uint64_t w;
 	size_t i;
 
-	for (i = 0; i + 8 <= n; i++)
-		if (memcmp(b + i, &v, 8) == 0)
+	/* A load per offset, not a memcmp call: fuzz builds intercept those. */
+	for (i = 0; i + 8 <= n; i++) {
+		memcpy(&w, b + i, 8);
+		if (w == v)
 			return (i);
+	}
 	return ((size_t)-1);
 }
 
@@ -195,6 +199,8 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_GDTR, &none);
 	uc_reg_write(uc, UC_X86_REG_LDTR, &none);
 	uc_reg_write(uc, UC_X86_REG_CR3, &zero);
+	efer.value = 0;
+	uc_reg_write(uc, UC_X86_REG_MSR, &efer);
 	uc_reg_write(uc, UC_X86_REG_DR0, &zero);
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &zfl);
 	uc_reg_write(uc, UC_X86_REG_RAX, &zero);

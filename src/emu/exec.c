@@ -547,6 +547,34 @@ gpr_number(ZydisRegister r)
 }
 
 /*
+ * A MOV CR's or MOV DR's operands, as its exit reports them: the control
+ * or debug register's number (8-15 with REX.R), the GPR, the direction.
+ */
+struct movsr {
+	int	 n;
+	int	 gpr;		/* emu_gprs index */
+	bool	 to;		/* MOV to CRn/DRn */
+};
+
+static struct movsr
+movsr_decode(const struct emu_insn *in, ZydisRegisterClass cls,
+    ZydisRegister base)
+{
+	const ZydisDecodedOperand *op = in->ops;
+	struct movsr m;
+
+	m.to = ZydisRegisterGetClass(op[0].reg.value) == cls;
+	m.n = (int)((m.to ? op[0].reg.value : op[1].reg.value) - base);
+	m.gpr = gpr_number(m.to ? op[1].reg.value : op[0].reg.value);
+	return (m);
+}
+
+#define movcr_decode(in) \
+	movsr_decode((in), ZYDIS_REGCLASS_CONTROL, ZYDIS_REGISTER_CR0)
+#define movdr_decode(in) \
+	movsr_decode((in), ZYDIS_REGCLASS_DEBUG, ZYDIS_REGISTER_DR0)
+
+/*
  * The virtual-APIC page's VTPR (offset 0x80) under "use TPR shadow" (SDM
  * Vol. 3C §30.1.1).  A virtual-APIC address with no memory behind it reads
  * as 0 and drops writes.
@@ -600,12 +628,8 @@ tpr_shadow_write(struct emu_cpu *cpu, struct emu_insn *in, uint64_t v)
 static void
 handle_movcr(struct emu_cpu *cpu, struct emu_insn *in)
 {
-	const ZydisDecodedOperand *dst = &in->ops[0], *src = &in->ops[1];
-	int to_cr = ZydisRegisterGetClass(dst->reg.value) ==
-	    ZYDIS_REGCLASS_CONTROL;
-	ZydisRegister crreg = to_cr ? dst->reg.value : src->reg.value;
-	int gpr = gpr_number(to_cr ? src->reg.value : dst->reg.value);
-	int cr = crreg - ZYDIS_REGISTER_CR0;
+	struct movsr m = movcr_decode(in);
+	int to_cr = m.to, gpr = m.gpr, cr = m.n;
 	uint64_t qual = (uint64_t)cr | ((to_cr ? 0ULL : 1ULL) << 4) |
 	    ((uint64_t)gpr << 8);
 	uint64_t v, mask = 0, shadow = 0, real;
@@ -838,10 +862,11 @@ privileged(enum insn_class c)
 
 /*
  * An exception the CPU raises itself for the instruction at RIP (#UD for
- * VMMCALL without its intercept, #GP above CPL 0, MOV DR's faults).
+ * VMMCALL without its intercept or a SYSCALL it refuses, #GP above CPL 0
+ * or for a CR write it refuses, MOV DR's faults), error code 0 if any.
  */
 static void
-insn_raise(struct emu_cpu *cpu, int vector, bool has_err)
+own_event(struct emu_cpu *cpu, int vector, bool has_err)
 {
 	cpu->guest_event = vector;
 	cpu->event_own = true;
@@ -850,6 +875,13 @@ insn_raise(struct emu_cpu *cpu, int vector, bool has_err)
 	cpu->event_pf = false;
 	cpu->event_gd = false;
 	cpu->stop_why = EMU_STOP_EVENT;
+}
+
+/* The same from a hook: the engine stops before the instruction. */
+static void
+insn_raise(struct emu_cpu *cpu, int vector, bool has_err)
+{
+	own_event(cpu, vector, has_err);
 	uc_emu_stop(cpu->uc);
 }
 
@@ -865,24 +897,12 @@ insn_raise(struct emu_cpu *cpu, int vector, bool has_err)
  * 64-bit mode the operands are 32 bits, in it a write of bits 63:32 of
  * DR6 or DR7 is #GP(0).
  */
-/* The debug register a MOV DR names (8-15 with REX.R). */
-static int
-movdr_number(const struct emu_insn *in)
-{
-	const ZydisDecodedOperand *op = in->ops;
-	int to = ZydisRegisterGetClass(op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
-
-	return ((to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_DR0);
-}
-
 static void
 handle_movdr(struct emu_cpu *cpu, struct emu_insn *in)
 {
-	const ZydisDecodedOperand *op = in->ops;
-	int to = ZydisRegisterGetClass(op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
-	int n = (to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_DR0;
-	int g = gpr_number(to ? op[1].reg.value : op[0].reg.value);
-	bool wide = in->mode == 64;
+	struct movsr m = movdr_decode(in);
+	int n = m.n, g = m.gpr;
+	bool to = m.to, wide = in->mode == 64;
 	uint64_t v;
 
 	if (n < 0 || n > 7 || g < 0)
@@ -942,7 +962,7 @@ static bool
 svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 {
 	const struct svm_cpu *s = cpu->svm;
-	const ZydisDecodedOperand *op = in->ops;
+	struct movsr sr;
 	int to, n, g;
 	uint64_t v, code;
 	uint32_t bit;
@@ -963,10 +983,10 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 		svm_exit(cpu, in, VMEXIT_RDTSCP, 0);
 		return (true);
 	case IC_MOVCR:
-		to = ZydisRegisterGetClass(op[0].reg.value) ==
-		    ZYDIS_REGCLASS_CONTROL;
-		n = (to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_CR0;
-		g = gpr_number(to ? op[1].reg.value : op[0].reg.value);
+		sr = movcr_decode(in);
+		to = sr.to;
+		n = sr.n;
+		g = sr.gpr;
 		if ((s->icr >> (n + (to ? 16 : 0))) & 1) {
 			svm_exit(cpu, in, (to ? VMEXIT_CR0_WRITE :
 			    VMEXIT_CR0_READ) + (uint64_t)n, SVM_CR_VALID |
@@ -991,14 +1011,11 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 		svm_exit(cpu, in, VMEXIT_CR0_WRITE, 0);
 		return (true);
 	case IC_MOVDR:
-		to = ZydisRegisterGetClass(op[0].reg.value) ==
-		    ZYDIS_REGCLASS_DEBUG;
-		n = (to ? op[0].reg.value : op[1].reg.value) - ZYDIS_REGISTER_DR0;
-		g = gpr_number(to ? op[1].reg.value : op[0].reg.value);
-		if ((s->idr >> (n + (to ? 16 : 0))) & 1)
-			svm_exit(cpu, in, (to ? VMEXIT_DR0_WRITE :
-			    VMEXIT_DR0_READ) + (uint64_t)n, SVM_CR_VALID |
-			    (uint64_t)g);
+		sr = movdr_decode(in);
+		if ((s->idr >> (sr.n + (sr.to ? 16 : 0))) & 1)
+			svm_exit(cpu, in, (sr.to ? VMEXIT_DR0_WRITE :
+			    VMEXIT_DR0_READ) + (uint64_t)sr.n, SVM_CR_VALID |
+			    (uint64_t)sr.gpr);
 		else
 			handle_movdr(cpu, in);
 		return (true);
@@ -1111,7 +1128,7 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	    (cpu->ctl_proc & IA32_VMX_MOV_DR_EXITING)))
 		return;
 	/* DR8-DR15 (REX.R) do not exist: #UD before any exit. */
-	if (in->cls == IC_MOVDR && movdr_number(in) > 7) {
+	if (in->cls == IC_MOVDR && movdr_decode(in).n > 7) {
 		insn_raise(cpu, 6, false);
 		return;
 	}
@@ -1237,16 +1254,11 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	case IC_MOVDR:
 		if (cpu->ctl_proc & IA32_VMX_MOV_DR_EXITING) {
 			/* SDM Table 28-4: DR number, direction, GPR. */
-			int to_dr = ZydisRegisterGetClass(in->ops[0].reg.value) ==
-			    ZYDIS_REGCLASS_DEBUG;
-			ZydisRegister dr = to_dr ? in->ops[0].reg.value :
-			    in->ops[1].reg.value;
-			int g = gpr_number(to_dr ? in->ops[1].reg.value :
-			    in->ops[0].reg.value);
+			struct movsr dr = movdr_decode(in);
 
-			insn_exit(cpu, in, VMX_EXIT_MOV_DR,
-			    (uint64_t)(dr - ZYDIS_REGISTER_DR0) |
-			    ((to_dr ? 0ULL : 1ULL) << 4) | ((uint64_t)g << 8));
+			insn_exit(cpu, in, VMX_EXIT_MOV_DR, (uint64_t)dr.n |
+			    ((dr.to ? 0ULL : 1ULL) << 4) |
+			    ((uint64_t)dr.gpr << 8));
 		} else
 			handle_movdr(cpu, in);
 		break;
@@ -2449,15 +2461,31 @@ on_syscall(uc_engine *uc, void *arg)
 	uc_emu_stop(uc);
 }
 
-static void
-raise_ud(struct emu_cpu *cpu)
+/*
+ * The engine's CPU-state layout belongs to the library the process runs
+ * with, so it is probed once per process, not once per host.
+ */
+static int
+layout_get(uc_engine *uc, struct uc_layout *lay)
 {
-	cpu->guest_event = 6;
-	cpu->event_own = true;
-	cpu->event_has_err = false;
-	cpu->event_err = 0;
-	cpu->event_pf = false;
-	cpu->stop_why = EMU_STOP_EVENT;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct uc_layout probed;
+	static int state;		/* 0 not probed, 1 ok, -1 refused */
+	int error = 0;
+
+	pthread_mutex_lock(&lock);
+	if (state == 0) {
+		if ((error = uc_layout_probe(uc, &probed)) == 0)
+			state = 1;
+		else if (error == ENOTSUP)
+			state = -1;
+	}
+	if (state == 1)
+		*lay = probed;
+	else if (state == -1)
+		error = ENOTSUP;
+	pthread_mutex_unlock(&lock);
+	return (error);
 }
 
 int
@@ -2483,7 +2511,7 @@ emu_engine_init(struct emu_cpu *cpu)
 	}
 	pthread_mutex_lock(&h->lock);
 	if (!h->lay_ok) {
-		if ((error = uc_layout_probe(cpu->uc, &h->lay)) == 0)
+		if ((error = layout_get(cpu->uc, &h->lay)) == 0)
 			h->lay_ok = 1;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -2876,18 +2904,6 @@ halt_wait(struct emu_cpu *cpu)
 	return (false);
 }
 
-/* #GP(0) raised by an instruction the CPU carried out itself. */
-static void
-raise_gp(struct emu_cpu *cpu)
-{
-	cpu->guest_event = 13;
-	cpu->event_own = true;
-	cpu->event_has_err = true;
-	cpu->event_err = 0;
-	cpu->event_pf = false;
-	cpu->stop_why = EMU_STOP_EVENT;
-}
-
 static const int gpr_batch[EMU_NGPRS] = {
 	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
 	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
@@ -3179,7 +3195,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			vtime_fixup(cpu, lin);
 			if (emu_mov_to_cr(cpu, cpu->op_cr, cpu->op_val,
 			    cpu->op_cr == 0 ? cpu->cr0_mask : cpu->cr4_mask) != 0) {
-				raise_gp(cpu);
+				own_event(cpu, 13, true);
 			} else {
 				cpu->vtime++;
 				reg_write(cpu, UC_X86_REG_RIP,
@@ -3193,7 +3209,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			if (emu_engine_syscall(cpu) == 0)
 				continue;
 			reg_write(cpu, UC_X86_REG_RIP, cpu->syscall_rip);
-			raise_ud(cpu);
+			own_event(cpu, 6, false);
 			if (guest_event(cpu))
 				goto exited;
 			continue;
