@@ -567,25 +567,35 @@ START_TEST(test_triple_fault_when_idt_is_empty)
 END_TEST
 
 /*
+ * A long-mode fixture's guest moved to ring 3: DPL-3 code (0x33) and data
+ * (0x2B) descriptors, user pages, CS and SS loaded with them.
+ */
+static void
+lm_ring3(struct fx *fx)
+{
+	uint64_t *gdt = (uint64_t *)(fx->ram + FX_GDT);
+	uint64_t *pt = (uint64_t *)(fx->ram + FX_PML4);
+
+	gdt[5] = 0x00CFF3000000FFFFULL;		/* 0x2B: data, DPL 3 */
+	gdt[6] = 0x00AFFB000000FFFFULL;		/* 0x33: code64, DPL 3 */
+	fx_vmwrite(fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x37);
+	pt[0] |= 4;
+	pt[512] |= 4;
+	pt[1024] |= 4;
+	fx_seg(fx, 1, 0x33, 0, 0xFFFFFFFF, 0xA0FB);
+	fx_seg(fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
+}
+
+/*
  * A ring-3 long-mode guest: VM entry loads CPL 3 from SS.DPL, so HLT
  * raises #GP(0) instead of exiting.
  */
 START_TEST(test_ring3_long_mode_guest)
 {
 	struct fx fx;
-	uint64_t *gdt, *pt;
 
 	lm_setup(&fx);
-	gdt = (uint64_t *)(fx.ram + FX_GDT);
-	pt = (uint64_t *)(fx.ram + FX_PML4);
-	gdt[5] = 0x00CFF3000000FFFFULL;		/* 0x2B: data, DPL 3 */
-	gdt[6] = 0x00AFFB000000FFFFULL;		/* 0x33: code64, DPL 3 */
-	fx_vmwrite(&fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x37);
-	pt[0] |= 4;
-	pt[512] |= 4;
-	pt[1024] |= 4;
-	fx_seg(&fx, 1, 0x33, 0, 0xFFFFFFFF, 0xA0FB);
-	fx_seg(&fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
+	lm_ring3(&fx);
 	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, LM_USER_CODE);
 	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1 << 13);
 	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_CPUID);
@@ -1133,22 +1143,12 @@ START_TEST(test_mov_dr_exit_priority)
 		0x44, 0x0f, 0x23, 0xc0,		/* mov dr8, rax */
 		0xf4,				/* hlt */
 	};
-	uint64_t *gdt, *pt;
 	struct fx fx;
 	int exiting;
 
 	for (exiting = 0; exiting < 2; exiting++) {
 		dr_setup(&fx, code, sizeof(code));
-		gdt = (uint64_t *)(fx.ram + FX_GDT);
-		pt = (uint64_t *)(fx.ram + FX_PML4);
-		gdt[5] = 0x00CFF3000000FFFFULL;	/* 0x2B: data, DPL 3 */
-		gdt[6] = 0x00AFFB000000FFFFULL;	/* 0x33: code64, DPL 3 */
-		fx_vmwrite(&fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x37);
-		pt[0] |= 4;
-		pt[512] |= 4;
-		pt[1024] |= 4;
-		fx_seg(&fx, 1, 0x33, 0, 0xFFFFFFFF, 0xA0FB);
-		fx_seg(&fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
+		lm_ring3(&fx);
 		fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, (1U << 6) | (1U << 13));
 		if (exiting)
 			ex_ctl(&fx, VMCS_PROCBASED_CTLS,
@@ -2525,19 +2525,10 @@ END_TEST
 static void
 ring3_setup(struct fx *fx)
 {
-	uint64_t *gdt, *pt, rsp0, ist1;
+	uint64_t rsp0, ist1;
 
 	lm_setup(fx);
-	gdt = (uint64_t *)(fx->ram + FX_GDT);
-	pt = (uint64_t *)(fx->ram + FX_PML4);
-	gdt[5] = 0x00CFF3000000FFFFULL;		/* 0x2B: data, DPL 3 */
-	gdt[6] = 0x00AFFB000000FFFFULL;		/* 0x33: code64, DPL 3 */
-	fx_vmwrite(fx, VMCS_GUEST_IA32_GDTR_LIMIT, 0x37);
-	pt[0] |= 4;
-	pt[512] |= 4;
-	pt[1024] |= 4;
-	fx_seg(fx, 1, 0x33, 0, 0xFFFFFFFF, 0xA0FB);
-	fx_seg(fx, 2, 0x2B, 0, 0xFFFFFFFF, 0xC0F3);
+	lm_ring3(fx);
 	fx_vmwrite(fx, VMCS_GUEST_IA32_RIP, LM_USER_CODE + 2);	/* the hlt */
 	fx_vmwrite(fx, VMCS_GUEST_IA32_RSP, 0x7F000);
 	rsp0 = 0x70000;
