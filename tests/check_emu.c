@@ -1177,6 +1177,51 @@ START_TEST(test_mov_dr_exit_priority)
 }
 END_TEST
 
+/*
+ * On Intel's CPUs the #DB for DR7.GD comes before the #GP for CPL > 0
+ * (KVM's maintainers measured it, Linux 2026-06; the SDM does not say),
+ * and MOV-DR exiting before both.
+ */
+START_TEST(test_mov_dr_general_detect_before_cpl_gp)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x21, 0xf8,		/* mov rax, dr7 */
+		0xf4,				/* hlt */
+	};
+	struct fx fx;
+	int exiting;
+
+	for (exiting = 0; exiting < 2; exiting++) {
+		dr_setup(&fx, code, sizeof(code));
+		lm_ring3(&fx);
+		fx_vmwrite(&fx, VMCS_GUEST_IA32_DR7, 0x2400);	/* GD */
+		fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, (1U << 1) | (1U << 13));
+		if (exiting) {
+			ex_ctl(&fx, VMCS_PROCBASED_CTLS,
+			    IA32_VMX_MOV_DR_EXITING, 0);
+			ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_MOV_DR);
+			ck_assert_uint_eq(fx_vmread(&fx,
+			    VMCS_GUEST_EXIT_QUALIFICATION), 7 | (1 << 4));
+		} else {
+			ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+			ck_assert_uint_eq(fx_vmread(&fx,
+			    VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF, 1 | (3 << 8));
+			ck_assert_uint_eq(fx_vmread(&fx,
+			    VMCS_GUEST_EXIT_QUALIFICATION), DR6_BD);
+		}
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1000);
+		/* Without GD it is the #GP, as before. */
+		if (!exiting) {
+			fx_vmwrite(&fx, VMCS_GUEST_IA32_DR7, 0x400);
+			ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_NMI);
+			ck_assert_uint_eq(fx_vmread(&fx,
+			    VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF, 13 | (3 << 8));
+		}
+		fx_fini(&fx);
+	}
+}
+END_TEST
+
 /* In 64-bit mode a write of bits 63:32 of DR6 or DR7 is #GP(0). */
 START_TEST(test_mov_dr7_high_bits_is_gp)
 {
@@ -2664,6 +2709,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_mov_dr_with_general_detect_is_db);
 	tcase_add_test(tc, test_mov_dr7_high_bits_is_gp);
 	tcase_add_test(tc, test_mov_dr_exit_priority);
+	tcase_add_test(tc, test_mov_dr_general_detect_before_cpl_gp);
 	tcase_add_test(tc, test_rejected_bytes_fault_and_hide_nothing);
 	tcase_add_test(tc, test_fault_loop_on_ist_still_takes_host_ticks);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);

@@ -1225,6 +1225,53 @@ START_TEST(test_dr_read_and_write_intercepts)
 }
 END_TEST
 
+/*
+ * On AMD a MOV DR's exceptions come before its DR intercept (KVM's
+ * maintainers measured it, Linux 2026-06): #UD for DR4/DR5 with CR4.DE,
+ * #DB with DR7.GD, #GP for bits 63:32 written to DR6/DR7.  Without them
+ * the intercept of the register named (DR4, not DR6) is taken.
+ */
+START_TEST(test_dr_exceptions_before_dr_intercepts)
+{
+	static const uint8_t code[] = {
+		0x0F, 0x21, 0xE0,		/* mov rax, dr4 */
+		0xF4,				/* hlt */
+	};
+	static const uint8_t high[] = {
+		0x48, 0xB8, 0x00, 0x04, 0x00, 0x00,
+		0x01, 0x00, 0x00, 0x00,		/* mov rax, 0x100000400 */
+		0x0F, 0x23, 0xF8,		/* mov dr7, rax */
+		0xF4,				/* hlt */
+	};
+	struct sfx fx;
+
+	sfx_init(&fx, 0x1000);
+	sfx_code(&fx, code, sizeof(code));
+	s32(&fx, VMCB_DR_INTERCEPTS, 0xFFFFFFFF);
+	s32(&fx, VMCB_EXC_INTERCEPTS, (1U << 1) | (1U << 6) | (1U << 13));
+	s64(&fx, VMCB_CR4, v64(&fx, VMCB_CR4) | CR4_DE);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_EXCP0 + 6);
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), 0x3000);
+	s64(&fx, VMCB_CR4, v64(&fx, VMCB_CR4) & ~(uint64_t)CR4_DE);
+	s64(&fx, VMCB_DR7, 0x2400);			/* GD */
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_EXCP0 + 1);
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), 0x3000);
+	s64(&fx, VMCB_DR7, 0x400);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_DR0_READ + 4);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1), SVM_CR_VALID | EMU_RAX);
+	sfx_fini(&fx);
+
+	sfx_init(&fx, 0x1000);
+	sfx_code(&fx, high, sizeof(high));
+	s32(&fx, VMCB_DR_INTERCEPTS, 0xFFFFFFFF);
+	s32(&fx, VMCB_EXC_INTERCEPTS, 1U << 13);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_EXCP0 + 13);
+	ck_assert_uint_eq(v64(&fx, VMCB_EXITINFO1), 0);	/* error code */
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), 0x300A);
+	sfx_fini(&fx);
+}
+END_TEST
+
 /* XSETBV, CLGI and STGI intercepts, with next RIP. */
 START_TEST(test_xsetbv_clgi_stgi_intercepts)
 {
@@ -1394,6 +1441,7 @@ svm_suite(void)
 	tcase_add_test(tc, test_vmmcall_intercept_and_ud);
 	tcase_add_test(tc, test_exception_intercept_ud2);
 	tcase_add_test(tc, test_mov_dr_not_intercepted_runs_with_vmcb_dr6_dr7);
+	tcase_add_test(tc, test_dr_exceptions_before_dr_intercepts);
 	tcase_add_test(tc, test_page_fault_intercept_exitinfo);
 	tcase_add_test(tc, test_shutdown_on_triple_fault);
 	tcase_add_test(tc, test_guest_state_round_trip_and_host_state_kept);

@@ -886,55 +886,70 @@ insn_raise(struct emu_cpu *cpu, int vector, bool has_err)
 }
 
 /*
- * MOV to or from a debug register that does not exit (SDM Vol. 2B MOV
- * DR, Vol. 3B §18.2; APM Vol. 2 §13.1): carried out here, never by the
- * engine, whose DR7 would arm QEMU breakpoints and watchpoints that
- * Unicorn cannot run (the host process crashed).  The registers keep
- * what the guest writes and DR7 goes to and from the VMCS, but the
- * breakpoints it describes do not fire.  Above CPL 0 the engine has
- * already raised #GP.  DR4 and DR5 are DR6 and DR7 unless CR4.DE makes
- * them #UD; DR7.GD makes the access #DB (BD set, GD cleared); outside
- * 64-bit mode the operands are 32 bits, in it a write of bits 63:32 of
- * DR6 or DR7 is #GP(0).
+ * The faults of a MOV DR, in their order (SDM Vol. 2B MOV DR, Vol. 3B
+ * §18.2; APM Vol. 2 §13.1): DR4 and DR5 are #UD with CR4.DE (else they
+ * are DR6 and DR7: m->n is changed to the register accessed); DR7.GD
+ * makes any access #DB (BD set, GD cleared, in guest_event); in 64-bit
+ * mode a write of bits 63:32 of DR6 or DR7 is #GP(0).  Neither manual
+ * orders the #DB and the #GP; on both vendors' CPUs the #DB comes first
+ * (measured by KVM's maintainers, Linux 2026-06).  Returns true when it
+ * raised one.
+ */
+static bool
+movdr_faults(struct emu_cpu *cpu, const struct emu_insn *in, struct movsr *m)
+{
+	if (m->n == 4 || m->n == 5) {
+		if (reg_read(cpu, UC_X86_REG_CR4) & CR4_DE) {
+			insn_raise(cpu, 6, false);
+			return (true);
+		}
+		m->n += 2;
+	}
+	if (cpu->dr[7] & DR7_GD) {
+		insn_raise(cpu, 1, false);
+		cpu->event_gd = true;		/* BD and GD: guest_event */
+		return (true);
+	}
+	if (m->to && m->n >= 6 && in->mode == 64 &&
+	    (reg_read(cpu, gpr_uc[m->gpr]) >> 32) != 0) {
+		insn_raise(cpu, 13, true);
+		return (true);
+	}
+	return (false);
+}
+
+/*
+ * MOV to or from a debug register that does not exit: carried out here,
+ * never by the engine, whose DR7 would arm QEMU breakpoints and
+ * watchpoints that Unicorn cannot run (the host process crashed).  The
+ * registers keep what the guest writes and DR7 goes to and from the VMCS
+ * or VMCB, but the breakpoints it describes do not fire.  Outside 64-bit
+ * mode the operands are 32 bits.  Above CPL 0 the engine raises #GP,
+ * but for Intel's #DB with DR7.GD (on_insn).
  */
 static void
 handle_movdr(struct emu_cpu *cpu, struct emu_insn *in)
 {
 	struct movsr m = movdr_decode(in);
-	int n = m.n, g = m.gpr;
-	bool to = m.to, wide = in->mode == 64;
+	bool wide = in->mode == 64;
 	uint64_t v;
 
-	if (n < 0 || n > 7 || g < 0)
+	if (m.n < 0 || m.n > 7 || m.gpr < 0)
 		return;			/* not a MOV DR Zydis knows: #UD */
-	if (n == 4 || n == 5) {
-		if (reg_read(cpu, UC_X86_REG_CR4) & CR4_DE) {
-			insn_raise(cpu, 6, false);
-			return;
-		}
-		n += 2;
-	}
-	if (cpu->dr[7] & DR7_GD) {
-		insn_raise(cpu, 1, false);
-		cpu->event_gd = true;		/* BD and GD: guest_event */
+	if (movdr_faults(cpu, in, &m))
 		return;
-	}
-	if (to) {
-		v = reg_read(cpu, gpr_uc[g]);
+	if (m.to) {
+		v = reg_read(cpu, gpr_uc[m.gpr]);
 		if (!wide)
 			v &= 0xFFFFFFFFULL;
-		if (n >= 6 && (v >> 32) != 0) {
-			insn_raise(cpu, 13, true);
-			return;
-		}
-		if (n == 6)
+		if (m.n == 6)
 			v = (v & DR6_WRITABLE) | DR6_FIXED1;
-		else if (n == 7)
+		else if (m.n == 7)
 			v = (v & DR7_WRITABLE) | DR7_FIXED1;
-		cpu->dr[n] = v;
+		cpu->dr[m.n] = v;
 	} else {
-		v = cpu->dr[n];
-		reg_write(cpu, gpr_uc[g], wide ? v : (v & 0xFFFFFFFFULL));
+		v = cpu->dr[m.n];
+		reg_write(cpu, gpr_uc[m.gpr], wide ? v : (v & 0xFFFFFFFFULL));
 	}
 	insn_retire(cpu, in);
 }
@@ -1011,10 +1026,18 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 		svm_exit(cpu, in, VMEXIT_CR0_WRITE, 0);
 		return (true);
 	case IC_MOVDR:
+		/*
+		 * On AMD every exception of the instruction comes before its
+		 * intercept (KVM's maintainers, Linux 2026-06), so the
+		 * intercept of DR4 or DR5 is that of the number written.
+		 */
 		sr = movdr_decode(in);
-		if ((s->idr >> (sr.n + (sr.to ? 16 : 0))) & 1)
+		n = sr.n;
+		if (movdr_faults(cpu, in, &sr))
+			return (true);
+		if ((s->idr >> (n + (sr.to ? 16 : 0))) & 1)
 			svm_exit(cpu, in, (sr.to ? VMEXIT_DR0_WRITE :
-			    VMEXIT_DR0_READ) + (uint64_t)sr.n, SVM_CR_VALID |
+			    VMEXIT_DR0_READ) + (uint64_t)n, SVM_CR_VALID |
 			    (uint64_t)sr.gpr);
 		else
 			handle_movdr(cpu, in);
@@ -1121,11 +1144,14 @@ on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	 */
 	/*
 	 * MOV DR is the exception (§26.1.3): its exit comes before the #GP
-	 * for CPL and the #UD for DR4/DR5 with CR4.DE.  Not so on AMD.
+	 * for CPL and the #UD for DR4/DR5 with CR4.DE.  So does the #DB
+	 * for DR7.GD on Intel's CPUs, unlike AMD's (measured by KVM's
+	 * maintainers, Linux 2026-06; neither manual says).
 	 */
 	if (privileged(in->cls) && emu_guest_cpl(cpu) > 0 &&
 	    !(in->cls == IC_MOVDR && !cpu->svm_guest &&
-	    (cpu->ctl_proc & IA32_VMX_MOV_DR_EXITING)))
+	    ((cpu->ctl_proc & IA32_VMX_MOV_DR_EXITING) ||
+	    (cpu->dr[7] & DR7_GD))))
 		return;
 	/* DR8-DR15 (REX.R) do not exist: #UD before any exit. */
 	if (in->cls == IC_MOVDR && movdr_decode(in).n > 7) {
