@@ -1794,40 +1794,59 @@ emu_code_page_filled(struct emu_cpu *cpu, uint64_t va, uint64_t hpa)
 }
 
 /*
- * Hook the bytes at va + off that the decoder rejected: the CPU raises
- * vector (#UD or #GP) there before the engine can run them.  Returns
- * whether the hook is in place (or was already, from another block).
+ * Hook the instruction of class cls at offset off of block b (its bytes
+ * at buf + off): a code hook on its address, the record on cpu's lists.
+ * NULL without memory for it.
+ */
+static struct emu_insn *
+insn_hook_add(struct emu_cpu *cpu, const struct emu_block *b, uint32_t off,
+    const uint8_t *buf, enum insn_class cls, int mode, uint32_t len)
+{
+	struct emu_insn *in;
+	uint64_t va = b->va + off;
+
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return (NULL);
+	in->cpu = cpu;
+	in->va = va;
+	in->hpa = (va & ~0xFFFULL) == (b->va & ~0xFFFULL) ? b->hpa :
+	    b->hpa_end;
+	in->cls = cls;
+	in->mode = (uint8_t)mode;
+	in->len = (uint8_t)len;
+	in->check = in->hpa != ~0ULL && page_volatile(cpu, in->hpa);
+	memcpy(in->bytes, buf + off, len);
+	if (uc_hook_add(cpu->uc, &in->hook, UC_HOOK_CODE, on_insn, in, va,
+	    va) != UC_ERR_OK) {
+		free(in);
+		return (NULL);
+	}
+	in->next = cpu->insns;
+	cpu->insns = in;
+	in->hnext = cpu->insn_hash[insn_hash(va)];
+	cpu->insn_hash[insn_hash(va)] = in;
+	return (in);
+}
+
+/*
+ * Hook the bytes at offset off of block b that the decoder rejected: the
+ * CPU raises vector (#UD or #GP) there before the engine can run them.
+ * Returns whether the hook is in place (or was already, from another
+ * block).
  */
 static bool
-badop_hook(struct emu_cpu *cpu, const struct emu_block *b, uint64_t va,
-    uint32_t off, const uint8_t *buf, uint32_t avail, int mode, int vector)
+badop_hook(struct emu_cpu *cpu, const struct emu_block *b, uint32_t off,
+    const uint8_t *buf, uint32_t avail, int mode, int vector)
 {
 	struct emu_insn *in;
 	uint32_t len = avail - off < 15 ? avail - off : 15;
 
-	if (insn_hooked(cpu, va + off, mode))
+	if (insn_hooked(cpu, b->va + off, mode))
 		return (true);
-	if ((in = calloc(1, sizeof(*in))) == NULL)
+	if ((in = insn_hook_add(cpu, b, off, buf, IC_BADOP, mode, len)) ==
+	    NULL)
 		return (false);
-	in->cpu = cpu;
-	in->va = va + off;
-	in->hpa = (((va + off) & ~0xFFFULL) == (va & ~0xFFFULL)) ? b->hpa :
-	    b->hpa_end;
-	in->cls = IC_BADOP;
-	in->mode = (uint8_t)mode;
-	in->len = (uint8_t)len;
 	in->bad_vector = (uint8_t)vector;
-	in->check = in->hpa != ~0ULL && page_volatile(cpu, in->hpa);
-	memcpy(in->bytes, buf + off, len);
-	if (uc_hook_add(cpu->uc, &in->hook, UC_HOOK_CODE, on_insn, in, in->va,
-	    in->va) != UC_ERR_OK) {
-		free(in);
-		return (false);
-	}
-	in->next = cpu->insns;
-	cpu->insns = in;
-	in->hnext = cpu->insn_hash[insn_hash(in->va)];
-	cpu->insn_hash[insn_hash(in->va)] = in;
 	return (true);
 }
 
@@ -1907,7 +1926,7 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 			 * bytes (SDM Vol. 2A §2.3.11).
 			 */
 			if (st != ZYDIS_STATUS_NO_MORE_DATA &&
-			    badop_hook(cpu, b, va, off, buf, room, mode,
+			    badop_hook(cpu, b, off, buf, room, mode,
 			    st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG ? 13 : 6)) {
 				*hooked = true;
 				b->ends[n++] = (uint16_t)(off + 1);
@@ -1917,31 +1936,12 @@ decode_block(struct emu_cpu *cpu, uint64_t va, uint32_t size, int mode,
 		cls = classify_full(&zi, ops);
 		if (cls != IC_NONE && insn_hooked(cpu, va + off, mode))
 			cls = IC_NONE;		/* already hooked by another block */
-		if (cls != IC_NONE && (in = calloc(1, sizeof(*in))) != NULL) {
-			in->cpu = cpu;
-			in->va = va + off;
-			in->hpa = (((va + off) ^ va) < 4096 &&
-			    ((va + off) & ~0xFFFULL) == (va & ~0xFFFULL)) ?
-			    b->hpa : b->hpa_end;
-			in->cls = cls;
-			in->mode = (uint8_t)mode;
-			in->len = zi.length;
-			in->check = in->hpa != ~0ULL &&
-			    page_volatile(cpu, in->hpa);
-			memcpy(in->bytes, buf + off, zi.length);
+		if (cls != IC_NONE && (in = insn_hook_add(cpu, b, off, buf,
+		    cls, mode, zi.length)) != NULL) {
 			in->zi = zi;
 			memcpy(in->ops, ops, sizeof(ops));
-			if (uc_hook_add(cpu->uc, &in->hook, UC_HOOK_CODE, on_insn,
-			    in, in->va, in->va) == UC_ERR_OK) {
-				in->next = cpu->insns;
-				cpu->insns = in;
-				in->hnext = cpu->insn_hash[insn_hash(in->va)];
-				cpu->insn_hash[insn_hash(in->va)] = in;
-				*hooked = true;
-				b->nsel++;
-			} else {
-				free(in);
-			}
+			*hooked = true;
+			b->nsel++;
 		}
 		off += zi.length;
 		b->ends[n++] = (uint16_t)off;
@@ -2608,9 +2608,33 @@ emu_flush_tbs(struct emu_cpu *cpu)
 void
 emu_engine_fini(struct emu_cpu *cpu)
 {
+	struct emu_block *b, *nb;
+	struct emu_insn *in, *nin;
+	size_t i;
+
 	if (cpu->uc == NULL)
 		return;
-	emu_flush_decode(cpu);
+	/*
+	 * The CPU is going away (emu_cpu_destroy): free the decode cache
+	 * without emu_flush_decode's unhooking and clearing, which the
+	 * engine's own teardown makes pointless (clearing tables about to
+	 * be freed was an eighth of a fuzz_guest input's time under ASan).
+	 */
+	for (i = 0; cpu->blocks != NULL &&
+	    i < (size_t)1 << cpu->block_bits; i++) {
+		for (b = cpu->blocks[i]; b != NULL; b = nb) {
+			nb = b->next;
+			free(b->ends);
+			free(b->bytes);
+			free(b);
+		}
+	}
+	for (in = cpu->insns; in != NULL; in = nin) {
+		nin = in->next;
+		free(in);
+	}
+	cpu->insns = NULL;
+	cpu->nblocks = 0;
 	free(cpu->blocks);
 	cpu->blocks = NULL;
 	uc_context_free(cpu->ctx);
