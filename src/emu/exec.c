@@ -1461,12 +1461,11 @@ deadline_unhook(struct emu_cpu *cpu)
 	cpu->deadline_hooked = false;
 }
 
-/* Forget every decoded block and every instruction hook. */
-void
-emu_flush_decode(struct emu_cpu *cpu)
+/* Free every decoded block, leaving the block table empty. */
+static void
+blocks_free(struct emu_cpu *cpu)
 {
 	struct emu_block *b, *nb;
-	struct emu_insn *in, *nin;
 	size_t i;
 
 	for (i = 0; cpu->blocks != NULL &&
@@ -1480,6 +1479,15 @@ emu_flush_decode(struct emu_cpu *cpu)
 		cpu->blocks[i] = NULL;
 	}
 	cpu->nblocks = 0;
+}
+
+/* ForgetForget every decoded block and every instruction hook. */
+void
+emu_flush_decode(struct emu_cpu *cpu)
+{
+	struct emu_insn *in, *nin;
+
+	blocks_free(cpu);
 	memset(cpu->page_chains, 0, sizeof(cpu->page_chains));
 	memset(cpu->bcache, 0, sizeof(cpu->bcache));
 	/*
@@ -2608,9 +2616,7 @@ emu_flush_tbs(struct emu_cpu *cpu)
 void
 emu_engine_fini(struct emu_cpu *cpu)
 {
-	struct emu_block *b, *nb;
 	struct emu_insn *in, *nin;
-	size_t i;
 
 	if (cpu->uc == NULL)
 		return;
@@ -2620,21 +2626,12 @@ emu_engine_fini(struct emu_cpu *cpu)
 	 * engine's own teardown makes pointless (clearing tables about to
 	 * be freed was an eighth of a fuzz_guest input's time under ASan).
 	 */
-	for (i = 0; cpu->blocks != NULL &&
-	    i < (size_t)1 << cpu->block_bits; i++) {
-		for (b = cpu->blocks[i]; b != NULL; b = nb) {
-			nb = b->next;
-			free(b->ends);
-			free(b->bytes);
-			free(b);
-		}
-	}
+	blocks_free(cpu);
 	for (in = cpu->insns; in != NULL; in = nin) {
 		nin = in->next;
 		free(in);
 	}
 	cpu->insns = NULL;
-	cpu->nblocks = 0;
 	free(cpu->blocks);
 	cpu->blocks = NULL;
 	uc_context_free(cpu->ctx);
