@@ -682,6 +682,45 @@ START_TEST(test_runs_are_deterministic)
 END_TEST
 
 /*
+ * A destroyed CPU leaves its engine to the next CPU created (the engine
+ * pool): nothing of the last guest may stay in it.  The same code address
+ * at the same host-physical address holds other bytes the second time; a
+ * translated block kept from the first guest would run them as before.
+ */
+START_TEST(test_pooled_engine_keeps_nothing_of_the_last_guest)
+{
+	/* mov al, N; jmp 0x1010 (a block without exiting instructions) */
+	static const uint8_t code[2][4] = {
+		{ 0xB0, 0x11, 0xEB, 0x0C },
+		{ 0xB0, 0x22, 0xEB, 0x0C }
+	};
+	static const uint8_t out[2] = { 0xE6, 0x80 };	/* out 0x80, al */
+	uint64_t reused, hpa[2], vtime[2];
+	struct fx fx;
+	int run;
+
+	for (run = 0; run < 2; run++) {
+		reused = emu_engine_reused();
+		fx_init(&fx);
+		if (run == 1)
+			ck_assert_uint_eq(emu_engine_reused(), reused + 1);
+		fx_map_ram(&fx, 8);
+		memcpy(fx.ram + 0x1000, code[run], sizeof(code[run]));
+		memcpy(fx.ram + 0x1010, out, sizeof(out));
+		fx_guest_real(&fx, 0, 0, 0x1000);
+		ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x1010);
+		ck_assert_uint_eq(fx.regs.r[EMU_RAX] & 0xFF, 0x11 * (run + 1));
+		hpa[run] = fx.ram_hpa;
+		vtime[run] = emu_cpu_vtime(fx.cpu);
+		fx_fini(&fx);
+	}
+	ck_assert_uint_eq(hpa[0], hpa[1]);
+	ck_assert_uint_eq(vtime[0], vtime[1]);
+}
+END_TEST
+
+/*
  * A whole firmware run: from the reset vector through protected mode to
  * long mode (the guest's own MOV CR0/CR4 with host-owned bits, LGDT, far
  * jumps, WRMSR EFER through the MSR bitmap), then a loop and a greeting on
@@ -2698,6 +2737,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_delivery_through_ist1);
 	tcase_add_test(tc, test_ring3_long_mode_guest);
 	tcase_add_test(tc, test_runs_are_deterministic);
+	tcase_add_test(tc, test_pooled_engine_keeps_nothing_of_the_last_guest);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
 	suite_add_tcase(s, tc);
 

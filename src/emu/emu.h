@@ -106,6 +106,8 @@ const struct vmx_caps *emu_host_caps(struct emu_host *);
 /* Logical processors */
 struct emu_cpu	*emu_cpu_create(struct emu_host *, int *errorp);
 void		 emu_cpu_destroy(struct emu_cpu *);
+/* CPUs that were given a destroyed CPU's engine, in this process. */
+uint64_t	 emu_engine_reused(void);
 
 /* Host control registers and MSRs of the CPU (outside any guest). */
 uint64_t	 emu_read_cr(struct emu_cpu *, int cr);

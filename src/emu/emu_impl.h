@@ -231,6 +231,7 @@ struct emu_cpu {
 	struct emu_host		*host;		/* [I] */
 	uc_engine		*uc;		/* [I] */
 	uc_context		*ctx;		/* [I] scratch for state moves */
+	uc_context		*fresh;		/* [I] the engine as opened */
 	uint8_t			*envb;		/* [I] live state, or NULL */
 
 	/* Host state */
@@ -384,7 +385,10 @@ struct emu_cpu {
 
 	/* RAM regions mapped into the engine */
 	unsigned		 map_gen;
-	uint64_t		 mapped[HOSTMEM_MAX_REGIONS];
+	struct {
+		uint64_t	 hpa, len;
+		void		*host;
+	}			 mapped[HOSTMEM_MAX_REGIONS];
 	size_t			 nmapped;
 
 	bool			 walk_probe;	/* translate without effects */
@@ -439,12 +443,15 @@ void	 emu_state_save(struct emu_cpu *);
 /* exec.c */
 int	 emu_engine_init(struct emu_cpu *);
 void	 emu_engine_fini(struct emu_cpu *);
+struct emu_cpu *emu_engine_take(void);
+bool	 emu_engine_park(struct emu_cpu *);
 enum vmx_result emu_run_guest(struct emu_cpu *, struct emu_gprs *);
 void	 emu_flush_decode(struct emu_cpu *);
 void	 emu_code_page_filled(struct emu_cpu *, uint64_t va, uint64_t hpa);
 bool	 emu_wp_has(const struct emu_cpu *, uint64_t hpa);
 void	 emu_wp_add(struct emu_cpu *, uint64_t hpa);
 int	 emu_ensure_mapped(struct emu_cpu *, uint64_t hpa);
+void	 emu_unmap_hpa(struct emu_cpu *, uint64_t hpa, uint64_t len);
 void	 emu_wp_clear(struct emu_cpu *);
 void	 emu_wp_written(struct emu_cpu *, uint64_t hpa);
 

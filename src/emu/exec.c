@@ -2522,14 +2522,20 @@ layout_get(uc_engine *uc, struct uc_layout *lay)
 	return (error);
 }
 
+/*
+ * A Unicorn engine for the CPU: a new one, or the one the CPU came out of
+ * the pool with (emu_engine_take), which has all but what belongs to the
+ * CPU.
+ */
 int
 emu_engine_init(struct emu_cpu *cpu)
 {
 	struct emu_host *h = cpu->host;
+	bool pooled = cpu->uc != NULL;
 	uc_hook hk;
 	int error = 0;
 
-	if (uc_open(UC_ARCH_X86, UC_MODE_64, &cpu->uc) != UC_ERR_OK)
+	if (!pooled && uc_open(UC_ARCH_X86, UC_MODE_64, &cpu->uc) != UC_ERR_OK)
 		return (ENOMEM);
 	/*
 	 * The engine decodes only what its CPU model has: the default
@@ -2537,8 +2543,8 @@ emu_engine_init(struct emu_cpu *cpu)
 	 * monitor's CPUID advertises.  Skylake-Server, less what the TCG
 	 * cannot do (AVX and up), matches that CPUID.
 	 */
-	if (uc_ctl_set_cpu_model(cpu->uc, UC_CPU_X86_SKYLAKE_SERVER) !=
-	    UC_ERR_OK) {
+	if (!pooled && uc_ctl_set_cpu_model(cpu->uc,
+	    UC_CPU_X86_SKYLAKE_SERVER) != UC_ERR_OK) {
 		uc_close(cpu->uc);
 		cpu->uc = NULL;
 		return (ENOTSUP);
@@ -2551,6 +2557,8 @@ emu_engine_init(struct emu_cpu *cpu)
 	pthread_mutex_unlock(&h->lock);
 	if (error != 0)
 		goto fail;
+	if (pooled)
+		goto engine_ready;
 	cpu->envb = uc_live_state(cpu->uc, &h->lay);
 	/*
 	 * uc_emu_start()'s "until" is an address like any other: 0 stopped
@@ -2560,10 +2568,12 @@ emu_engine_init(struct emu_cpu *cpu)
 	 */
 	if (uc_ctl_exits_enable(cpu->uc) != UC_ERR_OK ||
 	    uc_ctl_tlb_mode(cpu->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
-	    uc_context_alloc(cpu->uc, &cpu->ctx) != UC_ERR_OK) {
+	    uc_context_alloc(cpu->uc, &cpu->ctx) != UC_ERR_OK ||
+	    uc_context_alloc(cpu->uc, &cpu->fresh) != UC_ERR_OK) {
 		error = ENOMEM;
 		goto fail;
 	}
+	uc_context_save(cpu->uc, cpu->fresh);
 	if (uc_hook_add(cpu->uc, &hk, UC_HOOK_TLB_FILL, emu_tlb_fill, cpu,
 	    1, 0) != UC_ERR_OK ||
 	    uc_hook_add(cpu->uc, &hk, UC_HOOK_BLOCK, on_block, cpu,
@@ -2577,6 +2587,7 @@ emu_engine_init(struct emu_cpu *cpu)
 		error = ENOMEM;
 		goto fail;
 	}
+engine_ready:
 	cpu->block_bits = BLOCK_BITS_MIN;
 	if ((cpu->blocks = calloc((size_t)1 << cpu->block_bits,
 	    sizeof(*cpu->blocks))) == NULL) {
@@ -2588,6 +2599,9 @@ emu_engine_init(struct emu_cpu *cpu)
 fail:
 	if (cpu->ctx != NULL)
 		uc_context_free(cpu->ctx);
+	if (cpu->fresh != NULL)
+		uc_context_free(cpu->fresh);
+	cpu->ctx = cpu->fresh = NULL;
 	uc_close(cpu->uc);
 	cpu->uc = NULL;
 	return (error);
@@ -2635,10 +2649,143 @@ emu_engine_fini(struct emu_cpu *cpu)
 	free(cpu->blocks);
 	cpu->blocks = NULL;
 	uc_context_free(cpu->ctx);
+	uc_context_free(cpu->fresh);
+	cpu->ctx = cpu->fresh = NULL;
 	uc_close(cpu->uc);
 	cpu->uc = NULL;
 	cpu->tb_flush_needed = false;	/* the engine is gone: just free */
 	emu_flush_tbs(cpu);
+}
+
+/*
+ * Engines kept for the next CPU.  Opening a Unicorn engine and closing it
+ * costs ~270 us on this project's machines (its translation context, a
+ * 2 MiB table of translated blocks and the TLB tables, allocated, touched
+ * and freed), 3 ms under ASan: most of a VM's creation, and most of a
+ * fuzz_ioctl input.  A CPU that goes away leaves its engine here instead,
+ * scrubbed back to what uc_open() gave: no memory mapped, no translated
+ * block left (each region's blocks dropped by host-physical address before
+ * it is unmapped, emu_unmap_hpa, so no block of one guest can run in the
+ * next when the same host addresses come back), no hook but the five every
+ * engine has, the CPU state saved when the engine was opened, the TLB
+ * flushed.  A full flush of translated code (uc_ctl_flush_tb) is not used:
+ * it costs 0.1-3 s.
+ *
+ * The five hooks were added with the emu_cpu as their argument, so the
+ * pool keeps the whole emu_cpu with its engine, and emu_engine_take()
+ * clears everything in it that is not the engine's.  At most
+ * ENGINE_POOL_MAX engines wait (each keeps its translation buffer's
+ * touched pages); VMMSIM_ENGINE_POOL=0 turns the pool off, to compare.
+ */
+#define ENGINE_POOL_MAX	4
+
+static pthread_mutex_t	 pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct emu_cpu	*pool[ENGINE_POOL_MAX];	/* [pool_lock] */
+static unsigned		 npool;			/* [pool_lock] */
+static uint64_t		 pool_reused;		/* [pool_lock] */
+
+static bool
+pool_enabled(void)
+{
+	const char *env = getenv("VMMSIM_ENGINE_POOL");
+
+	return (env == NULL || strcmp(env, "0") != 0);
+}
+
+struct emu_cpu *
+emu_engine_take(void)
+{
+	struct emu_cpu *cpu = NULL;
+	uc_engine *uc;
+	uc_context *ctx, *fresh;
+	uint8_t *envb;
+
+	pthread_mutex_lock(&pool_lock);
+	if (npool > 0) {
+		cpu = pool[--npool];
+		pool[npool] = NULL;
+		pool_reused++;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (cpu == NULL)
+		return (NULL);
+	uc = cpu->uc;
+	ctx = cpu->ctx;
+	fresh = cpu->fresh;
+	envb = cpu->envb;
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->uc = uc;
+	cpu->ctx = ctx;
+	cpu->fresh = fresh;
+	cpu->envb = envb;
+	return (cpu);
+}
+
+/*
+ * Scrub the CPU's engine and keep both for emu_engine_take(), or return
+ * false (pool full or off, or the engine's regions unknown) and leave the
+ * CPU to emu_engine_fini().  Called by emu_cpu_destroy, outside the engine.
+ */
+bool
+emu_engine_park(struct emu_cpu *cpu)
+{
+	struct emu_insn *in, *nin;
+	uc_mem_region *r;
+	uint32_t n, i;
+	bool room;
+
+	if (cpu->uc == NULL || !pool_enabled())
+		return (false);
+	pthread_mutex_lock(&pool_lock);
+	room = npool < ENGINE_POOL_MAX;
+	pthread_mutex_unlock(&pool_lock);
+	if (!room || uc_mem_regions(cpu->uc, &r, &n) != UC_ERR_OK)
+		return (false);
+	/*
+	 * Every region goes with its translated blocks; then the hooks
+	 * (Unicorn drops the blocks of a code hook's range too, which finds
+	 * nothing mapped now: the fill hook still maps addresses to
+	 * themselves, the CPU's TLB being gone).
+	 */
+	for (i = 0; i < n; i++)
+		emu_unmap_hpa(cpu, r[i].begin, r[i].end - r[i].begin + 1);
+	uc_free(r);
+	cpu->fill_identity = true;
+	for (in = cpu->insns; in != NULL; in = nin) {
+		nin = in->next;
+		uc_hook_del(cpu->uc, in->hook);
+		free(in);
+	}
+	cpu->insns = NULL;
+	if (cpu->deadline_hooked)
+		uc_hook_del(cpu->uc, cpu->deadline_hook);
+	cpu->deadline_hooked = false;
+	cpu->fill_identity = false;
+	uc_context_restore(cpu->uc, cpu->fresh);
+	uc_ctl_flush_tlb(cpu->uc);
+	blocks_free(cpu);
+	free(cpu->blocks);
+	cpu->blocks = NULL;
+	cpu->tb_flush_needed = false;	/* no block calls them any more */
+	emu_flush_tbs(cpu);
+	pthread_mutex_lock(&pool_lock);
+	room = npool < ENGINE_POOL_MAX;
+	if (room)
+		pool[npool++] = cpu;
+	pthread_mutex_unlock(&pool_lock);
+	return (room);
+}
+
+/* How many CPUs came with an engine from the pool, in this process. */
+uint64_t
+emu_engine_reused(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&pool_lock);
+	n = pool_reused;
+	pthread_mutex_unlock(&pool_lock);
+	return (n);
 }
 
 /* Copy the controls the hooks consult out of the VMCS once per entry. */

@@ -393,6 +393,26 @@ pf:
 	return (-1);
 }
 
+/*
+ * Take a region out of the engine (outside hooks), its translated blocks
+ * first: Unicorn finds them through its TLB, so for these calls the fill
+ * hook maps every address to itself, and the region is one range of the
+ * engine's RAM, so one call finds them all.  A region mapped later at the
+ * same address can then run none of them.
+ */
+void
+emu_unmap_hpa(struct emu_cpu *cpu, uint64_t hpa, uint64_t len)
+{
+	bool identity = cpu->fill_identity;
+
+	cpu->fill_identity = true;
+	uc_ctl_flush_tlb(cpu->uc);
+	uc_ctl_remove_cache(cpu->uc, hpa, hpa + len);
+	uc_mem_unmap(cpu->uc, hpa, len);
+	uc_ctl_flush_tlb(cpu->uc);
+	cpu->fill_identity = identity;
+}
+
 /* Map every live host-memory region into the engine (outside hooks). */
 void
 emu_map_hpa(struct emu_cpu *cpu, uint64_t unused)
@@ -408,10 +428,11 @@ emu_map_hpa(struct emu_cpu *cpu, uint64_t unused)
 		return;
 	/* Drop mappings whose region went away. */
 	for (i = 0; i < cpu->nmapped; ) {
-		hpa = cpu->mapped[i];
+		hpa = cpu->mapped[i].hpa;
 		r = hostmem_region(hm, hpa);
-		if (r == NULL || r->hpa != hpa) {
-			uc_mem_unmap(cpu->uc, hpa, 0);
+		if (r == NULL || r->hpa != hpa || r->len != cpu->mapped[i].len ||
+		    r->host != cpu->mapped[i].host) {
+			emu_unmap_hpa(cpu, hpa, cpu->mapped[i].len);
 			cpu->mapped[i] = cpu->mapped[--cpu->nmapped];
 			continue;
 		}
@@ -435,7 +456,7 @@ emu_ensure_mapped(struct emu_cpu *cpu, uint64_t hpa)
 	size_t i;
 
 	for (i = 0; i < cpu->nmapped; i++) {
-		r = hostmem_region(cpu->host->mem, cpu->mapped[i]);
+		r = hostmem_region(cpu->host->mem, cpu->mapped[i].hpa);
 		if (r != NULL && hpa >= r->hpa && hpa - r->hpa < r->len)
 			return (0);
 	}
@@ -446,7 +467,9 @@ emu_ensure_mapped(struct emu_cpu *cpu, uint64_t hpa)
 	if (uc_mem_map_ptr(cpu->uc, r->hpa, r->len, UC_PROT_ALL, r->host) !=
 	    UC_ERR_OK)
 		return (-1);
-	cpu->mapped[cpu->nmapped++] = r->hpa;
+	cpu->mapped[cpu->nmapped].hpa = r->hpa;
+	cpu->mapped[cpu->nmapped].len = r->len;
+	cpu->mapped[cpu->nmapped++].host = r->host;
 	return (0);
 }
 

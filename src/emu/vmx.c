@@ -106,7 +106,8 @@ emu_cpu_create(struct emu_host *h, int *errorp)
 	struct emu_cpu *cpu;
 	int error;
 
-	if ((cpu = calloc(1, sizeof(*cpu))) == NULL) {
+	if ((cpu = emu_engine_take()) == NULL &&
+	    (cpu = calloc(1, sizeof(*cpu))) == NULL) {
 		*errorp = ENOMEM;
 		return (NULL);
 	}
@@ -124,6 +125,7 @@ emu_cpu_create(struct emu_host *h, int *errorp)
 	pthread_mutex_init(&cpu->halt_lock, NULL);
 	pthread_cond_init(&cpu->halt_cv, NULL);
 	if ((cpu->tlb = tlb_create()) == NULL) {
+		emu_engine_fini(cpu);
 		free(cpu);
 		*errorp = ENOMEM;
 		return (NULL);
@@ -149,10 +151,13 @@ emu_cpu_destroy(struct emu_cpu *cpu)
 	if (cpu == NULL)
 		return;
 	svm_cpu_fini(cpu);
-	emu_engine_fini(cpu);
 	tlb_destroy(cpu->tlb);
+	cpu->tlb = NULL;
 	pthread_mutex_destroy(&cpu->halt_lock);
 	pthread_cond_destroy(&cpu->halt_cv);
+	if (emu_engine_park(cpu))
+		return;		/* kept, with its engine, for the next CPU */
+	emu_engine_fini(cpu);
 	free(cpu);
 }
 
