@@ -721,6 +721,37 @@ START_TEST(test_pooled_engine_keeps_nothing_of_the_last_guest)
 END_TEST
 
 /*
+ * An engine keeps the host code of every block it translated, and
+ * Unicorn a descriptor for every page it translated from: one that has
+ * decoded 256 KiB of guest code, over all its CPUs, is closed with its
+ * CPU instead of pooled, and the pool takes the next engine again.
+ */
+START_TEST(test_engine_that_decoded_much_code_is_not_pooled)
+{
+	const size_t nops = 288 * 1024;
+	uint64_t reused;
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	memset(fx.ram + 0x100000, 0x90, nops);		/* nop ... */
+	memcpy(fx.ram + 0x100000 + nops, "\xE6\x80", 2);	/* out 0x80, al */
+	fx_guest_long(&fx, 0x100000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP),
+	    0x100000 + nops);
+	fx_fini(&fx);
+	reused = emu_engine_reused();
+	fx_init(&fx);				/* a new engine */
+	ck_assert_uint_eq(emu_engine_reused(), reused);
+	fx_fini(&fx);
+	fx_init(&fx);				/* that one, pooled */
+	ck_assert_uint_eq(emu_engine_reused(), reused + 1);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * A whole firmware run: from the reset vector through protected mode to
  * long mode (the guest's own MOV CR0/CR4 with host-owned bits, LGDT, far
  * jumps, WRMSR EFER through the MSR bitmap), then a loop and a greeting on
@@ -2738,6 +2769,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_ring3_long_mode_guest);
 	tcase_add_test(tc, test_runs_are_deterministic);
 	tcase_add_test(tc, test_pooled_engine_keeps_nothing_of_the_last_guest);
+	tcase_add_test(tc, test_engine_that_decoded_much_code_is_not_pooled);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
 	suite_add_tcase(s, tc);
 

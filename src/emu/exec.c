@@ -2283,6 +2283,7 @@ on_block_slow(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	}
 	if (b == NULL) {
 		mode = engine_mode(cpu);
+		cpu->engine_code += size;
 		if ((b = decode_block(cpu, va, size, mode, &hooked)) == NULL) {
 			/*
 			 * What the engine is about to run cannot be read (its
@@ -2674,10 +2675,16 @@ emu_engine_fini(struct emu_cpu *cpu)
  * The five hooks were added with the emu_cpu as their argument, so the
  * pool keeps the whole emu_cpu with its engine, and emu_engine_take()
  * clears everything in it that is not the engine's.  At most
- * ENGINE_POOL_MAX engines wait (each keeps its translation buffer's
- * touched pages); VMMSIM_ENGINE_POOL=0 turns the pool off, to compare.
+ * ENGINE_POOL_MAX engines wait.  Dropped blocks leave their host code in
+ * the engine's translation buffer (1 GiB, filled in order, flushed whole
+ * when full), and Unicorn keeps a descriptor for every guest page it ever
+ * translated from, so an engine reused without end grows without end
+ * (fuzz_vmentry's process reached 1.3 GB in a minute): one that has
+ * decoded ENGINE_CODE_MAX bytes of guest code, over all its CPUs, is
+ * closed instead.  VMMSIM_ENGINE_POOL=0 turns the pool off, to compare.
  */
 #define ENGINE_POOL_MAX	4
+#define ENGINE_CODE_MAX	(256 * 1024)
 
 static pthread_mutex_t	 pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct emu_cpu	*pool[ENGINE_POOL_MAX];	/* [pool_lock] */
@@ -2699,6 +2706,7 @@ emu_engine_take(void)
 	uc_engine *uc;
 	uc_context *ctx, *fresh;
 	uint8_t *envb;
+	uint64_t code;
 
 	pthread_mutex_lock(&pool_lock);
 	if (npool > 0) {
@@ -2713,11 +2721,13 @@ emu_engine_take(void)
 	ctx = cpu->ctx;
 	fresh = cpu->fresh;
 	envb = cpu->envb;
+	code = cpu->engine_code;
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->uc = uc;
 	cpu->ctx = ctx;
 	cpu->fresh = fresh;
 	cpu->envb = envb;
+	cpu->engine_code = code;
 	return (cpu);
 }
 
@@ -2734,7 +2744,8 @@ emu_engine_park(struct emu_cpu *cpu)
 	uint32_t n, i;
 	bool room;
 
-	if (cpu->uc == NULL || !pool_enabled())
+	if (cpu->uc == NULL || cpu->engine_code > ENGINE_CODE_MAX ||
+	    !pool_enabled())
 		return (false);
 	pthread_mutex_lock(&pool_lock);
 	room = npool < ENGINE_POOL_MAX;
