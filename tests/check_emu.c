@@ -752,6 +752,29 @@ START_TEST(test_engine_that_decoded_much_code_is_not_pooled)
 END_TEST
 
 /*
+ * A pooled engine grows with every CPU it serves (the host code and page
+ * descriptors of what they ran stay): it serves 64 CPUs at most, then
+ * the next CPU opens a new engine.
+ */
+START_TEST(test_engine_serves_at_most_64_cpus)
+{
+	uint64_t before;
+	struct fx fx;
+	int i;
+
+	emu_engine_pool_drain();
+	for (i = 0; i < 2 * 65 + 1; i++) {
+		before = emu_engine_reused();
+		fx_init(&fx);
+		/* A new engine for the 1st, 66th and 131st CPU. */
+		ck_assert_uint_eq(emu_engine_reused() - before,
+		    i % 65 == 0 ? 0 : 1);
+		fx_fini(&fx);
+	}
+}
+END_TEST
+
+/*
  * A whole firmware run: from the reset vector through protected mode to
  * long mode (the guest's own MOV CR0/CR4 with host-owned bits, LGDT, far
  * jumps, WRMSR EFER through the MSR bitmap), then a loop and a greeting on
@@ -2770,6 +2793,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_runs_are_deterministic);
 	tcase_add_test(tc, test_pooled_engine_keeps_nothing_of_the_last_guest);
 	tcase_add_test(tc, test_engine_that_decoded_much_code_is_not_pooled);
+	tcase_add_test(tc, test_engine_serves_at_most_64_cpus);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
 	suite_add_tcase(s, tc);
 

@@ -27,7 +27,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +40,15 @@
 #define CODE_GPA	0x1000
 
 /*
- * Resident pages once malloc has given its free memory back: what the
- * arenas of 100 threads keep depends on how the threads were scheduled,
- * what is still allocated does not.
+ * Resident pages once malloc has given its free memory back and the
+ * engine pool is empty (t_quiesce): what the arenas of 100 threads keep
+ * depends on how the threads were scheduled, what is still allocated
+ * does not.
  */
 static long
 live_pages(void)
 {
-	malloc_trim(0);
+	t_quiesce();
 	return (t_rss_pages());
 }
 
@@ -270,12 +270,14 @@ START_TEST(test_100_vms_at_once_on_threads)
 	fds0 = t_count_fds();
 	for (i = 0; i < WARM_ROUNDS; i++)
 		hundred_at_once();
+	t_quiesce();
 	ck_assert_int_eq(t_count_fds(), fds0);
 	fds = t_count_fds();
 	maps = t_count_maps();
 	rss = live_pages();
 	for (i = 0; i < FLAT_ROUNDS; i++)
 		hundred_at_once();
+	t_quiesce();
 	ck_assert_int_eq(t_count_fds(), fds);
 	if (!t_memory_exact())
 		return;		/* the allocator's mappings come and go */
@@ -308,6 +310,7 @@ START_TEST(test_create_run_terminate_cycles)
 	fd = t_open(vendor);
 	for (i = 0; i < warm + n; i++) {
 		if (i == warm) {
+			t_quiesce();
 			fds = t_count_fds();
 			maps = t_count_maps();
 			rss_warm = live_pages();
@@ -322,6 +325,7 @@ START_TEST(test_create_run_terminate_cycles)
 			ck_assert_int_eq(lvm_run(&l, (uint8_t)i), 0);
 		ck_assert_int_eq(lvm_term(&l), 0);
 	}
+	t_quiesce();
 	ck_assert_int_eq(t_count_fds(), fds);
 	if (t_memory_exact())
 		ck_assert_int_eq(t_count_maps(), maps);

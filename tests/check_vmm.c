@@ -1212,6 +1212,7 @@ START_TEST(test_10000_create_terminate_cycles_do_not_grow)
 		ck_assert_int_eq(create_err(fd, &vcp), 0);
 		ck_assert_int_eq(t_term(fd, vcp.vcp_id), 0);
 	}
+	t_quiesce();
 	rss0 = t_rss_pages();
 	fds0 = t_count_fds();
 	maps0 = t_count_maps();
@@ -1219,6 +1220,7 @@ START_TEST(test_10000_create_terminate_cycles_do_not_grow)
 		ck_assert_int_eq(create_err(fd, &vcp), 0);
 		ck_assert_int_eq(t_term(fd, vcp.vcp_id), 0);
 	}
+	t_quiesce();
 	rss1 = t_rss_pages();
 	fds1 = t_count_fds();
 	maps1 = t_count_maps();

@@ -106,8 +106,12 @@ const struct vmx_caps *emu_host_caps(struct emu_host *);
 /* Logical processors */
 struct emu_cpu	*emu_cpu_create(struct emu_host *, int *errorp);
 void		 emu_cpu_destroy(struct emu_cpu *);
-/* CPUs that were given a destroyed CPU's engine, in this process. */
+/*
+ * Destroyed CPUs leave their engines to the next CPUs created (a pool of
+ * a few, per process): how many CPUs got one, and closing those waiting.
+ */
 uint64_t	 emu_engine_reused(void);
+void		 emu_engine_pool_drain(void);
 
 /* Host control registers and MSRs of the CPU (outside any guest). */
 uint64_t	 emu_read_cr(struct emu_cpu *, int cr);

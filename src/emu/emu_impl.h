@@ -233,6 +233,7 @@ struct emu_cpu {
 	uc_context		*ctx;		/* [I] scratch for state moves */
 	uc_context		*fresh;		/* [I] the engine as opened */
 	uint64_t		 engine_code;	/* guest code bytes it decoded */
+	unsigned		 engine_uses;	/* CPUs it served before this */
 	uint8_t			*envb;		/* [I] live state, or NULL */
 
 	/* Host state */

@@ -2679,12 +2679,16 @@ emu_engine_fini(struct emu_cpu *cpu)
  * the engine's translation buffer (1 GiB, filled in order, flushed whole
  * when full), and Unicorn keeps a descriptor for every guest page it ever
  * translated from, so an engine reused without end grows without end
- * (fuzz_vmentry's process reached 1.3 GB in a minute): one that has
- * decoded ENGINE_CODE_MAX bytes of guest code, over all its CPUs, is
- * closed instead.  VMMSIM_ENGINE_POOL=0 turns the pool off, to compare.
+ * (fuzz_vmentry's process reached 1.3 GB in a minute; 100,000 small
+ * VMs, one in ten running a few instructions, grew the process by 5 MB
+ * per 25,000): one that has decoded ENGINE_CODE_MAX bytes of guest code
+ * or served ENGINE_USES_MAX CPUs is closed instead, which returns all of
+ * that, and the next CPU opens a new one (its cost spread over 64).
+ * VMMSIM_ENGINE_POOL=0 turns the pool off, to compare.
  */
 #define ENGINE_POOL_MAX	4
 #define ENGINE_CODE_MAX	(256 * 1024)
+#define ENGINE_USES_MAX	64
 
 static pthread_mutex_t	 pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct emu_cpu	*pool[ENGINE_POOL_MAX];	/* [pool_lock] */
@@ -2707,6 +2711,7 @@ emu_engine_take(void)
 	uc_context *ctx, *fresh;
 	uint8_t *envb;
 	uint64_t code;
+	unsigned uses;
 
 	pthread_mutex_lock(&pool_lock);
 	if (npool > 0) {
@@ -2722,12 +2727,14 @@ emu_engine_take(void)
 	fresh = cpu->fresh;
 	envb = cpu->envb;
 	code = cpu->engine_code;
+	uses = cpu->engine_uses;
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->uc = uc;
 	cpu->ctx = ctx;
 	cpu->fresh = fresh;
 	cpu->envb = envb;
 	cpu->engine_code = code;
+	cpu->engine_uses = uses + 1;
 	return (cpu);
 }
 
@@ -2745,7 +2752,7 @@ emu_engine_park(struct emu_cpu *cpu)
 	bool room;
 
 	if (cpu->uc == NULL || cpu->engine_code > ENGINE_CODE_MAX ||
-	    !pool_enabled())
+	    cpu->engine_uses >= ENGINE_USES_MAX || !pool_enabled())
 		return (false);
 	pthread_mutex_lock(&pool_lock);
 	room = npool < ENGINE_POOL_MAX;
@@ -2785,6 +2792,25 @@ emu_engine_park(struct emu_cpu *cpu)
 		pool[npool++] = cpu;
 	pthread_mutex_unlock(&pool_lock);
 	return (room);
+}
+
+/* Close every engine waiting in the pool. */
+void
+emu_engine_pool_drain(void)
+{
+	struct emu_cpu *cpu;
+
+	for (;;) {
+		pthread_mutex_lock(&pool_lock);
+		cpu = npool > 0 ? pool[--npool] : NULL;
+		if (cpu != NULL)
+			pool[npool] = NULL;
+		pthread_mutex_unlock(&pool_lock);
+		if (cpu == NULL)
+			return;
+		emu_engine_fini(cpu);
+		free(cpu);
+	}
 }
 
 /* How many CPUs came with an engine from the pool, in this process. */
