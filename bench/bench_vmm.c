@@ -27,6 +27,10 @@
  *		here as bench/bench_emu does), interleaved with it.  Each
  *		rate is the median of 3 runs of -n exits, by default of as
  *		many exits as a short calibration run says take ~2.5 s.
+ *		Also interleaved: the two rt_sigprocmask calls every RUN
+ *		makes (vcpu_must_stop's signal mask), timed alone, and what
+ *		vmm-io-exits would be without them; and the share of system
+ *		time in the vmm runs.
  *   create	vmm-create-to-first-exit: CREATE (1 vcpu, 2 MiB) + RESETCPU
  *		+ RUN to the first I/O exit + TERM, median in microseconds.
  *   mem	vmm-idle-vm-memory: RSS per idle VM beyond guest RAM, over
@@ -46,16 +50,19 @@
  */
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -451,21 +458,68 @@ io_count(double (*fn)(uint64_t, uint64_t *), uint64_t given, double target)
 	return (n < 10000 ? 10000 : n > 20000000 ? 20000000 : n);
 }
 
+/*
+ * What every RUN pays for vcpu_must_stop before any of its own work: the
+ * monitor blocks the asynchronous signals while the vcpu runs and puts
+ * the caller's mask back after (src/vmm/vmm_machdep.c), two
+ * rt_sigprocmask system calls.  The same two calls, `pairs` times: the
+ * seconds they took.  *nexits = pairs, to fit io_count.
+ */
+static double
+sigmask_run(uint64_t pairs, uint64_t *nexits)
+{
+	sigset_t async, omask;
+	uint64_t i;
+	double t0, t1;
+
+	sigfillset(&async);
+	sigdelset(&async, SIGSEGV);
+	sigdelset(&async, SIGBUS);
+	sigdelset(&async, SIGFPE);
+	sigdelset(&async, SIGILL);
+	sigdelset(&async, SIGTRAP);
+	t0 = now();
+	for (i = 0; i < pairs; i++) {
+		pthread_sigmask(SIG_BLOCK, &async, &omask);
+		pthread_sigmask(SIG_SETMASK, &omask, NULL);
+	}
+	t1 = now();
+	*nexits = pairs;
+	return (t1 - t0);
+}
+
+static double
+cpu_seconds(int sys)
+{
+	struct rusage ru;
+	struct timeval *tv = sys ? &ru.ru_stime : &ru.ru_utime;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (tv->tv_sec + tv->tv_usec / 1e6);
+}
+
 static void
 bench_io(uint64_t given, double target)
 {
-	double v[NRUNS], e[NRUNS], t;
-	uint64_t n, nv, ne;
+	double v[NRUNS], e[NRUNS], m[NRUNS], t, pair, rest, usr = 0, sys = 0;
+	uint64_t n, nv, ne, nm;
 	int i;
 
 	nv = io_count(vmm_io_run, given, target);
 	ne = io_count(emu_io_run, given, target);
-	/* Interleaved, so that a change in the machine's load hits both. */
+	nm = io_count(sigmask_run, 0, target / 5);
+	/* Interleaved, so that a change in the machine's load hits all. */
 	for (i = 0; i < NRUNS; i++) {
+		usr -= cpu_seconds(0);
+		sys -= cpu_seconds(1);
 		t = vmm_io_run(nv, &n);
+		usr += cpu_seconds(0);
+		sys += cpu_seconds(1);
 		v[i] = n / t;
 		t = emu_io_run(ne, &n);
 		e[i] = n / t;
+		t = sigmask_run(nm, &n);
+		m[i] = n / t;
 	}
 	report(vname("vmm-io-exits"), median(v, NRUNS), "exits/s",
 	    "emu-io-exits", median(e, NRUNS));
@@ -478,6 +532,19 @@ bench_io(uint64_t given, double target)
 	    "exits (%.2f KiB per 1000 exits)\n", io_rss_growth,
 	    (unsigned long long)io_rss_exits,
 	    io_rss_growth * 1000.0 / io_rss_exits);
+	/*
+	 * The floor the signal contract sets on this machine: a vmm run
+	 * without the two calls would take 1/v - pair per exit.
+	 */
+	pair = 1 / median(m, NRUNS);
+	rest = 1 / median(v, NRUNS) - pair;
+	fprintf(stderr, "# RUN's signal mask (2 rt_sigprocmask, vcpu_must_stop):"
+	    " %.0f ns per RUN here (median of %d runs of %llu pairs), so at "
+	    "most %.0f RUNs/s; vmm-io-exits less that cost: %.0f exits/s; "
+	    "system time %.0f%% of the vmm runs' CPU time\n", pair * 1e9,
+	    NRUNS, (unsigned long long)nm, 1 / pair,
+	    rest > 0 ? 1 / rest : 0.0,
+	    usr + sys > 0 ? 100 * sys / (usr + sys) : 0.0);
 }
 
 /* --- vmm-create-to-first-exit ------------------------------------------ */
