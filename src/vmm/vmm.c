@@ -684,34 +684,32 @@ out:
  * vcpu_must_stop
  *
  * Whether the run loop must return to userland now: the VM is being
- * terminated, or the calling thread has a signal pending that its own
- * mask lets through (OpenBSD's SIGPENDING: pending for the thread or its
- * process, and not masked by the thread).  RUN blocks the asynchronous
- * signals while it runs, so a signal sent meanwhile stays pending, exactly
- * as it would in the kernel, and is delivered when RUN returns; the mask
- * the caller had before RUN (vc_runmask) is the one that decides.  A
- * signal the caller blocks itself (vmmsim run's vcpu thread blocks the
- * SIGTERM its event loop handles) does not end a RUN: on Linux it is
- * pending for the whole process until the thread that takes it runs, and
- * ending the RUN then would make when it ended depend on the host's
- * scheduling.
+ * terminated, or a signal for the calling thread arrived that its own
+ * mask lets through (OpenBSD's SIGPENDING); vmm_signal.c keeps it from
+ * being handled before RUN returns.
  */
 int
 vcpu_must_stop(struct vcpu *vcpu)
 {
-	sigset_t set;
-	size_t i;
-
 	if (__atomic_load_n(&vcpu->vc_state, __ATOMIC_ACQUIRE) ==
 	    VCPU_STATE_REQTERM)
 		return (1);
-	if (sigpending(&set) == 0) {
-		for (i = 1; i < (size_t)NSIG; i++)
-			if (sigismember(&set, (int)i) == 1 &&
-			    sigismember(&vcpu->vc_runmask, (int)i) != 1)
-				return (1);
-	}
-	return (0);
+	return (vmm_sig_pending(&vcpu->vc_sigrun));
+}
+
+/*
+ * The program's sigaction, called through a pointer from outside the file
+ * that defines ours, so that it is the one the dynamic linker chose: ours
+ * (vmm_signal.c) unless the library came in by dlopen or something before
+ * it defines sigaction too.
+ */
+int
+vmm_sig_probe(int sig, const struct sigaction *act, struct sigaction *oact)
+{
+	int (*volatile fn)(int, const struct sigaction *, struct sigaction *) =
+	    sigaction;
+
+	return (fn(sig, act, oact));
 }
 
 /*

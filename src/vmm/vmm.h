@@ -112,6 +112,22 @@ struct vm_mem_obj {
 #define VCPU_WRITTEN_MAX	32
 #define VCPU_WRITTEN_ALL	(~0U)
 
+/*
+ * Signals during RUN (vmm_signal.c): CHAIN holds a handler back with a
+ * trampoline, MASK blocks the asynchronous signals for the RUN.
+ */
+#define VMM_SIG_CHAIN	1
+#define VMM_SIG_MASK	2
+struct vmm_sig_run {
+	int		 mode;
+	sigset_t	 omask;		/* MASK: the caller's mask */
+};
+int	vmm_sig_mode(void);
+void	vmm_sig_enter(struct vmm_sig_run *);
+void	vmm_sig_leave(struct vmm_sig_run *);
+int	vmm_sig_pending(const struct vmm_sig_run *);
+int	vmm_sig_probe(int, const struct sigaction *, struct sigaction *);
+
 struct vcpu {
 	uint32_t		vc_id;		/* [I] */
 	struct vm		*vc_parent;	/* [I] */
@@ -128,7 +144,7 @@ struct vcpu {
 
 	struct vcpu_md		*vc_md;		/* [l] machine-dependent part */
 	struct vmm_trace	*vc_trace;	/* [l] the RUN caller's trace */
-	sigset_t		 vc_runmask;	/* [l] the RUN caller's mask */
+	struct vmm_sig_run	 vc_sigrun;	/* [l] signals during RUN */
 	int			vc_tlb_traced;	/* [l] checked mode reports to it */
 	uint64_t		vc_trace_seq;	/* [l] seq of the exit handled */
 	struct vmm_trace_pend	*vc_trace_pend;	/* [l] nested records for

@@ -279,8 +279,8 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 	struct vm *vm;
 	struct vcpu *vcpu;
 	unsigned int old = VCPU_STATE_STOPPED;
-	sigset_t async, omask;
-	int ret;
+	struct vmm_sig_run sr;
+	int ret, entered = 0;
 
 	if ((ret = find_vcpu(sc, vrp->vrp_vm_id, vrp->vrp_vcpu_id, &vm,
 	    &vcpu)) != 0)
@@ -311,23 +311,15 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 		vcpu_set_event_svm(vcpu, &vrp->vrp_inject);
 
 	/*
-	 * As in the kernel, a signal for this thread stays pending while the
-	 * vcpu runs and makes the loop return (vcpu_must_stop); it is
-	 * delivered when RUN returns.  Synchronous signals stay open.
+	 * As in the kernel, a signal for this thread ends the run
+	 * (vcpu_must_stop) and is handled when RUN returns (vmm_signal.c).
 	 */
-	sigfillset(&async);
-	sigdelset(&async, SIGSEGV);
-	sigdelset(&async, SIGBUS);
-	sigdelset(&async, SIGFPE);
-	sigdelset(&async, SIGILL);
-	sigdelset(&async, SIGTRAP);
-	pthread_sigmask(SIG_BLOCK, &async, &omask);
-	vcpu->vc_runmask = omask;
+	vmm_sig_enter(&vcpu->vc_sigrun);
+	entered = 1;
 	vcpu->vc_trace = vmm_trace_hold(curproc);	/* vmmsim_trace_start */
 	ret = is_vmx(sc) ? vcpu_run_vmx(vcpu, vrp) : vcpu_run_svm(vcpu, vrp);
 	vmm_trace_rele(vcpu->vc_trace);
 	vcpu->vc_trace = NULL;
-	pthread_sigmask(SIG_SETMASK, &omask, NULL);
 	if (ret == 0 || ret == EAGAIN) {
 		/* vrp_exit_reason is 16 bits: SVM codes are truncated. */
 		vrp->vrp_exit_reason = ret == 0 ? VM_EXIT_NONE : is_vmx(sc) ?
@@ -344,8 +336,12 @@ vm_run(struct vmm_softc *sc, struct vm_run_params *vrp)
 		    __ATOMIC_RELEASE);
 	}
 out:
+	if (entered)
+		sr = vcpu->vc_sigrun;
 	pthread_rwlock_unlock(&vcpu->vc_lock);
 	refcnt_rele_wake(&vm->vm_refcnt);
+	if (entered)
+		vmm_sig_leave(&sr);
 	return (ret);
 }
 
