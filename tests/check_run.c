@@ -26,6 +26,10 @@
  * (regress/sys/arch/amd64/vmm/vcpu.c) with the 2024 memory semantics.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -965,6 +969,353 @@ START_TEST(test_signal_the_caller_blocks_does_not_end_run)
 }
 END_TEST
 
+/* --- signals during RUN (vmm_signal.c), in both modes --- */
+
+/* The mode vmm_signal.c runs in: the tests expect the same either way. */
+static int
+sig_mask_mode(void)
+{
+	const char *e = getenv("VMMSIM_SIGCHAIN");
+
+	return (e != NULL && strcmp(e, "0") == 0);
+}
+
+#define SPIN_GPA	0x180000	/* inc qword [SPIN_COUNT]; jmp back */
+#define SPIN_COUNT	0x181000
+
+/* A long-mode VM whose guest counts in its memory, forever. */
+static void
+spin_create(struct rt *t)
+{
+	static const uint8_t code[] = {
+		0x48, 0xFF, 0x04, 0x25, 0x00, 0x10, 0x18, 0x00,
+		0xEB, 0xF6
+	};
+
+	lm_create(t, SPIN_GPA);
+	memcpy(t->low + SPIN_GPA, code, sizeof(code));
+}
+
+/* Until the guest has counted: then the vcpu's thread is in RUN. */
+static void
+spin_wait(struct rt *t)
+{
+	volatile uint64_t *count = (volatile uint64_t *)(t->low + SPIN_COUNT);
+	struct timespec ts = { 0, 1000000L };
+	int i;
+
+	for (i = 0; i < 10000 && *count == 0; i++)
+		nanosleep(&ts, NULL);
+	ck_assert_uint_ne(*count, 0);
+}
+
+static struct rt	*sig_rt;	/* the VM the handlers look at */
+static _Atomic int	 sig_calls;
+static int		 sig_code, sig_value, sig_rwregs_rc, sig_rwregs_err;
+static int		 sig_order[8][2];	/* signo, value */
+
+/* SA_SIGINFO: what came, and whether the vcpu can be used from here. */
+static void
+on_info(int sig, siginfo_t *si, void *uc)
+{
+	struct vm_rwregs_params vrwp;
+	int n = sig_calls, saved = errno;
+
+	(void)uc;
+	if (n < 8) {
+		sig_order[n][0] = sig;
+		sig_order[n][1] = si->si_value.sival_int;
+	}
+	sig_code = si->si_code;
+	sig_value = si->si_value.sival_int;
+	memset(&vrwp, 0, sizeof(vrwp));
+	vrwp.vrwp_vm_id = sig_rt->id;
+	vrwp.vrwp_mask = VM_RWREGS_GPRS;
+	sig_rwregs_rc = vmmsim_ioctl(sig_rt->fd, VMM_IOC_READREGS, &vrwp);
+	sig_rwregs_err = errno;
+	sig_calls = n + 1;
+	errno = saved;
+}
+
+struct sig_send {
+	struct rt	*t;
+	int		 n;
+	int		 sig[4], value[4];
+	_Atomic int	 sent;
+};
+
+/* Once the guest runs, queue the signals to the RUN thread. */
+static void *
+sig_send_running(void *p)
+{
+	struct sig_send *a = p;
+	union sigval v;
+	int i;
+
+	spin_wait(a->t);
+	for (i = 0; i < a->n; i++) {
+		v.sival_int = a->value[i];
+		pthread_sigqueue(run_thread, a->sig[i], v);
+	}
+	a->sent = 1;
+	return (NULL);
+}
+
+/*
+ * A signal that comes while the guest runs ends the RUN (VM_EXIT_NONE),
+ * and its handler runs once RUN has returned, with its siginfo: from the
+ * handler the vcpu is usable (READREGS succeeds; in the middle of RUN it
+ * would be busy).
+ */
+START_TEST(test_signal_handler_runs_after_run_with_its_siginfo)
+{
+	struct sigaction sa, old;
+	struct sig_send a;
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	pthread_t th;
+
+	VENDOR_BEGIN();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_info;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old), 0);
+	spin_create(&t);
+	sig_rt = &t;
+	sig_calls = 0;
+	sig_rwregs_rc = -2;
+	memset(&a, 0, sizeof(a));
+	a.t = &t;
+	a.n = 1;
+	a.sig[0] = SIGUSR1;
+	a.value[0] = 42;
+	run_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&th, NULL, sig_send_running, &a), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	ck_assert_int_eq(sig_calls, 1);
+	ck_assert_int_eq(sig_code, SI_QUEUE);
+	ck_assert_int_eq(sig_value, 42);
+	ck_assert_msg(sig_rwregs_rc == 0, "READREGS from the handler: %s",
+	    strerror(sig_rwregs_err));
+	ck_assert_int_eq(sigaction(SIGUSR1, &old, NULL), 0);
+	lm_term(&t);
+}
+END_TEST
+
+/*
+ * Real-time signals queued while the vcpu runs: every one is handled,
+ * once, with its value, in the order sent for each signal number.
+ */
+START_TEST(test_rt_signals_during_run_all_handled_in_order)
+{
+	struct sigaction sa;
+	struct sig_send a;
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	pthread_t th;
+	int i, last1 = 0, last2 = 0, runs = 0;
+
+	VENDOR_BEGIN();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_info;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGRTMIN + 1, &sa, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGRTMIN + 2, &sa, NULL), 0);
+	spin_create(&t);
+	sig_rt = &t;
+	sig_calls = 0;
+	memset(&a, 0, sizeof(a));
+	a.t = &t;
+	a.n = 4;
+	a.sig[0] = SIGRTMIN + 2;	a.value[0] = 1;
+	a.sig[1] = SIGRTMIN + 1;	a.value[1] = 2;
+	a.sig[2] = SIGRTMIN + 2;	a.value[2] = 3;
+	a.sig[3] = SIGRTMIN + 1;	a.value[3] = 4;
+	run_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&th, NULL, sig_send_running, &a), 0);
+	/* RUN again until all were sent: the first may end the RUN early. */
+	do {
+		memset(&vrp, 0, sizeof(vrp));
+		memset(&ve, 0, sizeof(ve));
+		ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+		ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+		runs++;
+	} while (!a.sent || sig_calls < 4);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(sig_calls, 4);
+	for (i = 0; i < 4; i++) {
+		if (sig_order[i][0] == SIGRTMIN + 1) {
+			ck_assert_int_gt(sig_order[i][1], last1);
+			last1 = sig_order[i][1];
+		} else {
+			ck_assert_int_eq(sig_order[i][0], SIGRTMIN + 2);
+			ck_assert_int_gt(sig_order[i][1], last2);
+			last2 = sig_order[i][1];
+		}
+	}
+	ck_assert_int_eq(last1, 4);
+	ck_assert_int_eq(last2, 3);
+	ck_assert_int_ge(runs, 1);
+	signal(SIGRTMIN + 1, SIG_DFL);
+	signal(SIGRTMIN + 2, SIG_DFL);
+	lm_term(&t);
+}
+END_TEST
+
+/*
+ * SA_RESETHAND: the handler runs once, after RUN, and the action is the
+ * default again afterwards, as sigaction(2) reports it.
+ */
+START_TEST(test_resethand_handler_runs_once_after_run)
+{
+	struct sigaction sa, now;
+	struct sig_send a;
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	pthread_t th;
+
+	VENDOR_BEGIN();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_info;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGUSR2, &sa, NULL), 0);
+	spin_create(&t);
+	sig_rt = &t;
+	sig_calls = 0;
+	memset(&a, 0, sizeof(a));
+	a.t = &t;
+	a.n = 1;
+	a.sig[0] = SIGUSR2;
+	a.value[0] = 7;
+	run_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&th, NULL, sig_send_running, &a), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	ck_assert_int_eq(sig_calls, 1);
+	ck_assert_int_eq(sig_value, 7);
+	ck_assert_int_eq(sigaction(SIGUSR2, NULL, &now), 0);
+	ck_assert_ptr_eq((void *)now.sa_handler, (void *)SIG_DFL);
+	lm_term(&t);
+}
+END_TEST
+
+/*
+ * sigaction(2) and signal(3) report the program's own action, whatever
+ * stands behind it.
+ */
+START_TEST(test_sigaction_reports_the_programs_action)
+{
+	struct sigaction sa, now;
+
+	VENDOR_BEGIN();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_info;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
+	ck_assert_ptr_eq((void *)now.sa_sigaction, (void *)on_info);
+	ck_assert_int_eq(now.sa_flags & (SA_SIGINFO | SA_RESTART |
+	    SA_RESETHAND | SA_NODEFER), SA_SIGINFO | SA_RESTART);
+	ck_assert_int_eq(sigismember(&now.sa_mask, SIGUSR2), 1);
+	ck_assert_ptr_eq((void *)signal(SIGUSR1, SIG_IGN), (void *)on_info);
+	ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
+	ck_assert_ptr_eq((void *)now.sa_handler, (void *)SIG_IGN);
+	ck_assert_ptr_eq((void *)signal(SIGUSR1, on_usr1), (void *)SIG_IGN);
+	ck_assert_ptr_eq((void *)signal(SIGUSR1, SIG_DFL), (void *)on_usr1);
+	ck_assert_int_eq(sigaction(SIGKILL, &sa, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/* SigBlk of a thread, from /proc; ~0 when it cannot be read. */
+static uint64_t
+thread_sigblk(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned long long v = ~0ULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (~0ULL);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "SigBlk: %llx", &v) == 1)
+			break;
+	fclose(fp);
+	return (v);
+}
+
+struct sigblk_arg {
+	struct rt	*t;
+	pid_t		 tid;
+	uint64_t	 during;
+};
+
+static void *
+sigblk_during_run(void *p)
+{
+	struct sigblk_arg *a = p;
+
+	spin_wait(a->t);
+	a->during = thread_sigblk(a->tid);
+	pthread_kill(run_thread, SIGUSR1);
+	return (NULL);
+}
+
+/*
+ * What RUN does to the caller's signal mask while the vcpu runs: nothing
+ * by default (no system call per RUN); with VMMSIM_SIGCHAIN=0 it blocks
+ * the asynchronous signals (SIGUSR1 among them) and not SIGSEGV.
+ */
+START_TEST(test_signal_mask_during_run)
+{
+	struct sigblk_arg a;
+	struct rt t;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	pthread_t th;
+	uint64_t before, after;
+
+	VENDOR_BEGIN();
+	signal(SIGUSR1, on_usr1);
+	spin_create(&t);
+	a.t = &t;
+	a.tid = gettid();
+	before = thread_sigblk(a.tid);
+	ck_assert_uint_ne(before, ~0ULL);
+	run_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&th, NULL, sigblk_during_run, &a), 0);
+	memset(&vrp, 0, sizeof(vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
+	pthread_join(th, NULL);
+	after = thread_sigblk(a.tid);
+	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
+	ck_assert_uint_eq(after, before);
+	if (sig_mask_mode()) {
+		ck_assert_uint_ne(a.during & (1ULL << (SIGUSR1 - 1)), 0);
+		ck_assert_uint_eq(a.during & (1ULL << (SIGSEGV - 1)), 0);
+	} else
+		ck_assert_uint_eq(a.during, before);
+	lm_term(&t);
+}
+END_TEST
+
 struct term_arg {
 	struct rt	*t;
 	_Atomic int	 done;		/* TERM returned */
@@ -1714,9 +2065,6 @@ run_suite(void)
 	T(test_intr_from_another_thread_then_inject);
 	T(test_interrupt_window_exit_when_guest_enables);
 	T(test_intr_injected_when_ready_on_svm_dropped_on_vmx);
-	T(test_signal_makes_run_return_none);
-	T(test_signal_the_caller_blocks_does_not_end_run);
-	T(test_term_waits_for_running_vcpu);
 	T(test_pvclock_page);
 	T(test_idle_time_reaches_tsc_and_pvclock);
 	T(test_code_written_from_outside_runs_as_written);
@@ -1736,6 +2084,22 @@ run_suite(void)
 	T(test_kernel_mmio_assist_exit);
 	T(test_kernel_gpa_outside_ranges_is_einval);
 	T(test_kernel_triple_fault_reaches_userland);
+	suite_add_tcase(s, tc);
+
+	/*
+	 * Signals during RUN: tests/signals_mask.sh runs this case again
+	 * with VMMSIM_SIGCHAIN=0.
+	 */
+	tc = tcase_create("signals");
+	tcase_set_timeout(tc, 60);
+	T(test_signal_makes_run_return_none);
+	T(test_signal_the_caller_blocks_does_not_end_run);
+	T(test_term_waits_for_running_vcpu);
+	T(test_signal_handler_runs_after_run_with_its_siginfo);
+	T(test_rt_signals_during_run_all_handled_in_order);
+	T(test_resethand_handler_runs_once_after_run);
+	T(test_sigaction_reports_the_programs_action);
+	T(test_signal_mask_during_run);
 #undef T
 	suite_add_tcase(s, tc);
 	return (s);
