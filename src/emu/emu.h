@@ -126,6 +126,8 @@ enum vmx_result	 vmx_vmclear(struct emu_cpu *, uint64_t pa);
 enum vmx_result	 vmx_vmptrld(struct emu_cpu *, uint64_t pa);
 enum vmx_result	 vmx_vmptrst(struct emu_cpu *, uint64_t *pa);
 enum vmx_result	 vmx_vmread(struct emu_cpu *, uint64_t field, uint64_t *);
+enum vmx_result	 vmx_vmread_n(struct emu_cpu *, const uint32_t *fields,
+		    unsigned int n, uint64_t *values);
 enum vmx_result	 vmx_vmwrite(struct emu_cpu *, uint64_t field, uint64_t);
 enum vmx_result	 vmx_vmlaunch(struct emu_cpu *, struct emu_gprs *);
 enum vmx_result	 vmx_vmresume(struct emu_cpu *, struct emu_gprs *);

@@ -523,6 +523,37 @@ vmx_vmread(struct emu_cpu *cpu, uint64_t field, uint64_t *v)
 	return (VMX_SUCCEED);
 }
 
+/*
+ * n VMREADs in a row, fields[i] into values[i], as a monitor's loop of
+ * them would do: the same checks and the same results, in order.  The
+ * first that does not succeed ends it with its result (values[] from it
+ * on are not written).  The checks that cannot change between two
+ * VMREADs (#UD, a current VMCS) are made once.
+ */
+enum vmx_result
+vmx_vmread_n(struct emu_cpu *cpu, const uint32_t *fields, unsigned int n,
+    uint64_t *values)
+{
+	unsigned int i, d;
+
+	if (n == 0)
+		return (VMX_SUCCEED);
+	if (vmx_ud(cpu))
+		return (VMX_FAULT_UD);
+	if (cpu->vmcs == NULL)
+		return (VMX_FAIL_INVALID);
+	for (i = 0; i < n; i++) {
+		if (fields[i] >= VMCS_DESC_N ||
+		    (d = vmcs_desc_tab[fields[i]]) == 0)
+			return (vmread_unsupported(cpu));
+		if ((d & VMCS_DESC_LAZY) && cpu->vmcs_stale &&
+		    cpu->vmcs_pa == cpu->engine_vmcs)
+			emu_sync_vmcs(cpu);
+		values[i] = vmcs_desc_get(cpu->vmcs, d);
+	}
+	return (VMX_SUCCEED);
+}
+
 enum vmx_result
 vmx_vmwrite(struct emu_cpu *cpu, uint64_t field, uint64_t v)
 {

@@ -395,6 +395,47 @@ msr_area_rw(struct vcpu *vcpu, int write, uint64_t *vals)
 }
 
 /*
+ * The VMCS fields vcpu_readregs_vmx reads, group after group: GPRS (RIP,
+ * RSP, RFLAGS), SREGS (each segment's selector, limit, access rights and
+ * base, then GDTR and IDTR), CRS, DRS.
+ */
+static const uint32_t rr_fields[] = {
+	VMCS_GUEST_IA32_RIP, VMCS_GUEST_IA32_RSP, VMCS_GUEST_IA32_RFLAGS,
+	VMCS_GUEST_IA32_ES_SEL, SEG_LIMIT(0), SEG_AR(0), SEG_BASE(0),
+	VMCS_GUEST_IA32_CS_SEL, SEG_LIMIT(1), SEG_AR(1), SEG_BASE(1),
+	VMCS_GUEST_IA32_SS_SEL, SEG_LIMIT(2), SEG_AR(2), SEG_BASE(2),
+	VMCS_GUEST_IA32_DS_SEL, SEG_LIMIT(3), SEG_AR(3), SEG_BASE(3),
+	VMCS_GUEST_IA32_FS_SEL, SEG_LIMIT(4), SEG_AR(4), SEG_BASE(4),
+	VMCS_GUEST_IA32_GS_SEL, SEG_LIMIT(5), SEG_AR(5), SEG_BASE(5),
+	VMCS_GUEST_IA32_LDTR_SEL, SEG_LIMIT(6), SEG_AR(6), SEG_BASE(6),
+	VMCS_GUEST_IA32_TR_SEL, SEG_LIMIT(7), SEG_AR(7), SEG_BASE(7),
+	VMCS_GUEST_IA32_GDTR_LIMIT, VMCS_GUEST_IA32_GDTR_BASE,
+	VMCS_GUEST_IA32_IDTR_LIMIT, VMCS_GUEST_IA32_IDTR_BASE,
+	VMCS_GUEST_IA32_CR0, VMCS_GUEST_IA32_CR3, VMCS_GUEST_IA32_CR4,
+	VMCS_GUEST_PDPTE0, VMCS_GUEST_PDPTE1, VMCS_GUEST_PDPTE2,
+	VMCS_GUEST_PDPTE3,
+	VMCS_GUEST_IA32_DR7
+};
+#define RR_GPRS		0
+#define RR_SREGS	3
+#define RR_CRS		(RR_SREGS + 4 * VCPU_REGS_NSREGS + 4)
+#define RR_DRS		(RR_CRS + 7)
+#define RR_N		(RR_DRS + 1)
+
+/* VMREADs of rr_fields[from, from + n) into v[from...]. */
+static void
+rr_read(struct vcpu *vcpu, unsigned int from, unsigned int n, uint64_t *v)
+{
+	unsigned int i;
+
+	if (vmx_vmread_n(vcpu->vc_md->cpu, &rr_fields[from], n, &v[from]) ==
+	    VMX_SUCCEED)
+		return;
+	for (i = from; i < from + n; i++)	/* as one VMREAD at a time */
+		v[i] = vmread(vcpu, rr_fields[i]);
+}
+
+/*
  * vcpu_readregs_vmx: the groups in mask, from the VMCS, the software save
  * area and the MSR store area; CR8 and GDTR/IDTR sel/AR are not filled.
  */
@@ -402,46 +443,58 @@ int
 vcpu_readregs_vmx(struct vcpu *vcpu, uint64_t mask, struct vcpu_reg_state *vrs)
 {
 	struct vcpu_md *md = vcpu->vc_md;
+	uint64_t v[RR_N];
+	const uint64_t *sr;
 	int i;
 
 	if (vcpu_reload_vmcs(vcpu) != 0)
 		return (EINVAL);
+	if ((mask & (VM_RWREGS_GPRS | VM_RWREGS_SREGS | VM_RWREGS_CRS |
+	    VM_RWREGS_DRS)) == (VM_RWREGS_GPRS | VM_RWREGS_SREGS |
+	    VM_RWREGS_CRS | VM_RWREGS_DRS))
+		rr_read(vcpu, 0, RR_N, v);
+	else {
+		if (mask & VM_RWREGS_GPRS)
+			rr_read(vcpu, RR_GPRS, 3, v);
+		if (mask & VM_RWREGS_SREGS)
+			rr_read(vcpu, RR_SREGS, RR_CRS - RR_SREGS, v);
+		if (mask & VM_RWREGS_CRS)
+			rr_read(vcpu, RR_CRS, 7, v);
+		if (mask & VM_RWREGS_DRS)
+			rr_read(vcpu, RR_DRS, 1, v);
+	}
 	if (mask & VM_RWREGS_GPRS) {
 		for (i = 0; i < 16; i++)
 			if (i != VCPU_REGS_RSP)
 				vrs->vrs_gprs[i] = md->g.r[i];
-		vrs->vrs_gprs[VCPU_REGS_RIP] = vmread(vcpu, VMCS_GUEST_IA32_RIP);
-		vrs->vrs_gprs[VCPU_REGS_RSP] = vmread(vcpu, VMCS_GUEST_IA32_RSP);
-		vrs->vrs_gprs[VCPU_REGS_RFLAGS] = vmread(vcpu,
-		    VMCS_GUEST_IA32_RFLAGS);
+		vrs->vrs_gprs[VCPU_REGS_RIP] = v[RR_GPRS];
+		vrs->vrs_gprs[VCPU_REGS_RSP] = v[RR_GPRS + 1];
+		vrs->vrs_gprs[VCPU_REGS_RFLAGS] = v[RR_GPRS + 2];
 	}
 	if (mask & VM_RWREGS_SREGS) {
 		for (i = 0; i < VCPU_REGS_NSREGS; i++) {
-			vrs->vrs_sregs[i].vsi_sel = (uint16_t)vmread(vcpu,
-			    seg_sel[i]);
-			vrs->vrs_sregs[i].vsi_limit = (uint32_t)vmread(vcpu,
-			    SEG_LIMIT(i));
-			vrs->vrs_sregs[i].vsi_ar = (uint32_t)vmread(vcpu,
-			    SEG_AR(i));
-			vrs->vrs_sregs[i].vsi_base = vmread(vcpu, SEG_BASE(i));
+			sr = &v[RR_SREGS + 4 * i];
+			vrs->vrs_sregs[i].vsi_sel = (uint16_t)sr[0];
+			vrs->vrs_sregs[i].vsi_limit = (uint32_t)sr[1];
+			vrs->vrs_sregs[i].vsi_ar = (uint32_t)sr[2];
+			vrs->vrs_sregs[i].vsi_base = sr[3];
 		}
-		vrs->vrs_gdtr.vsi_limit = (uint32_t)vmread(vcpu,
-		    VMCS_GUEST_IA32_GDTR_LIMIT);
-		vrs->vrs_gdtr.vsi_base = vmread(vcpu, VMCS_GUEST_IA32_GDTR_BASE);
-		vrs->vrs_idtr.vsi_limit = (uint32_t)vmread(vcpu,
-		    VMCS_GUEST_IA32_IDTR_LIMIT);
-		vrs->vrs_idtr.vsi_base = vmread(vcpu, VMCS_GUEST_IA32_IDTR_BASE);
+		sr = &v[RR_SREGS + 4 * VCPU_REGS_NSREGS];
+		vrs->vrs_gdtr.vsi_limit = (uint32_t)sr[0];
+		vrs->vrs_gdtr.vsi_base = sr[1];
+		vrs->vrs_idtr.vsi_limit = (uint32_t)sr[2];
+		vrs->vrs_idtr.vsi_base = sr[3];
 	}
 	if (mask & VM_RWREGS_CRS) {
-		vrs->vrs_crs[VCPU_REGS_CR0] = vmread(vcpu, VMCS_GUEST_IA32_CR0);
-		vrs->vrs_crs[VCPU_REGS_CR3] = vmread(vcpu, VMCS_GUEST_IA32_CR3);
-		vrs->vrs_crs[VCPU_REGS_CR4] = vmread(vcpu, VMCS_GUEST_IA32_CR4);
+		vrs->vrs_crs[VCPU_REGS_CR0] = v[RR_CRS];
+		vrs->vrs_crs[VCPU_REGS_CR3] = v[RR_CRS + 1];
+		vrs->vrs_crs[VCPU_REGS_CR4] = v[RR_CRS + 2];
 		vrs->vrs_crs[VCPU_REGS_CR2] = md->g.cr2;
 		vrs->vrs_crs[VCPU_REGS_XCR0] = md->g.xcr0;
-		vrs->vrs_crs[VCPU_REGS_PDPTE0] = vmread(vcpu, VMCS_GUEST_PDPTE0);
-		vrs->vrs_crs[VCPU_REGS_PDPTE1] = vmread(vcpu, VMCS_GUEST_PDPTE1);
-		vrs->vrs_crs[VCPU_REGS_PDPTE2] = vmread(vcpu, VMCS_GUEST_PDPTE2);
-		vrs->vrs_crs[VCPU_REGS_PDPTE3] = vmread(vcpu, VMCS_GUEST_PDPTE3);
+		vrs->vrs_crs[VCPU_REGS_PDPTE0] = v[RR_CRS + 3];
+		vrs->vrs_crs[VCPU_REGS_PDPTE1] = v[RR_CRS + 4];
+		vrs->vrs_crs[VCPU_REGS_PDPTE2] = v[RR_CRS + 5];
+		vrs->vrs_crs[VCPU_REGS_PDPTE3] = v[RR_CRS + 6];
 	}
 	if (mask & VM_RWREGS_MSRS)
 		msr_area_rw(vcpu, 0, vrs->vrs_msrs);
@@ -449,7 +502,7 @@ vcpu_readregs_vmx(struct vcpu *vcpu, uint64_t mask, struct vcpu_reg_state *vrs)
 		for (i = 0; i < 4; i++)
 			vrs->vrs_drs[VCPU_REGS_DR0 + i] = md->g.dr[i];
 		vrs->vrs_drs[VCPU_REGS_DR6] = md->g.dr6;
-		vrs->vrs_drs[VCPU_REGS_DR7] = vmread(vcpu, VMCS_GUEST_IA32_DR7);
+		vrs->vrs_drs[VCPU_REGS_DR7] = v[RR_DRS];
 	}
 	return (0);
 }
@@ -1231,9 +1284,10 @@ vcpu_snapshot(struct vcpu *vcpu)
 
 	if (vcpu_readregs_vmx(vcpu, VM_RWREGS_ALL, &md->exit.vrs) != 0)
 		return (EINVAL);
-	cr0 = vmread(vcpu, VMCS_GUEST_IA32_CR0);
-	md->exit.cpl = (cr0 & CR0_PE) ?
-	    (int)((vmread(vcpu, VMCS_GUEST_IA32_SS_AR) >> 5) & 3) : 0;
+	/* The VMREADs of GUEST_CR0 and GUEST_SS_AR readregs just made. */
+	cr0 = md->exit.vrs.vrs_crs[VCPU_REGS_CR0];
+	md->exit.cpl = (cr0 & CR0_PE) ? (int)((md->exit.vrs.vrs_sregs[
+	    VCPU_REGS_SS].vsi_ar >> 5) & 3) : 0;
 	return (0);
 }
 
