@@ -108,12 +108,13 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_x86_mmr gdt = { 0, 0x5a5a1122334455a5ULL, 0x1357, 0 };
 	uc_x86_mmr ldt = { 0x28, 0x5a5a6677889900a5ULL, 0x2468, 0x82 };
 	uc_x86_msr efer = { MSR_EFER, 0x0d01 };
-	static const uint32_t msrs[8] = {
+	static const uint32_t msrs[LAY_NMSR] = {
 		MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNELGSBASE,
-		MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP
+		MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+		MSR_MISC_ENABLE_IA32
 	};
 	uint32_t sel;
-	uc_x86_msr m;
+	uc_x86_msr m, misc = { MSR_MISC_ENABLE_IA32, 0 };
 	size_t i;
 	uint64_t cr3 = 0x5a5a0000abcde000ULL, zero = 0;
 	uint64_t dr0 = 0x5a5a123456789abcULL;
@@ -136,7 +137,8 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_DR0, &dr0);
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &probe_fl);
 	uc_reg_write(uc, UC_X86_REG_RAX, &rax);
-	for (i = 0; i < 8; i++) {
+	uc_reg_read(uc, UC_X86_REG_MSR, &misc);	/* put back after */
+	for (i = 0; i < LAY_NMSR; i++) {
 		m.rid = msrs[i];
 		m.value = i == 5 ? 0xa5c3 : 0x5a5a00c0ffee0100ULL + i;
 		uc_reg_write(uc, UC_X86_REG_MSR, &m);
@@ -180,7 +182,7 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 		 * The syscall MSRs, for reading the exit MSR-store list in
 		 * place; without them that list goes through the API.
 		 */
-		for (i = 0; i < 8; i++)
+		for (i = 0; i < LAY_NMSR; i++)
 			lay->msr[i] = i == 5 ? (size_t)-1 :
 			    find64(b, n, 0x5a5a00c0ffee0100ULL + i);
 		/*
@@ -204,9 +206,9 @@ uc_layout_probe(uc_engine *uc, struct uc_layout *lay)
 	uc_reg_write(uc, UC_X86_REG_DR0, &zero);
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &zfl);
 	uc_reg_write(uc, UC_X86_REG_RAX, &zero);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < LAY_NMSR; i++) {
 		m.rid = msrs[i];
-		m.value = 0;
+		m.value = msrs[i] == MSR_MISC_ENABLE_IA32 ? misc.value : 0;
 		uc_reg_write(uc, UC_X86_REG_MSR, &m);
 	}
 	uc_context_free(ctx);
@@ -1131,6 +1133,7 @@ emu_live_msr(struct emu_cpu *cpu, uint32_t msr, uint64_t *v)
 		return (true);
 	case MSR_SYSENTER_ESP:	off = lay->msr[6]; break;
 	case MSR_SYSENTER_EIP:	off = lay->msr[7]; break;
+	case MSR_MISC_ENABLE_IA32: off = lay->msr[8]; break;
 	default:		return (false);
 	}
 	if (off == (size_t)-1)

@@ -57,6 +57,9 @@ struct emu_seg {
  * Where Unicorn 2.1's CPU state lies inside a saved uc_context: found by
  * probing when the first CPU is created (cpu_state.c), never assumed.
  */
+#define LAY_NMSR		9
+#define MSR_MISC_ENABLE_IA32	0x1a0
+
 struct uc_layout {
 	size_t	eflags;		/* QEMU's eflags, without the lazy flags */
 	size_t	hflags;
@@ -69,9 +72,9 @@ struct uc_layout {
 	size_t	is_int;
 	size_t	old_exception;	/* QEMU's "exception in flight" */
 	size_t	regs;		/* regs[16], then eip */
-	size_t	msr[8];		/* STAR, LSTAR, CSTAR, SFMASK, KERNELGSBASE,
-				   SYSENTER_CS (32 bits), _ESP, _EIP, or
-				   (size_t)-1 when not found */
+	size_t	msr[LAY_NMSR]; /* STAR, LSTAR, CSTAR, SFMASK, KERNELGSBASE,
+				   SYSENTER_CS (32 bits), _ESP, _EIP,
+				   MISC_ENABLE, or (size_t)-1 when not found */
 	size_t	size;
 };
 

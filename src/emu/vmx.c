@@ -534,22 +534,27 @@ enum vmx_result
 vmx_vmread_n(struct emu_cpu *cpu, const uint32_t *fields, unsigned int n,
     uint64_t *values)
 {
-	unsigned int i, d;
+	const void *page;
+	unsigned int i, d, f;
+	bool stale;
 
 	if (n == 0)
 		return (VMX_SUCCEED);
 	if (vmx_ud(cpu))
 		return (VMX_FAULT_UD);
-	if (cpu->vmcs == NULL)
+	if ((page = cpu->vmcs) == NULL)
 		return (VMX_FAIL_INVALID);
+	/* The sync writes the current VMCS in place; it leaves cpu->vmcs. */
+	stale = cpu->vmcs_stale && cpu->vmcs_pa == cpu->engine_vmcs;
 	for (i = 0; i < n; i++) {
-		if (fields[i] >= VMCS_DESC_N ||
-		    (d = vmcs_desc_tab[fields[i]]) == 0)
+		f = fields[i];
+		if (f >= VMCS_DESC_N || (d = vmcs_desc_tab[f]) == 0)
 			return (vmread_unsupported(cpu));
-		if ((d & VMCS_DESC_LAZY) && cpu->vmcs_stale &&
-		    cpu->vmcs_pa == cpu->engine_vmcs)
+		if (stale && (d & VMCS_DESC_LAZY)) {
 			emu_sync_vmcs(cpu);
-		values[i] = vmcs_desc_get(cpu->vmcs, d);
+			stale = false;
+		}
+		values[i] = vmcs_desc_get(page, d);
 	}
 	return (VMX_SUCCEED);
 }
