@@ -27,10 +27,10 @@
  *		here as bench/bench_emu does), interleaved with it.  Each
  *		rate is the median of 3 runs of -n exits, by default of as
  *		many exits as a short calibration run says take ~2.5 s.
- *		Also interleaved: the two rt_sigprocmask calls every RUN
- *		makes (vcpu_must_stop's signal mask), timed alone, and what
- *		vmm-io-exits would be without them; and the share of system
- *		time in the vmm runs.
+ *		Also: the share of system time in the vmm runs (RUN makes
+ *		no system call by default), and, interleaved, the two
+ *		rt_sigprocmask calls RUN makes with VMMSIM_SIGCHAIN=0, timed
+ *		alone.
  *   create	vmm-create-to-first-exit: CREATE (1 vcpu, 2 MiB) + RESETCPU
  *		+ RUN to the first I/O exit + TERM, median in microseconds.
  *   mem	vmm-idle-vm-memory: RSS per idle VM beyond guest RAM, over
@@ -459,11 +459,11 @@ io_count(double (*fn)(uint64_t, uint64_t *), uint64_t given, double target)
 }
 
 /*
- * What every RUN pays for vcpu_must_stop before any of its own work: the
- * monitor blocks the asynchronous signals while the vcpu runs and puts
- * the caller's mask back after (src/vmm/vmm_machdep.c), two
- * rt_sigprocmask system calls.  The same two calls, `pairs` times: the
- * seconds they took.  *nexits = pairs, to fit io_count.
+ * What RUN pays for vcpu_must_stop with VMMSIM_SIGCHAIN=0: it blocks the
+ * asynchronous signals while the vcpu runs and puts the caller's mask
+ * back after (src/vmm/vmm_signal.c), two rt_sigprocmask system calls.
+ * The same two calls, `pairs` times: the seconds they took.  *nexits =
+ * pairs, to fit io_count.
  */
 static double
 sigmask_run(uint64_t pairs, uint64_t *nexits)
@@ -501,7 +501,7 @@ cpu_seconds(int sys)
 static void
 bench_io(uint64_t given, double target)
 {
-	double v[NRUNS], e[NRUNS], m[NRUNS], t, pair, rest, usr = 0, sys = 0;
+	double v[NRUNS], e[NRUNS], m[NRUNS], t, pair, usr = 0, sys = 0;
 	uint64_t n, nv, ne, nm;
 	int i;
 
@@ -533,18 +533,16 @@ bench_io(uint64_t given, double target)
 	    (unsigned long long)io_rss_exits,
 	    io_rss_growth * 1000.0 / io_rss_exits);
 	/*
-	 * The floor the signal contract sets on this machine: a vmm run
-	 * without the two calls would take 1/v - pair per exit.
+	 * What VMMSIM_SIGCHAIN=0 would add to every RUN here (by default
+	 * RUN makes no system call: the system time share says so).
 	 */
 	pair = 1 / median(m, NRUNS);
-	rest = 1 / median(v, NRUNS) - pair;
-	fprintf(stderr, "# RUN's signal mask (2 rt_sigprocmask, vcpu_must_stop):"
-	    " %.0f ns per RUN here (median of %d runs of %llu pairs), so at "
-	    "most %.0f RUNs/s; vmm-io-exits less that cost: %.0f exits/s; "
-	    "system time %.0f%% of the vmm runs' CPU time\n", pair * 1e9,
-	    NRUNS, (unsigned long long)nm, 1 / pair,
-	    rest > 0 ? 1 / rest : 0.0,
-	    usr + sys > 0 ? 100 * sys / (usr + sys) : 0.0);
+	fprintf(stderr, "# system time %.1f%% of the vmm runs' CPU time; "
+	    "with VMMSIM_SIGCHAIN=0 each RUN would also make 2 "
+	    "rt_sigprocmask calls: %.0f ns here (median of %d runs of %llu "
+	    "pairs), at most %.0f RUNs/s on their own\n",
+	    usr + sys > 0 ? 100 * sys / (usr + sys) : 0.0, pair * 1e9, NRUNS,
+	    (unsigned long long)nm, 1 / pair);
 }
 
 /* --- vmm-create-to-first-exit ------------------------------------------ */
