@@ -99,6 +99,67 @@ START_TEST(test_vmx_instructions_ud_outside_vmx)
 }
 END_TEST
 
+/*
+ * vmx_vmread_n is n VMREADs: the same values as one at a time, every
+ * width and a high half; an unsupported field ends it with VMfailValid
+ * and error 12, the values before it written and none after; #UD outside
+ * VMX operation, VMfailInvalid without a current VMCS.
+ */
+START_TEST(test_vmread_n_is_n_vmreads)
+{
+	static const uint32_t f[] = {
+		VMCS_GUEST_IA32_CS_SEL, VMCS_GUEST_IA32_CS_LIMIT,
+		VMCS_GUEST_IA32_PAT, VMCS_GUEST_IA32_PAT + 1,
+		VMCS_GUEST_IA32_RIP, VMCS_EXIT_REASON, VMCS_GUEST_IA32_CR0
+	};
+	static const uint32_t bad[] = {
+		VMCS_GUEST_IA32_RIP, VMCS_GUEST_IA32_CS_SEL, 0x7FFF,
+		VMCS_GUEST_IA32_CR0
+	};
+	struct emu_host *h;
+	struct emu_cpu *cpu;
+	struct fx fx;
+	uint64_t v[7], one;
+	size_t i;
+	int error;
+
+	fx_init(&fx);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_CS_SEL, 0x1234);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_CS_LIMIT, 0xABCDE);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_PAT, 0x0007040600070406ULL);
+	fx_vmwrite(&fx, VMCS_GUEST_IA32_RIP, 0xFFFF800012345678ULL);
+	memset(v, 0xA5, sizeof(v));
+	ck_assert_int_eq(vmx_vmread_n(fx.cpu, f, 7, v), VMX_SUCCEED);
+	for (i = 0; i < 7; i++) {
+		ck_assert_int_eq(vmx_vmread(fx.cpu, f[i], &one), VMX_SUCCEED);
+		ck_assert_uint_eq(v[i], one);
+	}
+	ck_assert_uint_eq(v[0], 0x1234);
+	ck_assert_uint_eq(v[1], 0xABCDE);
+	ck_assert_uint_eq(v[2], 0x0007040600070406ULL);
+	ck_assert_uint_eq(v[3], 0x00070406);
+	ck_assert_uint_eq(v[4], 0xFFFF800012345678ULL);
+
+	memset(v, 0xA5, sizeof(v));
+	ck_assert_int_eq(vmx_vmread_n(fx.cpu, bad, 4, v), VMX_FAIL_VALID);
+	ck_assert_uint_eq(vmx_last_error(fx.cpu), VMXERR_UNSUPPORTED_COMPONENT);
+	ck_assert_uint_eq(v[0], 0xFFFF800012345678ULL);
+	ck_assert_uint_eq(v[1], 0x1234);
+	ck_assert_uint_eq(v[2], 0xA5A5A5A5A5A5A5A5ULL);
+	ck_assert_uint_eq(v[3], 0xA5A5A5A5A5A5A5A5ULL);
+
+	ck_assert_int_eq(vmx_vmclear(fx.cpu, fx.vmcs), VMX_SUCCEED);
+	ck_assert_int_eq(vmx_vmread_n(fx.cpu, f, 7, v), VMX_FAIL_INVALID);
+	fx_fini(&fx);
+
+	h = emu_host_create(NULL, &error);
+	cpu = emu_cpu_create(h, &error);
+	ck_assert_int_eq(vmx_vmread_n(cpu, f, 7, v), VMX_FAULT_UD);
+	emu_cpu_destroy(cpu);
+	emu_host_destroy(h);
+}
+END_TEST
+
 START_TEST(test_vmclear_errors)
 {
 	struct fx fx;
@@ -2759,6 +2820,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_vmclear_current_makes_pointer_invalid);
 	tcase_add_test(tc, test_vmptrld_errors);
 	tcase_add_test(tc, test_vmread_vmwrite_errors);
+	tcase_add_test(tc, test_vmread_n_is_n_vmreads);
 	tcase_add_test(tc, test_vmlaunch_launched_and_vmresume_clear);
 	tcase_add_test(tc, test_quiet_resume_still_sees_rip_rsp_rflags);
 	tcase_add_test(tc, test_invept_invvpid_operands);
