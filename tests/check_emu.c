@@ -779,7 +779,9 @@ END_TEST
  * several engines then sit within a call's reach (2 GiB) of Unicorn's
  * helpers, and a process with many VMs does not reserve a GiB of
  * executable memory for each.  Three CPUs alive at once, each having run
- * a guest: three new executable mappings, none larger.
+ * a guest: three executable mappings at least, none larger.  (Not read
+ * back with uc_ctl_get_tcg_buffer_size: Unicorn's UC_CTL_READ shifts 2
+ * into the sign bit of an int, which UBSan reports.)
  */
 START_TEST(test_engine_code_buffer_is_128_mib)
 {
@@ -787,7 +789,6 @@ START_TEST(test_engine_code_buffer_is_128_mib)
 	const uint64_t want = 128ULL * 1024 * 1024;
 	struct fx fx[3];
 	unsigned long lo, hi;
-	uint32_t size;
 	char line[512], perm[8];
 	FILE *fp;
 	int i, n = 0;
@@ -799,9 +800,6 @@ START_TEST(test_engine_code_buffer_is_128_mib)
 		memcpy(fx[i].ram + 0x1000, out, sizeof(out));
 		fx_guest_real(&fx[i], 0, 0, 0x1000);
 		ck_assert_uint_eq(fx_run(&fx[i], 1), VMX_EXIT_IO);
-		ck_assert_int_eq(uc_ctl_get_tcg_buffer_size(fx[i].cpu->uc,
-		    &size), UC_ERR_OK);
-		ck_assert_uint_eq(size, want);
 	}
 	ck_assert_ptr_nonnull(fp = fopen("/proc/self/maps", "r"));
 	while (fgets(line, sizeof(line), fp) != NULL) {
