@@ -836,6 +836,77 @@ START_TEST(test_engine_serves_at_most_64_cpus)
 END_TEST
 
 /*
+ * An engine's buffer for translated code is 128 MiB, not Unicorn's 1 GiB:
+ * several engines then sit within a call's reach (2 GiB) of Unicorn's
+ * helpers, and a process with many VMs does not reserve a GiB of
+ * executable memory for each.  Three CPUs alive at once, each having run
+ * a guest: three executable mappings at least, none larger.  (Not read
+ * back with uc_ctl_get_tcg_buffer_size: Unicorn's UC_CTL_READ shifts 2
+ * into the sign bit of an int, which UBSan reports.)
+ */
+START_TEST(test_engine_code_buffer_is_128_mib)
+{
+	static const uint8_t out[2] = { 0xE6, 0x80 };	/* out 0x80, al */
+	const uint64_t want = 128ULL * 1024 * 1024;
+	struct fx fx[3];
+	unsigned long lo, hi;
+	char line[512], perm[8];
+	FILE *fp;
+	int i, n = 0;
+
+	emu_engine_pool_drain();
+	for (i = 0; i < 3; i++) {
+		fx_init(&fx[i]);
+		fx_map_ram(&fx[i], 8);
+		memcpy(fx[i].ram + 0x1000, out, sizeof(out));
+		fx_guest_real(&fx[i], 0, 0, 0x1000);
+		ck_assert_uint_eq(fx_run(&fx[i], 1), VMX_EXIT_IO);
+	}
+	ck_assert_ptr_nonnull(fp = fopen("/proc/self/maps", "r"));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3 ||
+		    strcmp(perm, "rwxp") != 0)
+			continue;
+		ck_assert_uint_le(hi - lo, want);
+		n++;
+	}
+	fclose(fp);
+	ck_assert_int_ge(n, 3);
+	for (i = 0; i < 3; i++)
+		fx_fini(&fx[i]);
+}
+END_TEST
+
+/*
+ * VMMSIM_LIVE_STATE=0 holds for a CPU given a pooled engine that was
+ * opened without it: the CPU copies its state through Unicorn's context,
+ * and runs as well.
+ */
+START_TEST(test_pooled_engine_obeys_live_state_off)
+{
+	static const uint8_t code[4] = { 0xB0, 0x33, 0xE6, 0x80 };
+	uint64_t reused;
+	struct fx fx;
+
+	unsetenv("VMMSIM_LIVE_STATE");
+	fx_init(&fx);
+	fx_fini(&fx);
+	setenv("VMMSIM_LIVE_STATE", "0", 1);
+	reused = emu_engine_reused();
+	fx_init(&fx);
+	ck_assert_uint_eq(emu_engine_reused(), reused + 1);
+	ck_assert_ptr_null(fx.cpu->envb);
+	fx_map_ram(&fx, 8);
+	memcpy(fx.ram + 0x1000, code, sizeof(code));
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_IO);
+	ck_assert_uint_eq(fx.regs.r[EMU_RAX] & 0xFF, 0x33);
+	fx_fini(&fx);
+	unsetenv("VMMSIM_LIVE_STATE");
+}
+END_TEST
+
+/*
  * A whole firmware run: from the reset vector through protected mode to
  * long mode (the guest's own MOV CR0/CR4 with host-owned bits, LGDT, far
  * jumps, WRMSR EFER through the MSR bitmap), then a loop and a greeting on
@@ -2856,6 +2927,8 @@ emu_suite(void)
 	tcase_add_test(tc, test_pooled_engine_keeps_nothing_of_the_last_guest);
 	tcase_add_test(tc, test_engine_that_decoded_much_code_is_not_pooled);
 	tcase_add_test(tc, test_engine_serves_at_most_64_cpus);
+	tcase_add_test(tc, test_engine_code_buffer_is_128_mib);
+	tcase_add_test(tc, test_pooled_engine_obeys_live_state_off);
 	tcase_add_test(tc, test_boot64_reset_vector_to_long_mode);
 	suite_add_tcase(s, tc);
 

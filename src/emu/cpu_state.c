@@ -342,6 +342,15 @@ live_same(const uint8_t *copy, const uint8_t *ctx,
 	    memcmp(copy + (lay->efer - r), ctx + lay->efer, 8) == 0);
 }
 
+/* Whether the environment lets a CPU read its state in place. */
+bool
+live_state_allowed(void)
+{
+	const char *env = getenv("VMMSIM_LIVE_STATE");
+
+	return (env == NULL || strcmp(env, "0") != 0);
+}
+
 /*
  * The base to add a layout offset to for the engine's live state (so that
  * base + lay->eflags is QEMU's eflags), or NULL.
@@ -350,13 +359,12 @@ uint8_t *
 uc_live_state(uc_engine *uc, const struct uc_layout *lay)
 {
 	static const uint64_t zero[8];
-	const char *env = getenv("VMMSIM_LIVE_STATE");
 	uc_context *ctx;
 	uint8_t *copy = NULL, *res = NULL;
 	uintptr_t p;
 	size_t n;
 
-	if (env != NULL && strcmp(env, "0") == 0)
+	if (!live_state_allowed())
 		return (NULL);
 	if (uc_context_alloc(uc, &ctx) != UC_ERR_OK)
 		return (NULL);

@@ -434,6 +434,7 @@ vmcs_set(struct emu_cpu *cpu, uint32_t enc, uint64_t v)
 /* cpu_state.c */
 int	 uc_layout_probe(uc_engine *, struct uc_layout *);
 uint8_t	*uc_live_state(uc_engine *, const struct uc_layout *);
+bool	 live_state_allowed(void);
 bool	 emu_live_msr(struct emu_cpu *, uint32_t, uint64_t *);
 bool	 emu_live_walk_state(struct emu_cpu *, uint64_t *, uint64_t *,
 	    uint64_t *, uint64_t *, uint64_t *, uint16_t *);

@@ -1481,7 +1481,7 @@ blocks_free(struct emu_cpu *cpu)
 	cpu->nblocks = 0;
 }
 
-/* ForgetForget every decoded block and every instruction hook. */
+/* Forget every decoded block and every instruction hook. */
 void
 emu_flush_decode(struct emu_cpu *cpu)
 {
@@ -2524,6 +2524,21 @@ layout_get(uc_engine *uc, struct uc_layout *lay)
 }
 
 /*
+ * The size of an engine's buffer for translated code.  Unicorn's default
+ * is 1 GiB, mapped at open wherever the kernel finds room: the first
+ * engine of a process lands about 1.1 GiB below libunicorn's code, every
+ * later one another GiB further, and translated code more than 2 GiB
+ * from a helper reaches it through a constant pool instead of a direct
+ * call.  The code generator keeps that pool sorted by insertion, one
+ * comparison per entry, so a block of N memory accesses (each with its
+ * slow-path call) cost O(N^2) to translate, and ran an indirect call per
+ * access.  128 MiB keeps a dozen engines within reach and is twice what a
+ * Linux boot translates (54 MiB, 58 MiB with --guest-unpack, measured);
+ * an engine that fills it flushes its translations and goes on.
+ */
+#define ENGINE_TCG_BUFFER	(128U * 1024 * 1024)
+
+/*
  * A Unicorn engine for the CPU: a new one, or the one the CPU came out of
  * the pool with (emu_engine_take), which has all but what belongs to the
  * CPU.
@@ -2538,6 +2553,13 @@ emu_engine_init(struct emu_cpu *cpu)
 
 	if (!pooled && uc_open(UC_ARCH_X86, UC_MODE_64, &cpu->uc) != UC_ERR_OK)
 		return (ENOMEM);
+	/* Before anything else: the buffer is mapped on first use. */
+	if (!pooled && uc_ctl_set_tcg_buffer_size(cpu->uc,
+	    ENGINE_TCG_BUFFER) != UC_ERR_OK) {
+		uc_close(cpu->uc);
+		cpu->uc = NULL;
+		return (ENOMEM);
+	}
 	/*
 	 * The engine decodes only what its CPU model has: the default
 	 * (qemu64) raises #UD for POPCNT, MOVBE, XSAVE and more that the
@@ -2558,8 +2580,16 @@ emu_engine_init(struct emu_cpu *cpu)
 	pthread_mutex_unlock(&h->lock);
 	if (error != 0)
 		goto fail;
-	if (pooled)
+	if (pooled) {
+		/*
+		 * The engine's live-state probe stands, but for a CPU created
+		 * with VMMSIM_LIVE_STATE=0, which copies through the context
+		 * whatever the engine could do.
+		 */
+		if (!live_state_allowed())
+			cpu->envb = NULL;
 		goto engine_ready;
+	}
 	cpu->envb = uc_live_state(cpu->uc, &h->lay);
 	/*
 	 * uc_emu_start()'s "until" is an address like any other: 0 stopped
