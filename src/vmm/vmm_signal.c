@@ -90,19 +90,30 @@ static int		sc_mode;	/* VMM_SIG_CHAIN or VMM_SIG_MASK */
 static pthread_once_t	sc_once = PTHREAD_ONCE_INIT;
 static sigaction_fn	sc_real;
 
-/* What the trampoline held back on this thread during a RUN. */
-struct sc_thread {
-	volatile sig_atomic_t	in_run;
-	volatile sig_atomic_t	stop;		/* something was held */
-	volatile sig_atomic_t	in_init;
-	unsigned		probe;		/* our sigaction was entered */
+/* What the trampoline held back on a thread during a RUN. */
+struct sc_held {
 	uint64_t		std;		/* held standard signals */
 	siginfo_t		std_info[32];	/* signals 1..31 */
 	unsigned		nrt;		/* held RT signals, in order */
 	siginfo_t		rt[SC_RTQ];
 };
+
+/*
+ * Per thread, small and in the static TLS block (initial-exec: the
+ * trampoline must not make glibc allocate a TLS block in a handler, and
+ * a library loaded by dlopen gets only a little static TLS).  The list of
+ * held signals is allocated by the thread's first RUN, freed at its exit.
+ */
+struct sc_thread {
+	volatile sig_atomic_t	in_run;
+	volatile sig_atomic_t	stop;		/* something was held */
+	volatile sig_atomic_t	in_init;
+	unsigned		probe;		/* our sigaction was entered */
+	struct sc_held		*held;
+};
 static __thread struct sc_thread sc_t
     __attribute__((tls_model("initial-exec")));
+static pthread_key_t	sc_key;		/* frees sc_t.held at thread exit */
 
 extern int __sigaction(int, const struct sigaction *, struct sigaction *);
 /* Older names of signal(3) that <signal.h> declares only in some modes. */
@@ -245,6 +256,7 @@ static void
 sc_tramp(int sig, siginfo_t *si, void *uc)
 {
 	struct sc_thread *t = &sc_t;
+	struct sc_held *h;
 	int saved;
 
 	if (!t->in_run) {
@@ -252,14 +264,15 @@ sc_tramp(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	saved = errno;
+	h = t->held;			/* allocated before in_run was set */
 	if (sig < SIGRTMIN) {
 		/* A standard signal pending already is not queued again. */
-		if (!(t->std & (1ULL << sig))) {
-			t->std_info[sig] = *si;
-			t->std |= 1ULL << sig;
+		if (!(h->std & (1ULL << sig))) {
+			h->std_info[sig] = *si;
+			h->std |= 1ULL << sig;
 		}
-	} else if (t->nrt < SC_RTQ)
-		t->rt[t->nrt++] = *si;
+	} else if (h->nrt < SC_RTQ)
+		h->rt[h->nrt++] = *si;
 	/* else: more RT signals than the queue holds during one RUN: lost */
 	t->stop = 1;
 	errno = saved;
@@ -285,34 +298,41 @@ sc_resend(int sig, siginfo_t *si)
 static void
 sc_release(void)
 {
-	struct sc_thread *t = &sc_t;
+	struct sc_held *h = sc_t.held;
 	siginfo_t si;
 	unsigned i;
 	int sig, lo;
 
 	for (;;) {
 		sig = 0;
-		if (t->std != 0)
-			sig = __builtin_ctzll(t->std);
+		if (h->std != 0)
+			sig = __builtin_ctzll(h->std);
 		if (sig != 0) {
-			si = t->std_info[sig];
-			t->std &= ~(1ULL << sig);
-		} else if (t->nrt != 0) {
+			si = h->std_info[sig];
+			h->std &= ~(1ULL << sig);
+		} else if (h->nrt != 0) {
 			lo = 0;
-			for (i = 0; i < t->nrt; i++)
-				if (i == 0 || t->rt[i].si_signo <
-				    t->rt[lo].si_signo)
+			for (i = 1; i < h->nrt; i++)
+				if (h->rt[i].si_signo < h->rt[lo].si_signo)
 					lo = (int)i;
-			si = t->rt[lo];
+			si = h->rt[lo];
 			sig = si.si_signo;
-			memmove(&t->rt[lo], &t->rt[lo + 1],
-			    (t->nrt - (unsigned)lo - 1) * sizeof(si));
-			t->nrt--;
+			memmove(&h->rt[lo], &h->rt[lo + 1],
+			    (h->nrt - (unsigned)lo - 1) * sizeof(si));
+			h->nrt--;
 		} else
 			break;
 		sc_resend(sig, &si);
 	}
-	t->stop = 0;
+	sc_t.stop = 0;
+}
+
+/* Something held and not yet sent again (a handler left by siglongjmp). */
+static int
+sc_any_held(void)
+{
+	return (sc_t.held != NULL && (sc_t.held->std != 0 ||
+	    sc_t.held->nrt != 0));
 }
 
 /* Adopt the handlers the program installed before: behind the trampoline. */
@@ -352,6 +372,8 @@ sc_init(void)
 		(void)vmm_sig_probe(SIGUSR1, NULL, &q);
 		sc_mode = sc_t.probe != before ? VMM_SIG_CHAIN : VMM_SIG_MASK;
 	}
+	if (sc_mode == VMM_SIG_CHAIN && pthread_key_create(&sc_key, free) != 0)
+		sc_mode = VMM_SIG_MASK;
 	if (sc_mode == VMM_SIG_CHAIN)
 		sc_adopt();
 	sc_t.in_init = 0;
@@ -445,8 +467,16 @@ vmm_sig_enter(struct vmm_sig_run *r)
 	sigset_t async;
 
 	r->mode = vmm_sig_mode();
+	if (r->mode == VMM_SIG_CHAIN && sc_t.held == NULL) {
+		if ((sc_t.held = calloc(1, sizeof(*sc_t.held))) == NULL ||
+		    pthread_setspecific(sc_key, sc_t.held) != 0) {
+			free(sc_t.held);
+			sc_t.held = NULL;
+			r->mode = VMM_SIG_MASK;	/* this RUN only */
+		}
+	}
 	if (r->mode == VMM_SIG_CHAIN) {
-		if (sc_t.std != 0 || sc_t.nrt != 0)
+		if (sc_any_held())
 			sc_release();	/* left by a handler's siglongjmp */
 		sc_t.stop = 0;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -473,7 +503,7 @@ vmm_sig_leave(struct vmm_sig_run *r)
 {
 	if (r->mode == VMM_SIG_CHAIN) {
 		sc_t.in_run = 0;
-		if (sc_t.std != 0 || sc_t.nrt != 0)
+		if (sc_any_held())
 			sc_release();
 		sc_t.stop = 0;
 		return;
