@@ -87,8 +87,10 @@ static unsigned		sc_seq[SC_NSIG];
 static pthread_mutex_t	sc_wlock = PTHREAD_MUTEX_INITIALIZER;
 
 static int		sc_mode;	/* VMM_SIG_CHAIN or VMM_SIG_MASK */
-static pthread_once_t	sc_once = PTHREAD_ONCE_INIT;
+static pthread_once_t	sc_once_setup = PTHREAD_ONCE_INIT;
+static pthread_once_t	sc_once_mode = PTHREAD_ONCE_INIT;
 static sigaction_fn	sc_real;
+static int		sc_key_ok;
 
 /* What the trampoline held back on a thread during a RUN. */
 struct sc_held {
@@ -353,52 +355,66 @@ sc_adopt(void)
 	}
 }
 
+/* What the interposed functions need, from their first call on. */
 static void
-sc_init(void)
+sc_setup(void)
+{
+	sc_real = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+	if (sc_real == NULL)
+		sc_real = __sigaction;		/* a static program */
+	sc_key_ok = pthread_key_create(&sc_key, free) == 0;
+}
+
+/*
+ * The mode, at the first RUN: by then the program has been loaded and
+ * started (the sanitizers' runtimes call sigaction before libc has the
+ * environment).
+ */
+static void
+sc_decide(void)
 {
 	const char *e = getenv("VMMSIM_SIGCHAIN");
 	struct sigaction q;
 	unsigned before;
+	int mode;
 
-	sc_t.in_init = 1;
-	sc_real = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
-	if (sc_real == NULL)
-		sc_real = __sigaction;		/* a static program */
-	if (e != NULL && strcmp(e, "0") == 0)
-		sc_mode = VMM_SIG_MASK;
+	pthread_once(&sc_once_setup, sc_setup);
+	if ((e != NULL && strcmp(e, "0") == 0) || !sc_key_ok)
+		mode = VMM_SIG_MASK;
 	else {
 		/* Is ours the sigaction the program calls? */
+		sc_t.in_init = 1;
 		before = sc_t.probe;
 		(void)vmm_sig_probe(SIGUSR1, NULL, &q);
-		sc_mode = sc_t.probe != before ? VMM_SIG_CHAIN : VMM_SIG_MASK;
+		sc_t.in_init = 0;
+		mode = sc_t.probe != before ? VMM_SIG_CHAIN : VMM_SIG_MASK;
 	}
-	if (sc_mode == VMM_SIG_CHAIN && pthread_key_create(&sc_key, free) != 0)
-		sc_mode = VMM_SIG_MASK;
-	if (sc_mode == VMM_SIG_CHAIN)
+	if (mode == VMM_SIG_CHAIN)
 		sc_adopt();
-	sc_t.in_init = 0;
+	__atomic_store_n(&sc_mode, mode, __ATOMIC_RELEASE);
 }
 
 int
 vmm_sig_mode(void)
 {
 	if (__atomic_load_n(&sc_mode, __ATOMIC_ACQUIRE) == 0)
-		pthread_once(&sc_once, sc_init);
+		pthread_once(&sc_once_mode, sc_decide);
 	return (sc_mode);
 }
 
 /* --- the interposed libc functions -------------------------------------- */
 
+/*
+ * Every handler for an asynchronous signal goes behind the trampoline,
+ * whatever the mode: with RUN blocking the signals (MASK) the trampoline
+ * only ever calls the handler.
+ */
 int
 sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
 	sc_t.probe++;
-	if (sc_t.in_init) {
-		if (sc_real == NULL)
-			sc_real = __sigaction;
-		return (sc_real(sig, act, oact));
-	}
-	if (vmm_sig_mode() != VMM_SIG_CHAIN || !sc_async(sig))
+	pthread_once(&sc_once_setup, sc_setup);
+	if (sc_t.in_init || !sc_async(sig))
 		return (sc_real(sig, act, oact));
 	return (sc_install(sig, act, oact));
 }
