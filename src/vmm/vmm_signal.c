@@ -26,7 +26,7 @@
  *   ssignal, sysv_signal and __sysv_signal, so that every handler the
  *   program installs through libc is installed behind one trampoline
  *   (what the JVM's libjsig does).  The trampoline, on a thread that is in
- *   RUN, only notes the signal (its siginfo, in thread-local storage) and
+ *   RUN, only notes the signal (its siginfo, in a list of the thread) and
  *   returns; the run loop sees the note at its next check and returns, and
  *   RUN, once the vcpu is stopped and unlocked, sends each noted signal
  *   again to its own thread with its siginfo (rt_tgsigqueueinfo), which
@@ -92,13 +92,36 @@ static pthread_once_t	sc_once_mode = PTHREAD_ONCE_INIT;
 static sigaction_fn	sc_real;
 static int		sc_key_ok;
 
+/*
+ * A held signal's siginfo: the part an asynchronous signal fills (signo,
+ * errno, code, then at most SIGCHLD's pid, uid, status, utime and stime);
+ * the rest of a siginfo_t is for faults and seccomp.
+ */
+#define SC_INFO		48
+struct sc_info {
+	unsigned char		b[SC_INFO];
+};
+
 /* What the trampoline held back on a thread during a RUN. */
 struct sc_held {
 	uint64_t		std;		/* held standard signals */
-	siginfo_t		std_info[32];	/* signals 1..31 */
+	struct sc_info		std_info[32];	/* signals 1..31 */
 	unsigned		nrt;		/* held RT signals, in order */
-	siginfo_t		rt[SC_RTQ];
+	struct sc_info		rt[SC_RTQ];
 };
+
+static void
+sc_keep(struct sc_info *to, const siginfo_t *si)
+{
+	memcpy(to->b, si, SC_INFO);
+}
+
+static void
+sc_unkeep(siginfo_t *si, const struct sc_info *from)
+{
+	memset(si, 0, sizeof(*si));
+	memcpy(si, from->b, SC_INFO);
+}
 
 /*
  * Per thread, small and in the static TLS block (initial-exec: the
@@ -270,11 +293,11 @@ sc_tramp(int sig, siginfo_t *si, void *uc)
 	if (sig < SIGRTMIN) {
 		/* A standard signal pending already is not queued again. */
 		if (!(h->std & (1ULL << sig))) {
-			h->std_info[sig] = *si;
+			sc_keep(&h->std_info[sig], si);
 			h->std |= 1ULL << sig;
 		}
 	} else if (h->nrt < SC_RTQ)
-		h->rt[h->nrt++] = *si;
+		sc_keep(&h->rt[h->nrt++], si);
 	/* else: more RT signals than the queue holds during one RUN: lost */
 	t->stop = 1;
 	errno = saved;
@@ -297,6 +320,15 @@ sc_resend(int sig, siginfo_t *si)
  * One at a time, taken off the list first: a handler that leaves by
  * siglongjmp leaves the rest for the next RUN's start or end.
  */
+static int
+sc_signo(const struct sc_info *k)
+{
+	int signo;
+
+	memcpy(&signo, k->b, sizeof(signo));	/* si_signo comes first */
+	return (signo);
+}
+
 static void
 sc_release(void)
 {
@@ -310,17 +342,17 @@ sc_release(void)
 		if (h->std != 0)
 			sig = __builtin_ctzll(h->std);
 		if (sig != 0) {
-			si = h->std_info[sig];
+			sc_unkeep(&si, &h->std_info[sig]);
 			h->std &= ~(1ULL << sig);
 		} else if (h->nrt != 0) {
 			lo = 0;
 			for (i = 1; i < h->nrt; i++)
-				if (h->rt[i].si_signo < h->rt[lo].si_signo)
+				if (sc_signo(&h->rt[i]) < sc_signo(&h->rt[lo]))
 					lo = (int)i;
-			si = h->rt[lo];
+			sc_unkeep(&si, &h->rt[lo]);
 			sig = si.si_signo;
 			memmove(&h->rt[lo], &h->rt[lo + 1],
-			    (h->nrt - (unsigned)lo - 1) * sizeof(si));
+			    (h->nrt - (unsigned)lo - 1) * sizeof(h->rt[0]));
 			h->nrt--;
 		} else
 			break;
