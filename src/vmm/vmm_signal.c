@@ -77,7 +77,7 @@ struct sc_act {
 };
 
 /*
- * Per signal, two copies of the action and a sequence number: a writer
+ * Per signal, the action and a sequence number (a seqlock): a writer
  * (signals blocked, sc_wlock held) makes the sequence odd, writes, makes
  * it even; the trampoline copies until it reads the same even number on
  * both sides.
