@@ -1062,6 +1062,33 @@ sig_send_running(void *p)
 }
 
 /*
+ * A spinning VM, one signal queued to this thread once the guest runs,
+ * and the RUN it ends: vrp holds what RUN returned.
+ */
+static void
+sig_run_one(struct rt *t, int sig, int value, struct vm_run_params *vrp)
+{
+	struct sig_send a;
+	struct vm_exit ve;
+	pthread_t th;
+
+	spin_create(t);
+	sig_rt = t;
+	sig_calls = 0;
+	memset(&a, 0, sizeof(a));
+	a.t = t;
+	a.n = 1;
+	a.sig[0] = sig;
+	a.value[0] = value;
+	run_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&th, NULL, sig_send_running, &a), 0);
+	memset(vrp, 0, sizeof(*vrp));
+	memset(&ve, 0, sizeof(ve));
+	ck_assert_int_eq(rt_run(t, vrp, &ve), 0);
+	pthread_join(th, NULL);
+}
+
+/*
  * A signal that comes while the guest runs ends the RUN (VM_EXIT_NONE),
  * and its handler runs once RUN has returned, with its siginfo: from the
  * handler the vcpu is usable (READREGS succeeds; in the middle of RUN it
@@ -1070,11 +1097,8 @@ sig_send_running(void *p)
 START_TEST(test_signal_handler_runs_after_run_with_its_siginfo)
 {
 	struct sigaction sa, old;
-	struct sig_send a;
 	struct rt t;
 	struct vm_run_params vrp;
-	struct vm_exit ve;
-	pthread_t th;
 
 	VENDOR_BEGIN();
 	memset(&sa, 0, sizeof(sa));
@@ -1082,21 +1106,8 @@ START_TEST(test_signal_handler_runs_after_run_with_its_siginfo)
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old), 0);
-	spin_create(&t);
-	sig_rt = &t;
-	sig_calls = 0;
 	sig_rwregs_rc = -2;
-	memset(&a, 0, sizeof(a));
-	a.t = &t;
-	a.n = 1;
-	a.sig[0] = SIGUSR1;
-	a.value[0] = 42;
-	run_thread = pthread_self();
-	ck_assert_int_eq(pthread_create(&th, NULL, sig_send_running, &a), 0);
-	memset(&vrp, 0, sizeof(vrp));
-	memset(&ve, 0, sizeof(ve));
-	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
-	pthread_join(th, NULL);
+	sig_run_one(&t, SIGUSR1, 42, &vrp);
 	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
 	ck_assert_int_eq(sig_calls, 1);
 	ck_assert_int_eq(sig_code, SI_QUEUE);
@@ -1177,11 +1188,8 @@ END_TEST
 START_TEST(test_resethand_handler_runs_once_after_run)
 {
 	struct sigaction sa, now;
-	struct sig_send a;
 	struct rt t;
 	struct vm_run_params vrp;
-	struct vm_exit ve;
-	pthread_t th;
 
 	VENDOR_BEGIN();
 	memset(&sa, 0, sizeof(sa));
@@ -1189,20 +1197,7 @@ START_TEST(test_resethand_handler_runs_once_after_run)
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	ck_assert_int_eq(sigaction(SIGUSR2, &sa, NULL), 0);
-	spin_create(&t);
-	sig_rt = &t;
-	sig_calls = 0;
-	memset(&a, 0, sizeof(a));
-	a.t = &t;
-	a.n = 1;
-	a.sig[0] = SIGUSR2;
-	a.value[0] = 7;
-	run_thread = pthread_self();
-	ck_assert_int_eq(pthread_create(&th, NULL, sig_send_running, &a), 0);
-	memset(&vrp, 0, sizeof(vrp));
-	memset(&ve, 0, sizeof(ve));
-	ck_assert_int_eq(rt_run(&t, &vrp, &ve), 0);
-	pthread_join(th, NULL);
+	sig_run_one(&t, SIGUSR2, 7, &vrp);
 	ck_assert_uint_eq(vrp.vrp_exit_reason, VM_EXIT_NONE);
 	ck_assert_int_eq(sig_calls, 1);
 	ck_assert_int_eq(sig_value, 7);
