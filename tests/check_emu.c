@@ -1839,6 +1839,44 @@ START_TEST(test_fault_loop_on_ist_still_takes_host_ticks)
 }
 END_TEST
 
+/*
+ * fuzz/findings/fuzz_vmentry-timeout-23a5156a (finding 9): a block whose
+ * #DE handler is the block itself.  Entered a few units before the host
+ * tick, the tick's code hook goes on an instruction after the DIV, which
+ * is never reached; the next pass through the block met the hook at some
+ * other virtual time, so the tick never came and VMLAUNCH never returned.
+ * It must come exactly on its grid, before the DIV at the latest.
+ */
+START_TEST(test_deadline_hook_behind_a_fault_in_its_block)
+{
+	static const uint8_t code[] = {
+		0x31, 0xc9,		/* xor ecx, ecx */
+		0x90,			/* nop */
+		0xf7, 0xf1,		/* div ecx: #DE, handled at 0x1000 */
+		0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+		0xf4,			/* hlt */
+	};
+	uint64_t rip;
+	struct fx fx;
+
+	dr_setup(&fx, code, sizeof(code));
+	fx_idt64(&fx, 0, 0x1000, 1);
+	memcpy(fx.ram + FX_TSS + 0x24, &(uint64_t){ 0x90000 }, 8); /* IST1 */
+	ex_ctl(&fx, VMCS_PINBASED_CTLS, IA32_VMX_EXTERNAL_INT_EXITING, 0);
+	emu_cpu_set_host_tick(fx.cpu, 500);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(emu_cpu_vtime(fx.cpu) % 500, 0);
+	rip = fx_vmread(&fx, VMCS_GUEST_IA32_RIP);
+	ck_assert_uint_ge(rip, 0x1000);
+	ck_assert_uint_le(rip, 0x1003);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RSP), 0x90000 - 40);
+	/* And the next tick, 500 units on, the same way. */
+	ck_assert_uint_eq(fx_run(&fx, 0), VMX_EXIT_EXTINT);
+	ck_assert_uint_eq(emu_cpu_vtime(fx.cpu) % 500, 0);
+	fx_fini(&fx);
+}
+END_TEST
+
 
 /*
  * emu_cpu_set_stop_at: a host interrupt at an exact virtual time, in a
@@ -2943,6 +2981,7 @@ emu_suite(void)
 	tcase_add_test(tc, test_mov_dr_general_detect_before_cpl_gp);
 	tcase_add_test(tc, test_rejected_bytes_fault_and_hide_nothing);
 	tcase_add_test(tc, test_fault_loop_on_ist_still_takes_host_ticks);
+	tcase_add_test(tc, test_deadline_hook_behind_a_fault_in_its_block);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);

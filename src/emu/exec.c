@@ -2029,6 +2029,24 @@ block_stop(struct emu_cpu *cpu, uint64_t va)
 	uc_emu_stop(cpu->uc);
 }
 
+/*
+ * Whether the deadline's code hook sits in block b just where this run of
+ * the block reaches the deadline, so that it will take it.  A block can
+ * be entered again before its hook was reached (an exception raised
+ * earlier in the block, a handler that comes back to the block's start):
+ * then the hook would meet some other virtual time, and never fire.
+ */
+static bool
+deadline_hook_meets(const struct emu_cpu *cpu, const struct emu_block *b)
+{
+	uint64_t k;
+
+	if (!cpu->deadline_hooked || cpu->deadline <= cpu->vtime_block)
+		return (false);
+	k = cpu->deadline - cpu->vtime_block;
+	return (k <= b->ninsn && cpu->deadline_at == b->va + b->ends[k - 1]);
+}
+
 static void
 deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 {
@@ -2393,9 +2411,7 @@ known:
 	cpu->cur_block = b;
 	cpu->vtime_block = cpu->vtime;
 	cpu->vtime += ninsn;
-	/* Once hooked in this block, the deadline's code hook takes it. */
-	if (cpu->vtime > cpu->deadline && !(cpu->deadline_hooked &&
-	    cpu->deadline_at >= va && cpu->deadline_at < va + size))
+	if (cpu->vtime > cpu->deadline && !deadline_hook_meets(cpu, b))
 		deadline_in_block(cpu, b);
 	fast_update(cpu);
 }
