@@ -29,7 +29,7 @@
  * leak into the next input.
  *
  * Every RUN is bounded with vmmsim_vcpu_stop_at(), so a guest spinning
- * without exits comes back after a few thousand instructions.  After each
+ * without exits comes back after a thousand instructions.  After each
  * input every VM it created is terminated, and the device must list none.
  */
 
@@ -66,7 +66,12 @@
 #define MAX_OPS		64
 #define MAX_VMS		8
 #define NHANDLES	4
-#define RUN_BUDGET_NS	4000		/* guest instructions per RUN */
+/*
+ * Guest instructions per RUN, fuzz_guest's host tick: what runs between
+ * exits is fuzz_guest's to explore; here a longer run was Unicorn
+ * translating zero sleds (ROBUSTNESS.md, thirteenth session).
+ */
+#define RUN_BUDGET_NS	1000
 
 struct vmrec {
 	int		 mode;		/* VMMSIM_OPEN_INTEL or _AMD */
@@ -301,7 +306,7 @@ op_create(struct state *s, int fd)
 	s->nvms++;
 }
 
-/* Where RUN must come back: a few thousand instructions from now. */
+/* Where RUN must come back: RUN_BUDGET_NS instructions from now. */
 static void
 bound_run(int fd, uint32_t vm, uint32_t vcpu)
 {
