@@ -2030,21 +2030,20 @@ block_stop(struct emu_cpu *cpu, uint64_t va)
 }
 
 /*
- * Whether the deadline's code hook sits in block b just where this run of
- * the block reaches the deadline, so that it will take it.  A block can
- * be entered again before its hook was reached (an exception raised
- * earlier in the block, a handler that comes back to the block's start):
- * then the hook would meet some other virtual time, and never fire.
+ * Whether the deadline's code hook, in block b, is still ahead: it was put
+ * on the instruction where an earlier pass through the block would have
+ * reached the deadline.  A later pass (the earlier one cut short by an
+ * exception, its handler coming back to the block) starts later, so it
+ * reaches the hook at or past the deadline, and on_deadline takes it
+ * there, late by what the passes differ; moving the hook instead would
+ * translate the block again at every pass.  A pass that starts at or past
+ * the deadline takes it at once.
  */
 static bool
-deadline_hook_meets(const struct emu_cpu *cpu, const struct emu_block *b)
+deadline_hook_ahead(const struct emu_cpu *cpu, const struct emu_block *b)
 {
-	uint64_t k;
-
-	if (!cpu->deadline_hooked || cpu->deadline <= cpu->vtime_block)
-		return (false);
-	k = cpu->deadline - cpu->vtime_block;
-	return (k <= b->ninsn && cpu->deadline_at == b->va + b->ends[k - 1]);
+	return (cpu->deadline_hooked && cpu->deadline > cpu->vtime_block &&
+	    cpu->deadline_at >= b->va && cpu->deadline_at < b->va + b->size);
 }
 
 static void
@@ -2088,7 +2087,7 @@ on_deadline(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 
 	(void)size;
 	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE ||
-	    vtime_at(cpu, addr) != cpu->deadline)
+	    vtime_at(cpu, addr) < cpu->deadline)
 		return;
 	deadline_exit(cpu);
 	cpu->stop_why = EMU_STOP_EXIT;
@@ -2411,7 +2410,7 @@ known:
 	cpu->cur_block = b;
 	cpu->vtime_block = cpu->vtime;
 	cpu->vtime += ninsn;
-	if (cpu->vtime > cpu->deadline && !deadline_hook_meets(cpu, b))
+	if (cpu->vtime > cpu->deadline && !deadline_hook_ahead(cpu, b))
 		deadline_in_block(cpu, b);
 	fast_update(cpu);
 }
