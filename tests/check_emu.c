@@ -2544,84 +2544,6 @@ pm_setup(struct fx *fx, uint64_t cr0, uint64_t cr4, uint64_t cr3)
 	*(uint32_t *)(fx->ram + 0x3000) = 0xCAFE;
 }
 
-/*
- * Blocks the engine's translator cannot take whole (ROBUSTNESS.md finding
- * 11): Unicorn 2.1.1 leaks a TCG temporary or two for each INTO, x87
- * instruction or segment-register load, and a block of a few hundred of
- * them overran its table and crashed the process.  Such blocks are cut;
- * the guest sees each instruction run, once, in order.  n copies of insn
- * at at (across a page boundary), then HLT, with HLT exiting.
- */
-static void
-heavy_run(struct fx *fx, uint64_t at, const uint8_t *insn, size_t len,
-    unsigned n)
-{
-	uint64_t t0;
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		memcpy(fx->ram + at + i * len, insn, len);
-	fx->ram[at + n * len] = 0xF4;
-	fx_vmwrite(fx, VMCS_GUEST_IA32_RIP, at);
-	ex_ctl(fx, VMCS_PROCBASED_CTLS, IA32_VMX_HLT_EXITING, 0);
-	t0 = emu_cpu_vtime(fx->cpu);
-	ck_assert_uint_eq(fx_run(fx, 1), VMX_EXIT_HLT);
-	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_IA32_RIP), at + n * len);
-	ck_assert_uint_eq(emu_cpu_vtime(fx->cpu) - t0, n);
-	fx_fini(fx);
-}
-
-static const uint8_t into[] = { 0xCE };
-static const uint8_t fxch[] = { 0xD9, 0xC9 };		/* fxch st(1) */
-static const uint8_t fadd[] = { 0xD8, 0xC1 };		/* fadd st, st(1) */
-static const uint8_t movds[] = { 0x8E, 0xD8 };		/* mov ds, ax */
-static const uint8_t aam[] = { 0xD4, 0x0A };		/* aam */
-
-START_TEST(test_heavy_blocks_real_mode)
-{
-	struct fx fx;
-
-	fx_init(&fx);
-	fx_map_ram(&fx, 16);
-	fx_guest_real(&fx, 0, 0, 0x1000);
-	switch (_i) {
-	case 0: heavy_run(&fx, 0x1800, into, 1, 3000); break;
-	case 1: heavy_run(&fx, 0x1800, fxch, 2, 1500); break;
-	case 2: heavy_run(&fx, 0x1800, aam, 2, 1500); break;
-	default: heavy_run(&fx, 0x1800, movds, 2, 1500); break;
-	}
-}
-END_TEST
-
-START_TEST(test_heavy_blocks_protected_mode)
-{
-	struct fx fx;
-
-	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
-	switch (_i) {
-	case 0: heavy_run(&fx, 0x4800, into, 1, 3000); break;
-	case 1: heavy_run(&fx, 0x4800, fadd, 2, 1500); break;
-	case 2: heavy_run(&fx, 0x4800, aam, 2, 1500); break;
-	default: heavy_run(&fx, 0x4800, movds, 2, 1500); break;
-	}
-}
-END_TEST
-
-START_TEST(test_heavy_blocks_long_mode)
-{
-	struct fx fx;
-
-	fx_init(&fx);
-	fx_map_ram(&fx, 512);
-	fx_guest_long(&fx, 0x4800);
-	switch (_i) {
-	case 0: heavy_run(&fx, 0x4800, fxch, 2, 1500); break;
-	case 1: heavy_run(&fx, 0x4800, fadd, 2, 1500); break;
-	default: heavy_run(&fx, 0x4800, movds, 2, 1500); break;
-	}
-}
-END_TEST
-
 START_TEST(test_protected_mode_without_paging)
 {
 	struct fx fx;
@@ -3064,9 +2986,6 @@ emu_suite(void)
 	tcase_add_test(tc, test_rejected_bytes_fault_and_hide_nothing);
 	tcase_add_test(tc, test_fault_loop_on_ist_still_takes_host_ticks);
 	tcase_add_test(tc, test_deadline_hook_behind_a_fault_in_its_block);
-	tcase_add_loop_test(tc, test_heavy_blocks_real_mode, 0, 4);
-	tcase_add_loop_test(tc, test_heavy_blocks_protected_mode, 0, 4);
-	tcase_add_loop_test(tc, test_heavy_blocks_long_mode, 0, 3);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);

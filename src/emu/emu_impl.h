@@ -308,20 +308,6 @@ struct emu_cpu {
 	uint64_t		 block_stop_va;
 	uint64_t		 deadline_at;	/* where deadline_hook is */
 	uint64_t		 undecodable_va; /* + 1: last block not decoded */
-	/*
-	 * Heavy blocks (on_fetch): vtime when the block being translated
-	 * was weighed (~0: weigh the next one); a translation dropped for
-	 * its weight, at lin, to be cut off bytes on; the cut in place
-	 * (exits), where and when it was last placed, to see progress.
-	 */
-	uint64_t		 fetch_epoch;
-	bool			 fetch_stopped;
-	uint64_t		 heavy_lin;
-	uint32_t		 heavy_cut;
-	bool			 cut_armed;
-	uint64_t		 cut_lin;
-	uint32_t		 cut_off;
-	uint64_t		 cut_vtime;
 
 	/* Decode cache */
 	/*

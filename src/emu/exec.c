@@ -1610,7 +1610,6 @@ fast_update(struct emu_cpu *cpu)
 	uint64_t d = cpu->deadline;
 
 	if (cpu->shadow_next || cpu->flush_pending || cpu->smc_count != 0 ||
-	    cpu->cut_armed ||
 	    (cpu->ctl_proc & (IA32_VMX_INTERRUPT_WINDOW_EXITING |
 	    IA32_VMX_NMI_WINDOW_EXITING)))
 		d = 0;
@@ -2219,7 +2218,6 @@ smc_changed(struct emu_cpu *cpu, uint64_t hpa1, uint64_t hpa2)
  */
 static void	on_block_slow(uc_engine *, uint64_t, uint32_t, void *)
 		    __attribute__((noinline));
-static void	cut_disarm(struct emu_cpu *);
 
 static void
 on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
@@ -2249,8 +2247,6 @@ on_block_slow(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	int mode;
 	bool hooked, shadowed, bshadow;
 
-	if (cpu->cut_armed)
-		cut_disarm(cpu);
 	/* A block run before, unchanged: what the hook needs is cached. */
 	s = &cpu->bcache[bcache_slot(va)];
 	if (s->va == va && s->size == size && s->gen == cpu->decode_gen &&
@@ -2516,225 +2512,6 @@ on_syscall(uc_engine *uc, void *arg)
 }
 
 /*
- * Heavy blocks.  Unicorn 2.1.1's x86 translator leaks TCG temporaries
- * (constants handed to helpers and never freed): two for each x87
- * instruction, one for INTO, AAM, AAD, segment-register loads, moves
- * to and from control and debug registers, and some SSE instructions
- * with an immediate.  Past 512 temporaries in one block the table
- * overruns the op list that follows it and the translator writes
- * through a null pointer: 465 INTOs or 233 FXCHs in a row would take
- * the whole process down (Unicorn PRs 2307 and 2372, not in 2.1.1).
- *
- * So the engine maps guest memory without execute rights (the fill hook
- * grants those): every code fetch of the translator comes to on_fetch,
- * which weighs each block, as the translator will form it, at its first
- * fetch.  A block heavier than EMU_LEAK_MAX (the translator holds about
- * 50 temporaries of its own) is dropped before any of it runs, and the
- * CPU starts it again with a cut: exits on every byte of a 15-byte
- * window where the weight passes half of that, one of which begins an
- * instruction however the bytes decode.  The translator ends the block
- * there and the rest runs as the next block.  Nothing the guest sees
- * changes but the engine's block boundaries.
- */
-#define EMU_LEAK_MAX	400
-#define CUT_WINDOW	15
-#define BLOCK_MAX_INSNS	512		/* TCG_MAX_INSNS */
-#define BLOCK_MAX_BYTES	(4096 - 32)	/* the i386 translator's bound */
-
-/* Temporaries the translator leaks for an instruction, or more. */
-static unsigned
-leak_weight(const ZydisDecodedInstruction *zi)
-{
-	if (zi->meta.isa_ext == ZYDIS_ISA_EXT_X87)
-		return (2);
-	switch (zi->opcode_map) {
-	case ZYDIS_OPCODE_MAP_DEFAULT:
-		switch (zi->opcode) {
-		case 0x07: case 0x17: case 0x1F:	/* POP ES, SS, DS */
-		case 0x8E:				/* MOV Sreg */
-		case 0xC4: case 0xC5:			/* LES, LDS */
-		case 0xCE:				/* INTO */
-		case 0xD4: case 0xD5:			/* AAM, AAD */
-			return (1);
-		}
-		return (0);
-	case ZYDIS_OPCODE_MAP_0F:
-		switch (zi->opcode) {
-		case 0x20: case 0x21: case 0x22: case 0x23: /* MOV CR, DR */
-		case 0xA1: case 0xA9:			/* POP FS, GS */
-		case 0xB2: case 0xB4: case 0xB5:	/* LSS, LFS, LGS */
-			return (1);
-		}
-		return (zi->raw.imm[0].size != 0 ? 2 : 0);
-	case ZYDIS_OPCODE_MAP_0F38:
-		return (1);
-	default:
-		return (2);
-	}
-}
-
-/* Does the translator end a block after this instruction?  (Or earlier.) */
-static bool
-ends_block(const ZydisDecodedInstruction *zi)
-{
-	switch (zi->meta.category) {
-	case ZYDIS_CATEGORY_COND_BR:
-	case ZYDIS_CATEGORY_UNCOND_BR:
-	case ZYDIS_CATEGORY_CALL:
-	case ZYDIS_CATEGORY_RET:
-	case ZYDIS_CATEGORY_SYSCALL:
-	case ZYDIS_CATEGORY_SYSRET:
-		return (true);
-	default:
-		break;
-	}
-	switch (zi->mnemonic) {
-	case ZYDIS_MNEMONIC_INT:
-	case ZYDIS_MNEMONIC_INT1:
-	case ZYDIS_MNEMONIC_INT3:
-	case ZYDIS_MNEMONIC_IRET:
-	case ZYDIS_MNEMONIC_IRETD:
-	case ZYDIS_MNEMONIC_IRETQ:
-	case ZYDIS_MNEMONIC_HLT:
-	case ZYDIS_MNEMONIC_SYSENTER:
-	case ZYDIS_MNEMONIC_SYSEXIT:
-	case ZYDIS_MNEMONIC_UD0:
-	case ZYDIS_MNEMONIC_UD1:
-	case ZYDIS_MNEMONIC_UD2:
-		return (true);
-	default:
-		return (false);
-	}
-}
-
-/*
- * Weigh the block the translator starts at linear lin: 0 when it can
- * take it, else the offset where the weight passes EMU_LEAK_MAX / 2 (at
- * least 1).  Bytes past something the decoder rejects (that the engine
- * may run all the same) weigh two each.
- */
-static uint32_t
-block_heavy(struct emu_cpu *cpu, uint64_t lin)
-{
-	ZydisDecoder dec;
-	ZydisDecodedInstruction zi;
-	uint8_t buf[BLOCK_MAX_BYTES + 15];
-	uint32_t off = 0, n = 0, w = 0, cut = 0, avail, more;
-	ZyanStatus st;
-
-	avail = 4096 - (uint32_t)(lin & 0xFFF);
-	if (avail > sizeof(buf))
-		avail = sizeof(buf);
-	if (emu_read_guest_code(cpu, lin, buf, avail) != 0)
-		return (0);		/* the fetch faults */
-	more = (uint32_t)sizeof(buf) - avail;
-	decoder_for(&dec, engine_mode(cpu));
-	while (off < BLOCK_MAX_BYTES && n < BLOCK_MAX_INSNS) {
-		st = ZydisDecoderDecodeInstruction(&dec, NULL, buf + off,
-		    avail - off, &zi);
-		if (st == ZYDIS_STATUS_NO_MORE_DATA && more != 0) {
-			/* The block runs on into the next page. */
-			if (emu_read_guest_code(cpu, lin + avail, buf + avail,
-			    more) == 0)
-				avail += more;
-			more = 0;
-			continue;
-		}
-		if (!ZYAN_SUCCESS(st)) {
-			if (st == ZYDIS_STATUS_NO_MORE_DATA)
-				break;
-			for (; off < avail && off < BLOCK_MAX_BYTES; off++) {
-				w += 2;
-				if (cut == 0 && w > EMU_LEAK_MAX / 2)
-					cut = off;
-			}
-			break;
-		}
-		w += leak_weight(&zi);
-		if (cut == 0 && w > EMU_LEAK_MAX / 2)
-			cut = off;
-		off += zi.length;
-		n++;
-		if (ends_block(&zi))
-			break;
-	}
-	if (w <= EMU_LEAK_MAX)
-		return (0);
-	return (cut != 0 ? cut : 1);
-}
-
-/*
- * Unicorn's hook for fetches from memory without execute rights, which
- * only the translator makes: weigh each block at its first fetch (while
- * it translates, RIP is the block's start), and drop a heavy one.
- */
-static bool
-on_fetch(uc_engine *uc, uc_mem_type type, uint64_t pa, int size,
-    int64_t value, void *arg)
-{
-	struct emu_cpu *cpu = arg;
-	uint64_t lin;
-	uint32_t cut;
-
-	(void)uc;
-	(void)type;
-	(void)pa;
-	(void)size;
-	(void)value;
-	if (cpu->fetch_epoch == cpu->vtime)
-		return (true);	/* weighed: no block has run since */
-	cpu->fetch_epoch = cpu->vtime;
-	lin = reg_read(cpu, UC_X86_REG_RIP) + emu_engine_cs_base(cpu);
-	if ((cpu->cut_armed && lin == cpu->cut_lin) ||
-	    (cut = block_heavy(cpu, lin)) == 0)
-		return (true);	/* light, or cut light */
-	cpu->fetch_stopped = true;
-	cpu->heavy_lin = lin;
-	cpu->heavy_cut = cut;
-	return (false);
-}
-
-/*
- * The engine dropped a heavy block: cut it where its weight passes half
- * the limit, or, when the last cut there let nothing run, halfway to
- * that.  Returns -1 if no cut is left to try.
- */
-static int
-cut_arm(struct emu_cpu *cpu)
-{
-	uint64_t ex[CUT_WINDOW];
-	unsigned i;
-
-	if (cpu->heavy_lin == cpu->cut_lin && cpu->vtime == cpu->cut_vtime) {
-		if (cpu->cut_off <= 1)
-			return (-1);
-		cpu->cut_off /= 2;
-	} else {
-		cpu->cut_off = cpu->heavy_cut;
-	}
-	cpu->cut_lin = cpu->heavy_lin;
-	cpu->cut_vtime = cpu->vtime;
-	for (i = 0; i < CUT_WINDOW; i++)
-		ex[i] = cpu->cut_lin + cpu->cut_off + i;
-	if (uc_ctl_set_exits(cpu->uc, ex, CUT_WINDOW) != UC_ERR_OK)
-		return (-1);
-	cpu->cut_armed = true;	/* the next block start takes them away */
-	return (0);
-}
-
-/*
- * The cut is in the translation: no exits any more, before the engine
- * stops and drops the translations that end at them.  The block keeps
- * its cut; each run of it costs a stop.
- */
-static void
-cut_disarm(struct emu_cpu *cpu)
-{
-	(void)uc_ctl_set_exits(cpu->uc, NULL, 0);
-	cpu->cut_armed = false;
-}
-
-/*
  * The engine's CPU-state layout belongs to the library the process runs
  * with, so it is probed once per process, not once per host.
  */
@@ -2852,9 +2629,7 @@ emu_engine_init(struct emu_cpu *cpu)
 	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INSN_INVALID, on_invalid, cpu,
 	    1, 0) != UC_ERR_OK ||
 	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INSN, on_syscall, cpu,
-	    1, 0, UC_X86_INS_SYSCALL) != UC_ERR_OK ||
-	    uc_hook_add(cpu->uc, &hk, UC_HOOK_MEM_FETCH_PROT, on_fetch, cpu,
-	    1, 0) != UC_ERR_OK) {
+	    1, 0, UC_X86_INS_SYSCALL) != UC_ERR_OK) {
 		error = ENOMEM;
 		goto fail;
 	}
@@ -3679,20 +3454,7 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		if (cpu->tb_flush_needed)
 			emu_flush_tbs(cpu);
 		fast_update(cpu);
-		cpu->fetch_epoch = ~0ULL;
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
-		if (cpu->cut_armed)
-			cut_disarm(cpu);
-		if (cpu->fetch_stopped) {
-			/* A block too heavy to translate: nothing ran. */
-			cpu->fetch_stopped = false;
-			if (!cpu->exit.pending && cpu->stop_why ==
-			    EMU_STOP_NONE) {
-				if (cut_arm(cpu) == 0)
-					continue;
-				err = UC_ERR_FETCH_PROT;
-			}
-		}
 		if (cpu->block_stopped) {
 			cpu->block_stopped = false;
 			reg_write(cpu, UC_X86_REG_RIP, cpu->block_stop_va -

@@ -464,12 +464,7 @@ emu_ensure_mapped(struct emu_cpu *cpu, uint64_t hpa)
 		return (-1);
 	if (cpu->nmapped == HOSTMEM_MAX_REGIONS)
 		return (-1);
-	/*
-	 * Not executable to the engine: the translator's code fetches go to
-	 * on_fetch; the rights to execute are the fill hook's.
-	 */
-	if (uc_mem_map_ptr(cpu->uc, r->hpa, r->len, UC_PROT_READ |
-	    UC_PROT_WRITE, r->host) !=
+	if (uc_mem_map_ptr(cpu->uc, r->hpa, r->len, UC_PROT_ALL, r->host) !=
 	    UC_ERR_OK)
 		return (-1);
 	cpu->mapped[cpu->nmapped].hpa = r->hpa;
