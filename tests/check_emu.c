@@ -2544,6 +2544,117 @@ pm_setup(struct fx *fx, uint64_t cr0, uint64_t cr4, uint64_t cr3)
 	*(uint32_t *)(fx->ram + 0x3000) = 0xCAFE;
 }
 
+/*
+ * Blocks the engine's translator cannot take whole (ROBUSTNESS.md finding
+ * 11): Unicorn 2.1.1 leaks a TCG temporary or two for each INTO, x87
+ * instruction or segment-register load, and a block of a few hundred of
+ * them overran its table and crashed the process.  Such blocks are cut;
+ * the guest sees each instruction run, once, in order.  n copies of insn
+ * at at (across a page boundary), then HLT, with HLT exiting.
+ */
+static void
+heavy_run(struct fx *fx, uint64_t at, const uint8_t *insn, size_t len,
+    unsigned n)
+{
+	uint64_t t0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		memcpy(fx->ram + at + i * len, insn, len);
+	fx->ram[at + n * len] = 0xF4;
+	fx_vmwrite(fx, VMCS_GUEST_IA32_RIP, at);
+	ex_ctl(fx, VMCS_PROCBASED_CTLS, IA32_VMX_HLT_EXITING, 0);
+	t0 = emu_cpu_vtime(fx->cpu);
+	ck_assert_uint_eq(fx_run(fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_IA32_RIP), at + n * len);
+	ck_assert_uint_eq(emu_cpu_vtime(fx->cpu) - t0, n);
+	fx_fini(fx);
+}
+
+static const uint8_t into[] = { 0xCE };
+static const uint8_t fxch[] = { 0xD9, 0xC9 };		/* fxch st(1) */
+static const uint8_t fadd[] = { 0xD8, 0xC1 };		/* fadd st, st(1) */
+static const uint8_t movds[] = { 0x8E, 0xD8 };		/* mov ds, ax */
+static const uint8_t aam[] = { 0xD4, 0x0A };		/* aam */
+
+START_TEST(test_heavy_blocks_real_mode)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	switch (_i) {
+	case 0: heavy_run(&fx, 0x1800, into, 1, 3000); break;
+	case 1: heavy_run(&fx, 0x1800, fxch, 2, 1500); break;
+	case 2: heavy_run(&fx, 0x1800, aam, 2, 1500); break;
+	default: heavy_run(&fx, 0x1800, movds, 2, 1500); break;
+	}
+}
+END_TEST
+
+START_TEST(test_heavy_blocks_protected_mode)
+{
+	struct fx fx;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
+	switch (_i) {
+	case 0: heavy_run(&fx, 0x4800, into, 1, 3000); break;
+	case 1: heavy_run(&fx, 0x4800, fadd, 2, 1500); break;
+	case 2: heavy_run(&fx, 0x4800, aam, 2, 1500); break;
+	default: heavy_run(&fx, 0x4800, movds, 2, 1500); break;
+	}
+}
+END_TEST
+
+START_TEST(test_heavy_blocks_long_mode)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	fx_guest_long(&fx, 0x4800);
+	switch (_i) {
+	case 0: heavy_run(&fx, 0x4800, fxch, 2, 1500); break;
+	case 1: heavy_run(&fx, 0x4800, fadd, 2, 1500); break;
+	default: heavy_run(&fx, 0x4800, movds, 2, 1500); break;
+	}
+}
+END_TEST
+
+/*
+ * A page weighed light and run, then written with heavy code by the guest
+ * (rep stosw of FXCH, in the page it runs from and the next), then run:
+ * the store took the page's execute rights away, the page is weighed
+ * again, heavy, and its blocks cut.
+ */
+START_TEST(test_light_page_written_heavy_is_weighed_again)
+{
+	uint8_t code[] = {
+		0x48, 0xBF, 0x00, 0x48, 0, 0, 0, 0, 0, 0, /* mov rdi, 0x4800 */
+		0xB9, 0xDC, 0x05, 0x00, 0x00,		/* mov ecx, 1500 */
+		0x66, 0xB8, 0xD9, 0xC9,			/* mov ax, 0xC9D9 */
+		0xF3, 0x66, 0xAB,			/* rep stosw: fxch x1500 */
+		0xC6, 0x07, 0xF4,			/* mov byte [rdi], hlt */
+		0xE9, 0, 0, 0, 0,			/* jmp 0x4800 */
+	};
+	int32_t rel = 0x4800 - (0x4000 + (int32_t)sizeof(code));
+	struct fx fx;
+
+	memcpy(code + sizeof(code) - 4, &rel, 4);
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	memcpy(fx.ram + 0x4000, code, sizeof(code));
+	fx_guest_long(&fx, 0x4000);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_HLT_EXITING, 0);
+	ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP), 0x4800 + 3000);
+	ck_assert_uint_eq(fx.regs.r[EMU_RCX], 0);
+	ck_assert_uint_ge(emu_cpu_vtime(fx.cpu), 1500 + 6);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(test_protected_mode_without_paging)
 {
 	struct fx fx;
@@ -2986,6 +3097,10 @@ emu_suite(void)
 	tcase_add_test(tc, test_rejected_bytes_fault_and_hide_nothing);
 	tcase_add_test(tc, test_fault_loop_on_ist_still_takes_host_ticks);
 	tcase_add_test(tc, test_deadline_hook_behind_a_fault_in_its_block);
+	tcase_add_loop_test(tc, test_heavy_blocks_real_mode, 0, 4);
+	tcase_add_loop_test(tc, test_heavy_blocks_protected_mode, 0, 4);
+	tcase_add_loop_test(tc, test_heavy_blocks_long_mode, 0, 3);
+	tcase_add_test(tc, test_light_page_written_heavy_is_weighed_again);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);

@@ -134,6 +134,8 @@ struct emu_block {
 #define EMU_SMC_MAX	8
 #define EMU_SMC_RECENT	16
 #define EMU_SMC_VOLATILE 32	/* writes before a page turns volatile */
+#define EMU_HEAVY_MAX	256	/* pages the engine runs without X */
+#define EMU_HEAVY_ALIAS	0xE00000000000ULL /* where they are mapped so */
 #define EMU_VOLATILE_MAX 64
 
 /* What the last guest execution wants the VM-exit code to report. */
@@ -308,6 +310,29 @@ struct emu_cpu {
 	uint64_t		 block_stop_va;
 	uint64_t		 deadline_at;	/* where deadline_hook is */
 	uint64_t		 undecodable_va; /* + 1: last block not decoded */
+	/*
+	 * Heavy blocks (on_fetch): vtime when the block being translated
+	 * was weighed (~0: weigh the next one); a translation dropped for
+	 * its weight, at lin, to be cut off bytes on; the cut in place
+	 * (exits), where and when it was last placed, to see progress.
+	 */
+	uint64_t		 fetch_epoch;
+	bool			 fetch_stopped;
+	bool			 in_run;	/* inside uc_emu_start */
+	unsigned		 hook_depth;	/* in a hook that calls in */
+	bool			 ctl_granted;	/* X given outside a translation */
+	bool			 gate_stopped;	/* a code page refused, for now */
+	uint64_t		 gate_rip;	/* at the block it was for */
+	uint64_t		 gate_heavy;	/* + 1: to be made heavy */
+	uint64_t		 heavy_pages[EMU_HEAVY_MAX];
+	uint64_t		 heavy_alias[EMU_HEAVY_MAX];
+	unsigned		 nheavy;
+	uint64_t		 heavy_lin;
+	uint32_t		 heavy_cut;
+	bool			 cut_armed;
+	uint64_t		 cut_lin;
+	uint32_t		 cut_off;
+	uint64_t		 cut_vtime;
 
 	/* Decode cache */
 	/*
@@ -351,6 +376,8 @@ struct emu_cpu {
 	 * addressing on page number + 1 (0 is empty).
 	 */
 	uint64_t		 wp_pages[EMU_WP_SLOTS];
+	/* The page's code was weighed light (emu_code_gate). */
+	bool			 wp_light[EMU_WP_SLOTS];
 	unsigned		 wp_count;
 	uint64_t		 smc_pages[EMU_SMC_MAX];	/* written */
 	unsigned		 smc_count;
@@ -455,7 +482,14 @@ enum vmx_result emu_run_guest(struct emu_cpu *, struct emu_gprs *);
 void	 emu_flush_decode(struct emu_cpu *);
 void	 emu_code_page_filled(struct emu_cpu *, uint64_t va, uint64_t hpa);
 bool	 emu_wp_has(const struct emu_cpu *, uint64_t hpa);
-void	 emu_wp_add(struct emu_cpu *, uint64_t hpa);
+bool	 emu_wp_add(struct emu_cpu *, uint64_t hpa);
+bool	 emu_code_gate(struct emu_cpu *, uint64_t hpa);
+bool	 emu_code_ok(const struct emu_cpu *, uint64_t hpa);
+void	 emu_code_forget(struct emu_cpu *, uint64_t hpa, uint64_t len);
+uint64_t emu_code_paddr(const struct emu_cpu *, uint64_t hpa);
+uint32_t emu_weigh_block(const uint8_t *, uint32_t, int mode, uint32_t *cut);
+uint32_t emu_weigh_bytes(const uint8_t *, uint32_t);
+#define EMU_LEAK_MAX	400	/* the weight of a block the engine can take */
 int	 emu_ensure_mapped(struct emu_cpu *, uint64_t hpa);
 void	 emu_unmap_hpa(struct emu_cpu *, uint64_t hpa, uint64_t len);
 void	 emu_wp_clear(struct emu_cpu *);

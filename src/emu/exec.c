@@ -1095,13 +1095,14 @@ svm_insn(struct emu_cpu *cpu, struct emu_insn *in)
 	}
 }
 
+static void	on_insn(uc_engine *, uint64_t, uint32_t, void *);
 static bool	bytes_same(struct emu_cpu *, uint64_t, const uint8_t *,
 		    size_t);
 static void	smc_changed(struct emu_cpu *, uint64_t, uint64_t);
 
 /* The code hook on an intercepted instruction. */
 static void
-on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
+on_insn_body(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 {
 	struct emu_insn *in = arg;
 	struct emu_cpu *cpu = in->cpu;
@@ -1558,6 +1559,13 @@ emu_wp_has(const struct emu_cpu *cpu, uint64_t hpa)
 	return (wp_find(cpu, (hpa >> 12) + 1) != EMU_WP_SLOTS);
 }
 
+static bool	heavy_has(const struct emu_cpu *, uint64_t);
+
+/*
+ * A page written too often to write-protect, or run without execute
+ * rights (heavy_add): Unicorn's own handling of self-modifying code does
+ * not cover it, so its blocks keep their bytes and are checked by them.
+ */
 static bool
 page_volatile(const struct emu_cpu *cpu, uint64_t hpa)
 {
@@ -1567,7 +1575,7 @@ page_volatile(const struct emu_cpu *cpu, uint64_t hpa)
 	for (k = 0; k < cpu->nvolatile; k++)
 		if (cpu->volatile_pages[k] == hpa)
 			return (true);
-	return (false);
+	return (cpu->nheavy != 0 && heavy_has(cpu, hpa));
 }
 
 /* Count writes to a code page; past EMU_SMC_VOLATILE it turns volatile. */
@@ -1610,6 +1618,7 @@ fast_update(struct emu_cpu *cpu)
 	uint64_t d = cpu->deadline;
 
 	if (cpu->shadow_next || cpu->flush_pending || cpu->smc_count != 0 ||
+	    cpu->cut_armed ||
 	    (cpu->ctl_proc & (IA32_VMX_INTERRUPT_WINDOW_EXITING |
 	    IA32_VMX_NMI_WINDOW_EXITING)))
 		d = 0;
@@ -1629,8 +1638,14 @@ emu_wp_written(struct emu_cpu *cpu, uint64_t hpa)
 {
 	unsigned i = wp_find(cpu, (hpa >> 12) + 1), k;
 
-	if (i != EMU_WP_SLOTS)
+	if (i != EMU_WP_SLOTS) {
 		cpu->wp_pages[i] = WP_TOMBSTONE;
+		if (cpu->wp_light[i]) {
+			/* Executable translations of the page may be cached. */
+			cpu->wp_light[i] = false;
+			uc_ctl_flush_tlb(cpu->uc);
+		}
+	}
 	smc_count_write(cpu, hpa & ~0xFFFULL);
 	for (k = 0; k < cpu->smc_count; k++)
 		if (cpu->smc_pages[k] == (hpa & ~0xFFFULL))
@@ -1718,34 +1733,73 @@ emu_cpu_host_wrote(struct emu_cpu *cpu, uint64_t hpa, uint64_t len)
 		invalidate_hpa_pages(cpu, h.page, h.n);
 }
 
-void
-emu_wp_add(struct emu_cpu *cpu, uint64_t hpa)
+/*
+ * Write-protect a code page; false if it cannot be (the set is full, or
+ * the page is volatile and !weighed: only code the gate weighs must be
+ * protected whatever it costs).
+ */
+static bool
+wp_insert(struct emu_cpu *cpu, uint64_t hpa, bool weighed)
 {
 	uint64_t key = (hpa >> 12) + 1;
 	unsigned i = wp_slot(key);
 
-	if (wp_find(cpu, key) != EMU_WP_SLOTS || page_volatile(cpu, hpa))
-		return;
+	if (wp_find(cpu, key) != EMU_WP_SLOTS)
+		return (true);
+	if (!weighed && page_volatile(cpu, hpa))
+		return (false);
 	while (cpu->wp_pages[i] != 0 && cpu->wp_pages[i] != WP_TOMBSTONE)
 		i = (i + 1) & (EMU_WP_SLOTS - 1);
 	if (cpu->wp_count >= EMU_WP_SLOTS / 2) {
 		/* Too many code pages: start over at the next block. */
 		cpu->flush_pending = true;
 		fast_off(cpu);
-		return;
+		return (false);
 	}
 	cpu->wp_pages[i] = key;
+	cpu->wp_light[i] = weighed;
 	cpu->wp_count++;
 	/* Writable translations of the page may be cached: drop them. */
 	uc_ctl_flush_tlb(cpu->uc);
+	return (true);
 }
 
+bool
+emu_wp_add(struct emu_cpu *cpu, uint64_t hpa)
+{
+	return (wp_insert(cpu, hpa, false));
+}
+
+/*
+ * The decode cache starts over: its pages need no protection any more,
+ * but pages weighed light keep theirs (emu_code_gate), unless the set is
+ * half full, when everything goes and is weighed again as it runs.
+ */
 void
 emu_wp_clear(struct emu_cpu *cpu)
 {
-	if (cpu->wp_count != 0)
+	unsigned i, light = 0;
+
+	if (cpu->wp_count == 0) {
+		cpu->smc_count = 0;
+		return;
+	}
+	for (i = 0; i < EMU_WP_SLOTS; i++)
+		if (cpu->wp_light[i])
+			light++;
+	if (light == 0 || cpu->wp_count >= EMU_WP_SLOTS / 4) {
 		memset(cpu->wp_pages, 0, sizeof(cpu->wp_pages));
-	cpu->wp_count = 0;
+		memset(cpu->wp_light, 0, sizeof(cpu->wp_light));
+		cpu->wp_count = 0;
+		/* Pages no longer weighed: no executable translation either. */
+		if (light != 0 && cpu->uc != NULL)
+			uc_ctl_flush_tlb(cpu->uc);
+	} else {
+		for (i = 0; i < EMU_WP_SLOTS; i++)
+			if (!cpu->wp_light[i] && cpu->wp_pages[i] != 0)
+				cpu->wp_pages[i] = WP_TOMBSTONE;
+		cpu->wp_count = light;
+	}
 	cpu->smc_count = 0;
 }
 
@@ -2081,7 +2135,7 @@ deadline_in_block(struct emu_cpu *cpu, const struct emu_block *b)
 }
 
 static void
-on_deadline(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
+on_deadline_body(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 {
 	struct emu_cpu *cpu = arg;
 
@@ -2218,6 +2272,7 @@ smc_changed(struct emu_cpu *cpu, uint64_t hpa1, uint64_t hpa2)
  */
 static void	on_block_slow(uc_engine *, uint64_t, uint32_t, void *)
 		    __attribute__((noinline));
+static void	cut_disarm(struct emu_cpu *);
 
 static void
 on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
@@ -2238,7 +2293,7 @@ on_block(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 }
 
 static void
-on_block_slow(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
+on_block_slow_body(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 {
 	struct emu_cpu *cpu = arg;
 	struct emu_block *b;
@@ -2247,6 +2302,8 @@ on_block_slow(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
 	int mode;
 	bool hooked, shadowed, bshadow;
 
+	if (cpu->cut_armed)
+		cut_disarm(cpu);
 	/* A block run before, unchanged: what the hook needs is cached. */
 	s = &cpu->bcache[bcache_slot(va)];
 	if (s->va == va && s->size == size && s->gen == cpu->decode_gen &&
@@ -2415,6 +2472,52 @@ known:
 	fast_update(cpu);
 }
 
+/*
+ * Fills while a hook runs (or outside the engine) come from the
+ * monitor's own calls into the engine (dropping translations, adding and
+ * removing code hooks), not from a translation: emu_code_gate lets them
+ * through unweighed, and the executable translations they leave are
+ * dropped when the hook returns.
+ */
+static void
+hook_leave(struct emu_cpu *cpu)
+{
+	if (--cpu->hook_depth == 0 && cpu->ctl_granted) {
+		cpu->ctl_granted = false;
+		uc_ctl_flush_tlb(cpu->uc);
+	}
+}
+
+static void
+on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
+{
+	struct emu_cpu *cpu = ((struct emu_insn *)arg)->cpu;
+
+	cpu->hook_depth++;
+	on_insn_body(uc, addr, size, arg);
+	hook_leave(cpu);
+}
+
+static void
+on_deadline(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+
+	cpu->hook_depth++;
+	on_deadline_body(uc, addr, size, arg);
+	hook_leave(cpu);
+}
+
+static void
+on_block_slow(uc_engine *uc, uint64_t va, uint32_t size, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+
+	cpu->hook_depth++;
+	on_block_slow_body(uc, va, size, arg);
+	hook_leave(cpu);
+}
+
 /* Correct virtual time when execution stopped at linear rip. */
 static void
 vtime_fixup(struct emu_cpu *cpu, uint64_t lin)
@@ -2438,8 +2541,9 @@ on_intr(uc_engine *uc, uint32_t intno, void *arg)
 {
 	struct emu_cpu *cpu = arg;
 
-	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE)
-		return;
+	if (cpu->exit.pending || cpu->stop_why != EMU_STOP_NONE ||
+	    cpu->gate_stopped)
+		return;		/* (a code page turned away: no fault) */
 	cpu->guest_event = (int)intno;
 	cpu->event_pf = false;
 	cpu->stop_why = EMU_STOP_EVENT;
@@ -2509,6 +2613,470 @@ on_syscall(uc_engine *uc, void *arg)
 	cpu->syscall_rip = reg_read(cpu, UC_X86_REG_RIP);
 	cpu->stop_why = EMU_STOP_SYSCALL;
 	uc_emu_stop(uc);
+}
+
+/*
+ * Heavy blocks.  Unicorn 2.1.1's x86 translator leaks TCG temporaries
+ * (constants handed to helpers and never freed): two for each x87
+ * instruction, one for INTO, AAM, AAD, segment-register loads, moves
+ * to and from control and debug registers, and some SSE instructions
+ * with an immediate.  Past 512 temporaries in one block the table
+ * overruns the op list that follows it and the translator writes
+ * through a null pointer: 465 INTOs or 233 FXCHs in a row would take
+ * the whole process down (Unicorn PRs 2307 and 2372, not in 2.1.1).
+ *
+ * So code is weighed before the engine may translate it.  Execute
+ * rights in the engine's TLB come only with an instruction fetch, which
+ * the fill hook lets through (emu_code_gate) for a page whose code runs
+ * light from every byte (page_heavy: no run of instructions up to the
+ * end of a block or of the page weighs over EMU_LEAK_MAX / 2, and a
+ * block spans at most two pages); the page is then write-protected, and
+ * a store takes its execute rights away until it is weighed again.  A
+ * heavy page runs through a second mapping of its memory without execute
+ * rights (heavy_add), so that every code fetch of the translator from it
+ * comes to on_fetch, which weighs each block as the translator will form
+ * it, at its first fetch.  A block over EMU_LEAK_MAX (the translator
+ * holds about 50 temporaries of its own) is dropped before any of it
+ * runs, and the CPU starts it again with a cut: exits on every byte of a
+ * 15-byte window where the weight passes half of that, one of which
+ * begins an instruction however the bytes decode.  The translator ends
+ * the block there and the rest runs as the next block.  Nothing the
+ * guest sees changes but the engine's block boundaries.  tests/check_leak
+ * holds the weights against the Unicorn the build runs on.
+ *
+ * Left open: a page written too often to be write-protected (volatile)
+ * goes unweighed (emu_code_gate), since both ways to guard it cost too
+ * much (ROBUSTNESS.md, finding 11).
+ */
+#define CUT_WINDOW	15
+#define BLOCK_MAX_INSNS	512		/* TCG_MAX_INSNS */
+#define BLOCK_MAX_BYTES	(4096 - 32)	/* the i386 translator's bound */
+
+/* Temporaries the translator leaks for an instruction, or more. */
+static unsigned
+leak_weight(const ZydisDecodedInstruction *zi)
+{
+	if (zi->meta.isa_ext == ZYDIS_ISA_EXT_X87)
+		return (zi->raw.modrm.mod == 3 ? 2 : 1);
+	switch (zi->opcode_map) {
+	case ZYDIS_OPCODE_MAP_DEFAULT:
+		switch (zi->opcode) {
+		case 0x07: case 0x17: case 0x1F:	/* POP ES, SS, DS */
+		case 0x8E:				/* MOV Sreg */
+		case 0xC4: case 0xC5:			/* LES, LDS */
+		case 0xCE:				/* INTO */
+		case 0xD4: case 0xD5:			/* AAM, AAD */
+			return (1);
+		}
+		return (0);
+	case ZYDIS_OPCODE_MAP_0F:
+		switch (zi->opcode) {
+		case 0x20: case 0x21: case 0x22: case 0x23: /* MOV CR, DR */
+		case 0xA1: case 0xA9:			/* POP FS, GS */
+		case 0xB2: case 0xB4: case 0xB5:	/* LSS, LFS, LGS */
+			return (1);
+		}
+		return (zi->raw.imm[0].size != 0 && !zi->raw.imm[0].is_relative ?
+		    2 : 0);
+	case ZYDIS_OPCODE_MAP_0F38:
+		return (1);
+	default:
+		return (2);
+	}
+}
+
+/* Does the translator end a block after this instruction?  (Or earlier.) */
+static bool
+ends_block(const ZydisDecodedInstruction *zi)
+{
+	switch (zi->meta.category) {
+	case ZYDIS_CATEGORY_COND_BR:
+	case ZYDIS_CATEGORY_UNCOND_BR:
+	case ZYDIS_CATEGORY_CALL:
+	case ZYDIS_CATEGORY_RET:
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_SYSRET:
+		return (true);
+	default:
+		break;
+	}
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_INT:
+	case ZYDIS_MNEMONIC_INT1:
+	case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_IRET:
+	case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_IRETQ:
+	case ZYDIS_MNEMONIC_HLT:
+	case ZYDIS_MNEMONIC_SYSENTER:
+	case ZYDIS_MNEMONIC_SYSEXIT:
+	case ZYDIS_MNEMONIC_UD0:
+	case ZYDIS_MNEMONIC_UD1:
+	case ZYDIS_MNEMONIC_UD2:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/*
+ * The weight of the block the translator forms from buf[0] (avail bytes
+ * of code, decoded in mode); *cut is where it passes EMU_LEAK_MAX / 2 (0
+ * if it does not).  Bytes past something the decoder rejects (that the
+ * engine may run all the same) weigh two each.
+ */
+uint32_t
+emu_weigh_block(const uint8_t *buf, uint32_t avail, int mode, uint32_t *cut)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	uint32_t off = 0, n = 0, w = 0;
+	ZyanStatus st;
+
+	*cut = 0;
+	decoder_for(&dec, mode);
+	while (off < avail && off < BLOCK_MAX_BYTES && n < BLOCK_MAX_INSNS) {
+		st = ZydisDecoderDecodeInstruction(&dec, NULL, buf + off,
+		    avail - off, &zi);
+		if (st == ZYDIS_STATUS_NO_MORE_DATA)
+			break;		/* the fetch faults there */
+		if (!ZYAN_SUCCESS(st)) {
+			for (; off < avail && off < BLOCK_MAX_BYTES; off++) {
+				w += 2;
+				if (*cut == 0 && w > EMU_LEAK_MAX / 2)
+					*cut = off;
+			}
+			break;
+		}
+		w += leak_weight(&zi);
+		if (*cut == 0 && w > EMU_LEAK_MAX / 2)
+			*cut = off;
+		off += zi.length;
+		n++;
+		if (ends_block(&zi))
+			break;
+	}
+	return (w);
+}
+
+/*
+ * Weigh the block the translator starts at linear lin: 0 when it can
+ * take it, else where to cut it (at least 1).
+ */
+static uint32_t
+block_heavy(struct emu_cpu *cpu, uint64_t lin)
+{
+	uint8_t buf[BLOCK_MAX_BYTES + 15];
+	uint32_t avail, cut;
+
+	avail = 4096 - (uint32_t)(lin & 0xFFF);
+	if (avail > sizeof(buf))
+		avail = sizeof(buf);
+	if (emu_read_guest_code(cpu, lin, buf, avail) != 0)
+		return (0);		/* the fetch faults */
+	if (avail < sizeof(buf) && emu_read_guest_code(cpu, lin + avail,
+	    buf + avail, sizeof(buf) - avail) == 0)
+		avail = sizeof(buf);	/* the block may run on into it */
+	if (emu_weigh_block(buf, avail, engine_mode(cpu), &cut) <=
+	    EMU_LEAK_MAX)
+		return (0);
+	return (cut != 0 ? cut : 1);
+}
+
+/*
+ * An upper bound, per byte, of the temporaries an instruction that byte
+ * begins (or, for 0F, whose 0F it is) leaks, whatever the bytes around
+ * it: what leak_weight gives any decoding, or more.
+ */
+static unsigned
+byte_weight(const uint8_t *p, uint32_t left)
+{
+	switch (p[0]) {
+	case 0x07: case 0x17: case 0x1F: case 0x8E: case 0xC4: case 0xC5:
+	case 0xCE: case 0xD4: case 0xD5:
+		return (1);
+	case 0xD8: case 0xD9: case 0xDA: case 0xDB: case 0xDC: case 0xDD:
+	case 0xDE: case 0xDF:
+		/* x87: the next byte is its ModRM; a register leaks one more. */
+		return (left < 2 || p[1] >= 0xC0 ? 2 : 1);
+	case 0x0F:
+		if (left < 2)
+			return (2);
+		switch (p[1]) {
+		case 0x0F: case 0x20: case 0x21: case 0x22: case 0x23:
+		case 0x38: case 0x3A: case 0x70: case 0x71: case 0x72:
+		case 0x73: case 0x78: case 0x79: case 0xA1: case 0xA4:
+		case 0xA9: case 0xAC: case 0xB2: case 0xB4: case 0xB5:
+		case 0xBA: case 0xC2: case 0xC4: case 0xC5: case 0xC6:
+			return (2);
+		}
+		return (0);
+	default:
+		return (0);
+	}
+}
+
+/* The bytes' weights, at or above what any block over them leaks. */
+uint32_t
+emu_weigh_bytes(const uint8_t *p, uint32_t n)
+{
+	uint32_t s, sum = 0;
+
+	for (s = 0; s < n; s++)
+		sum += byte_weight(p + s, n - s);
+	return (sum);
+}
+
+/*
+ * Is there, in the 4 KiB of code at p, a run of instructions (from any
+ * byte, decoded in mode, up to the end of a block or of the page) that
+ * weighs more than EMU_LEAK_MAX / 2?  A block spans at most two pages,
+ * so a block over light pages is light.  Quick when the page's bytes
+ * weigh little in all; else every offset is decoded once.
+ */
+static bool
+page_heavy(const uint8_t *p, int mode)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	uint16_t w[4096];
+	uint32_t s, next, best = 0;
+	ZyanStatus st;
+
+	if (emu_weigh_bytes(p, 4096) <= EMU_LEAK_MAX / 2)
+		return (false);
+	decoder_for(&dec, mode);
+	for (s = 4096; s-- > 0; ) {
+		st = ZydisDecoderDecodeInstruction(&dec, NULL, p + s, 4096 - s,
+		    &zi);
+		if (st == ZYDIS_STATUS_NO_MORE_DATA) {
+			w[s] = 2;		/* runs on into the next page */
+		} else if (!ZYAN_SUCCESS(st)) {
+			/* The engine may take it all the same: weigh on. */
+			w[s] = (uint16_t)(2 + (s + 1 < 4096 ? w[s + 1] : 0));
+		} else {
+			next = s + zi.length;
+			w[s] = (uint16_t)(leak_weight(&zi) +
+			    (ends_block(&zi) || next >= 4096 ? 0 : w[next]));
+		}
+		if (w[s] > EMU_LEAK_MAX)
+			w[s] = EMU_LEAK_MAX + 1;	/* no overflow */
+		if (w[s] > best)
+			best = w[s];
+	}
+	return (best > EMU_LEAK_MAX / 2);
+}
+
+static unsigned
+wp_index(const struct emu_cpu *cpu, uint64_t hpa)
+{
+	if (cpu->wp_count == 0)
+		return (EMU_WP_SLOTS);
+	return (wp_find(cpu, (hpa >> 12) + 1));
+}
+
+static bool
+heavy_has(const struct emu_cpu *cpu, uint64_t hpa)
+{
+	unsigned k;
+
+	for (k = 0; k < cpu->nheavy; k++)
+		if (cpu->heavy_pages[k] == (hpa & ~0xFFFULL))
+			return (true);
+	return (false);
+}
+
+/*
+ * May the engine translate code from host-physical page hpa now: weighed
+ * light and write-protected since, or heavy (its blocks weighed one by
+ * one, on_fetch)?
+ */
+bool
+emu_code_ok(const struct emu_cpu *cpu, uint64_t hpa)
+{
+	unsigned i = wp_index(cpu, hpa);
+
+	return ((i != EMU_WP_SLOTS && cpu->wp_light[i]) ||
+	    (cpu->nheavy != 0 && heavy_has(cpu, hpa)));
+}
+
+/*
+ * The fill hook translates a fetch from hpa: weigh the page's code first.
+ * A light page is write-protected, so that a store makes it weighed
+ * again (emu_wp_written).  A heavy one, or one written too often to be
+ * write-protected (volatile), the engine must map without execute
+ * rights first: false, and the run loop does it (gate_stopped), as it
+ * empties a full set of write-protected pages.
+ */
+bool
+emu_code_gate(struct emu_cpu *cpu, uint64_t hpa)
+{
+	const uint8_t *p;
+	unsigned i;
+
+	if (emu_code_ok(cpu, hpa))
+		return (true);
+	if (!cpu->in_run || cpu->hook_depth != 0) {
+		cpu->ctl_granted = true;	/* not a translation (hook_leave) */
+		return (true);
+	}
+	p = hostmem_ptr(cpu->host->mem, hpa & ~0xFFFULL, 4096);
+	if (p != NULL && !page_volatile(cpu, hpa) &&
+	    !page_heavy(p, engine_mode(cpu))) {
+		if ((i = wp_index(cpu, hpa)) != EMU_WP_SLOTS) {
+			cpu->wp_light[i] = true;	/* protected already */
+			return (true);
+		}
+		if (wp_insert(cpu, hpa, true))
+			return (true);
+	} else {
+		cpu->gate_heavy = (hpa & ~0xFFFULL) + 1;
+	}
+	cpu->gate_stopped = true;
+	cpu->gate_rip = reg_read(cpu, UC_X86_REG_RIP);	/* the block's */
+	return (false);
+}
+
+/*
+ * Run page (host-physical) through a second mapping of its memory, one
+ * without execute rights, at EMU_HEAVY_ALIAS on: -1 if it cannot be.
+ * (Unicorn's uc_mem_protect would split the guest's region, and loses
+ * the rest of a region split at its start.)
+ */
+static int
+heavy_add(struct emu_cpu *cpu, uint64_t page)
+{
+	uint64_t alias;
+	void *p;
+	unsigned k;
+
+	if (heavy_has(cpu, page))
+		return (0);
+	if (cpu->nheavy == EMU_HEAVY_MAX ||
+	    (p = hostmem_ptr(cpu->host->mem, page, 4096)) == NULL)
+		return (-1);
+	for (alias = EMU_HEAVY_ALIAS; ; alias += 4096) {
+		for (k = 0; k < cpu->nheavy; k++)
+			if (cpu->heavy_alias[k] == alias)
+				break;
+		if (k == cpu->nheavy)
+			break;
+	}
+	if (uc_mem_map_ptr(cpu->uc, alias, 4096, UC_PROT_READ | UC_PROT_WRITE,
+	    p) != UC_ERR_OK)
+		return (-1);
+	cpu->heavy_pages[cpu->nheavy] = page;
+	cpu->heavy_alias[cpu->nheavy++] = alias;
+	/*
+	 * The blocks decoded from the page go, to be decoded again with
+	 * their bytes; translations of its own mapping may be cached.
+	 */
+	emu_wp_written(cpu, page);
+	uc_ctl_flush_tlb(cpu->uc);
+	return (0);
+}
+
+/* Where the engine is to find host-physical page hpa: its alias if heavy. */
+uint64_t
+emu_code_paddr(const struct emu_cpu *cpu, uint64_t hpa)
+{
+	unsigned k;
+
+	for (k = 0; k < cpu->nheavy; k++)
+		if (cpu->heavy_pages[k] == (hpa & ~0xFFFULL))
+			return (cpu->heavy_alias[k] | (hpa & 0xFFF));
+	return (hpa);
+}
+
+/* Host memory at hpa..hpa+len leaves the engine: what was weighed goes. */
+void
+emu_code_forget(struct emu_cpu *cpu, uint64_t hpa, uint64_t len)
+{
+	unsigned k;
+
+	for (k = 0; k < cpu->nheavy; ) {
+		if (cpu->heavy_pages[k] >= hpa &&
+		    cpu->heavy_pages[k] - hpa < len) {
+			uc_mem_unmap(cpu->uc, cpu->heavy_alias[k], 4096);
+			cpu->nheavy--;
+			cpu->heavy_pages[k] = cpu->heavy_pages[cpu->nheavy];
+			cpu->heavy_alias[k] = cpu->heavy_alias[cpu->nheavy];
+		} else {
+			k++;
+		}
+	}
+	memset(cpu->wp_light, 0, sizeof(cpu->wp_light));
+}
+
+/*
+ * Unicorn's hook for fetches from memory without execute rights, which
+ * only the translator makes: weigh each block at its first fetch (while
+ * it translates, RIP is the block's start), and drop a heavy one.
+ */
+static bool
+on_fetch(uc_engine *uc, uc_mem_type type, uint64_t pa, int size,
+    int64_t value, void *arg)
+{
+	struct emu_cpu *cpu = arg;
+	uint64_t lin;
+	uint32_t cut;
+
+	(void)uc;
+	(void)type;
+	(void)pa;
+	(void)size;
+	(void)value;
+	if (cpu->fetch_epoch == cpu->vtime)
+		return (true);	/* weighed: no block has run since */
+	cpu->fetch_epoch = cpu->vtime;
+	lin = reg_read(cpu, UC_X86_REG_RIP) + emu_engine_cs_base(cpu);
+	if ((cpu->cut_armed && lin == cpu->cut_lin) ||
+	    (cut = block_heavy(cpu, lin)) == 0)
+		return (true);	/* light, or cut light */
+	cpu->fetch_stopped = true;
+	cpu->heavy_lin = lin;
+	cpu->heavy_cut = cut;
+	return (false);
+}
+
+/*
+ * The engine dropped a heavy block: cut it where its weight passes half
+ * the limit, or, when the last cut there let nothing run, halfway to
+ * that.  Returns -1 if no cut is left to try.
+ */
+static int
+cut_arm(struct emu_cpu *cpu)
+{
+	uint64_t ex[CUT_WINDOW];
+	unsigned i;
+
+	if (cpu->heavy_lin == cpu->cut_lin && cpu->vtime == cpu->cut_vtime) {
+		if (cpu->cut_off <= 1)
+			return (-1);
+		cpu->cut_off /= 2;
+	} else {
+		cpu->cut_off = cpu->heavy_cut;
+	}
+	cpu->cut_lin = cpu->heavy_lin;
+	cpu->cut_vtime = cpu->vtime;
+	for (i = 0; i < CUT_WINDOW; i++)
+		ex[i] = cpu->cut_lin + cpu->cut_off + i;
+	if (uc_ctl_set_exits(cpu->uc, ex, CUT_WINDOW) != UC_ERR_OK)
+		return (-1);
+	cpu->cut_armed = true;	/* the next block start takes them away */
+	return (0);
+}
+
+/*
+ * The cut is in the translation: no exits any more, before the engine
+ * stops and drops the translations that end at them.  The block keeps
+ * its cut; each run of it costs a stop.
+ */
+static void
+cut_disarm(struct emu_cpu *cpu)
+{
+	(void)uc_ctl_set_exits(cpu->uc, NULL, 0);
+	cpu->cut_armed = false;
 }
 
 /*
@@ -2629,7 +3197,9 @@ emu_engine_init(struct emu_cpu *cpu)
 	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INSN_INVALID, on_invalid, cpu,
 	    1, 0) != UC_ERR_OK ||
 	    uc_hook_add(cpu->uc, &hk, UC_HOOK_INSN, on_syscall, cpu,
-	    1, 0, UC_X86_INS_SYSCALL) != UC_ERR_OK) {
+	    1, 0, UC_X86_INS_SYSCALL) != UC_ERR_OK ||
+	    uc_hook_add(cpu->uc, &hk, UC_HOOK_MEM_FETCH_PROT, on_fetch, cpu,
+	    1, 0) != UC_ERR_OK) {
 		error = ENOMEM;
 		goto fail;
 	}
@@ -3454,7 +4024,44 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		if (cpu->tb_flush_needed)
 			emu_flush_tbs(cpu);
 		fast_update(cpu);
+		cpu->fetch_epoch = ~0ULL;
+		if (cpu->ctl_granted) {
+			cpu->ctl_granted = false;
+			uc_ctl_flush_tlb(cpu->uc);
+		}
+		cpu->in_run = true;
 		err = uc_emu_start(cpu->uc, rip, 0, 0, 0);
+		cpu->in_run = false;
+		if (cpu->cut_armed)
+			cut_disarm(cpu);
+		if (cpu->gate_stopped) {
+			/* A code page turned away until it is seen to. */
+			cpu->gate_stopped = false;
+			if (!cpu->exit.pending && cpu->stop_why ==
+			    EMU_STOP_NONE) {
+				reg_write(cpu, UC_X86_REG_RIP, cpu->gate_rip);
+				if (cpu->gate_heavy == 0) {
+					emu_flush_decode(cpu);
+					continue;
+				}
+				if (heavy_add(cpu, cpu->gate_heavy - 1) == 0) {
+					cpu->gate_heavy = 0;
+					continue;
+				}
+				err = UC_ERR_FETCH_PROT;
+			}
+			cpu->gate_heavy = 0;
+		}
+		if (cpu->fetch_stopped) {
+			/* A block too heavy to translate: nothing ran. */
+			cpu->fetch_stopped = false;
+			if (!cpu->exit.pending && cpu->stop_why ==
+			    EMU_STOP_NONE) {
+				if (cut_arm(cpu) == 0)
+					continue;
+				err = UC_ERR_FETCH_PROT;
+			}
+		}
 		if (cpu->block_stopped) {
 			cpu->block_stopped = false;
 			reg_write(cpu, UC_X86_REG_RIP, cpu->block_stop_va -

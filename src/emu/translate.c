@@ -406,6 +406,7 @@ emu_unmap_hpa(struct emu_cpu *cpu, uint64_t hpa, uint64_t len)
 	bool identity = cpu->fill_identity;
 
 	cpu->fill_identity = true;
+	emu_code_forget(cpu, hpa, len);
 	uc_ctl_flush_tlb(cpu->uc);
 	uc_ctl_remove_cache(cpu->uc, hpa, hpa + len);
 	uc_mem_unmap(cpu->uc, hpa, len);
@@ -632,12 +633,23 @@ emu_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 		tlb_insert(cpu->tlb, emu_vpid_tag(cpu), emu_eptp_tag(cpu),
 		    gp_only, va, &x);
 	}
-	result->paddr = x.hpa;
+	result->paddr = cpu->nheavy != 0 ? emu_code_paddr(cpu, x.hpa) : x.hpa;
 	result->perms = xlat_perms(&x, &r);
+	/*
+	 * The engine translates only code weighed first (emu_code_gate):
+	 * execute rights come with a fetch, or with a page weighed already.
+	 */
+	if (access == EMU_ACC_FETCH) {
+		if (!emu_code_gate(cpu, x.hpa))
+			return (fill_fail(cpu));
+	} else if (!emu_code_ok(cpu, x.hpa)) {
+		result->perms &= ~UC_PROT_EXEC;
+	}
 	if (emu_wp_has(cpu, x.hpa)) {
 		if (access == EMU_ACC_WRITE) {
-			/* Code is being written: decode that page again. */
+			/* Code is being written: decode and weigh it again. */
 			emu_wp_written(cpu, x.hpa);
+			result->perms &= ~UC_PROT_EXEC;
 		} else {
 			result->perms &= ~UC_PROT_WRITE;
 		}
