@@ -39,6 +39,13 @@
 #define CODE		0x1000
 #define RUN_MAX		(4096 + 64)
 
+/*
+ * UC_CTL_READ_WRITE(type, nr) shifts 3 into an int's sign bit, which
+ * UBSan reports at every call: the same control word, unsigned.
+ */
+#define CTL_READ_WRITE(type, nr) ((uc_control_type)((uint32_t)(type) | \
+	((uint32_t)(nr) << 26) | (3U << 30)))
+
 struct form {
 	uint8_t	b[8];
 	uint8_t	len;
@@ -171,7 +178,8 @@ child(int mode, const struct form *f, size_t nf, size_t next, int fd)
 			if (uc_mem_write(uc, CODE, buf, sizeof(buf)) !=
 			    UC_ERR_OK)
 				_exit(3);
-			(void)uc_ctl_request_cache(uc, CODE, &tb);
+			(void)uc_ctl(uc, CTL_READ_WRITE(UC_CTL_TB_REQUEST_CACHE,
+			    2), (uint64_t)CODE, &tb);
 			(void)uc_ctl_remove_cache(uc, CODE, CODE + sizeof(buf));
 		}
 		if (write(fd, &i, sizeof(i)) != sizeof(i))
