@@ -311,10 +311,14 @@ struct emu_cpu {
 	uint64_t		 deadline_at;	/* where deadline_hook is */
 	uint64_t		 undecodable_va; /* + 1: last block not decoded */
 	/*
-	 * Heavy blocks (on_fetch): vtime when the block being translated
-	 * was weighed (~0: weigh the next one); a translation dropped for
-	 * its weight, at lin, to be cut off bytes on; the cut in place
-	 * (exits), where and when it was last placed, to see progress.
+	 * Heavy blocks (exec.c): the gate (emu_code_gate) knows whether a
+	 * fill comes from a translation (in_run, hook_depth), what it let
+	 * through unweighed outside one (ctl_granted), and a code page it
+	 * turned away for the run loop to see to (gate_*); the pages run
+	 * through a non-executable alias (heavy_*).  On those, on_fetch
+	 * weighs each block once (fetch_epoch: vtime when it did) and drops
+	 * a heavy one (fetch_stopped, heavy_lin, heavy_cut); the cut in
+	 * place (exits), where and when it was placed, to see progress.
 	 */
 	uint64_t		 fetch_epoch;
 	bool			 fetch_stopped;
