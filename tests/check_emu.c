@@ -2623,6 +2623,97 @@ START_TEST(test_heavy_blocks_long_mode)
 END_TEST
 
 /*
+ * Instructions the engine's translator cannot take at all (ROBUSTNESS.md
+ * finding 12): BT, BTS, BTR and BTC with a LOCK prefix and a register
+ * operand made Unicorn 2.1.1 abort the process.  The CPU raises #UD at
+ * them, as the SDM says for a LOCK without a memory destination, wherever
+ * they are: after other prefixes, across a page boundary (the LOCK on
+ * either side of it), after a block of heavy code, in any mode.  At 16
+ * bytes the instruction is too long: #GP.
+ */
+static const struct {
+	uint8_t	pre[8];		/* code before it: runs */
+	uint8_t	npre;
+	uint8_t	insn[16];
+	uint8_t	len;
+	uint16_t at;		/* where the instruction starts, in its page */
+	uint8_t	vector;
+} poisons[] = {
+	{ { 0x90, 0x90 }, 2, { 0xF0, 0x0F, 0xAB, 0xC1 }, 4, 0x100, 6 },
+	{ { 0x90 }, 1, { 0x66, 0x2E, 0xF0, 0x0F, 0xA3, 0xD8 }, 6, 0x100, 6 },
+	{ { 0x90 }, 1, { 0xF0, 0x0F, 0xBA, 0xE9, 0x01 }, 5, 0x100, 6 },
+	{ { 0x90 }, 1, { 0xF0, 0xF3, 0x0F, 0xB3, 0xC1 }, 5, 0xFFE, 6 },
+	{ { 0x90 }, 1, { 0x66, 0xF0, 0x0F, 0xBB, 0xC1 }, 5, 0xFFF, 6 },
+	{ { 0x90 }, 1, { 0xF0, 0x0F, 0xBA, 0xF9, 0x01 }, 5, 0xFFD, 6 },
+	{ { 0x90 }, 1, { 0xF0, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	    0x66, 0x66, 0x66, 0x0F, 0xAB, 0xC1 }, 15, 0x100, 6 },
+	{ { 0x90 }, 1, { 0xF0, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	    0x66, 0x66, 0x66, 0x66, 0x0F, 0xAB, 0xC1 }, 16, 0x100, 13 },
+};
+
+static void
+poison_run(struct fx *fx, uint64_t page, unsigned k, unsigned heavy)
+{
+	uint64_t at = page + poisons[k].at, start;
+	unsigned npre = poisons[k].npre, i;
+	uint64_t t0;
+
+	/* heavy: FXCH before it, enough to make the block too heavy. */
+	start = at - npre - 2 * heavy;
+	for (i = 0; i < heavy; i++)
+		memcpy(fx->ram + start + 2 * i, fxch, 2);
+	memcpy(fx->ram + at - npre, poisons[k].pre, npre);
+	memcpy(fx->ram + at, poisons[k].insn, poisons[k].len);
+	fx->ram[at + poisons[k].len] = 0xF4;
+	fx_vmwrite(fx, VMCS_GUEST_IA32_RIP, start);
+	fx_vmwrite(fx, VMCS_EXCEPTION_BITMAP, (1U << 6) | (1U << 13));
+	ex_ctl(fx, VMCS_PROCBASED_CTLS, IA32_VMX_HLT_EXITING, 0);
+	t0 = emu_cpu_vtime(fx->cpu);
+	ck_assert_uint_eq(fx_run(fx, 1), VMX_EXIT_NMI);
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF,
+	    poisons[k].vector | (3 << 8));
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_IA32_RIP), at);
+	ck_assert_uint_eq(emu_cpu_vtime(fx->cpu) - t0, heavy + npre);
+	fx_fini(fx);
+}
+
+#define NPOISONS	(sizeof(poisons) / sizeof(poisons[0]))
+
+START_TEST(test_lock_bt_register_is_ud_real_mode)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 16);
+	fx_guest_real(&fx, 0, 0, 0x1000);
+	poison_run(&fx, 0x2000, (unsigned)_i % NPOISONS,
+	    (unsigned)_i < NPOISONS ? 0 : 300);
+}
+END_TEST
+
+START_TEST(test_lock_bt_register_is_ud_protected_mode)
+{
+	struct fx fx;
+
+	pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
+	poison_run(&fx, 0x5000, (unsigned)_i % NPOISONS,
+	    (unsigned)_i < NPOISONS ? 0 : 300);
+}
+END_TEST
+
+START_TEST(test_lock_bt_register_is_ud_long_mode)
+{
+	struct fx fx;
+
+	fx_init(&fx);
+	fx_map_ram(&fx, 512);
+	fx_guest_long(&fx, 0x4800);
+	poison_run(&fx, 0x5000, (unsigned)_i % NPOISONS,
+	    (unsigned)_i < NPOISONS ? 0 : 300);
+}
+END_TEST
+
+/*
  * A page weighed light and run, then written with heavy code by the guest
  * (rep stosw of FXCH, in the page it runs from and the next), then run:
  * the store took the page's execute rights away, the page is weighed
@@ -3101,6 +3192,12 @@ emu_suite(void)
 	tcase_add_loop_test(tc, test_heavy_blocks_protected_mode, 0, 4);
 	tcase_add_loop_test(tc, test_heavy_blocks_long_mode, 0, 3);
 	tcase_add_test(tc, test_light_page_written_heavy_is_weighed_again);
+	tcase_add_loop_test(tc, test_lock_bt_register_is_ud_real_mode, 0,
+	    2 * NPOISONS);
+	tcase_add_loop_test(tc, test_lock_bt_register_is_ud_protected_mode, 0,
+	    2 * NPOISONS);
+	tcase_add_loop_test(tc, test_lock_bt_register_is_ud_long_mode, 0,
+	    2 * NPOISONS);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);

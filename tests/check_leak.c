@@ -24,6 +24,13 @@
  * in each mode, the longest run of it that either weight lets through is
  * translated by a bare Unicorn in a child process: none may crash.  A
  * Unicorn that leaks more (another version) fails this test.
+ *
+ * make check sweeps every opcode with 16 ModRM bytes and an immediate;
+ * with CHECK_LEAK_WIDE set in the environment (make check-long,
+ * tests/leak_wide.sh) each opcode of the four maps goes instead under
+ * prefixes (operand and address size, LOCK, REP, segment overrides,
+ * REX) and with each way of addressing memory (SIB, disp8, disp32,
+ * RIP- or disp16-relative), with and without an immediate after it.
  */
 
 #include <check.h>
@@ -47,7 +54,7 @@
 	((uint32_t)(nr) << 26) | (3U << 30)))
 
 struct form {
-	uint8_t	b[8];
+	uint8_t	b[16];
 	uint8_t	len;
 };
 
@@ -115,6 +122,69 @@ forms(struct form *f)
 					f[n++].len = (uint8_t)o;
 				}
 	}
+	return (n);
+}
+
+/*
+ * The wide sweep: prefixes, opcode heads of the four maps (x87 among the
+ * one-byte ones) and ModRM tails, every combination.
+ */
+static const struct {
+	uint8_t	b[2];
+	uint8_t	len;
+} wide_pfx[] = {
+	{ { 0 }, 0 }, { { 0x66 }, 1 }, { { 0x67 }, 1 }, { { 0xF0 }, 1 },
+	{ { 0xF2 }, 1 }, { { 0xF3 }, 1 }, { { 0x26 }, 1 }, { { 0x2E }, 1 },
+	{ { 0x64 }, 1 }, { { 0x65 }, 1 }, { { 0x48 }, 1 }, { { 0x41 }, 1 },
+	{ { 0x66, 0x48 }, 2 }, { { 0xF3, 0x4C }, 2 }, { { 0x67, 0x65 }, 2 },
+};
+
+static const struct {
+	uint8_t	b[6];
+	uint8_t	len;
+} wide_tail[] = {
+	{ { 0xC1 }, 1 },				/* register */
+	{ { 0x03 }, 1 },				/* [rbx], [bp+di] */
+	{ { 0x04, 0x24 }, 2 },				/* SIB: [rsp] */
+	{ { 0x44, 0x88, 0x10 }, 3 },			/* SIB, disp8 */
+	{ { 0x43, 0x10 }, 2 },				/* disp8 */
+	{ { 0x83, 0x10, 0x00, 0x00, 0x00 }, 5 },	/* disp32 */
+	{ { 0x05, 0x10, 0x00, 0x00, 0x00 }, 5 },	/* RIP-relative */
+	{ { 0x06, 0x10, 0x00 }, 3 },			/* disp16 */
+};
+
+static size_t
+wide_forms(struct form *f)
+{
+	static const uint8_t maps[][2] = { { 0 }, { 0x0F }, { 0x0F, 0x38 },
+	    { 0x0F, 0x3A } };
+	static const uint8_t maplen[] = { 0, 1, 2, 2 };
+	size_t n = 0, p, m, t, imm;
+	unsigned op;
+	uint8_t o;
+
+	for (p = 0; p < sizeof(wide_pfx) / sizeof(wide_pfx[0]); p++)
+		for (m = 0; m < 4; m++)
+			for (op = 0; op < 256; op++)
+				for (t = 0; t < sizeof(wide_tail) /
+				    sizeof(wide_tail[0]); t++)
+					for (imm = 0; imm < 2; imm++) {
+						o = 0;
+						memcpy(f[n].b, wide_pfx[p].b,
+						    wide_pfx[p].len);
+						o += wide_pfx[p].len;
+						memcpy(f[n].b + o, maps[m],
+						    maplen[m]);
+						o += maplen[m];
+						f[n].b[o++] = (uint8_t)op;
+						memcpy(f[n].b + o,
+						    wide_tail[t].b,
+						    wide_tail[t].len);
+						o += wide_tail[t].len;
+						if (imm)
+							f[n].b[o++] = 0x01;
+						f[n++].len = o;
+					}
 	return (n);
 }
 
@@ -191,13 +261,14 @@ child(int mode, const struct form *f, size_t nf, size_t next, int fd)
 
 START_TEST(test_allowed_runs_do_not_crash_the_translator)
 {
-	static struct form f[32768];
+	static struct form f[262144];
 	static const int modes[] = { 16, 32, 64 };
 	int mode = modes[_i], fd[2], st;
-	size_t nf = forms(f), next = 0, done, crashes = 0;
+	size_t nf, next = 0, done, crashes = 0;
 	char failed[256] = "";
 	pid_t pid;
 
+	nf = getenv("CHECK_LEAK_WIDE") != NULL ? wide_forms(f) : forms(f);
 	ck_assert_uint_lt(nf, sizeof(f) / sizeof(f[0]));
 	while (next < nf) {
 		ck_assert_int_eq(pipe(fd), 0);
@@ -241,7 +312,7 @@ leak_suite(void)
 	Suite *s = suite_create("leak");
 	TCase *tc = tcase_create("weights");
 
-	tcase_set_timeout(tc, 600);
+	tcase_set_timeout(tc, getenv("CHECK_LEAK_WIDE") != NULL ? 3600 : 600);
 	tcase_add_loop_test(tc, test_allowed_runs_do_not_crash_the_translator,
 	    0, 3);
 	suite_add_tcase(s, tc);

@@ -317,8 +317,10 @@ struct emu_cpu {
 	 * turned away for the run loop to see to (gate_*); the pages run
 	 * through a non-executable alias (heavy_*).  On those, on_fetch
 	 * weighs each block once (fetch_epoch: vtime when it did) and drops
-	 * a heavy one (fetch_stopped, heavy_lin, heavy_cut); the cut in
-	 * place (exits), where and when it was placed, to see progress.
+	 * a heavy one (fetch_stopped, heavy_lin, heavy_cut: where to cut, or
+	 * BLOCK_POISON for an instruction the translator cannot take at its
+	 * start, #UD); the cut in place (exits), where and when it was
+	 * placed, to see progress.
 	 */
 	uint64_t		 fetch_epoch;
 	bool			 fetch_stopped;
@@ -336,6 +338,7 @@ struct emu_cpu {
 	bool			 cut_armed;
 	uint64_t		 cut_lin;
 	uint32_t		 cut_off;
+	unsigned		 cut_tries;	/* of cut_off there, then */
 	uint64_t		 cut_vtime;
 
 	/* Decode cache */

@@ -2644,11 +2644,16 @@ on_syscall(uc_engine *uc, void *arg)
  * guest sees changes but the engine's block boundaries.  tests/check_leak
  * holds the weights against the Unicorn the build runs on.
  *
- * Left open: a page written too often to be write-protected (volatile)
- * goes unweighed (emu_code_gate), since both ways to guard it cost too
- * much (ROBUSTNESS.md, finding 11).
+ * The same weighing keeps from the translator the few instructions it
+ * cannot take at all (translator_poison): they weigh more than any block
+ * may, so their pages are heavy, a block is cut before one, and one that
+ * starts a block is #UD, raised by the CPU without the engine.
+ *
+ * A page written too often to be write-protected (volatile) runs through
+ * the second mapping as a heavy one does (emu_code_gate).
  */
 #define CUT_WINDOW	15
+#define BLOCK_POISON	UINT32_MAX	/* block_heavy: #UD at its start */
 #define BLOCK_MAX_INSNS	512		/* TCG_MAX_INSNS */
 #define BLOCK_MAX_BYTES	(4096 - 32)	/* the i386 translator's bound */
 
@@ -2683,6 +2688,74 @@ leak_weight(const ZydisDecodedInstruction *zi)
 	default:
 		return (2);
 	}
+}
+
+/*
+ * Instructions the translator cannot take at all: BT, BTS, BTR and BTC
+ * with a LOCK prefix and a register operand (0F A3, AB, B3, BB with mod 3;
+ * 0F BA /4-/7 with mod 3).  Its lock path uses the memory address a
+ * register form never computes, and the code generator aborts the process
+ * ("tcg fatal error"), in every mode and under any other prefixes.  The
+ * CPU raises #UD for them (a LOCK without a memory destination); the
+ * engine must never be given one.  Measured against Unicorn 2.1.1 with
+ * every opcode of the four maps under 22 prefix sets and every ModRM byte
+ * (tests/check_leak's wide sweep holds it).
+ *
+ * Whether the bytes at p begin one, decoded in mode (0: any mode, REX
+ * bytes taken as prefixes, as in 64-bit mode, where the translator takes
+ * them anywhere among the others): POISON_MAYBE when the bytes run out
+ * after a LOCK and before they tell.  An instruction of more than 15
+ * bytes is #GP, which the translator handles, so a longer run of
+ * prefixes is not one (measured: 15 bytes abort, 16 do not).
+ */
+#define POISON_NO	0
+#define POISON_YES	1
+#define POISON_MAYBE	2
+#define X86_INSN_MAX	15
+
+static int
+translator_poison(const uint8_t *p, uint32_t left, int mode)
+{
+	uint32_t k, len;
+	uint8_t min;
+	bool lock = false;
+
+	for (k = 0; k < left; k++) {
+		if (p[k] == 0xF0)
+			lock = true;
+		else if (!(p[k] == 0x26 || p[k] == 0x2E || p[k] == 0x36 ||
+		    p[k] == 0x3E || p[k] == 0x64 || p[k] == 0x65 ||
+		    p[k] == 0x66 || p[k] == 0x67 || p[k] == 0xF2 ||
+		    p[k] == 0xF3 || ((p[k] & 0xF0) == 0x40 && mode != 16 &&
+		    mode != 32)))
+			break;
+	}
+	/* Then 0F, the opcode, ModRM, and an imm8 for BA. */
+	if (!lock || k + 3 > X86_INSN_MAX)
+		return (POISON_NO);
+	if (k == left)
+		return (POISON_MAYBE);
+	if (p[k] != 0x0F)
+		return (POISON_NO);
+	if (k + 1 == left)
+		return (POISON_MAYBE);
+	switch (p[k + 1]) {
+	case 0xA3: case 0xAB: case 0xB3: case 0xBB:
+		min = 0xC0;
+		len = k + 3;
+		break;
+	case 0xBA:
+		min = 0xE0;
+		len = k + 4;
+		break;
+	default:
+		return (POISON_NO);
+	}
+	if (len > X86_INSN_MAX)
+		return (POISON_NO);
+	if (k + 2 == left)
+		return (POISON_MAYBE);
+	return (p[k + 2] >= min ? POISON_YES : POISON_NO);
 }
 
 /* Does the translator end a block after this instruction?  (Or earlier.) */
@@ -2723,7 +2796,9 @@ ends_block(const ZydisDecodedInstruction *zi)
  * The weight of the block the translator forms from buf[0] (avail bytes
  * of code, decoded in mode); *cut is where it passes EMU_LEAK_MAX / 2 (0
  * if it does not).  Bytes past something the decoder rejects (that the
- * engine may run all the same) weigh two each.
+ * engine may run all the same) weigh two each.  An instruction the
+ * translator cannot take (translator_poison) weighs over EMU_LEAK_MAX
+ * and ends the weighing.
  */
 uint32_t
 emu_weigh_block(const uint8_t *buf, uint32_t avail, int mode, uint32_t *cut)
@@ -2736,12 +2811,32 @@ emu_weigh_block(const uint8_t *buf, uint32_t avail, int mode, uint32_t *cut)
 	*cut = 0;
 	decoder_for(&dec, mode);
 	while (off < avail && off < BLOCK_MAX_BYTES && n < BLOCK_MAX_INSNS) {
+		if (translator_poison(buf + off, avail - off, mode) ==
+		    POISON_YES) {
+			w += EMU_LEAK_MAX + 1;
+			if (*cut == 0)
+				*cut = off;
+			break;
+		}
 		st = ZydisDecoderDecodeInstruction(&dec, NULL, buf + off,
 		    avail - off, &zi);
 		if (st == ZYDIS_STATUS_NO_MORE_DATA)
 			break;		/* the fetch faults there */
 		if (!ZYAN_SUCCESS(st)) {
+			/*
+			 * Where the engine's decoding goes from here is not
+			 * known: one that cannot be translated at any byte
+			 * cuts the block there (the cut's window holds a
+			 * start of an instruction however the bytes decode).
+			 */
 			for (; off < avail && off < BLOCK_MAX_BYTES; off++) {
+				if (translator_poison(buf + off, avail - off,
+				    mode) == POISON_YES) {
+					w += EMU_LEAK_MAX + 1;
+					if (*cut == 0)
+						*cut = off;
+					break;
+				}
 				w += 2;
 				if (*cut == 0 && w > EMU_LEAK_MAX / 2)
 					*cut = off;
@@ -2761,7 +2856,9 @@ emu_weigh_block(const uint8_t *buf, uint32_t avail, int mode, uint32_t *cut)
 
 /*
  * Weigh the block the translator starts at linear lin: 0 when it can
- * take it, else where to cut it (at least 1).
+ * take it, BLOCK_POISON when its first instruction is one the translator
+ * cannot take (the CPU raises #UD there), else where to cut it (at least
+ * 1).
  */
 static uint32_t
 block_heavy(struct emu_cpu *cpu, uint64_t lin)
@@ -2777,6 +2874,8 @@ block_heavy(struct emu_cpu *cpu, uint64_t lin)
 	if (avail < sizeof(buf) && emu_read_guest_code(cpu, lin + avail,
 	    buf + avail, sizeof(buf) - avail) == 0)
 		avail = sizeof(buf);	/* the block may run on into it */
+	if (translator_poison(buf, avail, engine_mode(cpu)) == POISON_YES)
+		return (BLOCK_POISON);
 	if (emu_weigh_block(buf, avail, engine_mode(cpu), &cut) <=
 	    EMU_LEAK_MAX)
 		return (0);
@@ -2795,6 +2894,10 @@ byte_weight(const uint8_t *p, uint32_t left)
 	case 0x07: case 0x17: case 0x1F: case 0x8E: case 0xC4: case 0xC5:
 	case 0xCE: case 0xD4: case 0xD5:
 		return (1);
+	case 0xF0:
+		/* A LOCK: weighs all there is if it may begin a poison. */
+		return (translator_poison(p, left, 0) != POISON_NO ?
+		    EMU_LEAK_MAX + 1 : 0);
 	case 0xD8: case 0xD9: case 0xDA: case 0xDB: case 0xDC: case 0xDD:
 	case 0xDE: case 0xDF:
 		/* x87: the next byte is its ModRM; a register leaks one more. */
@@ -2828,9 +2931,10 @@ emu_weigh_bytes(const uint8_t *p, uint32_t n)
 }
 
 /*
- * Is there, in the 4 KiB of code at p, a run of instructions (from any
- * byte, decoded in mode, up to the end of a block or of the page) that
- * weighs more than EMU_LEAK_MAX / 2?  A block spans at most two pages,
+ * Is there, in the 4 KiB of code at p, an instruction the translator
+ * cannot take (or may not, its end on the next page), or a run of
+ * instructions (from any byte, decoded in mode, up to the end of a block
+ * or of the page) that weighs more than EMU_LEAK_MAX / 2?  A block spans at most two pages,
  * so a block over light pages is light.  Quick when the page's bytes
  * weigh little in all; else every offset is decoded once.
  */
@@ -2847,6 +2951,13 @@ page_heavy(const uint8_t *p, int mode)
 		return (false);
 	decoder_for(&dec, mode);
 	for (s = 4096; s-- > 0; ) {
+		/*
+		 * An instruction the translator cannot take, or one that may
+		 * be, its end on the next page: the page's blocks are weighed
+		 * one by one, with the next page's bytes.
+		 */
+		if (translator_poison(p + s, 4096 - s, mode) != POISON_NO)
+			return (true);
 		st = ZydisDecoderDecodeInstruction(&dec, NULL, p + s, 4096 - s,
 		    &zi);
 		if (st == ZYDIS_STATUS_NO_MORE_DATA) {
@@ -3041,8 +3152,10 @@ on_fetch(uc_engine *uc, uc_mem_type type, uint64_t pa, int size,
 
 /*
  * The engine dropped a heavy block: cut it where its weight passes half
- * the limit, or, when the last cut there let nothing run, halfway to
- * that.  Returns -1 if no cut is left to try.
+ * the limit, or, when the last two cuts there let nothing run, halfway to
+ * that.  (The first may have been stopped before the block ran, to decode
+ * it again: heavy_add's first block always is.)  Returns -1 if no cut is
+ * left to try.
  */
 static int
 cut_arm(struct emu_cpu *cpu)
@@ -3051,11 +3164,15 @@ cut_arm(struct emu_cpu *cpu)
 	unsigned i;
 
 	if (cpu->heavy_lin == cpu->cut_lin && cpu->vtime == cpu->cut_vtime) {
-		if (cpu->cut_off <= 1)
-			return (-1);
-		cpu->cut_off /= 2;
+		if (++cpu->cut_tries >= 2) {
+			if (cpu->cut_off <= 1)
+				return (-1);
+			cpu->cut_off /= 2;
+			cpu->cut_tries = 0;
+		}
 	} else {
 		cpu->cut_off = cpu->heavy_cut;
+		cpu->cut_tries = 0;
 	}
 	cpu->cut_lin = cpu->heavy_lin;
 	cpu->cut_vtime = cpu->vtime;
@@ -4057,9 +4174,17 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 			cpu->fetch_stopped = false;
 			if (!cpu->exit.pending && cpu->stop_why ==
 			    EMU_STOP_NONE) {
-				if (cut_arm(cpu) == 0)
+				if (cpu->heavy_cut == BLOCK_POISON) {
+					/* A LOCK on a register operand. */
+					reg_write(cpu, UC_X86_REG_RIP,
+					    cpu->heavy_lin -
+					    emu_engine_cs_base(cpu));
+					own_event(cpu, 6, false);
+				} else if (cut_arm(cpu) == 0) {
 					continue;
-				err = UC_ERR_FETCH_PROT;
+				} else {
+					err = UC_ERR_FETCH_PROT;
+				}
 			}
 		}
 		if (cpu->block_stopped) {
