@@ -767,6 +767,26 @@ START_TEST(test_exception_intercept_ud2)
 END_TEST
 
 /*
+ * LOCK BT on a register (ROBUSTNESS.md finding 12), which Unicorn's
+ * translator cannot take: #UD at it, as on a VMX CPU; here in the middle
+ * of a page and with the LOCK on the page before the rest.
+ */
+START_TEST(test_lock_bt_register_is_ud)
+{
+	static const uint8_t code[] = { 0x90, 0xF0, 0x0F, 0xAB, 0xC1, 0xF4 };
+	uint64_t at = _i == 0 ? 0x8100 : 0x8FFE;
+	struct sfx fx;
+
+	sfx_init(&fx, at);
+	memcpy(fx.ram + at, code, sizeof(code));
+	s32(&fx, VMCB_EXC_INTERCEPTS, 1U << 6);
+	ck_assert_uint_eq(sfx_run(&fx), VMEXIT_EXCP0 + 6);
+	ck_assert_uint_eq(v64(&fx, VMCB_RIP), at + 1);
+	sfx_fini(&fx);
+}
+END_TEST
+
+/*
  * MOV DR without a DR intercept runs in the guest (on the simulated CPU,
  * never the engine: ROBUSTNESS.md finding 7): VMRUN loads DR6 and DR7
  * from the VMCB and #VMEXIT saves them there (APM Vol. 2 §15.5.1, §15.6);
@@ -1440,6 +1460,7 @@ svm_suite(void)
 	tcase_add_test(tc, test_cr_read_and_write_intercepts_decode_assist);
 	tcase_add_test(tc, test_vmmcall_intercept_and_ud);
 	tcase_add_test(tc, test_exception_intercept_ud2);
+	tcase_add_loop_test(tc, test_lock_bt_register_is_ud, 0, 2);
 	tcase_add_test(tc, test_mov_dr_not_intercepted_runs_with_vmcb_dr6_dr7);
 	tcase_add_test(tc, test_dr_exceptions_before_dr_intercepts);
 	tcase_add_test(tc, test_page_fault_intercept_exitinfo);

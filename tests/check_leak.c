@@ -222,10 +222,30 @@ most_allowed(const struct form *f, int mode, bool by_bytes)
 	return (lo);
 }
 
+static uc_engine *
+engine(int mode)
+{
+	uc_engine *uc;
+
+	if (uc_open(UC_ARCH_X86, mode == 16 ? UC_MODE_16 : mode == 32 ?
+	    UC_MODE_32 : UC_MODE_64, &uc) != UC_ERR_OK ||
+	    uc_ctl_set_cpu_model(uc, UC_CPU_X86_SKYLAKE_SERVER) != UC_ERR_OK ||
+	    uc_mem_map(uc, 0, 0x10000, UC_PROT_ALL) != UC_ERR_OK)
+		_exit(3);
+	return (uc);
+}
+
 /*
  * In a child: translate, for each form from *next on, its allowed runs;
- * report each form done on fd.  Exits 0 when all are.
+ * report each form done on fd.  Exits 0 when all are.  A new engine
+ * every FORMS_PER_ENGINE forms: a full translation buffer is flushed
+ * with a longjmp into the execution loop, which a translation requested
+ * from outside it (uc_ctl_request_cache) does not have, and the process
+ * crashes (a few times in the wide sweep's 245,760 forms).  vmmsim only
+ * translates from uc_emu_start.
  */
+#define FORMS_PER_ENGINE	2048
+
 static void
 child(int mode, const struct form *f, size_t nf, size_t next, int fd)
 {
@@ -235,12 +255,12 @@ child(int mode, const struct form *f, size_t nf, size_t next, int fd)
 	size_t i;
 	int k;
 
-	if (uc_open(UC_ARCH_X86, mode == 16 ? UC_MODE_16 : mode == 32 ?
-	    UC_MODE_32 : UC_MODE_64, &uc) != UC_ERR_OK ||
-	    uc_ctl_set_cpu_model(uc, UC_CPU_X86_SKYLAKE_SERVER) != UC_ERR_OK ||
-	    uc_mem_map(uc, 0, 0x10000, UC_PROT_ALL) != UC_ERR_OK)
-		_exit(3);
+	uc = engine(mode);
 	for (i = next; i < nf; i++) {
+		if ((i - next) % FORMS_PER_ENGINE == FORMS_PER_ENGINE - 1) {
+			uc_close(uc);
+			uc = engine(mode);
+		}
 		for (k = 0; k < 2; k++) {
 			memset(buf, 0xF4, sizeof(buf));
 			(void)run_of(buf, &f[i], most_allowed(&f[i], mode,
