@@ -2714,6 +2714,50 @@ START_TEST(test_lock_bt_register_is_ud_long_mode)
 END_TEST
 
 /*
+ * The same bytes inside another instruction (an immediate) and after a
+ * jump that skips them: they run as what they are, the page weighed
+ * heavy all the same and its blocks cut before each such byte.
+ */
+static void
+poison_bytes_run(struct fx *fx, uint64_t at)
+{
+	static const uint8_t code[] = {
+		0xB8, 0xF0, 0x0F, 0xAB, 0xC1,	/* mov eax, 0xC1AB0FF0 */
+		0xEB, 0x04,			/* jmp over: */
+		0xF0, 0x0F, 0xAB, 0xC1,		/* lock bts ecx, eax */
+		0x66, 0xF0, 0x0F, 0xAB, 0xC1,	/* never reached */
+	};
+	uint64_t t0;
+
+	memcpy(fx->ram + at, code, sizeof(code));
+	fx->ram[at + 11] = 0xF4;		/* hlt (at the 66) */
+	fx_vmwrite(fx, VMCS_GUEST_IA32_RIP, at);
+	fx_vmwrite(fx, VMCS_EXCEPTION_BITMAP, (1U << 6) | (1U << 13));
+	ex_ctl(fx, VMCS_PROCBASED_CTLS, IA32_VMX_HLT_EXITING, 0);
+	t0 = emu_cpu_vtime(fx->cpu);
+	ck_assert_uint_eq(fx_run(fx, 1), VMX_EXIT_HLT);
+	ck_assert_uint_eq(fx_vmread(fx, VMCS_GUEST_IA32_RIP), at + 11);
+	ck_assert_uint_eq(fx->regs.r[EMU_RAX] & 0xFFFFFFFF, 0xC1AB0FF0);
+	ck_assert_uint_eq(emu_cpu_vtime(fx->cpu) - t0, 2);
+	fx_fini(fx);
+}
+
+START_TEST(test_lock_bt_bytes_not_run_are_harmless)
+{
+	struct fx fx;
+
+	if (_i == 0) {
+		pm_setup(&fx, CR0_PE | CR0_NE | CR0_ET, 0, 0);
+	} else {
+		fx_init(&fx);
+		fx_map_ram(&fx, 512);
+		fx_guest_long(&fx, 0x4800);
+	}
+	poison_bytes_run(&fx, _i < 2 ? 0x5100 : 0x5FF8);
+}
+END_TEST
+
+/*
  * A page weighed light and run, then written with heavy code by the guest
  * (rep stosw of FXCH, in the page it runs from and the next), then run:
  * the store took the page's execute rights away, the page is weighed
@@ -3198,6 +3242,7 @@ emu_suite(void)
 	    2 * NPOISONS);
 	tcase_add_loop_test(tc, test_lock_bt_register_is_ud_long_mode, 0,
 	    2 * NPOISONS);
+	tcase_add_loop_test(tc, test_lock_bt_bytes_not_run_are_harmless, 0, 3);
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);

@@ -338,7 +338,6 @@ struct emu_cpu {
 	bool			 cut_armed;
 	uint64_t		 cut_lin;
 	uint32_t		 cut_off;
-	unsigned		 cut_tries;	/* of cut_off there, then */
 	uint64_t		 cut_vtime;
 
 	/* Decode cache */

@@ -2797,50 +2797,51 @@ ends_block(const ZydisDecodedInstruction *zi)
  * of code, decoded in mode); *cut is where it passes EMU_LEAK_MAX / 2 (0
  * if it does not).  Bytes past something the decoder rejects (that the
  * engine may run all the same) weigh two each.  An instruction the
- * translator cannot take (translator_poison) weighs over EMU_LEAK_MAX
- * and ends the weighing.
+ * translator cannot take (translator_poison), from any byte the block
+ * might reach, weighs over EMU_LEAK_MAX and ends the weighing.
  */
 uint32_t
 emu_weigh_block(const uint8_t *buf, uint32_t avail, int mode, uint32_t *cut)
 {
 	ZydisDecoder dec;
 	ZydisDecodedInstruction zi;
-	uint32_t off = 0, n = 0, w = 0;
+	uint32_t off = 0, n = 0, w = 0, pz;
 	ZyanStatus st;
 
 	*cut = 0;
+	/*
+	 * The first byte where the translator could meet an instruction it
+	 * cannot take, whatever its decoding and Zydis's: the block is cut
+	 * there at the latest (the cut's window holds a start of an
+	 * instruction however the bytes decode, and the first one in it is
+	 * the poison or comes before it).  A cut past the block's end costs
+	 * one translation dropped.
+	 */
+	for (pz = 0; pz < avail && pz < BLOCK_MAX_BYTES; pz++)
+		if (translator_poison(buf + pz, avail - pz, mode) ==
+		    POISON_YES)
+			break;
 	decoder_for(&dec, mode);
 	while (off < avail && off < BLOCK_MAX_BYTES && n < BLOCK_MAX_INSNS) {
-		if (translator_poison(buf + off, avail - off, mode) ==
-		    POISON_YES) {
-			w += EMU_LEAK_MAX + 1;
-			if (*cut == 0)
-				*cut = off;
-			break;
-		}
 		st = ZydisDecoderDecodeInstruction(&dec, NULL, buf + off,
 		    avail - off, &zi);
 		if (st == ZYDIS_STATUS_NO_MORE_DATA)
 			break;		/* the fetch faults there */
 		if (!ZYAN_SUCCESS(st)) {
-			/*
-			 * Where the engine's decoding goes from here is not
-			 * known: one that cannot be translated at any byte
-			 * cuts the block there (the cut's window holds a
-			 * start of an instruction however the bytes decode).
-			 */
+			/* The engine may run it all the same: weigh on. */
 			for (; off < avail && off < BLOCK_MAX_BYTES; off++) {
-				if (translator_poison(buf + off, avail - off,
-				    mode) == POISON_YES) {
-					w += EMU_LEAK_MAX + 1;
-					if (*cut == 0)
-						*cut = off;
-					break;
-				}
-				w += 2;
+				w += off == pz ? EMU_LEAK_MAX + 1 : 2;
 				if (*cut == 0 && w > EMU_LEAK_MAX / 2)
 					*cut = off;
+				if (off == pz)
+					break;
 			}
+			break;
+		}
+		if (pz < off + zi.length) {
+			w += EMU_LEAK_MAX + 1;
+			if (*cut == 0)
+				*cut = pz;
 			break;
 		}
 		w += leak_weight(&zi);
@@ -2850,6 +2851,12 @@ emu_weigh_block(const uint8_t *buf, uint32_t avail, int mode, uint32_t *cut)
 		n++;
 		if (ends_block(&zi))
 			break;
+	}
+	/* Past where Zydis ends the block too: the engine may decode on. */
+	if (w <= EMU_LEAK_MAX && pz < avail && pz < BLOCK_MAX_BYTES) {
+		w += EMU_LEAK_MAX + 1;
+		if (*cut == 0)
+			*cut = pz;
 	}
 	return (w);
 }
@@ -2934,8 +2941,8 @@ emu_weigh_bytes(const uint8_t *p, uint32_t n)
  * Is there, in the 4 KiB of code at p, an instruction the translator
  * cannot take (or may not, its end on the next page), or a run of
  * instructions (from any byte, decoded in mode, up to the end of a block
- * or of the page) that weighs more than EMU_LEAK_MAX / 2?  A block spans at most two pages,
- * so a block over light pages is light.  Quick when the page's bytes
+ * or of the page) that weighs more than EMU_LEAK_MAX / 2?  A block spans
+ * at most two pages, so a block over light pages is light.  Quick when the page's bytes
  * weigh little in all; else every offset is decoded once.
  */
 static bool
@@ -3152,10 +3159,10 @@ on_fetch(uc_engine *uc, uc_mem_type type, uint64_t pa, int size,
 
 /*
  * The engine dropped a heavy block: cut it where its weight passes half
- * the limit, or, when the last two cuts there let nothing run, halfway to
- * that.  (The first may have been stopped before the block ran, to decode
- * it again: heavy_add's first block always is.)  Returns -1 if no cut is
- * left to try.
+ * the limit, or, when the last cut there let nothing run, halfway to
+ * that.  (A cut block stopped to be decoded again before it ran does not
+ * count: the run loop forgets the cut's time, cut_vtime.)  Returns -1 if
+ * no cut is left to try.
  */
 static int
 cut_arm(struct emu_cpu *cpu)
@@ -3164,15 +3171,11 @@ cut_arm(struct emu_cpu *cpu)
 	unsigned i;
 
 	if (cpu->heavy_lin == cpu->cut_lin && cpu->vtime == cpu->cut_vtime) {
-		if (++cpu->cut_tries >= 2) {
-			if (cpu->cut_off <= 1)
-				return (-1);
-			cpu->cut_off /= 2;
-			cpu->cut_tries = 0;
-		}
+		if (cpu->cut_off <= 1)
+			return (-1);
+		cpu->cut_off /= 2;
 	} else {
 		cpu->cut_off = cpu->heavy_cut;
-		cpu->cut_tries = 0;
 	}
 	cpu->cut_lin = cpu->heavy_lin;
 	cpu->cut_vtime = cpu->vtime;
@@ -4194,8 +4197,11 @@ emu_run_guest(struct emu_cpu *cpu, struct emu_gprs *regs)
 		}
 		if (cpu->exit.pending)
 			break;
-		if (cpu->stop_why == EMU_STOP_REDECODE)
+		if (cpu->stop_why == EMU_STOP_REDECODE) {
+			/* Nothing ran: not a cut that failed (cut_arm). */
+			cpu->cut_vtime = ~0ULL;
 			continue;
+		}
 		if (cpu->halted)
 			continue;
 		lin = reg_read(cpu, UC_X86_REG_RIP) + emu_engine_cs_base(cpu);
