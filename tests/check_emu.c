@@ -2758,6 +2758,76 @@ START_TEST(test_lock_bt_bytes_not_run_are_harmless)
 END_TEST
 
 /*
+ * A LOCK on an instruction that is not one of the SDM's lockable ones,
+ * or on one of them without a memory destination, is #UD at the LOCK.
+ * QEMU's translator runs many of them all the same (LOCK BT, MOV, TEST,
+ * LEA, SGDT run as if unprefixed: measured in a bare Unicorn 2.1.1);
+ * Zydis rejects them, so the CPU raises the #UD and the engine never
+ * runs them.  A lockable one (LOCK BTS, ADD, XCHG, CMPXCHG with a memory
+ * destination) runs.
+ */
+static const struct lock_case {
+	uint8_t	 insn[6];
+	uint8_t	 len;
+	bool	 ud;
+	uint32_t after;		/* the dword at 0x3000 after it ran */
+} lock_cases[] = {
+	{ { 0xF0, 0x0F, 0xA3, 0x08 }, 4, true, 0 },	   /* bt [rax], ecx */
+	{ { 0xF0, 0x0F, 0xBA, 0x20, 0x01 }, 5, true, 0 }, /* bt [rax], 1 */
+	{ { 0xF0, 0x89, 0x08 }, 3, true, 0 },		   /* mov [rax], ecx */
+	{ { 0xF0, 0x8B, 0x08 }, 3, true, 0 },		   /* mov ecx, [rax] */
+	{ { 0xF0, 0x85, 0x08 }, 3, true, 0 },		   /* test [rax], ecx */
+	{ { 0xF0, 0x39, 0x08 }, 3, true, 0 },		   /* cmp [rax], ecx */
+	{ { 0xF0, 0x8D, 0x00 }, 3, true, 0 },		   /* lea eax, [rax] */
+	{ { 0xF0, 0xC6, 0x00, 0x01 }, 4, true, 0 },	   /* mov byte [rax], 1 */
+	{ { 0xF0, 0xD1, 0x20 }, 3, true, 0 },		   /* shl dword [rax], 1 */
+	{ { 0xF0, 0x0F, 0x01, 0x00 }, 4, true, 0 },	   /* sgdt [rax] */
+	{ { 0xF0, 0x01, 0xC8 }, 3, true, 0 },		   /* add eax, ecx */
+	{ { 0xF0, 0x0F, 0xAB, 0x08 }, 4, false, 0x20 },	   /* bts [rax], ecx */
+	{ { 0xF0, 0x0F, 0xBA, 0x28, 0x01 }, 5, false, 0x02 }, /* bts [rax], 1 */
+	{ { 0xF0, 0x01, 0x08 }, 3, false, 0x05 },	   /* add [rax], ecx */
+	{ { 0xF0, 0x87, 0x08 }, 3, false, 0x05 },	   /* xchg [rax], ecx */
+	{ { 0xF0, 0x0F, 0xB1, 0x08 }, 4, false, 0 },	   /* cmpxchg: no store */
+};
+
+START_TEST(test_lock_on_what_cannot_be_locked_is_ud)
+{
+	static const uint8_t head[] = {
+		0xB8, 0x00, 0x30, 0x00, 0x00,	/* mov eax, 0x3000 */
+		0xB9, 0x05, 0x00, 0x00, 0x00,	/* mov ecx, 5 */
+	};
+	const struct lock_case *lc = &lock_cases[_i];
+	uint8_t code[32];
+	uint32_t dw;
+	struct fx fx;
+
+	memcpy(code, head, sizeof(head));
+	memcpy(code + sizeof(head), lc->insn, lc->len);
+	code[sizeof(head) + lc->len] = 0xF4;	/* hlt */
+	dr_setup(&fx, code, sizeof(head) + lc->len + 1);
+	memset(fx.ram + 0x3000, 0, 8);
+	fx_vmwrite(&fx, VMCS_EXCEPTION_BITMAP, 1U << 6);
+	ex_ctl(&fx, VMCS_PROCBASED_CTLS, IA32_VMX_HLT_EXITING, 0);
+	if (lc->ud) {
+		ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_NMI);
+		ck_assert_uint_eq(fx_vmread(&fx,
+		    VMCS_EXIT_INTERRUPTION_INFO) & 0x7FF, 6 | (3 << 8));
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP),
+		    0x1000 + sizeof(head));
+		ck_assert_uint_eq(fx.regs.r[EMU_RAX], 0x3000);
+		ck_assert_uint_eq(fx.regs.r[EMU_RCX], 5);
+	} else {
+		ck_assert_uint_eq(fx_run(&fx, 1), VMX_EXIT_HLT);
+		ck_assert_uint_eq(fx_vmread(&fx, VMCS_GUEST_IA32_RIP),
+		    0x1000 + sizeof(head) + lc->len);
+	}
+	memcpy(&dw, fx.ram + 0x3000, sizeof(dw));
+	ck_assert_uint_eq(dw, lc->after);
+	fx_fini(&fx);
+}
+END_TEST
+
+/*
  * A page weighed light and run, then written with heavy code by the guest
  * (rep stosw of FXCH, in the page it runs from and the next), then run:
  * the store took the page's execute rights away, the page is weighed
@@ -3243,6 +3313,8 @@ emu_suite(void)
 	tcase_add_loop_test(tc, test_lock_bt_register_is_ud_long_mode, 0,
 	    2 * NPOISONS);
 	tcase_add_loop_test(tc, test_lock_bt_bytes_not_run_are_harmless, 0, 3);
+	tcase_add_loop_test(tc, test_lock_on_what_cannot_be_locked_is_ud, 0,
+	    (int)(sizeof(lock_cases) / sizeof(lock_cases[0])));
 	tcase_add_test(tc, test_exit_invlpg_reports_linear_address);
 	tcase_add_test(tc, test_exit_vmcall_and_xsetbv);
 	tcase_add_test(tc, test_exit_cr3_load_store_and_target_list);
