@@ -466,9 +466,10 @@ op_vmparams(struct state *s, int fd, int write)
 static void
 op_sharemem(struct state *s, int fd)
 {
-	struct vm_sharemem_params *vsp;
+	struct vm_sharemem_params *vsp, done;
 	struct fz *f = &s->f;
 	size_t i, npg;
+	void *p;
 
 	vsp = (struct vm_sharemem_params *)(arena + ARG_PAGE * PG);
 	memset(vsp, 0, sizeof(*vsp));
@@ -504,22 +505,24 @@ op_sharemem(struct state *s, int fd)
 		if (fz_pick(f, 16) == 0)
 			r->vmr_size = fz_edge64(f);
 	}
-	if (fz_pick(f, 16) == 0) {
-		(void)fz_ioctl(fd, VMM_IOC_SHAREMEM, arg_ptr(f,
-		    sizeof(*vsp)));
-		return;
-	}
-	if (fz_ioctl(fd, VMM_IOC_SHAREMEM, vsp) == -1)
+	p = fz_pick(f, 16) == 0 ? arg_ptr(f, sizeof(*vsp)) : vsp;
+	if (fz_ioctl(fd, VMM_IOC_SHAREMEM, p) == -1)
 		return;
 	/*
 	 * Shared memory stays in the caller after TERM, as uvm_share's does:
 	 * what went outside the arena (which is remapped anyway) is unmapped
-	 * here, so a mapping left after the input means a leak in vmm.
+	 * here, so a mapping left after the input means a leak in vmm.  The
+	 * ranges are the ones vmm read (the argument may be misaligned), and
+	 * MMIO ranges, which vmm does not map, are left alone: unmapping one
+	 * punched a hole in whatever was there (ASan's shadow gap at
+	 * 0x100000000), and a later SHAREMEM there left a mapping behind.
 	 */
-	for (i = 0; i < vsp->vsp_nmemranges; i++) {
-		struct vm_mem_range *r = &vsp->vsp_memranges[i];
+	memcpy(&done, p, sizeof(done));
+	for (i = 0; i < done.vsp_nmemranges && i < VMM_MAX_MEM_RANGES; i++) {
+		struct vm_mem_range *r = &done.vsp_memranges[i];
 
-		if (r->vmr_va < ARENA || r->vmr_va >= ARENA + ARENA_PAGES * PG)
+		if (r->vmr_type != VM_MEM_MMIO &&
+		    (r->vmr_va < ARENA || r->vmr_va >= ARENA + ARENA_PAGES * PG))
 			munmap((void *)r->vmr_va, r->vmr_size);
 	}
 }
